@@ -1,0 +1,1 @@
+"""The salon's business: booking rules, availability and use cases; knows no channel."""

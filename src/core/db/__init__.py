@@ -1,0 +1,1 @@
+"""Persistence: tables, repositories and the unit of work. Repositories never commit."""

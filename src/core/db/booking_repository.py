@@ -1,0 +1,284 @@
+"""Bookings, their history, and the staff-row locks that serialize taking time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.db.tables import (
+    SLOT_TAKEN_CONSTRAINT,
+    booking_events,
+    bookings,
+    services,
+    staff,
+    time_off,
+)
+from core.domain.availability import Slot
+from core.domain.booking import ACTIVE_STATUSES, Actor, Booking, BookingStatus
+from core.domain.timeline import Interval
+
+_ACTIVE = [status.value for status in ACTIVE_STATUSES]
+
+
+class SlotConflict(Exception):
+    """The database refused the row: the exclusion constraint found overlapping time."""
+
+
+def _is_slot_conflict(error: IntegrityError) -> bool:
+    cause = getattr(error.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
+    return name == SLOT_TAKEN_CONSTRAINT or SLOT_TAKEN_CONSTRAINT in str(error.orig)
+
+
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    customer_id: int | None
+    service_key: str
+    slot: Slot
+    status: BookingStatus
+    price: Decimal
+    hold_expires_at: datetime | None
+
+
+_BOOKING_COLUMNS = (
+    bookings.c.id,
+    bookings.c.customer_id,
+    services.c.key.label("service_key"),
+    staff.c.key.label("staff_key"),
+    bookings.c.starts_at,
+    bookings.c.ends_at,
+    bookings.c.status,
+    bookings.c.hold_expires_at,
+)
+_BOOKING_FROM = bookings.join(services, bookings.c.service_id == services.c.id).join(
+    staff, bookings.c.staff_id == staff.c.id
+)
+
+
+def _booking(row: Row[tuple[object, ...]]) -> Booking:
+    m = row._mapping
+    return Booking(
+        id=m["id"],
+        customer_id=m["customer_id"],
+        service_key=m["service_key"],
+        staff_key=m["staff_key"],
+        start=m["starts_at"],
+        end=m["ends_at"],
+        status=BookingStatus(m["status"]),
+        hold_expires_at=m["hold_expires_at"],
+    )
+
+
+class BookingRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def lock_staff(self, keys: Iterable[str]) -> dict[str, int]:
+        """Lock the active staff rows (in id order, so lockers never deadlock); key -> id."""
+        rows = await self._db.execute(
+            select(staff.c.key, staff.c.id)
+            .where(staff.c.key.in_(sorted(set(keys))), staff.c.active)
+            .order_by(staff.c.id)
+            .with_for_update()
+        )
+        return {row.key: row.id for row in rows}
+
+    async def get(self, booking_id: int, *, for_update: bool = False) -> Booking | None:
+        query = select(*_BOOKING_COLUMNS).select_from(_BOOKING_FROM).where(bookings.c.id == booking_id)
+        if for_update:
+            query = query.with_for_update(of=bookings)
+        row = (await self._db.execute(query)).first()
+        return None if row is None else _booking(row)
+
+    async def of_customer(self, customer_id: int) -> list[Booking]:
+        query = (
+            select(*_BOOKING_COLUMNS)
+            .select_from(_BOOKING_FROM)
+            .where(bookings.c.customer_id == customer_id)
+            .order_by(bookings.c.starts_at)
+        )
+        return [_booking(row) for row in await self._db.execute(query)]
+
+    async def add(self, new: NewBooking, staff_id: int, at: datetime) -> int:
+        """Insert the booking; raise ``SlotConflict`` if the constraint refuses it.
+
+        The insert runs in a savepoint so the transaction stays usable after a conflict.
+        """
+        service_id = select(services.c.id).where(services.c.key == new.service_key).scalar_subquery()
+        values = {
+            "customer_id": new.customer_id,
+            "service_id": service_id,
+            "staff_id": staff_id,
+            "starts_at": new.slot.start,
+            "ends_at": new.slot.end,
+            "blocked_from": new.slot.blocked.start,
+            "blocked_until": new.slot.blocked.end,
+            "status": new.status.value,
+            "hold_expires_at": new.hold_expires_at,
+            "price": new.price,
+            "created_at": at,
+            "updated_at": at,
+        }
+        try:
+            async with self._db.begin_nested():
+                result = await self._db.execute(
+                    bookings.insert().values(values).returning(bookings.c.id)
+                )
+                return int(result.scalar_one())
+        except IntegrityError as error:
+            if _is_slot_conflict(error):
+                raise SlotConflict(str(error.orig)) from error
+            raise
+
+    async def move(self, booking_id: int, slot: Slot, staff_id: int, at: datetime) -> None:
+        """Give the booking new time (and maybe staff); ``SlotConflict`` if refused."""
+        try:
+            async with self._db.begin_nested():
+                await self._db.execute(
+                    update(bookings)
+                    .where(bookings.c.id == booking_id)
+                    .values(
+                        staff_id=staff_id,
+                        starts_at=slot.start,
+                        ends_at=slot.end,
+                        blocked_from=slot.blocked.start,
+                        blocked_until=slot.blocked.end,
+                        updated_at=at,
+                    )
+                )
+        except IntegrityError as error:
+            if _is_slot_conflict(error):
+                raise SlotConflict(str(error.orig)) from error
+            raise
+
+    async def set_status(
+        self, booking_id: int, status: BookingStatus, at: datetime, hold_expires_at: datetime | None = None
+    ) -> None:
+        await self._db.execute(
+            update(bookings)
+            .where(bookings.c.id == booking_id)
+            .values(status=status.value, updated_at=at, hold_expires_at=hold_expires_at)
+        )
+
+    async def expire_holds(self, staff_ids: Sequence[int], now: datetime) -> list[Booking]:
+        """Cancel the lapsed holds of these staff; returns them as they were."""
+        expired = (
+            await self._db.execute(
+                update(bookings)
+                .where(
+                    bookings.c.staff_id.in_(list(staff_ids)),
+                    bookings.c.status == BookingStatus.HELD.value,
+                    bookings.c.hold_expires_at <= now,
+                )
+                .values(status=BookingStatus.CANCELLED.value, updated_at=now)
+                .returning(bookings.c.id)
+            )
+        ).scalars().all()
+        if not expired:
+            return []
+        rows = await self._db.execute(
+            select(*_BOOKING_COLUMNS).select_from(_BOOKING_FROM).where(bookings.c.id.in_(expired))
+        )
+        return [replace(_booking(row), status=BookingStatus.HELD) for row in rows]
+
+    async def busy(
+        self, staff_ids: Sequence[int], window: Interval, now: datetime, *, ignore: int | None = None
+    ) -> dict[int, list[Interval]]:
+        """Taken time per staff id in ``window``: active bookings, unexpired holds, time off."""
+        taken: dict[int, list[Interval]] = {staff_id: [] for staff_id in staff_ids}
+        conditions = [
+            bookings.c.staff_id.in_(list(staff_ids)),
+            bookings.c.status.in_(_ACTIVE),
+            bookings.c.blocked_from < window.end,
+            bookings.c.blocked_until > window.start,
+            # A lapsed hold no longer blocks anyone, even before it is swept.
+            (bookings.c.status != BookingStatus.HELD.value) | (bookings.c.hold_expires_at > now),
+        ]
+        if ignore is not None:
+            conditions.append(bookings.c.id != ignore)
+        rows = await self._db.execute(
+            select(bookings.c.staff_id, bookings.c.blocked_from, bookings.c.blocked_until).where(
+                and_(*conditions)
+            )
+        )
+        for row in rows:
+            taken[row.staff_id].append(Interval(row.blocked_from, row.blocked_until))
+        rows = await self._db.execute(
+            select(time_off.c.staff_id, time_off.c.starts_at, time_off.c.ends_at).where(
+                time_off.c.staff_id.in_(list(staff_ids)),
+                time_off.c.starts_at < window.end,
+                time_off.c.ends_at > window.start,
+            )
+        )
+        for row in rows:
+            taken[row.staff_id].append(Interval(row.starts_at, row.ends_at))
+        return taken
+
+    async def active_count_between(
+        self, staff_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[int, int]:
+        """Active bookings per staff id starting in ``[start, end)`` (the "least booked" rule)."""
+        rows = await self._db.execute(
+            select(bookings.c.staff_id, func.count())
+            .where(
+                bookings.c.staff_id.in_(list(staff_ids)),
+                bookings.c.status.in_(_ACTIVE),
+                bookings.c.starts_at >= start,
+                bookings.c.starts_at < end,
+            )
+            .group_by(bookings.c.staff_id)
+        )
+        counts = {staff_id: 0 for staff_id in staff_ids}
+        counts.update({row[0]: row[1] for row in rows})
+        return counts
+
+    async def record(
+        self,
+        booking_id: int,
+        actor: Actor,
+        action: str,
+        at: datetime,
+        *,
+        before: Booking | None = None,
+        after: Booking | None = None,
+        note: str = "",
+    ) -> None:
+        """Append one history line: who did what, when, from which state to which."""
+        ids = await self.staff_ids([b.staff_key for b in (before, after) if b is not None])
+        await self._db.execute(
+            booking_events.insert().values(
+                booking_id=booking_id,
+                at=at,
+                actor_kind=actor.kind.value,
+                actor_ref=actor.ref,
+                action=action,
+                from_status=before.status.value if before else None,
+                to_status=after.status.value if after else None,
+                from_staff_id=ids.get(before.staff_key) if before else None,
+                to_staff_id=ids.get(after.staff_key) if after else None,
+                from_starts_at=before.start if before else None,
+                to_starts_at=after.start if after else None,
+                note=note,
+            )
+        )
+
+    async def history(self, booking_id: int) -> list[dict[str, object]]:
+        rows = await self._db.execute(
+            select(booking_events)
+            .where(booking_events.c.booking_id == booking_id)
+            .order_by(booking_events.c.id)
+        )
+        return [dict(row._mapping) for row in rows]
+
+    async def staff_ids(self, keys: Sequence[str]) -> dict[str, int]:
+        """Active and inactive staff ids by key (no lock)."""
+        if not keys:
+            return {}
+        rows = await self._db.execute(select(staff.c.key, staff.c.id).where(staff.c.key.in_(keys)))
+        return {row.key: row.id for row in rows}

@@ -1,0 +1,151 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``migrations/`` create exactly this.
+
+Constraint names follow ``NAMING_CONVENTION`` so a violation maps to a domain error by
+name: ``ex_bookings_staff_blocked`` is the last line of defence against double booking.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint, JSONB
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SLOT_TAKEN_CONSTRAINT = "ex_bookings_staff_blocked"
+ACTIVE_STATUS_SQL = "status IN ('held', 'confirmed')"
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now_column(name: str) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+salon_catalog = Table(
+    "salon_catalog",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document", JSONB, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("phone", Text),
+    Column("language", Text),
+    _now_column("created_at"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("customer_id", BigInteger, ForeignKey("customers.id")),
+    Column("service_id", BigInteger, ForeignKey("services.id"), nullable=False),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    # The span the staff member is unavailable: the service widened by its buffers.
+    Column("blocked_from", DateTime(timezone=True), nullable=False),
+    Column("blocked_until", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("hold_expires_at", DateTime(timezone=True)),
+    Column("price", Numeric(12, 2), nullable=False),
+    _now_column("created_at"),
+    _now_column("updated_at"),
+    CheckConstraint(
+        "status IN ('held', 'confirmed', 'cancelled', 'completed', 'no_show')", name="status"
+    ),
+    CheckConstraint(
+        "blocked_from <= starts_at AND starts_at < ends_at AND ends_at <= blocked_until",
+        name="times_ordered",
+    ),
+    CheckConstraint("status <> 'held' OR hold_expires_at IS NOT NULL", name="hold_has_expiry"),
+    # No two active bookings of one staff member share blocked time. btree_gist is not
+    # available everywhere (not in the embedded server), so the staff id is compared as a
+    # single-point int8range, which GiST supports natively.
+    ExcludeConstraint(
+        (text("int8range(staff_id, staff_id, '[]')"), "&&"),
+        (text("tstzrange(blocked_from, blocked_until, '[)')"), "&&"),
+        name=SLOT_TAKEN_CONSTRAINT,
+        using="gist",
+        where=text(ACTIVE_STATUS_SQL),
+    ),
+    Index("ix_bookings_staff_id_blocked_from", "staff_id", "blocked_from"),
+    Index("ix_bookings_customer_id", "customer_id"),
+)
+
+booking_events = Table(
+    "booking_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("booking_id", BigInteger, ForeignKey("bookings.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_kind", Text, nullable=False),
+    Column("actor_ref", Text, nullable=False, server_default=""),
+    Column("action", Text, nullable=False),
+    Column("from_status", Text),
+    Column("to_status", Text),
+    Column("from_staff_id", BigInteger, ForeignKey("staff.id")),
+    Column("to_staff_id", BigInteger, ForeignKey("staff.id")),
+    Column("from_starts_at", DateTime(timezone=True)),
+    Column("to_starts_at", DateTime(timezone=True)),
+    Column("note", Text, nullable=False, server_default=""),
+)
+
+time_off = Table(
+    "time_off",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_by", Text, nullable=False, server_default=""),
+    _now_column("created_at"),
+    CheckConstraint("starts_at < ends_at", name="times_ordered"),
+    Index("ix_time_off_staff_id_starts_at", "staff_id", "starts_at"),
+)

@@ -1,0 +1,49 @@
+"""Staff time off: dated absences added by staff, outside the catalog file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.db.tables import bookings, time_off
+from core.domain.booking import ACTIVE_STATUSES
+from core.domain.timeline import Interval
+
+
+class TimeOffRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def add(
+        self, staff_id: int, span: Interval, reason: str, created_by: str, at: datetime
+    ) -> int:
+        result = await self._db.execute(
+            time_off.insert()
+            .values(
+                staff_id=staff_id,
+                starts_at=span.start,
+                ends_at=span.end,
+                reason=reason,
+                created_by=created_by,
+                created_at=at,
+            )
+            .returning(time_off.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def clashing_bookings(self, staff_id: int, span: Interval, now: datetime) -> list[int]:
+        """Active bookings (unexpired holds included) of the staff member inside ``span``."""
+        rows = await self._db.execute(
+            select(bookings.c.id)
+            .where(
+                bookings.c.staff_id == staff_id,
+                bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+                bookings.c.starts_at < span.end,
+                bookings.c.ends_at > span.start,
+                (bookings.c.status != "held") | (bookings.c.hold_expires_at > now),
+            )
+            .order_by(bookings.c.starts_at)
+        )
+        return list(rows.scalars())

@@ -1,0 +1,128 @@
+"""Instants and intervals on the absolute (UTC) timeline, and local wall-clock resolution.
+
+Every datetime that crosses a module boundary is timezone-aware. Local wall-clock times are
+only turned into instants here, with one rule for the two DST edge cases:
+
+* a local time that does not exist (the spring-forward gap) has no instant: ``None``;
+* a local time that happens twice (the autumn fold) resolves to its first occurrence
+  (``fold=0``), so the same local time always gives the same instant.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+def require_aware(moment: datetime, what: str = "datetime") -> datetime:
+    """Return ``moment`` unchanged, or raise ``ValueError`` if it carries no offset."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {moment.isoformat()}")
+    return moment
+
+
+def to_utc(moment: datetime) -> datetime:
+    """The same instant expressed in UTC; naive input is refused."""
+    return require_aware(moment).astimezone(UTC)
+
+
+def local_to_utc(wall: datetime, zone: ZoneInfo) -> datetime | None:
+    """Resolve a naive local wall-clock time in ``zone`` to a UTC instant.
+
+    Returns ``None`` when the wall time does not exist (DST gap). Ambiguous wall times
+    (DST fold) resolve to the first occurrence.
+    """
+    if wall.tzinfo is not None:
+        raise ValueError("local_to_utc takes a naive wall-clock time")
+    instant = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        return None
+    return instant
+
+
+def boundary_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
+    """Resolve a working-hours boundary, which must always land somewhere.
+
+    A boundary inside a DST gap moves to the end of the gap (09:30 that does not exist
+    becomes the first instant that does), so a shift that spans the gap keeps its real
+    length and one that starts inside it simply starts when the clock resumes.
+    """
+    exact = local_to_utc(wall, zone)
+    if exact is not None:
+        return exact
+    # fold=1 maps a gap time using the offset after the transition; the transition
+    # itself is the earliest existing instant after the gap.
+    probe = wall
+    while local_to_utc(probe, zone) is None:
+        probe += timedelta(minutes=1)
+    found = local_to_utc(probe, zone)
+    assert found is not None
+    return found
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Interval:
+    """A half-open span ``[start, end)`` of absolute time; both ends are aware."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        require_aware(self.start, "Interval.start")
+        require_aware(self.end, "Interval.end")
+        if self.end < self.start:
+            raise ValueError(f"interval ends before it starts: {self.start} > {self.end}")
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Interval) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sort and join overlapping or touching intervals."""
+    merged: list[Interval] = []
+    for current in sorted(intervals):
+        if current.start == current.end:
+            continue
+        if merged and current.start <= merged[-1].end:
+            if current.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, current.end)
+        else:
+            merged.append(current)
+    return merged
+
+
+class IntervalSet:
+    """An immutable set of disjoint intervals with logarithmic lookups."""
+
+    __slots__ = ("_ends", "_intervals", "_starts")
+
+    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
+        self._intervals: Sequence[Interval] = merge(intervals)
+        self._starts = [i.start for i in self._intervals]
+        self._ends = [i.end for i in self._intervals]
+
+    def __iter__(self) -> Iterator[Interval]:
+        return iter(self._intervals)
+
+    def __len__(self) -> int:
+        return len(self._intervals)
+
+    def overlaps(self, span: Interval) -> bool:
+        """True when any member shares time with ``span``."""
+        index = bisect.bisect_right(self._ends, span.start)
+        return index < len(self._intervals) and self._intervals[index].start < span.end
+
+    def covers(self, span: Interval) -> bool:
+        """True when one member contains all of ``span``."""
+        index = bisect.bisect_right(self._starts, span.start) - 1
+        return index >= 0 and self._intervals[index].contains(span)

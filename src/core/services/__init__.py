@@ -1,0 +1,1 @@
+"""Use cases, one verb each; each opens and owns its transaction."""

@@ -1,0 +1,305 @@
+"""Taking and changing bookings: hold, confirm, book, cancel, reschedule.
+
+Double-booking safety has two layers. Every use case that takes time locks the rows of the
+staff members concerned (``SELECT ... FOR UPDATE``, in id order), re-checks the slot against
+what is committed, and writes, all in one transaction; and the exclusion constraint
+``ex_bookings_staff_blocked`` refuses overlapping active bookings whatever the code does.
+A refusal from either layer reaches the caller as ``SlotTaken`` with the nearest free
+alternatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from core.db.booking_repository import BookingRepository, NewBooking, SlotConflict
+from core.db.unit_of_work import UnitOfWorkFactory
+from core.domain.availability import SlotQuery, find_slot, free_slots, local_day, nearest
+from core.domain.booking import (
+    Actor,
+    ActorKind,
+    Booking,
+    BookingStatus,
+    check_customer_cutoff,
+    require_status,
+)
+from core.domain.catalog import Catalog, Staff
+from core.domain.errors import (
+    Alternative,
+    BookingNotFound,
+    DomainError,
+    HoldExpired,
+    SlotNotOffered,
+    SlotTaken,
+    StaffDoesNotPerform,
+)
+from core.domain.timeline import Interval, to_utc
+from core.ports import Clock, ExternalBusy, NoExternalBusy
+from core.services.busy_time import busy_by_staff, local_day_span, local_days_window
+from core.services.catalog import CatalogReader
+
+ALTERNATIVES = 3
+
+
+class Bookings:
+    """The booking use cases. Each call is one transaction."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        catalogs: CatalogReader,
+        external: ExternalBusy | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._catalogs = catalogs
+        self._external = external or NoExternalBusy()
+
+    async def hold(
+        self,
+        service_key: str,
+        start: datetime,
+        actor: Actor,
+        *,
+        staff_key: str | None = None,
+        customer_id: int | None = None,
+    ) -> Booking:
+        """Reserve a slot for the salon's hold TTL while the customer confirms."""
+        return await self._take(service_key, start, actor, staff_key, customer_id, hold=True)
+
+    async def book(
+        self,
+        service_key: str,
+        start: datetime,
+        actor: Actor,
+        *,
+        staff_key: str | None = None,
+        customer_id: int | None = None,
+    ) -> Booking:
+        """Hold and confirm in one step.
+
+        With ``staff_key=None`` ("any staff"), the slot goes to whoever of the free staff
+        has the fewest active bookings that local day; ties go by catalog order.
+        """
+        return await self._take(service_key, start, actor, staff_key, customer_id, hold=False)
+
+    async def confirm(self, booking_id: int, actor: Actor) -> Booking:
+        """Turn a hold into a booking. A lapsed hold that nobody took yet still counts."""
+        async with self._uow() as uow:
+            repository = BookingRepository(uow.connection)
+            now = self._clock.now()
+            booking = await self._owned(repository, booking_id, actor)
+            if booking.status is BookingStatus.CONFIRMED:
+                return booking
+            if booking.status is BookingStatus.CANCELLED and booking.hold_expires_at is not None:
+                raise HoldExpired(booking_id)
+            require_status(booking, "confirm", BookingStatus.HELD)
+            confirmed = replace(booking, status=BookingStatus.CONFIRMED, hold_expires_at=None)
+            await repository.set_status(booking_id, BookingStatus.CONFIRMED, now)
+            await repository.record(booking_id, actor, "confirmed", now, before=booking, after=confirmed)
+            await uow.commit()
+            return confirmed
+
+    async def cancel(self, booking_id: int, actor: Actor, *, note: str = "") -> Booking:
+        """Cancel a booking or release a hold; customers are held to the cancel cutoff."""
+        async with self._uow() as uow:
+            repository = BookingRepository(uow.connection)
+            catalog = await self._catalogs.current(uow.connection)
+            now = self._clock.now()
+            booking = await self._owned(repository, booking_id, actor)
+            if booking.status is BookingStatus.CANCELLED:
+                return booking
+            require_status(booking, "cancel", BookingStatus.HELD, BookingStatus.CONFIRMED)
+            if booking.status is BookingStatus.CONFIRMED:
+                check_customer_cutoff(
+                    booking, actor, now, catalog.salon.policies.customer_cancel_cutoff, "cancelled"
+                )
+            cancelled = replace(booking, status=BookingStatus.CANCELLED, hold_expires_at=None)
+            await repository.set_status(booking_id, BookingStatus.CANCELLED, now)
+            action = "released" if booking.status is BookingStatus.HELD else "cancelled"
+            await repository.record(
+                booking_id, actor, action, now, before=booking, after=cancelled, note=note
+            )
+            await uow.commit()
+            return cancelled
+
+    async def record_outcome(self, booking_id: int, actor: Actor, status: BookingStatus) -> Booking:
+        """Staff mark a confirmed visit completed or a no-show."""
+        if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+            raise ValueError(f"{status} is not an outcome")
+        async with self._uow() as uow:
+            repository = BookingRepository(uow.connection)
+            now = self._clock.now()
+            booking = await self._owned(repository, booking_id, actor)
+            require_status(booking, f"mark {status.value}", BookingStatus.CONFIRMED)
+            after = replace(booking, status=status)
+            await repository.set_status(booking_id, status, now)
+            await repository.record(booking_id, actor, status.value, now, before=booking, after=after)
+            await uow.commit()
+            return after
+
+    async def reschedule(
+        self, booking_id: int, new_start: datetime, actor: Actor, *, staff_key: str | None = None
+    ) -> Booking:
+        """Move a confirmed booking atomically: the old time is freed only if the new is taken.
+
+        The booking keeps its staff member unless ``staff_key`` names another.
+        """
+        new_start = to_utc(new_start)
+        async with self._uow() as uow:
+            repository = BookingRepository(uow.connection)
+            catalog = await self._catalogs.current(uow.connection)
+            now = self._clock.now()
+            seen = await self._owned(repository, booking_id, actor)
+            require_status(seen, "reschedule", BookingStatus.CONFIRMED)
+            check_customer_cutoff(
+                seen, actor, now, catalog.salon.policies.customer_reschedule_cutoff, "rescheduled"
+            )
+            target = catalog.member(staff_key or seen.staff_key)
+            if not target.performs(seen.service_key):
+                raise StaffDoesNotPerform(target.key, seen.service_key)
+            staff_ids = await repository.lock_staff({seen.staff_key, target.key})
+            # Re-read under the locks: a concurrent change may have moved or cancelled it.
+            current = await self._owned(repository, booking_id, actor, lock=True)
+            if current.staff_key not in staff_ids:
+                raise SlotTaken(new_start)
+            require_status(current, "reschedule", BookingStatus.CONFIRMED)
+            await self._expire_holds(repository, list(staff_ids.values()), now)
+            window = local_days_window(catalog, local_day(new_start, catalog), local_day(new_start, catalog))
+            busy = await busy_by_staff(
+                repository, self._external, {target.key: staff_ids[target.key]}, window, now,
+                ignore_booking=booking_id,
+            )
+            slot = find_slot(catalog, current.service_key, target.key, new_start, now, busy[target.key])
+            if slot is None:
+                raise self._refusal(catalog, current.service_key, [target], new_start, now, busy)
+            try:
+                await repository.move(booking_id, slot, staff_ids[target.key], now)
+            except SlotConflict:
+                raise self._refusal(catalog, current.service_key, [target], new_start, now, busy) from None
+            moved = replace(current, staff_key=target.key, start=slot.start, end=slot.end)
+            await repository.record(booking_id, actor, "rescheduled", now, before=current, after=moved)
+            await uow.commit()
+            return moved
+
+    async def _take(
+        self,
+        service_key: str,
+        start: datetime,
+        actor: Actor,
+        staff_key: str | None,
+        customer_id: int | None,
+        *,
+        hold: bool,
+    ) -> Booking:
+        start = to_utc(start)
+        async with self._uow() as uow:
+            catalog = await self._catalogs.current(uow.connection)
+            service = catalog.service(service_key)
+            if staff_key is not None:
+                member = catalog.member(staff_key)
+                if not member.performs(service_key):
+                    raise StaffDoesNotPerform(staff_key, service_key)
+                candidates = [member]
+            else:
+                candidates = catalog.staff_for(service_key)
+            repository = BookingRepository(uow.connection)
+            staff_ids = await repository.lock_staff(m.key for m in candidates)
+            candidates = [m for m in candidates if m.key in staff_ids]
+            now = self._clock.now()
+            await self._expire_holds(repository, list(staff_ids.values()), now)
+            day = local_day(start, catalog)
+            window = local_days_window(catalog, day, day)
+            busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
+            ordered = await self._least_booked_first(repository, catalog, candidates, staff_ids, start)
+            status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
+            expires = now + catalog.salon.policies.hold_ttl if hold else None
+            for member in ordered:
+                slot = find_slot(catalog, service_key, member.key, start, now, busy[member.key])
+                if slot is None:
+                    continue
+                new = NewBooking(customer_id, service_key, slot, status, service.price, expires)
+                try:
+                    booking_id = await repository.add(new, staff_ids[member.key], now)
+                except SlotConflict:
+                    continue
+                booking = Booking(
+                    booking_id, customer_id, service_key, member.key, slot.start, slot.end, status, expires
+                )
+                await repository.record(
+                    booking_id, actor, "held" if hold else "booked", now, after=booking
+                )
+                await uow.commit()
+                return booking
+            raise self._refusal(catalog, service_key, candidates, start, now, busy)
+
+    async def _owned(
+        self, repository: BookingRepository, booking_id: int, actor: Actor, *, lock: bool = False
+    ) -> Booking:
+        """The booking, if the actor may act on it: a customer sees only their own."""
+        booking = await repository.get(booking_id, for_update=lock)
+        if booking is None or (
+            actor.kind is ActorKind.CUSTOMER and str(booking.customer_id) != actor.ref
+        ):
+            raise BookingNotFound(booking_id)
+        return booking
+
+    async def _expire_holds(
+        self, repository: BookingRepository, staff_ids: list[int], now: datetime
+    ) -> None:
+        for lapsed in await repository.expire_holds(staff_ids, now):
+            after = replace(lapsed, status=BookingStatus.CANCELLED)
+            await repository.record(
+                lapsed.id, Actor.system("hold-expiry"), "hold_expired", now, before=lapsed, after=after
+            )
+
+    async def _least_booked_first(
+        self,
+        repository: BookingRepository,
+        catalog: Catalog,
+        candidates: list[Staff],
+        staff_ids: dict[str, int],
+        start: datetime,
+    ) -> list[Staff]:
+        if len(candidates) < 2:
+            return candidates
+        span = local_day_span(catalog, local_day(start, catalog))
+        counts = await repository.active_count_between(list(staff_ids.values()), span.start, span.end)
+        order = {m.key: i for i, m in enumerate(catalog.staff.values())}
+        return sorted(candidates, key=lambda m: (counts.get(staff_ids[m.key], 0), order[m.key]))
+
+    def _refusal(
+        self,
+        catalog: Catalog,
+        service_key: str,
+        candidates: list[Staff],
+        start: datetime,
+        now: datetime,
+        busy: dict[str, list[Interval]],
+    ) -> DomainError:
+        """Why ``start`` could not be taken: taken (with alternatives) or never offered."""
+        policies = catalog.salon.policies
+        if start < now + policies.min_notice:
+            return SlotNotOffered(start, "too soon: below the salon's minimum notice")
+        if start > now + policies.booking_horizon:
+            return SlotNotOffered(start, "too far ahead: beyond the booking horizon")
+        offered_when_free = any(
+            find_slot(catalog, service_key, m.key, start, now, ()) is not None for m in candidates
+        )
+        if not offered_when_free:
+            return SlotNotOffered(start, "not a start time the salon offers for this service")
+        day = local_day(start, catalog)
+        slots = [
+            slot
+            for member in candidates
+            for slot in free_slots(
+                catalog,
+                SlotQuery(service_key, day - timedelta(days=1), day + timedelta(days=1), member.key),
+                now,
+                busy,
+            )
+        ]
+        alternatives = [Alternative(s.staff_key, s.start) for s in nearest(slots, start, ALTERNATIVES)]
+        return SlotTaken(start, alternatives)

@@ -1,0 +1,1 @@
+"""The composition root: configuration, database, wiring and the command line."""

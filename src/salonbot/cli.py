@@ -1,0 +1,126 @@
+"""The ``salonbot`` command line.
+
+Every command that touches the database first upgrades the schema to head (Alembic), so
+a fresh clone and an upgraded install both just work; ``salonbot migrate`` does only that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from core.catalog_file import CatalogError, load_catalog_text
+from core.domain.availability import SlotQuery
+from core.domain.errors import DomainError
+from salonbot.bootstrap import Salonbot
+from salonbot.config import Settings
+from salonbot.database import DatabaseLocation, locate, make_engine
+from salonbot.migrate import upgrade
+from salonbot.slots_view import render_slots
+
+
+class CommandError(Exception):
+    """A failure the user can act on: printed as one line, exit status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salonbot", description="Booking bot for beauty salons.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    catalog = commands.add_parser("catalog", help="the salon catalog file")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    load = catalog_commands.add_parser("load", help="validate a catalog file and apply it")
+    load.add_argument("file", type=Path)
+    check = catalog_commands.add_parser("check", help="validate a catalog file, apply nothing")
+    check.add_argument("file", type=Path)
+    slots = commands.add_parser("slots", help="print free slots in the salon's local time")
+    slots.add_argument("service", help="service id from the catalog")
+    slots.add_argument("--staff", help="staff id (default: any staff)")
+    slots.add_argument("--from", dest="first_day", type=date.fromisoformat, help="YYYY-MM-DD")
+    slots.add_argument("--days", type=int, default=7)
+    return parser
+
+
+def _read_catalog(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+
+
+async def _catalog_load(app: Salonbot, path: Path) -> str:
+    from core.services.catalog import load_catalog
+
+    document, _ = load_catalog_text(_read_catalog(path))
+    result = await load_catalog(app.uow, app.clock, document)
+    if not result.changed:
+        return f"catalog unchanged ({path})"
+    lines = [f"catalog loaded from {path}"]
+    for label, keys in (
+        ("services added", result.added_services),
+        ("services removed", result.removed_services),
+        ("staff added", result.added_staff),
+        ("staff removed", result.removed_staff),
+    ):
+        if keys:
+            lines.append(f"  {label}: {', '.join(keys)}")
+    return "\n".join(lines)
+
+
+async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
+    async with app.uow() as uow:
+        catalog = await app.catalogs.current(uow.connection)
+    if args.days < 1:
+        raise CommandError("--days must be at least 1")
+    first = args.first_day or app.clock.now().astimezone(catalog.salon.zone).date()
+    query = SlotQuery(args.service, first, first + timedelta(days=args.days - 1), args.staff)
+    slots = await app.find_slots(query)
+    return render_slots(catalog, query, slots)
+
+
+async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
+    app = Salonbot(make_engine(location.url, pool_size=2))
+    try:
+        if args.command == "catalog":
+            return await _catalog_load(app, args.file)
+        return await _slots(app, args)
+    finally:
+        await app.close()
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "catalog" and args.catalog_command == "check":
+            load_catalog_text(_read_catalog(args.file))
+            print(f"{args.file}: valid")
+            return 0
+        try:
+            settings = Settings()
+        except ValidationError as error:
+            problem = error.errors()[0]
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+            raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
+        location = locate(settings)
+        upgrade(location.url)
+        if args.command == "migrate":
+            print("database schema is at head")
+            return 0
+        print(asyncio.run(_run(location, args)))
+        return 0
+    except CatalogError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except (DomainError, CommandError) as error:
+        print(f"salonbot: {error}", file=sys.stderr)
+        return 1
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,65 @@
+"""Where the database is: ``DATABASE_URL``, or an embedded Postgres started on demand.
+
+The embedded server is PyPI ``pgserver`` (real Postgres binaries in a wheel). Its data lives
+in ``<data dir>/pgdata`` and is reused across runs; the server listens on a Unix socket only
+and stops when the last salonbot process using it exits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from salonbot.config import Settings
+
+EMBEDDED_DATABASE = "salonbot"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseLocation:
+    """A Postgres URL (``postgresql://`` form) and, when embedded, the server keeping it up."""
+
+    url: str
+    server: Any = None
+
+
+def asyncpg_url(url: str) -> str:
+    """SQLAlchemy's asyncpg form of a ``postgresql://`` URL."""
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgresql", "postgres"):
+        return f"postgresql+asyncpg://{rest}"
+    return url
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at database ``name``."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def start_embedded(data_dir: Path) -> DatabaseLocation:
+    """Start (or join) the embedded server and make sure the salonbot database exists."""
+    import pgserver  # imported here: starting binaries is only for the embedded case
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
+    return DatabaseLocation(with_database(server.get_uri(), EMBEDDED_DATABASE), server)
+
+
+def locate(settings: Settings) -> DatabaseLocation:
+    if settings.database_url:
+        return DatabaseLocation(settings.database_url)
+    return start_embedded(settings.data_dir)
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
