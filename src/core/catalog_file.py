@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -297,7 +298,9 @@ def _cross_check(doc: CatalogDocument) -> list[str]:
                 problems.append(f"{where}.date: '{exception.date}': listed twice")
             dates.add(exception.date)
             if exception.day_off == bool(exception.hours):
-                problems.append(f"{where}: give either 'day_off: true' or 'hours', not both or neither")
+                problems.append(
+                    f"{where}: give either 'day_off: true' or 'hours', not both or neither"
+                )
             problems += _check_periods(f"{where}.hours", exception.hours)
     return problems
 
@@ -312,7 +315,9 @@ def _duplicates(section: str, ids: list[str]) -> list[str]:
 
 def _names(where: str, names: Mapping[str, str], languages: list[str]) -> list[str]:
     problems = [
-        f"{where}: missing the {language!r} name" for language in languages if not names.get(language)
+        f"{where}: missing the {language!r} name"
+        for language in languages
+        if not names.get(language)
     ]
     problems += [
         f"{where}.{language}: {language!r} is not one of the salon's languages"
@@ -345,7 +350,10 @@ def _check_periods(where: str, periods: Sequence[PeriodDoc]) -> list[str]:
             try:
                 if not sep:
                     raise ValueError("expected 'HH:MM-HH:MM'")
-                b_start, b_end = _minutes(_parse_clock(start.strip())), _minutes(_parse_clock(end.strip()))
+                b_start, b_end = (
+                    _minutes(_parse_clock(start.strip())),
+                    _minutes(_parse_clock(end.strip())),
+                )
             except ValueError as error:
                 problems.append(f"{here}.breaks[{b}]: {text!r}: {error}")
                 continue
@@ -360,7 +368,7 @@ def _check_periods(where: str, periods: Sequence[PeriodDoc]) -> list[str]:
                     f"{period.start}-{period.end}"
                 )
     spans.sort()
-    for (_, first_end), (second_start, _) in zip(spans, spans[1:], strict=False):
+    for (_, first_end), (second_start, _) in pairwise(spans):
         if second_start < first_end:
             problems.append(f"{where}: periods overlap")
     return problems

@@ -46,8 +46,12 @@ def start_embedded(data_dir: Path) -> DatabaseLocation:
     import pgserver  # imported here: starting binaries is only for the embedded case
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
+    server = pgserver.get_server(  # type: ignore[attr-defined]
+        data_dir.resolve() / "pgdata", cleanup_mode="stop"
+    )
+    # EMBEDDED_DATABASE is a constant identifier, not input.
+    query = f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"  # noqa: S608
+    exists = server.psql(query)
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
     return DatabaseLocation(with_database(server.get_uri(), EMBEDDED_DATABASE), server)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import RowMapping, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,8 +61,7 @@ _BOOKING_FROM = bookings.join(services, bookings.c.service_id == services.c.id).
 )
 
 
-def _booking(row: Row[tuple[object, ...]]) -> Booking:
-    m = row._mapping
+def _booking(m: RowMapping) -> Booking:
     return Booking(
         id=m["id"],
         customer_id=m["customer_id"],
@@ -90,11 +89,13 @@ class BookingRepository:
         return {row.key: row.id for row in rows}
 
     async def get(self, booking_id: int, *, for_update: bool = False) -> Booking | None:
-        query = select(*_BOOKING_COLUMNS).select_from(_BOOKING_FROM).where(bookings.c.id == booking_id)
+        query = (
+            select(*_BOOKING_COLUMNS).select_from(_BOOKING_FROM).where(bookings.c.id == booking_id)
+        )
         if for_update:
             query = query.with_for_update(of=bookings)
         row = (await self._db.execute(query)).first()
-        return None if row is None else _booking(row)
+        return None if row is None else _booking(row._mapping)
 
     async def of_customer(self, customer_id: int) -> list[Booking]:
         query = (
@@ -103,14 +104,16 @@ class BookingRepository:
             .where(bookings.c.customer_id == customer_id)
             .order_by(bookings.c.starts_at)
         )
-        return [_booking(row) for row in await self._db.execute(query)]
+        return [_booking(row._mapping) for row in await self._db.execute(query)]
 
     async def add(self, new: NewBooking, staff_id: int, at: datetime) -> int:
         """Insert the booking; raise ``SlotConflict`` if the constraint refuses it.
 
         The insert runs in a savepoint so the transaction stays usable after a conflict.
         """
-        service_id = select(services.c.id).where(services.c.key == new.service_key).scalar_subquery()
+        service_id = (
+            select(services.c.id).where(services.c.key == new.service_key).scalar_subquery()
+        )
         values = {
             "customer_id": new.customer_id,
             "service_id": service_id,
@@ -158,7 +161,11 @@ class BookingRepository:
             raise
 
     async def set_status(
-        self, booking_id: int, status: BookingStatus, at: datetime, hold_expires_at: datetime | None = None
+        self,
+        booking_id: int,
+        status: BookingStatus,
+        at: datetime,
+        hold_expires_at: datetime | None = None,
     ) -> None:
         await self._db.execute(
             update(bookings)
@@ -169,26 +176,35 @@ class BookingRepository:
     async def expire_holds(self, staff_ids: Sequence[int], now: datetime) -> list[Booking]:
         """Cancel the lapsed holds of these staff; returns them as they were."""
         expired = (
-            await self._db.execute(
-                update(bookings)
-                .where(
-                    bookings.c.staff_id.in_(list(staff_ids)),
-                    bookings.c.status == BookingStatus.HELD.value,
-                    bookings.c.hold_expires_at <= now,
+            (
+                await self._db.execute(
+                    update(bookings)
+                    .where(
+                        bookings.c.staff_id.in_(list(staff_ids)),
+                        bookings.c.status == BookingStatus.HELD.value,
+                        bookings.c.hold_expires_at <= now,
+                    )
+                    .values(status=BookingStatus.CANCELLED.value, updated_at=now)
+                    .returning(bookings.c.id)
                 )
-                .values(status=BookingStatus.CANCELLED.value, updated_at=now)
-                .returning(bookings.c.id)
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if not expired:
             return []
         rows = await self._db.execute(
             select(*_BOOKING_COLUMNS).select_from(_BOOKING_FROM).where(bookings.c.id.in_(expired))
         )
-        return [replace(_booking(row), status=BookingStatus.HELD) for row in rows]
+        return [replace(_booking(row._mapping), status=BookingStatus.HELD) for row in rows]
 
     async def busy(
-        self, staff_ids: Sequence[int], window: Interval, now: datetime, *, ignore: int | None = None
+        self,
+        staff_ids: Sequence[int],
+        window: Interval,
+        now: datetime,
+        *,
+        ignore: int | None = None,
     ) -> dict[int, list[Interval]]:
         """Taken time per staff id in ``window``: active bookings, unexpired holds, time off."""
         taken: dict[int, list[Interval]] = {staff_id: [] for staff_id in staff_ids}

@@ -54,7 +54,9 @@ class CatalogRepository:
         for key in keys:
             statement = insert(services).values(key=key, active=True)
             await self._db.execute(
-                statement.on_conflict_do_update(index_elements=[services.c.key], set_={"active": True})
+                statement.on_conflict_do_update(
+                    index_elements=[services.c.key], set_={"active": True}
+                )
             )
 
     async def upsert_staff(self, names: Mapping[str, str]) -> None:
@@ -72,9 +74,13 @@ class CatalogRepository:
         )
 
     async def deactivate_staff(self, keys: Iterable[str]) -> None:
-        await self._db.execute(update(staff).where(staff.c.key.in_(list(keys))).values(active=False))
+        await self._db.execute(
+            update(staff).where(staff.c.key.in_(list(keys))).values(active=False)
+        )
 
-    async def future_bookings_of_services(self, keys: Iterable[str], now: datetime) -> dict[str, int]:
+    async def future_bookings_of_services(
+        self, keys: Iterable[str], now: datetime
+    ) -> dict[str, int]:
         return await self._future_bookings(services, bookings.c.service_id, keys, now)
 
     async def future_bookings_of_staff(self, keys: Iterable[str], now: datetime) -> dict[str, int]:

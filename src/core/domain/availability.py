@@ -84,7 +84,9 @@ class StaffSchedule:
                 work.append(Interval(boundary_to_utc(start, zone), boundary_to_utc(end, zone)))
                 for break_start, break_end in _break_walls(day, period):
                     breaks.append(
-                        Interval(boundary_to_utc(break_start, zone), boundary_to_utc(break_end, zone))
+                        Interval(
+                            boundary_to_utc(break_start, zone), boundary_to_utc(break_end, zone)
+                        )
                     )
         self.working = IntervalSet(work)
         self.breaks = IntervalSet(breaks)

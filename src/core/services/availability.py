@@ -30,7 +30,8 @@ class FindSlots:
             catalog = await self._catalogs.current(uow.connection)
             service = catalog.service(query.service_key)
             keys = (
-                [query.staff_key] if query.staff_key is not None
+                [query.staff_key]
+                if query.staff_key is not None
                 else [m.key for m in catalog.staff_for(service.key)]
             )
             repository = BookingRepository(uow.connection)

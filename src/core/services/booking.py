@@ -98,7 +98,9 @@ class Bookings:
             require_status(booking, "confirm", BookingStatus.HELD)
             confirmed = replace(booking, status=BookingStatus.CONFIRMED, hold_expires_at=None)
             await repository.set_status(booking_id, BookingStatus.CONFIRMED, now)
-            await repository.record(booking_id, actor, "confirmed", now, before=booking, after=confirmed)
+            await repository.record(
+                booking_id, actor, "confirmed", now, before=booking, after=confirmed
+            )
             await uow.commit()
             return confirmed
 
@@ -136,7 +138,9 @@ class Bookings:
             require_status(booking, f"mark {status.value}", BookingStatus.CONFIRMED)
             after = replace(booking, status=status)
             await repository.set_status(booking_id, status, now)
-            await repository.record(booking_id, actor, status.value, now, before=booking, after=after)
+            await repository.record(
+                booking_id, actor, status.value, now, before=booking, after=after
+            )
             await uow.commit()
             return after
 
@@ -167,20 +171,32 @@ class Bookings:
                 raise SlotTaken(new_start)
             require_status(current, "reschedule", BookingStatus.CONFIRMED)
             await self._expire_holds(repository, list(staff_ids.values()), now)
-            window = local_days_window(catalog, local_day(new_start, catalog), local_day(new_start, catalog))
+            window = local_days_window(
+                catalog, local_day(new_start, catalog), local_day(new_start, catalog)
+            )
             busy = await busy_by_staff(
-                repository, self._external, {target.key: staff_ids[target.key]}, window, now,
+                repository,
+                self._external,
+                {target.key: staff_ids[target.key]},
+                window,
+                now,
                 ignore_booking=booking_id,
             )
-            slot = find_slot(catalog, current.service_key, target.key, new_start, now, busy[target.key])
+            slot = find_slot(
+                catalog, current.service_key, target.key, new_start, now, busy[target.key]
+            )
             if slot is None:
                 raise self._refusal(catalog, current.service_key, [target], new_start, now, busy)
             try:
                 await repository.move(booking_id, slot, staff_ids[target.key], now)
             except SlotConflict:
-                raise self._refusal(catalog, current.service_key, [target], new_start, now, busy) from None
+                raise self._refusal(
+                    catalog, current.service_key, [target], new_start, now, busy
+                ) from None
             moved = replace(current, staff_key=target.key, start=slot.start, end=slot.end)
-            await repository.record(booking_id, actor, "rescheduled", now, before=current, after=moved)
+            await repository.record(
+                booking_id, actor, "rescheduled", now, before=current, after=moved
+            )
             await uow.commit()
             return moved
 
@@ -213,7 +229,9 @@ class Bookings:
             day = local_day(start, catalog)
             window = local_days_window(catalog, day, day)
             busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
-            ordered = await self._least_booked_first(repository, catalog, candidates, staff_ids, start)
+            ordered = await self._least_booked_first(
+                repository, catalog, candidates, staff_ids, start
+            )
             status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
             expires = now + catalog.salon.policies.hold_ttl if hold else None
             for member in ordered:
@@ -226,7 +244,14 @@ class Bookings:
                 except SlotConflict:
                     continue
                 booking = Booking(
-                    booking_id, customer_id, service_key, member.key, slot.start, slot.end, status, expires
+                    booking_id,
+                    customer_id,
+                    service_key,
+                    member.key,
+                    slot.start,
+                    slot.end,
+                    status,
+                    expires,
                 )
                 await repository.record(
                     booking_id, actor, "held" if hold else "booked", now, after=booking
@@ -252,7 +277,12 @@ class Bookings:
         for lapsed in await repository.expire_holds(staff_ids, now):
             after = replace(lapsed, status=BookingStatus.CANCELLED)
             await repository.record(
-                lapsed.id, Actor.system("hold-expiry"), "hold_expired", now, before=lapsed, after=after
+                lapsed.id,
+                Actor.system("hold-expiry"),
+                "hold_expired",
+                now,
+                before=lapsed,
+                after=after,
             )
 
     async def _least_booked_first(
@@ -266,7 +296,9 @@ class Bookings:
         if len(candidates) < 2:
             return candidates
         span = local_day_span(catalog, local_day(start, catalog))
-        counts = await repository.active_count_between(list(staff_ids.values()), span.start, span.end)
+        counts = await repository.active_count_between(
+            list(staff_ids.values()), span.start, span.end
+        )
         order = {m.key: i for i, m in enumerate(catalog.staff.values())}
         return sorted(candidates, key=lambda m: (counts.get(staff_ids[m.key], 0), order[m.key]))
 
@@ -296,10 +328,14 @@ class Bookings:
             for member in candidates
             for slot in free_slots(
                 catalog,
-                SlotQuery(service_key, day - timedelta(days=1), day + timedelta(days=1), member.key),
+                SlotQuery(
+                    service_key, day - timedelta(days=1), day + timedelta(days=1), member.key
+                ),
                 now,
                 busy,
             )
         ]
-        alternatives = [Alternative(s.staff_key, s.start) for s in nearest(slots, start, ALTERNATIVES)]
+        alternatives = [
+            Alternative(s.staff_key, s.start) for s in nearest(slots, start, ALTERNATIVES)
+        ]
         return SlotTaken(start, alternatives)
