@@ -106,7 +106,11 @@ async def test_a_hold_blocks_until_it_expires_then_blocks_nobody(
     assert hold.hold_expires_at == clock.now() + timedelta(minutes=10)
     with pytest.raises(SlotTaken):
         await app.bookings.hold(
-            "womens-haircut", TUESDAY_11, Actor.customer(second), staff_key="anna", customer_id=second
+            "womens-haircut",
+            TUESDAY_11,
+            Actor.customer(second),
+            staff_key="anna",
+            customer_id=second,
         )
 
     clock.advance(timedelta(minutes=10))
@@ -186,7 +190,8 @@ async def test_reschedule_moves_atomically_and_is_recorded(app: Salonbot) -> Non
     assert (moved.id, moved.start, moved.staff_key) == (booking.id, later, "anna")
     query = SlotQuery("womens-haircut", TUESDAY_11.date(), TUESDAY_11.date(), "anna")
     starts = [s.start for s in await app.find_slots(query)]
-    assert TUESDAY_11 in starts and later not in starts
+    assert TUESDAY_11 in starts
+    assert later not in starts
     event = (await _history(app, booking.id))[-1]
     assert (event["action"], event["from_starts_at"], event["to_starts_at"]) == (
         "rescheduled",
@@ -240,7 +245,9 @@ async def test_time_off_blocks_slots_and_is_refused_over_bookings(app: Salonbot)
 
     await app.add_time_off("maria", afternoon, STAFF, "dentist")
     with pytest.raises(TimeOffConflict) as conflict:
-        await app.add_time_off("maria", Interval(TUESDAY_11, TUESDAY_11 + timedelta(hours=1)), STAFF)
+        await app.add_time_off(
+            "maria", Interval(TUESDAY_11, TUESDAY_11 + timedelta(hours=1)), STAFF
+        )
 
     assert conflict.value.booking_ids == (booked.id,)
     query = SlotQuery("manicure", TUESDAY_11.date(), TUESDAY_11.date(), "maria")
