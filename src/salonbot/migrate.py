@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -24,6 +25,11 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at ``url``; safe to run from several processes at once."""
     command.upgrade(alembic_config(url), revision)
+
+
+async def upgrade_in_thread(url: str, revision: str = "head") -> None:
+    """``upgrade`` from inside a running event loop (Alembic's env runs its own loop)."""
+    await asyncio.to_thread(upgrade, url, revision)
 
 
 def downgrade(url: str, revision: str) -> None:

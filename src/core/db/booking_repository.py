@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import RowMapping, and_, func, select, update
+from sqlalchemy import RowMapping, ScalarSelect, and_, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,6 +72,10 @@ def _booking(m: RowMapping) -> Booking:
         status=BookingStatus(m["status"]),
         hold_expires_at=m["hold_expires_at"],
     )
+
+
+def _staff_id(key: str) -> ScalarSelect[int]:
+    return select(staff.c.id).where(staff.c.key == key).scalar_subquery()
 
 
 class BookingRepository:
@@ -218,22 +222,16 @@ class BookingRepository:
         ]
         if ignore is not None:
             conditions.append(bookings.c.id != ignore)
-        rows = await self._db.execute(
-            select(bookings.c.staff_id, bookings.c.blocked_from, bookings.c.blocked_until).where(
-                and_(*conditions)
-            )
+        booked = select(
+            bookings.c.staff_id, bookings.c.blocked_from.label("start"), bookings.c.blocked_until
+        ).where(and_(*conditions))
+        absent = select(time_off.c.staff_id, time_off.c.starts_at, time_off.c.ends_at).where(
+            time_off.c.staff_id.in_(list(staff_ids)),
+            time_off.c.starts_at < window.end,
+            time_off.c.ends_at > window.start,
         )
-        for row in rows:
-            taken[row.staff_id].append(Interval(row.blocked_from, row.blocked_until))
-        rows = await self._db.execute(
-            select(time_off.c.staff_id, time_off.c.starts_at, time_off.c.ends_at).where(
-                time_off.c.staff_id.in_(list(staff_ids)),
-                time_off.c.starts_at < window.end,
-                time_off.c.ends_at > window.start,
-            )
-        )
-        for row in rows:
-            taken[row.staff_id].append(Interval(row.starts_at, row.ends_at))
+        for staff_id, start, end in await self._db.execute(union_all(booked, absent)):
+            taken[staff_id].append(Interval(start, end))
         return taken
 
     async def active_count_between(
@@ -266,7 +264,6 @@ class BookingRepository:
         note: str = "",
     ) -> None:
         """Append one history line: who did what, when, from which state to which."""
-        ids = await self.staff_ids([b.staff_key for b in (before, after) if b is not None])
         await self._db.execute(
             booking_events.insert().values(
                 booking_id=booking_id,
@@ -276,8 +273,8 @@ class BookingRepository:
                 action=action,
                 from_status=before.status.value if before else None,
                 to_status=after.status.value if after else None,
-                from_staff_id=ids.get(before.staff_key) if before else None,
-                to_staff_id=ids.get(after.staff_key) if after else None,
+                from_staff_id=_staff_id(before.staff_key) if before else None,
+                to_staff_id=_staff_id(after.staff_key) if after else None,
                 from_starts_at=before.start if before else None,
                 to_starts_at=after.start if after else None,
                 note=note,

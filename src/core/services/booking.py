@@ -152,6 +152,17 @@ class Bookings:
         The booking keeps its staff member unless ``staff_key`` names another.
         """
         new_start = to_utc(new_start)
+        # A concurrent reschedule may hand the booking to a staff member we did not lock;
+        # then we start over with the right locks.
+        for _ in range(3):
+            outcome = await self._try_reschedule(booking_id, new_start, actor, staff_key)
+            if outcome is not None:
+                return outcome
+        raise SlotTaken(new_start)
+
+    async def _try_reschedule(
+        self, booking_id: int, new_start: datetime, actor: Actor, staff_key: str | None
+    ) -> Booking | None:
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
             catalog = await self._catalogs.current(uow.connection)
@@ -168,37 +179,35 @@ class Bookings:
             # Re-read under the locks: a concurrent change may have moved or cancelled it.
             current = await self._owned(repository, booking_id, actor, lock=True)
             if current.staff_key not in staff_ids:
-                raise SlotTaken(new_start)
+                return None
             require_status(current, "reschedule", BookingStatus.CONFIRMED)
             await self._expire_holds(repository, list(staff_ids.values()), now)
-            window = local_days_window(
-                catalog, local_day(new_start, catalog), local_day(new_start, catalog)
-            )
+            day = local_day(new_start, catalog)
             busy = await busy_by_staff(
                 repository,
                 self._external,
                 {target.key: staff_ids[target.key]},
-                window,
+                local_days_window(catalog, day, day),
                 now,
                 ignore_booking=booking_id,
             )
             slot = find_slot(
                 catalog, current.service_key, target.key, new_start, now, busy[target.key]
             )
-            if slot is None:
-                raise self._refusal(catalog, current.service_key, [target], new_start, now, busy)
-            try:
-                await repository.move(booking_id, slot, staff_ids[target.key], now)
-            except SlotConflict:
-                raise self._refusal(
-                    catalog, current.service_key, [target], new_start, now, busy
-                ) from None
-            moved = replace(current, staff_key=target.key, start=slot.start, end=slot.end)
-            await repository.record(
-                booking_id, actor, "rescheduled", now, before=current, after=moved
-            )
-            await uow.commit()
-            return moved
+            moved = None
+            if slot is not None:
+                try:
+                    await repository.move(booking_id, slot, staff_ids[target.key], now)
+                    moved = replace(current, staff_key=target.key, start=slot.start, end=slot.end)
+                except SlotConflict:
+                    moved = None
+            if moved is not None:
+                await repository.record(
+                    booking_id, actor, "rescheduled", now, before=current, after=moved
+                )
+                await uow.commit()
+                return moved
+        raise self._refusal(catalog, current.service_key, [target], new_start, now, busy)
 
     async def _take(
         self,
@@ -214,13 +223,7 @@ class Bookings:
         async with self._uow() as uow:
             catalog = await self._catalogs.current(uow.connection)
             service = catalog.service(service_key)
-            if staff_key is not None:
-                member = catalog.member(staff_key)
-                if not member.performs(service_key):
-                    raise StaffDoesNotPerform(staff_key, service_key)
-                candidates = [member]
-            else:
-                candidates = catalog.staff_for(service_key)
+            candidates = self._candidates(catalog, service_key, staff_key)
             repository = BookingRepository(uow.connection)
             staff_ids = await repository.lock_staff(m.key for m in candidates)
             candidates = [m for m in candidates if m.key in staff_ids]
@@ -258,7 +261,18 @@ class Bookings:
                 )
                 await uow.commit()
                 return booking
-            raise self._refusal(catalog, service_key, candidates, start, now, busy)
+        # Refused: the locks are released before the alternatives are worked out, so a
+        # crowd of losers does not queue behind each other's arithmetic.
+        raise self._refusal(catalog, service_key, candidates, start, now, busy)
+
+    @staticmethod
+    def _candidates(catalog: Catalog, service_key: str, staff_key: str | None) -> list[Staff]:
+        if staff_key is None:
+            return catalog.staff_for(service_key)
+        member = catalog.member(staff_key)
+        if not member.performs(service_key):
+            raise StaffDoesNotPerform(staff_key, service_key)
+        return [member]
 
     async def _owned(
         self, repository: BookingRepository, booking_id: int, actor: Actor, *, lock: bool = False
