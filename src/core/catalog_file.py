@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
-from itertools import pairwise
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -20,6 +19,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
 )
 
+from core.catalog_problems import describe, describe_yaml, show
 from core.domain.catalog import (
     Catalog,
     DayException,
@@ -75,6 +76,12 @@ def _format_duration(value: timedelta) -> str:
 
 def _parse_clock(value: object) -> str:
     """Validate ``HH:MM`` (``24:00`` allowed as an end); kept as text, resolved later."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100 * 60:
+        # YAML 1.1 reads an unquoted 10:00 as the sexagesimal number 600.
+        written = f"{value // 60}:{value % 60:02d}"
+        raise ValueError(
+            f"write the time in quotes ('{written}'); unquoted, YAML reads it as a number"
+        )
     if not isinstance(value, str):
         raise ValueError("expected a time of day as 'HH:MM' in quotes")
     match = _CLOCK.match(value.strip())
@@ -86,10 +93,44 @@ def _parse_clock(value: object) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
+def _parse_break(value: object) -> str:
+    """Validate ``HH:MM-HH:MM``; kept as normalized text."""
+    if not isinstance(value, str) or value.count("-") != 1:
+        raise ValueError("expected a break as 'HH:MM-HH:MM'")
+    start, _, end = value.partition("-")
+    return f"{_parse_clock(start.strip())}-{_parse_clock(end.strip())}"
+
+
+def _format_price(value: Decimal) -> str:
+    # 55, 55.0 and 55.00 are one price, so they must give one canonical document.
+    return format(value.normalize(), "f")
+
+
+def _non_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("must not be negative")
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return value
+
+
 Duration = Annotated[
     timedelta, BeforeValidator(_parse_duration), PlainSerializer(_format_duration, return_type=str)
 ]
+NonNegativeDuration = Annotated[Duration, AfterValidator(_non_negative)]
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 Clock = Annotated[str, BeforeValidator(_parse_clock)]
+Break = Annotated[str, BeforeValidator(_parse_break)]
+# bookings.price is NUMERIC(12, 2)
+Price = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2),
+    PlainSerializer(_format_price, return_type=str),
+]
 
 
 def _to_time(clock: str) -> time:
@@ -115,10 +156,29 @@ def _check_key(value: object) -> str:
 Key = Annotated[str, BeforeValidator(_check_key)]
 
 
+def _check_language(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError("not a known language code (for example en, ru, de)") from None
+    return value
+
+
+def _check_weekday(value: object) -> object:
+    if value not in WEEKDAYS:
+        raise ValueError(f"not a weekday; use {', '.join(WEEKDAYS)}")
+    return value
+
+
+Language = Annotated[str, AfterValidator(_check_language)]
+Weekday = Annotated[str, BeforeValidator(_check_weekday)]
+
+
 class SalonDoc(_Strict):
     name: str = Field(min_length=1)
     timezone: str
-    languages: list[str] = Field(min_length=1)
+    languages: list[Language] = Field(min_length=1)
     currency: str
     address: str = ""
     phone: str = ""
@@ -137,13 +197,9 @@ class SalonDoc(_Strict):
     @field_validator("languages")
     @classmethod
     def _languages(cls, value: list[str]) -> list[str]:
-        for code in value:
-            try:
-                Locale.parse(code)
-            except (UnknownLocaleError, ValueError):
-                raise ValueError(f"{code!r} is not a known language code") from None
-        if len(set(value)) != len(value):
-            raise ValueError("a language is listed twice")
+        twice = sorted({code for code in value if value.count(code) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} listed twice")
         return value
 
     @field_validator("currency")
@@ -155,19 +211,12 @@ class SalonDoc(_Strict):
 
 
 class PoliciesDoc(_Strict):
-    min_notice: Duration = timedelta(hours=1)
-    booking_horizon: Duration = timedelta(days=60)
-    slot_step: Duration = timedelta(minutes=15)
-    hold_ttl: Duration = timedelta(minutes=10)
-    customer_cancel_cutoff: Duration = timedelta(hours=12)
-    customer_reschedule_cutoff: Duration = timedelta(hours=12)
-
-    @field_validator("slot_step", "hold_ttl", "booking_horizon")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be longer than zero")
-        return value
+    min_notice: NonNegativeDuration = timedelta(hours=1)
+    booking_horizon: PositiveDuration = timedelta(days=60)
+    slot_step: PositiveDuration = timedelta(minutes=15)
+    hold_ttl: PositiveDuration = timedelta(minutes=10)
+    customer_cancel_cutoff: NonNegativeDuration = timedelta(hours=12)
+    customer_reschedule_cutoff: NonNegativeDuration = timedelta(hours=12)
 
 
 class CategoryDoc(_Strict):
@@ -179,32 +228,31 @@ class ServiceDoc(_Strict):
     id: Key
     name: dict[str, str]
     category: str | None = None
-    duration: Duration
-    price: Decimal = Field(ge=0)
-    buffer_before: Duration = timedelta(0)
-    buffer_after: Duration = timedelta(0)
-
-    @field_validator("duration")
-    @classmethod
-    def _duration(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be longer than zero")
-        return value
+    duration: PositiveDuration
+    price: Price
+    # A negative buffer would make the blocked span shorter than the visit itself.
+    buffer_before: NonNegativeDuration = timedelta(0)
+    buffer_after: NonNegativeDuration = timedelta(0)
 
 
 class PeriodDoc(_Strict):
     start: Clock = Field(alias="from")
     end: Clock = Field(alias="to")
-    breaks: list[str] = []
+    breaks: list[Break] = []
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    def text(self) -> str:
+        return f"{self.start}-{self.end}"
+
 
 def _parse_period(value: object) -> object:
-    if isinstance(value, str) and "-" in value:
+    if isinstance(value, str) and value.count("-") == 1:
         start, _, end = value.partition("-")
         return {"from": start.strip(), "to": end.strip()}
-    return value
+    if isinstance(value, dict | PeriodDoc):
+        return value
+    raise ValueError("expected a period as 'HH:MM-HH:MM' or {from: 'HH:MM', to: 'HH:MM'}")
 
 
 Period = Annotated[PeriodDoc, BeforeValidator(_parse_period)]
@@ -212,7 +260,7 @@ Period = Annotated[PeriodDoc, BeforeValidator(_parse_period)]
 
 class StaffServiceDoc(_Strict):
     id: str
-    duration: Duration | None = None
+    duration: PositiveDuration | None = None
 
 
 def _parse_staff_service(value: object) -> object:
@@ -230,16 +278,8 @@ class StaffDoc(_Strict):
     id: Key
     name: str = Field(min_length=1)
     services: list[Annotated[StaffServiceDoc, BeforeValidator(_parse_staff_service)]]
-    hours: dict[str, list[Period]]
+    hours: dict[Weekday, list[Period]]
     exceptions: list[ExceptionDoc] = []
-
-    @field_validator("hours")
-    @classmethod
-    def _weekdays(cls, value: dict[str, list[PeriodDoc]]) -> dict[str, list[PeriodDoc]]:
-        for day in value:
-            if day not in WEEKDAYS:
-                raise ValueError(f"{day!r} is not a weekday; use {', '.join(WEEKDAYS)}")
-        return value
 
 
 class CatalogDocument(_Strict):
@@ -287,8 +327,6 @@ def _cross_check(doc: CatalogDocument) -> list[str]:
             if offered.id in seen:
                 problems.append(f"{where}: {offered.id!r}: listed twice")
             seen.add(offered.id)
-            if offered.duration is not None and offered.duration <= timedelta(0):
-                problems.append(f"{where}.duration: must be longer than zero")
         for day, periods in member.hours.items():
             problems += _check_periods(f"staff[{i}].hours.{day}", periods)
         dates: set[date] = set()
@@ -297,9 +335,15 @@ def _cross_check(doc: CatalogDocument) -> list[str]:
             if exception.date in dates:
                 problems.append(f"{where}.date: '{exception.date}': listed twice")
             dates.add(exception.date)
-            if exception.day_off == bool(exception.hours):
+            if exception.day_off and exception.hours:
+                hours = [period.text() for period in exception.hours]
                 problems.append(
-                    f"{where}: give either 'day_off: true' or 'hours', not both or neither"
+                    f"{where}.hours: {show(hours)}: a day off has no hours; "
+                    "give either 'day_off: true' or 'hours', not both"
+                )
+            elif not exception.day_off and not exception.hours:
+                problems.append(
+                    f"{where}: '{exception.date}': give either 'day_off: true' or 'hours'"
                 )
             problems += _check_periods(f"{where}.hours", exception.hours)
     return problems
@@ -314,14 +358,16 @@ def _duplicates(section: str, ids: list[str]) -> list[str]:
 
 
 def _names(where: str, names: Mapping[str, str], languages: list[str]) -> list[str]:
+    spoken = ", ".join(languages)
     problems = [
-        f"{where}: missing the {language!r} name"
+        f"{where}.{language}: missing: needed for each of the salon's languages ({spoken})"
         for language in languages
         if not names.get(language)
     ]
     problems += [
-        f"{where}.{language}: {language!r} is not one of the salon's languages"
-        for language in names
+        f"{where}.{language}: {show(text)}: {language!r} is not one of the salon's "
+        f"languages ({spoken})"
+        for language, text in names.items()
         if language not in languages
     ]
     return problems
@@ -337,40 +383,38 @@ def _span(start: str, end: str) -> tuple[int, int]:
 
 def _check_periods(where: str, periods: Sequence[PeriodDoc]) -> list[str]:
     problems: list[str] = []
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     for k, period in enumerate(periods):
         here = f"{where}[{k}]"
         if _minutes(period.start) == 24 * 60:
             problems.append(f"{here}.from: '24:00': a period cannot start at 24:00")
             continue
         begin, finish = _span(period.start, period.end)
-        spans.append((begin, finish))
+        spans.append((begin, finish, k))
         for b, text in enumerate(period.breaks):
-            start, sep, end = text.partition("-")
-            try:
-                if not sep:
-                    raise ValueError("expected 'HH:MM-HH:MM'")
-                b_start, b_end = (
-                    _minutes(_parse_clock(start.strip())),
-                    _minutes(_parse_clock(end.strip())),
-                )
-            except ValueError as error:
-                problems.append(f"{here}.breaks[{b}]: {text!r}: {error}")
-                continue
+            start, _, end = text.partition("-")
+            b_start, b_end = _minutes(start), _minutes(end)
             # A break in a period past midnight may be written in tomorrow's clock.
             if b_start < begin:
                 b_start += 24 * 60
-            while b_end <= b_start:
+            if b_end <= b_start:
                 b_end += 24 * 60
-            if not (begin <= b_start and b_end <= finish):
+            if start == end:
+                problems.append(f"{here}.breaks[{b}]: {text!r}: a break cannot be empty")
+            elif not (begin <= b_start and b_end <= finish):
                 problems.append(
-                    f"{here}.breaks[{b}]: {text!r}: outside working hours "
-                    f"{period.start}-{period.end}"
+                    f"{here}.breaks[{b}]: {text!r}: outside the working hours {period.text()}"
                 )
     spans.sort()
-    for (_, first_end), (second_start, _) in pairwise(spans):
-        if second_start < first_end:
-            problems.append(f"{where}: periods overlap")
+    latest: tuple[int, int, int] | None = None  # the period reaching furthest so far
+    for span in spans:
+        if latest is not None and span[0] < latest[1]:
+            problems.append(
+                f"{where}[{span[2]}]: {periods[span[2]].text()!r}: overlaps "
+                f"{periods[latest[2]].text()!r}"
+            )
+        if latest is None or span[1] > latest[1]:
+            latest = span
     return problems
 
 
@@ -378,7 +422,7 @@ def _period(doc: PeriodDoc) -> WorkPeriod:
     breaks = []
     for text in doc.breaks:
         start, _, end = text.partition("-")
-        breaks.append((_to_time(_parse_clock(start.strip())), _to_time(_parse_clock(end.strip()))))
+        breaks.append((_to_time(start), _to_time(end)))
     return WorkPeriod(_to_time(doc.start), _to_time(doc.end), tuple(breaks))
 
 
@@ -424,27 +468,17 @@ def _build(doc: CatalogDocument) -> Catalog:
     return Catalog(salon=salon, services=services, staff=staff)
 
 
-def _describe(error: Mapping[str, Any]) -> str:
-    path = ""
-    for part in error["loc"]:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif not part.startswith(("function-", "json-or-python")):
-            path += f".{part}" if path else str(part)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "missing":
-        return f"{path}: missing"
-    return f"{path}: {error['input']!r}: {message}"
-
-
 def parse_document(data: object) -> CatalogDocument:
     """Validate a decoded document; raise ``CatalogError`` with every problem found."""
     if not isinstance(data, dict):
-        raise CatalogError(["(top level): expected a mapping with salon, services and staff"])
+        shown = "empty file" if data is None else show(data)
+        raise CatalogError(
+            [f"(top level): {shown}: expected a mapping with salon, services and staff"]
+        )
     try:
         document = CatalogDocument.model_validate(data)
     except ValidationError as error:
-        raise CatalogError([_describe(e) for e in error.errors()]) from None
+        raise CatalogError([describe(e, CatalogDocument) for e in error.errors()]) from None
     document.to_catalog()
     return document
 
@@ -454,7 +488,7 @@ def load_catalog_text(text: str) -> tuple[CatalogDocument, Catalog]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise CatalogError([f"(file): not valid YAML: {error}"]) from None
+        raise CatalogError([describe_yaml(error)]) from None
     document = parse_document(data)
     return document, document.to_catalog()
 

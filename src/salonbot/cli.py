@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from core.catalog_file import CatalogError, load_catalog_text
 from core.domain.availability import SlotQuery
@@ -29,6 +30,23 @@ class CommandError(Exception):
     """A failure the user can act on: printed as one line, exit status 1."""
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _day_count(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return days
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salonbot", description="Booking bot for beauty salons.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     slots = commands.add_parser("slots", help="print free slots in the salon's local time")
     slots.add_argument("service", help="service id from the catalog")
     slots.add_argument("--staff", help="staff id (default: any staff)")
-    slots.add_argument("--from", dest="first_day", type=date.fromisoformat, help="YYYY-MM-DD")
-    slots.add_argument("--days", type=int, default=7)
+    slots.add_argument("--from", dest="first_day", type=_day, help="YYYY-MM-DD")
+    slots.add_argument("--days", type=_day_count, default=7)
     return parser
 
 
@@ -52,6 +70,8 @@ def _read_catalog(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"cannot read {path}: not UTF-8 text") from None
 
 
 async def _catalog_load(app: Salonbot, path: Path) -> str:
@@ -76,8 +96,6 @@ async def _catalog_load(app: Salonbot, path: Path) -> str:
 async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
     async with app.uow() as uow:
         catalog = await app.catalogs.current(uow.connection)
-    if args.days < 1:
-        raise CommandError("--days must be at least 1")
     first = args.first_day or app.clock.now().astimezone(catalog.salon.zone).date()
     query = SlotQuery(args.service, first, first + timedelta(days=args.days - 1), args.staff)
     slots = await app.find_slots(query)
@@ -94,6 +112,20 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
         await app.close()
 
 
+def _upgrade(location: DatabaseLocation) -> None:
+    """Bring the schema to head; a database that cannot be reached is a one-line error."""
+    where = "the embedded database" if location.server is not None else "DATABASE_URL"
+    try:
+        upgrade(location.url)
+    except DBAPIError as error:
+        reason = " ".join(str(error.orig).split())
+        raise CommandError(f"cannot use the database at {where}: {reason}") from None
+    except (OSError, ValueError, ArgumentError) as error:
+        # Connection refused, no such socket, or a URL that does not parse.
+        reason = " ".join(str(error).split())
+        raise CommandError(f"cannot use the database at {where}: {reason}") from None
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -106,16 +138,18 @@ def run(argv: Sequence[str] | None = None) -> int:
         except ValidationError as error:
             problem = error.errors()[0]
             name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+            # The value itself is not echoed: a database URL may carry a password.
             raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
         location = locate(settings)
-        upgrade(location.url)
+        _upgrade(location)
         if args.command == "migrate":
             print("database schema is at head")
             return 0
         print(asyncio.run(_run(location, args)))
         return 0
     except CatalogError as error:
-        print(str(error), file=sys.stderr)
+        source = f"{args.file}: " if args.command == "catalog" else ""
+        print(f"salonbot: {source}{error}", file=sys.stderr)
         return 1
     except (DomainError, CommandError) as error:
         print(f"salonbot: {error}", file=sys.stderr)

@@ -28,7 +28,5 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "DATABASE_URL must be a postgresql:// URL (salonbot runs on Postgres only)"
-            )
+            raise ValueError("must be a postgresql:// URL (salonbot runs on Postgres only)")
         return value

@@ -1,0 +1,124 @@
+"""Problems in a catalog file, worded for the salon owner as ``path: value: reason``.
+
+Pydantic's and PyYAML's errors are translated here: the path in the owner's own keys
+(``staff[1].hours.mon[0].to``), the offending value quoted short, and a reason that says
+what to write instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel
+
+
+def show(value: object) -> str:
+    """A value as quoted in a problem line: its repr, cut short if long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    """The type found at ``part`` inside ``annotation`` (None when unknown)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _step(get_args(annotation)[0], part)
+    if origin in (Union, UnionType):
+        models = [arg for arg in get_args(annotation) if _model(arg) is not None]
+        return _step(models[0], part) if models else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+        return None
+    if origin is list and isinstance(part, int):
+        return get_args(annotation)[0]
+    if origin is dict and isinstance(part, str):
+        return get_args(annotation)[1]
+    return None
+
+
+def _model(annotation: Any) -> type[BaseModel] | None:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _known_keys(root: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    annotation: Any = root
+    for part in loc:
+        annotation = _step(annotation, part)
+    model = _model(annotation)
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+# Pydantic's wording replaced by the owner's: error type -> reason.
+_REASONS = {
+    "string_type": "expected text",
+    "string_too_short": "must not be empty",
+    "list_type": "expected a list",
+    "too_short": "must not be empty",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "decimal_type": "expected a number such as 45 or 19.90",
+    "decimal_parsing": "expected a number such as 45 or 19.90",
+    "decimal_max_places": "at most 2 decimal places",
+    "decimal_max_digits": "too large",
+    "decimal_whole_digits": "too large",
+    "greater_than_equal": "must not be negative",
+    "date_type": "expected a date as YYYY-MM-DD",
+    "date_parsing": "expected a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
+    "date_from_datetime_inexact": "expected a date as YYYY-MM-DD, without a time",
+}
+
+
+def describe(error: Mapping[str, Any], root: type[BaseModel]) -> str:
+    """One pydantic error as ``path: value: reason``."""
+    loc = [
+        part
+        for part in error["loc"]
+        if isinstance(part, int) or not part.startswith(("function-", "json-or-python", "["))
+    ]
+    path = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" if i else part
+        for i, part in enumerate(loc)
+    )
+    path = path or "(top level)"
+    kind, value = error["type"], error["input"]
+    if kind == "missing":
+        return f"{path}: missing: required"
+    if kind == "extra_forbidden":
+        known = _known_keys(root, loc[:-1])
+        expected = f"; expected one of {', '.join(known)}" if known else ""
+        return f"{path}: {show(value)}: unknown key{expected}"
+    if kind == "value_error":
+        reason = str(error["ctx"]["error"])
+    elif kind == "greater_than_equal" and error["ctx"]["ge"] != 0:
+        reason = f"must be at least {error['ctx']['ge']}"
+    else:
+        reason = _REASONS.get(kind, str(error["msg"]))
+    if kind == "string_type" and isinstance(value, bool):
+        reason += " (YAML reads unquoted yes, no, on and off as true or false: quote it)"
+    return f"{path}: {show(value)}: {reason}"
+
+
+def describe_yaml(error: yaml.YAMLError) -> str:
+    """A YAML syntax error as one line, with where it was found."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
+    if isinstance(error, yaml.MarkedYAMLError):
+        reason = ", ".join(part for part in (error.context, error.problem) if part)
+    else:
+        reason = str(error)
+    return f"(file): {where}: not valid YAML: {' '.join(reason.split())}"

@@ -1,0 +1,209 @@
+"""The demo catalog and broken copies of it, each with the one problem it must be reported as.
+
+Shared by the catalog file's unit tests, the loading tests on Postgres and the CLI tests,
+so each layer is held to the same precise ``path: value: reason`` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "examples" / "salon.yaml"
+DEMO_TEXT = EXAMPLE_CATALOG.read_text(encoding="utf-8")
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def demo_data() -> dict[str, Any]:
+    """A fresh decoded copy of the demo catalog, free to change."""
+    data = yaml.safe_load(DEMO_TEXT)
+    assert isinstance(data, dict)
+    return data
+
+
+def to_yaml(data: object) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def edited(*edits: Edit) -> str:
+    """The demo catalog as YAML text after ``edits``."""
+    data = demo_data()
+    for edit in edits:
+        edit(data)
+    return to_yaml(data)
+
+
+def put(*path: str | int, value: object) -> Edit:
+    """An edit setting the value at ``path`` (keys and list indexes) of the document."""
+
+    def edit(data: dict[str, Any]) -> None:
+        node: Any = data
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+
+    return edit
+
+
+def drop(*path: str | int) -> Edit:
+    def edit(data: dict[str, Any]) -> None:
+        node: Any = data
+        for part in path[:-1]:
+            node = node[part]
+        del node[path[-1]]
+
+    return edit
+
+
+def without_service(key: str) -> Edit:
+    """Remove a service and every staff member's offer of it."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["services"] = [s for s in data["services"] if s["id"] != key]
+        for member in data["staff"]:
+            member["services"] = [
+                s for s in member["services"] if (s if isinstance(s, str) else s["id"]) != key
+            ]
+
+    return edit
+
+
+def without_staff(key: str) -> Edit:
+    def edit(data: dict[str, Any]) -> None:
+        data["staff"] = [m for m in data["staff"] if m["id"] != key]
+
+    return edit
+
+
+def _duplicate_first_service(data: dict[str, Any]) -> None:
+    data["services"].append(dict(data["services"][0]))
+
+
+def _rename_sunday(data: dict[str, Any]) -> None:
+    hours = data["staff"][2]["hours"]
+    hours["sunday"] = hours.pop("sun")
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """A broken copy of the demo catalog and the single problem line it must produce."""
+
+    name: str
+    text: str
+    problem: str
+
+
+# In the demo: services[0] womens-haircut, [1] mens-haircut, [3] manicure, [5] brow-shaping;
+# staff[0] Anna, [1] Maria (Mon 09:00-18:00, break 13:00-13:30), [2] Olga (works Sundays).
+BROKEN = [
+    Broken(
+        "a staff member offers an unknown service",
+        edited(lambda d: d["staff"][0]["services"].append("nail-art")),
+        "staff[0].services[3]: 'nail-art': no such service in 'services'",
+    ),
+    Broken(
+        "a time zone that does not exist",
+        edited(put("salon", "timezone", value="Europe/Berlinn")),
+        "salon.timezone: 'Europe/Berlinn': not an IANA time zone (for example Europe/Berlin)",
+    ),
+    Broken(
+        "hours until 25:00",
+        edited(put("staff", 1, "hours", "mon", 0, "to", value="25:00")),
+        "staff[1].hours.mon[0].to: '25:00': not a time of day (00:00 to 24:00)",
+    ),
+    Broken(
+        "a break outside working hours",
+        edited(put("staff", 1, "hours", "mon", 0, "breaks", value=["18:30-19:00"])),
+        "staff[1].hours.mon[0].breaks[0]: '18:30-19:00': outside the working hours 09:00-18:00",
+    ),
+    Broken(
+        "a duration that is not one",
+        edited(put("services", 3, "duration", value="an hour")),
+        "services[3].duration: 'an hour': expected a duration like 45m, 1h30m, 2h or 30d",
+    ),
+    Broken(
+        "a service name missing one of the salon's languages",
+        edited(drop("services", 3, "name", "ru")),
+        "services[3].name.ru: missing: needed for each of the salon's languages (en, ru)",
+    ),
+    Broken(
+        "a name in a language the salon does not speak",
+        edited(put("categories", 0, "name", "de", value="Haare")),
+        "categories[0].name.de: 'Haare': 'de' is not one of the salon's languages (en, ru)",
+    ),
+    Broken(
+        "two services with one id",
+        edited(_duplicate_first_service),
+        "services[7].id: 'womens-haircut': used more than once",
+    ),
+    Broken(
+        "a service in an unknown category",
+        edited(put("services", 5, "category", value="eyes")),
+        "services[5].category: 'eyes': no such category in 'categories'",
+    ),
+    Broken(
+        "a weekday key that is not a weekday",
+        edited(_rename_sunday),
+        "staff[2].hours.sunday: 'sunday': not a weekday; use mon, tue, wed, thu, fri, sat, sun",
+    ),
+    Broken(
+        "overlapping periods on one day",
+        edited(put("staff", 1, "hours", "sat", value=["10:00-15:00", "14:00-18:00"])),
+        "staff[1].hours.sat[1]: '14:00-18:00': overlaps '10:00-15:00'",
+    ),
+    Broken(
+        "an exception with both day_off and hours",
+        edited(put("staff", 0, "exceptions", 0, "hours", value=["10:00-12:00"])),
+        "staff[0].exceptions[0].hours: ['10:00-12:00']: a day off has no hours; "
+        "give either 'day_off: true' or 'hours', not both",
+    ),
+    Broken(
+        "a negative price",
+        edited(put("services", 1, "price", value=-35)),
+        "services[1].price: -35: must not be negative",
+    ),
+    Broken(
+        "an unknown top-level key",
+        edited(put("opening_hours", value="09:00-18:00")),
+        "opening_hours: '09:00-18:00': unknown key; "
+        "expected one of salon, policies, categories, services, staff",
+    ),
+    Broken(
+        "text that is not YAML",
+        DEMO_TEXT.replace("  currency: EUR\n", "  currency: EUR: euro\n", 1),
+        "(file): line 8, column 16: not valid YAML: mapping values are not allowed here",
+    ),
+    Broken(
+        "a file that is a list, not a mapping",
+        "- salon\n- services\n- staff\n",
+        "(top level): ['salon', 'services', 'staff']: "
+        "expected a mapping with salon, services and staff",
+    ),
+    Broken(
+        "an unquoted time, which YAML reads as a number",
+        DEMO_TEXT.replace('{from: "09:00", to: "18:00"', '{from: "09:00", to: 18:00', 1),
+        "staff[1].hours.mon[0].to: 1080: write the time in quotes ('18:00'); "
+        "unquoted, YAML reads it as a number",
+    ),
+    Broken(
+        "a negative buffer",
+        edited(put("services", 0, "buffer_after", value=-10)),
+        "services[0].buffer_after: -10: must not be negative",
+    ),
+    Broken(
+        "a misspelt policy",
+        edited(put("policies", "min_notise", value="1h")),
+        "policies.min_notise: '1h': unknown key; expected one of min_notice, booking_horizon, "
+        "slot_step, hold_ttl, customer_cancel_cutoff, customer_reschedule_cutoff",
+    ),
+    Broken(
+        "a price with more cents than the database keeps",
+        edited(put("services", 3, "price", value=40.125)),
+        "services[3].price: 40.125: at most 2 decimal places",
+    ),
+]

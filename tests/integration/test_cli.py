@@ -1,0 +1,269 @@
+"""The ``salonbot`` console script, run for real as a subprocess against a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from salonbot.database import make_engine, with_database
+from tests.catalog_cases import BROKEN, DEMO_TEXT, Broken
+from tests.db_state import State, dump_tables
+
+ROOT = Path(__file__).resolve().parents[2]
+SALONBOT = Path(sys.executable).parent / "salonbot"
+BERLIN = ZoneInfo("Europe/Berlin")
+Env = dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pycache")
+
+
+def _env(database_url: str, data_dir: Path, pycache: Path) -> Env:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    # Each run imports SQLAlchemy and Alembic afresh: let the runs share compiled bytecode,
+    # kept in a temp dir (never next to the sources) even where writing it is turned off.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(
+        DATABASE_URL=database_url,
+        SALONBOT_DATA_DIR=str(data_dir),
+        PYTHONPYCACHEPREFIX=str(pycache),
+    )
+    return env
+
+
+def _salonbot(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SALONBOT), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def _dump(database_url: str) -> State:
+    async def dump() -> State:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            return await dump_tables(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(dump())
+
+
+@pytest.fixture
+def empty_env(fresh_database: Callable[[], str], tmp_path: Path, pycache: Path) -> tuple[Env, str]:
+    """Settings pointing at a new, empty database (no schema yet)."""
+    url = fresh_database()
+    return _env(url, tmp_path / "data", pycache), url
+
+
+class Loaded:
+    """A database migrated and loaded with the demo catalog by the CLI, shared by a module."""
+
+    def __init__(self, env: Env, url: str) -> None:
+        self.env = env
+        self.url = url
+        self.migrate = _salonbot(env, "migrate")
+        self.load = _salonbot(env, "catalog", "load", "examples/salon.yaml")
+
+
+@pytest.fixture(scope="module")
+def loaded(
+    fresh_database: Callable[[], str], tmp_path_factory: pytest.TempPathFactory, pycache: Path
+) -> Loaded:
+    url = fresh_database()
+    return Loaded(_env(url, tmp_path_factory.mktemp("data"), pycache), url)
+
+
+def _next_tuesday() -> date:
+    """A Tuesday more than two days from today in Berlin: bookable whatever today is."""
+    day = datetime.now(BERLIN).date() + timedelta(days=3)
+    while day.isoweekday() != 2:
+        day += timedelta(days=1)
+    return day
+
+
+def test_migrate_brings_an_empty_database_to_the_schema(empty_env: tuple[Env, str]) -> None:
+    env, url = empty_env
+
+    run = _salonbot(env, "migrate")
+
+    assert (run.returncode, run.stdout, run.stderr) == (0, "database schema is at head\n", "")
+    state = _dump(url)  # fails if any table is missing
+    assert "bookings" in state
+    assert all(rows == [] for rows in state.values())
+
+
+def test_catalog_load_applies_the_demo_then_reports_it_unchanged(loaded: Loaded) -> None:
+    assert loaded.migrate.returncode == 0, loaded.migrate.stderr
+    assert (loaded.load.returncode, loaded.load.stderr) == (0, "")
+    assert loaded.load.stdout == (
+        "catalog loaded from examples/salon.yaml\n"
+        "  services added: brow-shaping, colouring, lash-lift, manicure, mens-haircut, "
+        "pedicure, womens-haircut\n"
+        "  staff added: anna, maria, olga\n"
+    )
+    before = _dump(loaded.url)
+
+    again = _salonbot(loaded.env, "catalog", "load", "examples/salon.yaml")
+
+    assert (again.returncode, again.stdout, again.stderr) == (
+        0,
+        "catalog unchanged (examples/salon.yaml)\n",
+        "",
+    )
+    assert _dump(loaded.url) == before
+    assert len(before["services"]) == 7
+    assert len(before["staff"]) == 3
+
+
+CLI_BROKEN = [
+    case
+    for case in BROKEN
+    if case.name
+    in (
+        "text that is not YAML",
+        "hours until 25:00",
+        "a staff member offers an unknown service",
+    )
+]
+
+
+@pytest.mark.parametrize("case", CLI_BROKEN, ids=[case.name for case in CLI_BROKEN])
+def test_a_broken_catalog_exits_1_with_its_problem_and_changes_nothing(
+    loaded: Loaded, tmp_path: Path, case: Broken
+) -> None:
+    broken = tmp_path / "salon.yaml"
+    broken.write_text(case.text, encoding="utf-8")
+    before = _dump(loaded.url)
+
+    run = _salonbot(loaded.env, "catalog", "load", str(broken))
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == f"salonbot: {broken}: invalid catalog:\n  {case.problem}\n"
+    assert _dump(loaded.url) == before
+
+
+def test_catalog_check_validates_without_touching_any_database(
+    tmp_path: Path, pycache: Path
+) -> None:
+    # A DATABASE_URL that any database access would refuse.
+    env = _env("mysql://nobody@nowhere/salon", tmp_path / "data", pycache)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(DEMO_TEXT.replace("Europe/Berlin", "Europe/Berlim"), encoding="utf-8")
+
+    valid = _salonbot(env, "catalog", "check", "examples/salon.yaml")
+    invalid = _salonbot(env, "catalog", "check", str(broken))
+
+    assert (valid.returncode, valid.stdout, valid.stderr) == (0, "examples/salon.yaml: valid\n", "")
+    assert (invalid.returncode, invalid.stdout) == (1, "")
+    assert invalid.stderr == (
+        f"salonbot: {broken}: invalid catalog:\n"
+        "  salon.timezone: 'Europe/Berlim': not an IANA time zone (for example Europe/Berlin)\n"
+    )
+    assert not (tmp_path / "data").exists()  # no embedded server was started either
+
+
+def test_slots_are_printed_in_the_salons_local_time(loaded: Loaded) -> None:
+    tuesday = _next_tuesday()
+
+    run = _salonbot(
+        loaded.env, "slots", "manicure", "--staff", "maria", "--from", str(tuesday), "--days", "1"
+    )
+
+    assert (run.returncode, run.stderr) == (0, "")
+    lines = run.stdout.splitlines()
+    assert lines[:2] == [
+        f"Manicure with Maria, {tuesday} to {tuesday} (Europe/Berlin)",
+        f"{tuesday:%a %Y-%m-%d}",
+    ]
+    offset = datetime(tuesday.year, tuesday.month, tuesday.day, 9, tzinfo=BERLIN).strftime("%z")
+    # Maria works 09:00-18:00 on Tuesdays; a 1 h manicure can start 09:00 to 17:00.
+    assert lines[2] == f"  09:00 (UTC{offset})  Maria"
+    assert lines[-1] == f"  17:00 (UTC{offset})  Maria"
+    assert "  12:30" not in run.stdout  # would run into the 13:00-13:30 break
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nail-art",), "salonbot: no service 'nail-art' in the catalog\n"),
+        (("manicure", "--staff", "anna"), "salonbot: 'anna' does not perform 'manicure'\n"),
+    ],
+    ids=["unknown service", "staff who does not perform it"],
+)
+def test_slots_for_something_the_salon_does_not_offer_is_a_clear_error(
+    loaded: Loaded, args: tuple[str, ...], message: str
+) -> None:
+    run = _salonbot(loaded.env, "slots", *args)
+
+    assert (run.returncode, run.stdout, run.stderr) == (1, "", message)
+
+
+def test_slots_before_any_catalog_is_loaded_says_what_to_do(empty_env: tuple[Env, str]) -> None:
+    env, _ = empty_env
+
+    run = _salonbot(env, "slots", "manicure")
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == ("salonbot: no catalog is loaded yet: run `salonbot catalog load FILE`\n")
+
+
+def test_a_bad_date_is_a_usage_error_without_a_traceback(loaded: Loaded) -> None:
+    run = _salonbot(loaded.env, "slots", "manicure", "--from", "2026-02-30")
+
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[-1] == (
+        "salonbot slots: error: argument --from: '2026-02-30' is not a date (YYYY-MM-DD)"
+    )
+
+
+def test_a_database_url_that_is_not_postgres_is_one_line_naming_it(
+    tmp_path: Path, pycache: Path
+) -> None:
+    env = _env("mysql://salon:s3cret@db.example/salon", tmp_path / "data", pycache)
+
+    run = _salonbot(env, "migrate")
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == (
+        "salonbot: DATABASE_URL: must be a postgresql:// URL (salonbot runs on Postgres only)\n"
+    )
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
+    server_url: str, tmp_path: Path, pycache: Path
+) -> None:
+    env = _env(with_database(server_url, "salonbot_no_such_db"), tmp_path / "data", pycache)
+
+    run = _salonbot(env, "migrate")
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == (
+        "salonbot: cannot use the database at DATABASE_URL: "
+        'database "salonbot_no_such_db" does not exist\n'
+    )
+
+
+def test_a_catalog_file_that_is_not_text_is_a_clear_error(loaded: Loaded, tmp_path: Path) -> None:
+    binary = tmp_path / "salon.yaml"
+    binary.write_bytes(b"\xff\xfe\x00salon")
+
+    run = _salonbot(loaded.env, "catalog", "load", str(binary))
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == f"salonbot: cannot read {binary}: not UTF-8 text\n"
