@@ -260,3 +260,37 @@ async def test_naive_datetimes_are_refused(app: Salonbot) -> None:
         await app.bookings.book(
             "manicure", TUESDAY_11.replace(tzinfo=None), STAFF, staff_key="maria"
         )
+
+
+async def test_a_lapsed_hold_neither_blocks_removal_nor_can_be_confirmed_after(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    from core.catalog_file import load_catalog_text
+    from core.services.catalog import load_catalog
+    from tests.conftest import EXAMPLE_CATALOG
+
+    customer = await _new_customer(app)
+    actor = Actor.customer(customer)
+    hold = await app.bookings.hold(
+        "lash-lift", TUESDAY_11 + timedelta(days=1), actor, staff_key="olga", customer_id=customer
+    )
+    clock.advance(timedelta(minutes=11))
+    without_lash_lift = (
+        EXAMPLE_CATALOG.read_text(encoding="utf-8")
+        .replace(
+            "  - id: lash-lift\n    name: {en: Lash lift, ru: Ламинирование ресниц}\n"
+            "    category: brows\n    duration: 1h\n    price: 60\n    buffer_after: 5m\n",
+            "",
+        )
+        .replace(
+            "services: [brow-shaping, lash-lift, manicure,", "services: [brow-shaping, manicure,"
+        )
+    )
+    document, catalog = load_catalog_text(without_lash_lift)
+    assert "lash-lift" not in catalog.services
+
+    result = await load_catalog(app.uow, clock, document)
+
+    assert result.removed_services == ("lash-lift",)
+    with pytest.raises(HoldExpired):
+        await app.bookings.confirm(hold.id, actor)

@@ -143,8 +143,8 @@ class BookingRepository:
                 raise SlotConflict(str(error.orig)) from error
             raise
 
-    async def move(self, booking_id: int, slot: Slot, staff_id: int, at: datetime) -> None:
-        """Give the booking new time (and maybe staff); ``SlotConflict`` if refused."""
+    async def move(self, booking_id: int, slot: Slot, staff_id: int, at: datetime) -> int:
+        """Give the booking new time (and maybe staff); its id, or ``SlotConflict`` if refused."""
         try:
             async with self._db.begin_nested():
                 await self._db.execute(
@@ -159,6 +159,7 @@ class BookingRepository:
                         updated_at=at,
                     )
                 )
+            return booking_id
         except IntegrityError as error:
             if _is_slot_conflict(error):
                 raise SlotConflict(str(error.orig)) from error
@@ -177,14 +178,15 @@ class BookingRepository:
             .values(status=status.value, updated_at=at, hold_expires_at=hold_expires_at)
         )
 
-    async def expire_holds(self, staff_ids: Sequence[int], now: datetime) -> list[Booking]:
-        """Cancel the lapsed holds of these staff; returns them as they were."""
+    async def expire_holds(self, staff_ids: Sequence[int] | None, now: datetime) -> list[Booking]:
+        """Cancel the lapsed holds of these staff (None: everyone's); returns them as they were."""
+        scope = [] if staff_ids is None else [bookings.c.staff_id.in_(list(staff_ids))]
         expired = (
             (
                 await self._db.execute(
                     update(bookings)
                     .where(
-                        bookings.c.staff_id.in_(list(staff_ids)),
+                        *scope,
                         bookings.c.status == BookingStatus.HELD.value,
                         bookings.c.hold_expires_at <= now,
                     )

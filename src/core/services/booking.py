@@ -10,8 +10,10 @@ alternatives.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from core.db.booking_repository import BookingRepository, NewBooking, SlotConflict
 from core.db.unit_of_work import UnitOfWorkFactory
@@ -38,8 +40,32 @@ from core.domain.timeline import Interval, to_utc
 from core.ports import Clock, ExternalBusy, NoExternalBusy
 from core.services.busy_time import busy_by_staff, local_day_span, local_days_window
 from core.services.catalog import CatalogReader
+from core.services.holds import expire_lapsed_holds
 
 ALTERNATIVES = 3
+T = TypeVar("T")
+
+
+async def _write_or_sweep(
+    repository: BookingRepository,
+    now: datetime,
+    staff_id: int,
+    write: Callable[[], Awaitable[T]],
+) -> T | None:
+    """Run a write that the exclusion constraint may refuse; None if it stays refused.
+
+    Lapsed holds block nobody, but until swept their rows still sit in the constraint.
+    Sweeping is done only when the constraint objects, so the common path pays nothing.
+    """
+    try:
+        return await write()
+    except SlotConflict:
+        if not await expire_lapsed_holds(repository, now, [staff_id]):
+            return None
+    try:
+        return await write()
+    except SlotConflict:
+        return None
 
 
 class Bookings:
@@ -181,7 +207,6 @@ class Bookings:
             if current.staff_key not in staff_ids:
                 return None
             require_status(current, "reschedule", BookingStatus.CONFIRMED)
-            await self._expire_holds(repository, list(staff_ids.values()), now)
             day = local_day(new_start, catalog)
             busy = await busy_by_staff(
                 repository,
@@ -196,11 +221,15 @@ class Bookings:
             )
             moved = None
             if slot is not None:
-                try:
-                    await repository.move(booking_id, slot, staff_ids[target.key], now)
+                found = slot
+                done = await _write_or_sweep(
+                    repository,
+                    now,
+                    staff_ids[target.key],
+                    lambda: repository.move(booking_id, found, staff_ids[target.key], now),
+                )
+                if done is not None:
                     moved = replace(current, staff_key=target.key, start=slot.start, end=slot.end)
-                except SlotConflict:
-                    moved = None
             if moved is not None:
                 await repository.record(
                     booking_id, actor, "rescheduled", now, before=current, after=moved
@@ -228,7 +257,6 @@ class Bookings:
             staff_ids = await repository.lock_staff(m.key for m in candidates)
             candidates = [m for m in candidates if m.key in staff_ids]
             now = self._clock.now()
-            await self._expire_holds(repository, list(staff_ids.values()), now)
             day = local_day(start, catalog)
             window = local_days_window(catalog, day, day)
             busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
@@ -242,9 +270,13 @@ class Bookings:
                 if slot is None:
                     continue
                 new = NewBooking(customer_id, service_key, slot, status, service.price, expires)
-                try:
-                    booking_id = await repository.add(new, staff_ids[member.key], now)
-                except SlotConflict:
+                booking_id = await _write_or_sweep(
+                    repository,
+                    now,
+                    staff_ids[member.key],
+                    lambda: repository.add(new, staff_ids[member.key], now),  # noqa: B023
+                )
+                if booking_id is None:
                     continue
                 booking = Booking(
                     booking_id,
@@ -284,20 +316,6 @@ class Bookings:
         ):
             raise BookingNotFound(booking_id)
         return booking
-
-    async def _expire_holds(
-        self, repository: BookingRepository, staff_ids: list[int], now: datetime
-    ) -> None:
-        for lapsed in await repository.expire_holds(staff_ids, now):
-            after = replace(lapsed, status=BookingStatus.CANCELLED)
-            await repository.record(
-                lapsed.id,
-                Actor.system("hold-expiry"),
-                "hold_expired",
-                now,
-                before=lapsed,
-                after=after,
-            )
 
     async def _least_booked_first(
         self,

@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.catalog_file import CatalogDocument, catalog_from_canonical
+from core.db.booking_repository import BookingRepository
 from core.db.catalog_repository import CatalogRepository
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.catalog import Catalog
 from core.domain.errors import CatalogRemovalRefused, DomainError
 from core.ports import Clock
+from core.services.holds import expire_lapsed_holds
 
 
 class CatalogNotLoaded(DomainError):
@@ -75,6 +77,9 @@ async def load_catalog(
         if await repository.digest() == digest:
             return LoadResult(changed=False)
         now = clock.now()
+        # A lapsed hold is no future booking: sweep them so they neither block a removal
+        # nor get confirmed later for a service or staff member that is gone.
+        await expire_lapsed_holds(BookingRepository(uow.connection), now)
         old_services = await repository.active_service_keys()
         old_staff = await repository.active_staff()
         gone_services = old_services - set(catalog.services)
