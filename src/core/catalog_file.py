@@ -329,6 +329,7 @@ def _cross_check(doc: CatalogDocument) -> list[str]:
             seen.add(offered.id)
         for day, periods in member.hours.items():
             problems += _check_periods(f"staff[{i}].hours.{day}", periods)
+        problems += _check_overnight(f"staff[{i}].hours", member.hours)
         dates: set[date] = set()
         for j, exception in enumerate(member.exceptions):
             where = f"staff[{i}].exceptions[{j}]"
@@ -415,6 +416,24 @@ def _check_periods(where: str, periods: Sequence[PeriodDoc]) -> list[str]:
             )
         if latest is None or span[1] > latest[1]:
             latest = span
+    return problems
+
+
+def _check_overnight(where: str, hours: Mapping[str, Sequence[PeriodDoc]]) -> list[str]:
+    """A weekly period that runs past midnight must end before the next day's periods start."""
+    problems: list[str] = []
+    for index, day in enumerate(WEEKDAYS):
+        tomorrow = WEEKDAYS[(index + 1) % 7]
+        for k, period in enumerate(hours.get(day, ())):
+            if _minutes(period.start) == 24 * 60:
+                continue
+            spill = _span(period.start, period.end)[1] - 24 * 60
+            for later in hours.get(tomorrow, ()):
+                if _minutes(later.start) < spill:
+                    problems.append(
+                        f"{where}.{day}[{k}]: {period.text()!r}: runs into {tomorrow}'s "
+                        f"{later.text()!r}"
+                    )
     return problems
 
 

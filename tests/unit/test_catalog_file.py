@@ -234,3 +234,32 @@ def test_the_same_catalog_spelt_differently_has_the_same_canonical_form() -> Non
     other, _ = load_catalog_text(respelt)
 
     assert other.canonical() == document.canonical()
+
+
+def test_an_overnight_period_running_into_the_next_days_hours_is_refused() -> None:
+    from core.catalog_file import CatalogError, load_catalog_text
+
+    text = """
+salon: {name: Late, timezone: Europe/Berlin, languages: [en], currency: EUR}
+services: [{id: cut, name: {en: Cut}, duration: 30m, price: 10}]
+staff:
+  - {id: ann, name: Ann, services: [cut], hours: {mon: ["22:00-02:00"], tue: ["01:00-05:00"]}}
+"""
+    with pytest.raises(CatalogError) as error:
+        load_catalog_text(text)
+    assert error.value.problems == (
+        "staff[0].hours.mon[0]: '22:00-02:00': runs into tue's '01:00-05:00'",
+    )
+
+
+def test_an_overnight_period_ending_when_the_next_day_starts_is_fine() -> None:
+    from core.catalog_file import load_catalog_text
+
+    text = """
+salon: {name: Late, timezone: Europe/Berlin, languages: [en], currency: EUR}
+services: [{id: cut, name: {en: Cut}, duration: 30m, price: 10}]
+staff:
+  - {id: ann, name: Ann, services: [cut], hours: {sun: ["22:00-02:00"], mon: ["02:00-05:00"]}}
+"""
+    _, catalog = load_catalog_text(text)
+    assert catalog.staff["ann"].weekly[1][0].start.hour == 2
