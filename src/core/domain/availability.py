@@ -92,16 +92,22 @@ class StaffSchedule:
         self.breaks = IntervalSet(breaks)
 
     def candidate_starts(self, catalog: Catalog) -> Iterator[datetime]:
-        """Grid starts (UTC) of the periods that begin on the schedule's days."""
+        """Grid starts (UTC) whose local date is one of the schedule's days.
+
+        They come from the periods that begin on those days and from the day before's, whose
+        overnight part lies on the first day; the part of the last day's period that runs
+        past midnight lies on a later date and belongs to that date's query.
+        """
         zone = catalog.salon.zone
         step = catalog.salon.policies.slot_step
-        for day in _days(self.first_day, self.last_day):
+        for day in _days(self.first_day - timedelta(days=1), self.last_day):
             for period in self.member.periods_on(day):
                 wall, end = _period_walls(day, period)
                 while wall < end:
-                    instant = local_to_utc(wall, zone)
-                    if instant is not None:
-                        yield instant
+                    if self.first_day <= wall.date() <= self.last_day:
+                        instant = local_to_utc(wall, zone)
+                        if instant is not None:
+                            yield instant
                     wall += step
 
 
@@ -178,7 +184,7 @@ def find_slot(
     Booking re-checks through this, so what can be booked is exactly what is offered.
     """
     day = local_day(start, catalog)
-    query = SlotQuery(service_key, day - timedelta(days=1), day + timedelta(days=1), staff_key)
+    query = SlotQuery(service_key, day, day, staff_key)
     for slot in free_slots(catalog, query, now, {staff_key: busy}):
         if slot.start == to_utc(start):
             return slot

@@ -53,9 +53,9 @@ def boundary_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     exact = local_to_utc(wall, zone)
     if exact is not None:
         return exact
-    # fold=1 maps a gap time using the offset after the transition; the transition
-    # itself is the earliest existing instant after the gap.
-    probe = wall
+    # Transitions fall on whole minutes, so the first whole minute that exists after the
+    # gap is the transition itself; starting from a time with seconds would overshoot it.
+    probe = wall.replace(second=0, microsecond=0)
     while local_to_utc(probe, zone) is None:
         probe += timedelta(minutes=1)
     found = local_to_utc(probe, zone)
@@ -65,19 +65,29 @@ def boundary_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
 
 @dataclass(frozen=True, slots=True, order=True)
 class Interval:
-    """A half-open span ``[start, end)`` of absolute time; both ends are aware."""
+    """A half-open span ``[start, end)`` of absolute time; both ends are aware, kept in UTC."""
 
     start: datetime
     end: datetime
 
     def __post_init__(self) -> None:
-        require_aware(self.start, "Interval.start")
-        require_aware(self.end, "Interval.end")
+        # Python compares and subtracts two datetimes of one zone by their wall clocks, so
+        # ends kept in a local zone would misorder and mismeasure across a DST change.
+        object.__setattr__(
+            self, "start", require_aware(self.start, "Interval.start").astimezone(UTC)
+        )
+        object.__setattr__(self, "end", require_aware(self.end, "Interval.end").astimezone(UTC))
         if self.end < self.start:
             raise ValueError(f"interval ends before it starts: {self.start} > {self.end}")
 
     def overlaps(self, other: Interval) -> bool:
-        return self.start < other.end and other.start < self.end
+        """True when both share some time; an empty interval shares none, as in Postgres."""
+        return (
+            self.start < other.end
+            and other.start < self.end
+            and self.start < self.end
+            and other.start < other.end
+        )
 
     def contains(self, other: Interval) -> bool:
         return self.start <= other.start and other.end <= self.end
@@ -118,7 +128,9 @@ class IntervalSet:
         return len(self._intervals)
 
     def overlaps(self, span: Interval) -> bool:
-        """True when any member shares time with ``span``."""
+        """True when any member shares time with ``span``; an empty span shares none."""
+        if span.end <= span.start:
+            return False
         index = bisect.bisect_right(self._ends, span.start)
         return index < len(self._intervals) and self._intervals[index].start < span.end
 
