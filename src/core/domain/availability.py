@@ -16,23 +16,34 @@ The rules, all evaluated on the absolute timeline after local times are resolved
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from core.domain.catalog import Catalog, Service, Staff, WorkPeriod
 from core.domain.errors import StaffDoesNotPerform
 from core.domain.timeline import Interval, IntervalSet, boundary_to_utc, local_to_utc, to_utc
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Slot:
-    """A bookable start for one staff member; all instants are UTC."""
+class Slot(NamedTuple):
+    """A bookable start for one staff member; all instants are UTC.
+
+    A named tuple rather than a dataclass: availability makes thousands of these per
+    query, and a tuple is several times cheaper to build.
+    """
 
     start: datetime
     staff_key: str
     end: datetime
-    blocked: Interval
+    blocked_from: datetime
+    blocked_until: datetime
+
+    @property
+    def blocked(self) -> Interval:
+        """The span the staff member is unavailable: the service widened by its buffers."""
+        return Interval(self.blocked_from, self.blocked_until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +102,78 @@ class StaffSchedule:
         self.working = IntervalSet(work)
         self.breaks = IntervalSet(breaks)
 
-    def candidate_starts(self, catalog: Catalog) -> Iterator[datetime]:
-        """Grid starts (UTC) whose local date is one of the schedule's days.
+    def grid(self, catalog: Catalog) -> Iterator[tuple[datetime, datetime | None, range]]:
+        """The local grid of each period, as (first wall time, its UTC instant, indexes).
 
-        They come from the periods that begin on those days and from the day before's, whose
-        overnight part lies on the first day; the part of the last day's period that runs
-        past midnight lies on a later date and belongs to that date's query.
+        Index ``k`` is the wall time ``wall + k * slot_step``; only indexes whose wall time
+        falls on one of the schedule's days are given. Periods come from those days and from
+        the day before, whose overnight part lies on the first day; the part of the last
+        day's period that runs past midnight belongs to a later date's query. The instant is
+        None when a clock change falls inside the period (its wall-clock and real lengths
+        differ), so each wall time there must be resolved on its own.
         """
         zone = catalog.salon.zone
         step = catalog.salon.policies.slot_step
+        day_min = datetime.combine(self.first_day, time(0))
+        day_max = datetime.combine(self.last_day + timedelta(days=1), time(0))
         for day in _days(self.first_day - timedelta(days=1), self.last_day):
             for period in self.member.periods_on(day):
                 wall, end = _period_walls(day, period)
-                while wall < end:
-                    if self.first_day <= wall.date() <= self.last_day:
-                        instant = local_to_utc(wall, zone)
-                        if instant is not None:
-                            yield instant
-                    wall += step
+                first = max(0, _ceil_div(day_min - wall, step))
+                stop = min(_ceil_div(end - wall, step), _ceil_div(day_max - wall, step))
+                if first >= stop:
+                    continue
+                start_utc = local_to_utc(wall, zone)
+                end_utc = local_to_utc(end, zone)
+                steady = start_utc is not None and end_utc is not None
+                if steady and end_utc - start_utc != end - wall:  # type: ignore[operator]
+                    steady = False
+                yield wall, (start_utc if steady else None), range(first, stop)
+
+
+def _ceil_div(span: timedelta, step: timedelta) -> int:
+    return -(-span // step)
+
+
+def _allowed_starts(
+    working: IntervalSet,
+    taken: IntervalSet,
+    duration: timedelta,
+    before: timedelta,
+    after: timedelta,
+    earliest: datetime,
+    latest: datetime,
+) -> list[tuple[datetime, datetime]]:
+    """Closed ranges ``[lo, hi]`` of UTC starts that satisfy every rule but the grid.
+
+    ``s`` fits working time when ``w.start <= s <= w.end - duration``; its blocked span
+    ``[s - before, s + duration + after)`` misses a taken span ``t`` unless
+    ``t.start - duration - after < s < t.end + before``.
+    """
+    fits = [
+        (max(w.start, earliest), min(w.end - duration, latest))
+        for w in working
+        if max(w.start, earliest) <= min(w.end - duration, latest)
+    ]
+    # Taken spans are disjoint and sorted; widening each by the same amounts keeps both
+    # their starts and their ends sorted, so one forward walk subtracts them.
+    forbidden = [(t.start - duration - after, t.end + before) for t in taken]
+    allowed: list[tuple[datetime, datetime]] = []
+    skip = 0
+    for lo, hi in fits:
+        while skip < len(forbidden) and forbidden[skip][1] <= lo:
+            skip += 1
+        cursor = lo
+        index = skip
+        while index < len(forbidden) and forbidden[index][0] < hi:
+            no_start, no_end = forbidden[index]
+            if cursor <= no_start:
+                allowed.append((cursor, no_start))
+            cursor = max(cursor, no_end)
+            index += 1
+        if cursor <= hi:
+            allowed.append((cursor, hi))
+    return allowed
 
 
 def free_slots(
@@ -133,7 +198,8 @@ def free_slots(
     slots: list[Slot] = []
     for member in members:
         slots.extend(_free_for(catalog, service, member, query, now, busy.get(member.key, ())))
-    slots.sort()
+    if len(members) > 1:
+        slots.sort()  # tuples: by start, then staff key
     return slots
 
 
@@ -144,26 +210,66 @@ def _free_for(
     query: SlotQuery,
     now: datetime,
     busy: Iterable[Interval],
-) -> Iterator[Slot]:
+) -> list[Slot]:
     now = to_utc(now)
     policies = catalog.salon.policies
-    earliest = now + policies.min_notice
-    latest = now + policies.booking_horizon
+    step = policies.slot_step
+    zone = catalog.salon.zone
     duration = member.duration_of(service)
+    before, after = service.buffer_before, service.buffer_after
     schedule = StaffSchedule(member, catalog, query.first_day, query.last_day)
-    taken = IntervalSet([*busy, *schedule.breaks])
-    seen: set[datetime] = set()
-    for start in schedule.candidate_starts(catalog):
-        if start < earliest or start > latest or start in seen:
+    allowed = _allowed_starts(
+        schedule.working,
+        IntervalSet([*busy, *schedule.breaks]),
+        duration,
+        before,
+        after,
+        now + policies.min_notice,
+        now + policies.booking_horizon,
+    )
+    if not allowed:
+        return []
+    lows = [lo for lo, _ in allowed]
+    key = member.key
+    slots: list[Slot] = []
+    ordered = True  # periods come in order and never overlap in a valid catalog
+    for wall, instant, indexes in schedule.grid(catalog):
+        if instant is None:  # a clock change inside the period: resolve each wall time
+            for k in indexes:
+                start = local_to_utc(wall + k * step, zone)
+                if start is not None and _within(allowed, lows, start):
+                    end = start + duration
+                    ordered = ordered and (not slots or slots[-1].start < start)
+                    slots.append(Slot(start, key, end, start - before, end + after))
             continue
-        end = start + duration
-        if not schedule.working.covers(Interval(start, end)):
-            continue
-        blocked = Interval(start - service.buffer_before, end + service.buffer_after)
-        if taken.overlaps(blocked):
-            continue
-        seen.add(start)
-        yield Slot(start=start, staff_key=member.key, end=end, blocked=blocked)
+        # Steady period: the grid is an arithmetic progression on the UTC timeline too.
+        first_start = instant + indexes.start * step
+        last_start = instant + (indexes.stop - 1) * step
+        if slots and slots[-1].start >= first_start:
+            ordered = False
+        at = max(0, bisect.bisect_right(lows, first_start) - 1)
+        for lo, hi in allowed[at:]:
+            if lo > last_start:
+                break
+            if hi < first_start:
+                continue
+            k_from = max(indexes.start, _ceil_div(lo - instant, step))
+            count = min(indexes.stop - 1, (hi - instant) // step) - k_from + 1
+            start = instant + k_from * step
+            for _ in range(count):
+                end = start + duration
+                slots.append(Slot(start, key, end, start - before, end + after))
+                start += step
+    if not ordered:
+        # A dated exception met yesterday's overnight spill: sort, and offer a start once.
+        slots.sort()
+        slots = [slot for i, slot in enumerate(slots) if i == 0 or slots[i - 1][0] != slot[0]]
+    return slots
+
+
+def _within(allowed: list[tuple[datetime, datetime]], lows: list[datetime], at: datetime) -> bool:
+    index = bisect.bisect_right(lows, at) - 1
+    return index >= 0 and at <= allowed[index][1]
 
 
 def local_day(moment: datetime, catalog: Catalog) -> date:

@@ -73,10 +73,12 @@ class Interval:
     def __post_init__(self) -> None:
         # Python compares and subtracts two datetimes of one zone by their wall clocks, so
         # ends kept in a local zone would misorder and mismeasure across a DST change.
-        object.__setattr__(
-            self, "start", require_aware(self.start, "Interval.start").astimezone(UTC)
-        )
-        object.__setattr__(self, "end", require_aware(self.end, "Interval.end").astimezone(UTC))
+        # (The identity checks are the fast path: most instants here are already UTC.)
+        if self.start.tzinfo is not UTC:
+            start = require_aware(self.start, "Interval.start").astimezone(UTC)
+            object.__setattr__(self, "start", start)
+        if self.end.tzinfo is not UTC:
+            object.__setattr__(self, "end", require_aware(self.end, "Interval.end").astimezone(UTC))
         if self.end < self.start:
             raise ValueError(f"interval ends before it starts: {self.start} > {self.end}")
 
@@ -129,12 +131,20 @@ class IntervalSet:
 
     def overlaps(self, span: Interval) -> bool:
         """True when any member shares time with ``span``; an empty span shares none."""
-        if span.end <= span.start:
-            return False
-        index = bisect.bisect_right(self._ends, span.start)
-        return index < len(self._intervals) and self._intervals[index].start < span.end
+        return self.overlaps_between(span.start, span.end)
 
     def covers(self, span: Interval) -> bool:
         """True when one member contains all of ``span``."""
-        index = bisect.bisect_right(self._starts, span.start) - 1
-        return index >= 0 and self._intervals[index].contains(span)
+        return self.covers_between(span.start, span.end)
+
+    def overlaps_between(self, start: datetime, end: datetime) -> bool:
+        """``overlaps`` for a span given by its UTC ends (no Interval built: hot loops)."""
+        if end <= start:
+            return False
+        index = bisect.bisect_right(self._ends, start)
+        return index < len(self._starts) and self._starts[index] < end
+
+    def covers_between(self, start: datetime, end: datetime) -> bool:
+        """``covers`` for a span given by its UTC ends."""
+        index = bisect.bisect_right(self._starts, start) - 1
+        return index >= 0 and end <= self._ends[index]
