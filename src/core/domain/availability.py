@@ -37,13 +37,13 @@ class Slot(NamedTuple):
     start: datetime
     staff_key: str
     end: datetime
-    blocked_from: datetime
-    blocked_until: datetime
+    buffer_before: timedelta
+    buffer_after: timedelta
 
     @property
     def blocked(self) -> Interval:
         """The span the staff member is unavailable: the service widened by its buffers."""
-        return Interval(self.blocked_from, self.blocked_until)
+        return Interval(self.start - self.buffer_before, self.end + self.buffer_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +131,33 @@ class StaffSchedule:
                 yield wall, (start_utc if steady else None), range(first, stop)
 
 
+class ScheduleCache:
+    """Staff schedules of one catalog, reused across queries.
+
+    A schedule depends only on the catalog and the days, so a caller that asks often (the
+    slot finder) keeps one of these; it empties itself when handed another catalog.
+    """
+
+    def __init__(self, limit: int = 512) -> None:
+        self._limit = limit
+        self._catalog: Catalog | None = None
+        self._items: dict[tuple[str, date, date], StaffSchedule] = {}
+
+    def get(
+        self, member: Staff, catalog: Catalog, first_day: date, last_day: date
+    ) -> StaffSchedule:
+        if catalog is not self._catalog:
+            self._catalog = catalog
+            self._items.clear()
+        key = (member.key, first_day, last_day)
+        schedule = self._items.get(key)
+        if schedule is None:
+            if len(self._items) >= self._limit:
+                self._items.clear()
+            schedule = self._items[key] = StaffSchedule(member, catalog, first_day, last_day)
+        return schedule
+
+
 def _ceil_div(span: timedelta, step: timedelta) -> int:
     return -(-span // step)
 
@@ -181,12 +208,14 @@ def free_slots(
     query: SlotQuery,
     now: datetime,
     busy: Mapping[str, Iterable[Interval]],
+    schedules: ScheduleCache | None = None,
 ) -> list[Slot]:
     """Every free slot for the query, ordered by start then staff key.
 
     ``busy`` maps staff keys to their taken time (UTC); staff missing from it are free.
     Slots are those whose start falls on a local date in ``[first_day, last_day]``.
     """
+    schedules = schedules or ScheduleCache()
     service = catalog.service(query.service_key)
     if query.staff_key is not None:
         member = catalog.member(query.staff_key)
@@ -197,7 +226,8 @@ def free_slots(
         members = catalog.staff_for(service.key)
     slots: list[Slot] = []
     for member in members:
-        slots.extend(_free_for(catalog, service, member, query, now, busy.get(member.key, ())))
+        schedule = schedules.get(member, catalog, query.first_day, query.last_day)
+        slots.extend(_free_for(catalog, service, member, schedule, now, busy.get(member.key, ())))
     if len(members) > 1:
         slots.sort()  # tuples: by start, then staff key
     return slots
@@ -207,7 +237,7 @@ def _free_for(
     catalog: Catalog,
     service: Service,
     member: Staff,
-    query: SlotQuery,
+    schedule: StaffSchedule,
     now: datetime,
     busy: Iterable[Interval],
 ) -> list[Slot]:
@@ -217,7 +247,6 @@ def _free_for(
     zone = catalog.salon.zone
     duration = member.duration_of(service)
     before, after = service.buffer_before, service.buffer_after
-    schedule = StaffSchedule(member, catalog, query.first_day, query.last_day)
     allowed = _allowed_starts(
         schedule.working,
         IntervalSet([*busy, *schedule.breaks]),
@@ -240,7 +269,7 @@ def _free_for(
                 if start is not None and _within(allowed, lows, start):
                     end = start + duration
                     ordered = ordered and (not slots or slots[-1].start < start)
-                    slots.append(Slot(start, key, end, start - before, end + after))
+                    slots.append(Slot(start, key, end, before, after))
             continue
         # Steady period: the grid is an arithmetic progression on the UTC timeline too.
         first_start = instant + indexes.start * step
@@ -257,8 +286,7 @@ def _free_for(
             count = min(indexes.stop - 1, (hi - instant) // step) - k_from + 1
             start = instant + k_from * step
             for _ in range(count):
-                end = start + duration
-                slots.append(Slot(start, key, end, start - before, end + after))
+                slots.append(Slot(start, key, start + duration, before, after))
                 start += step
     if not ordered:
         # A dated exception met yesterday's overnight spill: sort, and offer a start once.

@@ -99,10 +99,14 @@ class Interval:
         return self.end - self.start
 
 
+def _bounds(interval: Interval) -> tuple[datetime, datetime]:
+    return interval.start, interval.end
+
+
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sort and join overlapping or touching intervals."""
     merged: list[Interval] = []
-    for current in sorted(intervals):
+    for current in sorted(intervals, key=_bounds):
         if current.start == current.end:
             continue
         if merged and current.start <= merged[-1].end:

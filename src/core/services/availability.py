@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from core.db.booking_repository import BookingRepository
 from core.db.unit_of_work import UnitOfWorkFactory
-from core.domain.availability import Slot, SlotQuery, free_slots
+from core.domain.availability import ScheduleCache, Slot, SlotQuery, free_slots
+from core.domain.catalog import Catalog
 from core.ports import Clock, ExternalBusy, NoExternalBusy
 from core.services.busy_time import busy_by_staff, local_days_window
 from core.services.catalog import CatalogReader
@@ -24,6 +25,9 @@ class FindSlots:
         self._clock = clock
         self._catalogs = catalogs
         self._external = external or NoExternalBusy()
+        self._schedules = ScheduleCache()
+        # Staff ids change only when a catalog is loaded, which gives a new catalog object.
+        self._staff_ids: tuple[Catalog, dict[str, int]] | None = None
 
     async def __call__(self, query: SlotQuery) -> list[Slot]:
         async with self._uow() as uow:
@@ -35,8 +39,11 @@ class FindSlots:
                 else [m.key for m in catalog.staff_for(service.key)]
             )
             repository = BookingRepository(uow.connection)
-            staff_ids = await repository.staff_ids(keys)
+            if self._staff_ids is None or self._staff_ids[0] is not catalog:
+                all_keys = list(catalog.staff)
+                self._staff_ids = (catalog, await repository.staff_ids(all_keys))
+            staff_ids = {key: self._staff_ids[1][key] for key in keys if key in self._staff_ids[1]}
             now = self._clock.now()
             window = local_days_window(catalog, query.first_day, query.last_day)
             busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
-        return free_slots(catalog, query, now, busy)
+        return free_slots(catalog, query, now, busy, self._schedules)
