@@ -35,7 +35,9 @@ async def main() -> None:
             if booked == 200:
                 break
             try:
-                await app.bookings.book("cut", slot.start, Actor.system("bench"), staff_key=slot.staff_key)
+                await app.bookings.book(
+                    "cut", slot.start, Actor.system("bench"), staff_key=slot.staff_key
+                )
                 booked += 1
             except SlotTaken:
                 continue
@@ -54,7 +56,8 @@ async def main() -> None:
         print(f"bookings in range: {booked}; slots offered over 30 days: {len(result)}")
         print(f"baseline SELECT 1:  {summary(base)}")
         print(f"free slots 30 days: {summary(slots)}")
-        print(f"ratio (median):     {statistics.median(slots) / statistics.median(base):.1f}x baseline")
+        ratio = statistics.median(slots) / statistics.median(base)
+        print(f"ratio (median):     {ratio:.1f}x baseline")
 
 
 if __name__ == "__main__":

@@ -68,10 +68,14 @@ async def main() -> None:
         concurrent_rate = len(concurrent) / (time.perf_counter() - started)
 
         print(f"baseline lock+commit:     {baseline_rate:7.0f} tx/s")
-        print(f"sequential bookings:      {sequential_rate:7.0f} bookings/s "
-              f"({sequential_rate / baseline_rate:.2f}x baseline)")
-        print(f"10 concurrent callers:    {concurrent_rate:7.0f} bookings/s "
-              f"({concurrent_rate / baseline_rate:.2f}x baseline)")
+        print(
+            f"sequential bookings:      {sequential_rate:7.0f} bookings/s "
+            f"({sequential_rate / baseline_rate:.2f}x baseline)"
+        )
+        print(
+            f"10 concurrent callers:    {concurrent_rate:7.0f} bookings/s "
+            f"({concurrent_rate / baseline_rate:.2f}x baseline)"
+        )
 
         remaining = distinct[900:]
         answered: list[float] = []
@@ -79,15 +83,21 @@ async def main() -> None:
             slot = remaining[round_]
             started = time.perf_counter()
             results = await asyncio.gather(
-                *(app.bookings.book("cut", slot.start, ACTOR, staff_key=slot.staff_key) for _ in range(50)),
+                *(
+                    app.bookings.book("cut", slot.start, ACTOR, staff_key=slot.staff_key)
+                    for _ in range(50)
+                ),
                 return_exceptions=True,
             )
             answered.append((time.perf_counter() - started) * 1000)
             wins = sum(isinstance(r, Booking) for r in results)
             taken = sum(isinstance(r, SlotTaken) for r in results)
             assert (wins, taken) == (1, 49), results
-        print(f"50 racers, one slot:      all answered in median {statistics.median(answered):.0f} ms, "
-              f"max {max(answered):.0f} ms over {ROUNDS} rounds (1 booking + 49 SlotTaken each)")
+        middle = statistics.median(answered)
+        print(
+            f"50 racers, one slot:      all answered in median {middle:.0f} ms, "
+            f"max {max(answered):.0f} ms over {ROUNDS} rounds (1 booking + 49 SlotTaken each)"
+        )
 
 
 if __name__ == "__main__":
