@@ -294,3 +294,137 @@ async def test_a_lapsed_hold_neither_blocks_removal_nor_can_be_confirmed_after(
     assert result.removed_services == ("lash-lift",)
     with pytest.raises(HoldExpired):
         await app.bookings.confirm(hold.id, actor)
+
+
+async def test_a_lapsed_hold_whose_slot_is_still_free_can_be_confirmed(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    customer = await _new_customer(app)
+    actor = Actor.customer(customer)
+    hold = await app.bookings.hold(
+        "manicure", TUESDAY_11, actor, staff_key="maria", customer_id=customer
+    )
+    clock.advance(timedelta(minutes=30))
+
+    confirmed = await app.bookings.confirm(hold.id, actor)
+
+    assert confirmed.status is BookingStatus.CONFIRMED
+
+
+async def test_a_lapsed_hold_cannot_be_confirmed_once_its_start_is_too_close(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    customer = await _new_customer(app)
+    actor = Actor.customer(customer)
+    hold = await app.bookings.hold(
+        "manicure", TUESDAY_11, actor, staff_key="maria", customer_id=customer
+    )
+    clock.set(TUESDAY_11 + timedelta(days=1))  # long after the visit would have been
+
+    with pytest.raises(HoldExpired):
+        await app.bookings.confirm(hold.id, actor)
+    actions = [event["action"] for event in await _history(app, hold.id)]
+    assert actions == ["held", "hold_expired"]
+
+
+async def test_a_lapsed_hold_cannot_be_confirmed_into_time_off(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    customer = await _new_customer(app)
+    actor = Actor.customer(customer)
+    hold = await app.bookings.hold(
+        "manicure", TUESDAY_11, actor, staff_key="maria", customer_id=customer
+    )
+    clock.advance(timedelta(minutes=11))
+    # A lapsed hold blocks nobody, so the time off is accepted over it...
+    await app.add_time_off("maria", Interval(TUESDAY_11, TUESDAY_11 + timedelta(hours=2)), STAFF)
+
+    # ...and the hold can no longer become a booking there.
+    with pytest.raises(HoldExpired):
+        await app.bookings.confirm(hold.id, actor)
+
+
+async def test_outcomes_are_recorded_for_visits_that_have_started(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    done = await app.bookings.book("manicure", TUESDAY_11, STAFF, staff_key="maria")
+    missed = await app.bookings.book(
+        "manicure", TUESDAY_11 + timedelta(hours=4), STAFF, staff_key="maria"
+    )
+    with pytest.raises(InvalidTransition):
+        await app.bookings.record_outcome(done.id, STAFF, BookingStatus.COMPLETED)
+
+    clock.set(TUESDAY_11 + timedelta(hours=6))
+    completed = await app.bookings.record_outcome(done.id, STAFF, BookingStatus.COMPLETED)
+    no_show = await app.bookings.record_outcome(missed.id, STAFF, BookingStatus.NO_SHOW)
+
+    assert (completed.status, no_show.status) == (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+    with pytest.raises(InvalidTransition):
+        await app.bookings.cancel(done.id, STAFF)
+    assert [e["action"] for e in await _history(app, missed.id)] == ["booked", "no_show"]
+
+
+async def test_customer_reschedule_cutoff_applies_to_customers_not_staff(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    customer = await _new_customer(app)
+    actor = Actor.customer(customer)
+    booking = await app.bookings.book(
+        "manicure", TUESDAY_11, actor, staff_key="maria", customer_id=customer
+    )
+    clock.set(TUESDAY_11 - timedelta(hours=11))  # the reschedule cutoff is 12 h
+    later = TUESDAY_11 + timedelta(hours=4)
+
+    with pytest.raises(CutoffPassed):
+        await app.bookings.reschedule(booking.id, later, actor)
+    moved = await app.bookings.reschedule(booking.id, later, Actor.staff("maria"))
+
+    assert moved.start == later
+
+
+async def test_a_customer_books_only_for_themselves(app: Salonbot) -> None:
+    me = await _new_customer(app, "Me")
+    other = await _new_customer(app, "Other")
+    with pytest.raises(ValueError, match="themselves"):
+        await app.bookings.book(
+            "manicure", TUESDAY_11, Actor.customer(me), staff_key="maria", customer_id=other
+        )
+
+
+async def test_time_off_must_have_length_and_respects_buffers(app: Salonbot) -> None:
+    booked = await app.bookings.book("manicure", TUESDAY_11, STAFF, staff_key="maria")
+    with pytest.raises(ValueError, match="end after"):
+        await app.add_time_off("maria", Interval(TUESDAY_11, TUESDAY_11), STAFF)
+    # The manicure ends at 11:00 UTC; its 10-minute buffer runs to 11:10.
+    in_buffer = Interval(TUESDAY_11 + timedelta(minutes=65), TUESDAY_11 + timedelta(hours=2))
+    with pytest.raises(TimeOffConflict) as conflict:
+        await app.add_time_off("maria", in_buffer, STAFF)
+    assert conflict.value.booking_ids == (booked.id,)
+
+
+class _CalendarBusy:
+    """An outside calendar that says Maria is busy at one time (a fake of the port)."""
+
+    def __init__(self, span: Interval) -> None:
+        self.span = span
+
+    async def busy(self, staff_key: str, window: Interval) -> list[Interval]:
+        return [self.span] if staff_key == "maria" and self.span.overlaps(window) else []
+
+
+async def test_external_busy_time_is_neither_offered_nor_bookable(app: Salonbot) -> None:
+    from core.services.availability import FindSlots
+    from core.services.booking import Bookings
+
+    external = _CalendarBusy(Interval(TUESDAY_11, TUESDAY_11 + timedelta(minutes=30)))
+    find = FindSlots(app.uow, app.clock, app.catalogs, external)
+    bookings = Bookings(app.uow, app.clock, app.catalogs, external)
+    query = SlotQuery("manicure", TUESDAY_11.date(), TUESDAY_11.date(), "maria")
+
+    starts = [s.start for s in await find(query)]
+
+    assert TUESDAY_11 not in starts
+    assert TUESDAY_11 + timedelta(minutes=30) in starts
+    with pytest.raises(SlotTaken):
+        await bookings.book("manicure", TUESDAY_11, STAFF, staff_key="maria")
+    assert TUESDAY_11 in [s.start for s in await app.find_slots(query)]  # only Maria's calendar

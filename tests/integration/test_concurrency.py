@@ -170,3 +170,39 @@ async def test_the_exclusion_constraint_alone_refuses_overlaps(app: Salonbot) ->
         await uow.connection.execute(text("UPDATE bookings SET status = 'cancelled'"))
         await uow.commit()
     assert isinstance(await insert_without_lock(), int)
+
+
+async def test_a_catalog_load_waits_for_a_booking_in_flight_and_then_counts_it(
+    app: Salonbot,
+) -> None:
+    """A booking holding Olga's lock commits while a load that removes Olga waits."""
+    from core.catalog_file import load_catalog_text as parse
+    from core.domain.errors import CatalogRemovalRefused
+    from tests.conftest import EXAMPLE_CATALOG
+
+    text_without_olga = EXAMPLE_CATALOG.read_text(encoding="utf-8").split("  - id: olga")[0]
+    document, _ = parse(text_without_olga)
+    wednesday_11 = TUESDAY_11 + timedelta(days=1)
+    async with app.uow() as in_flight:
+        repository = BookingRepository(in_flight.connection)
+        staff_ids = await repository.lock_staff(["olga"])
+        catalog = await app.catalogs.current(in_flight.connection)
+        slot = find_slot(catalog, "lash-lift", "olga", wednesday_11, app.clock.now(), ())
+        assert slot is not None
+
+        load = asyncio.create_task(load_catalog(app.uow, app.clock, document))
+        await asyncio.sleep(0.5)
+        assert not load.done()  # it waits for Olga's row
+
+        new = NewBooking(
+            None, "lash-lift", slot, BookingStatus.CONFIRMED, slot_price(catalog), None
+        )
+        await repository.add(new, staff_ids["olga"], app.clock.now())
+        await in_flight.commit()
+
+    with pytest.raises(CatalogRemovalRefused, match="olga"):
+        await load
+
+
+def slot_price(catalog: object) -> object:
+    return catalog.services["lash-lift"].price  # type: ignore[attr-defined]

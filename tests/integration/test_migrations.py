@@ -63,3 +63,19 @@ def test_the_migrated_schema_matches_the_tables_in_code(database_url: str) -> No
 def test_upgrading_an_up_to_date_database_changes_nothing(database_url: str) -> None:
     upgrade(database_url)
     assert _inspect(database_url, _diff) == []
+
+
+def _exclusion(connection: Connection) -> object:
+    return connection.exec_driver_sql(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conname = 'ex_bookings_staff_blocked'"
+    ).scalar_one()
+
+
+def test_the_double_booking_constraint_is_in_the_schema(database_url: str) -> None:
+    # Alembic's comparison does not see exclusion constraints, so check it by hand.
+    definition = str(_inspect(database_url, _exclusion))
+    assert definition.startswith("EXCLUDE USING gist")
+    assert "int8range(staff_id, staff_id, '[]'::text) WITH &&" in definition
+    assert "tstzrange(blocked_from, blocked_until, '[)'::text) WITH &&" in definition
+    assert "WHERE ((status = ANY (ARRAY['held'::text, 'confirmed'::text])))" in definition

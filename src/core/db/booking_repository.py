@@ -237,7 +237,7 @@ class BookingRepository:
         return taken
 
     async def active_count_between(
-        self, staff_ids: Sequence[int], start: datetime, end: datetime
+        self, staff_ids: Sequence[int], start: datetime, end: datetime, now: datetime
     ) -> dict[int, int]:
         """Active bookings per staff id starting in ``[start, end)`` (the "least booked" rule)."""
         rows = await self._db.execute(
@@ -247,6 +247,8 @@ class BookingRepository:
                 bookings.c.status.in_(_ACTIVE),
                 bookings.c.starts_at >= start,
                 bookings.c.starts_at < end,
+                (bookings.c.status != BookingStatus.HELD.value)
+                | (bookings.c.hold_expires_at > now),
             )
             .group_by(bookings.c.staff_id)
         )

@@ -32,6 +32,14 @@ class CatalogRepository:
         """Serialize catalog loads (a transaction-scoped advisory lock)."""
         await self._db.execute(select(func.pg_advisory_xact_lock(0x5A107)))
 
+    async def lock_all_staff(self) -> None:
+        """Lock every staff row in id order, as bookings do for theirs.
+
+        Every booking holds its staff rows' locks while it writes, so once a load holds all
+        of them, no booking is half-written and none starts until the load commits.
+        """
+        await self._db.execute(select(staff.c.id).order_by(staff.c.id).with_for_update())
+
     async def save(self, document: Mapping[str, Any], digest: str, at: datetime) -> None:
         values = {"id": 1, "document": document, "digest": digest, "loaded_at": at}
         statement = insert(salon_catalog).values(values)

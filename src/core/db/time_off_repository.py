@@ -34,14 +34,14 @@ class TimeOffRepository:
         return int(result.scalar_one())
 
     async def clashing_bookings(self, staff_id: int, span: Interval, now: datetime) -> list[int]:
-        """Active bookings (unexpired holds included) of the staff member inside ``span``."""
+        """Active bookings (unexpired holds included) whose blocked time meets ``span``."""
         rows = await self._db.execute(
             select(bookings.c.id)
             .where(
                 bookings.c.staff_id == staff_id,
                 bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
-                bookings.c.starts_at < span.end,
-                bookings.c.ends_at > span.start,
+                bookings.c.blocked_from < span.end,
+                bookings.c.blocked_until > span.start,
                 (bookings.c.status != "held") | (bookings.c.hold_expires_at > now),
             )
             .order_by(bookings.c.starts_at)

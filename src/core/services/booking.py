@@ -32,6 +32,7 @@ from core.domain.errors import (
     BookingNotFound,
     DomainError,
     HoldExpired,
+    InvalidTransition,
     SlotNotOffered,
     SlotTaken,
     StaffDoesNotPerform,
@@ -43,6 +44,14 @@ from core.services.catalog import CatalogReader
 from core.services.holds import expire_lapsed_holds
 
 ALTERNATIVES = 3
+
+
+def _check_confirmable(booking: Booking) -> None:
+    if booking.status is BookingStatus.CANCELLED and booking.hold_expires_at is not None:
+        raise HoldExpired(booking.id)
+    require_status(booking, "confirm", BookingStatus.HELD, BookingStatus.CONFIRMED)
+
+
 T = TypeVar("T")
 
 
@@ -112,16 +121,31 @@ class Bookings:
         return await self._take(service_key, start, actor, staff_key, customer_id, hold=False)
 
     async def confirm(self, booking_id: int, actor: Actor) -> Booking:
-        """Turn a hold into a booking. A lapsed hold that nobody took yet still counts."""
+        """Turn a hold into a booking.
+
+        A hold confirmed in time always succeeds. A lapsed one succeeds only if its slot
+        would still be offered to it now (checked under the staff lock, as a new booking
+        is); otherwise it is released and ``HoldExpired`` is raised.
+        """
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
+            catalog = await self._catalogs.current(uow.connection)
             now = self._clock.now()
-            booking = await self._owned(repository, booking_id, actor)
+            seen = await self._owned(repository, booking_id, actor)
+            _check_confirmable(seen)
+            if seen.status is BookingStatus.CONFIRMED:
+                return seen
+            staff_ids = await repository.lock_staff([seen.staff_key])
+            booking = await self._owned(repository, booking_id, actor, lock=True)
+            _check_confirmable(booking)
             if booking.status is BookingStatus.CONFIRMED:
                 return booking
-            if booking.status is BookingStatus.CANCELLED and booking.hold_expires_at is not None:
+            if booking.hold_expired(now) and not await self._still_offered(
+                repository, catalog, booking, staff_ids, now
+            ):
+                await expire_lapsed_holds(repository, now, [staff_ids[booking.staff_key]])
+                await uow.commit()
                 raise HoldExpired(booking_id)
-            require_status(booking, "confirm", BookingStatus.HELD)
             confirmed = replace(booking, status=BookingStatus.CONFIRMED, hold_expires_at=None)
             await repository.set_status(booking_id, BookingStatus.CONFIRMED, now)
             await repository.record(
@@ -130,13 +154,42 @@ class Bookings:
             await uow.commit()
             return confirmed
 
+    async def _still_offered(
+        self,
+        repository: BookingRepository,
+        catalog: Catalog,
+        booking: Booking,
+        staff_ids: dict[str, int],
+        now: datetime,
+    ) -> bool:
+        if booking.staff_key not in staff_ids or booking.service_key not in catalog.services:
+            return False
+        day = local_day(booking.start, catalog)
+        busy = await busy_by_staff(
+            repository,
+            self._external,
+            {booking.staff_key: staff_ids[booking.staff_key]},
+            local_days_window(catalog, day, day),
+            now,
+            ignore_booking=booking.id,
+        )
+        slot = find_slot(
+            catalog,
+            booking.service_key,
+            booking.staff_key,
+            booking.start,
+            now,
+            busy[booking.staff_key],
+        )
+        return slot is not None and slot.end == booking.end
+
     async def cancel(self, booking_id: int, actor: Actor, *, note: str = "") -> Booking:
         """Cancel a booking or release a hold; customers are held to the cancel cutoff."""
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
             catalog = await self._catalogs.current(uow.connection)
             now = self._clock.now()
-            booking = await self._owned(repository, booking_id, actor)
+            booking = await self._owned(repository, booking_id, actor, lock=True)
             if booking.status is BookingStatus.CANCELLED:
                 return booking
             require_status(booking, "cancel", BookingStatus.HELD, BookingStatus.CONFIRMED)
@@ -160,8 +213,10 @@ class Bookings:
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
             now = self._clock.now()
-            booking = await self._owned(repository, booking_id, actor)
+            booking = await self._owned(repository, booking_id, actor, lock=True)
             require_status(booking, f"mark {status.value}", BookingStatus.CONFIRMED)
+            if now < booking.start:
+                raise InvalidTransition(booking_id, "not started yet", f"mark {status.value}")
             after = replace(booking, status=status)
             await repository.set_status(booking_id, status, now)
             await repository.record(
@@ -178,8 +233,8 @@ class Bookings:
         The booking keeps its staff member unless ``staff_key`` names another.
         """
         new_start = to_utc(new_start)
-        # A concurrent reschedule may hand the booking to a staff member we did not lock;
-        # then we start over with the right locks.
+        # A concurrent reschedule may hand the booking to a staff member we did not lock,
+        # or a catalog load may land while we wait for the locks: then we start over.
         for _ in range(3):
             outcome = await self._try_reschedule(booking_id, new_start, actor, staff_key)
             if outcome is not None:
@@ -202,6 +257,8 @@ class Bookings:
             if not target.performs(seen.service_key):
                 raise StaffDoesNotPerform(target.key, seen.service_key)
             staff_ids = await repository.lock_staff({seen.staff_key, target.key})
+            if await self._catalogs.current(uow.connection) is not catalog:
+                return None  # a catalog load committed while we waited: start over
             # Re-read under the locks: a concurrent change may have moved or cancelled it.
             current = await self._owned(repository, booking_id, actor, lock=True)
             if current.staff_key not in staff_ids:
@@ -249,19 +306,42 @@ class Bookings:
         hold: bool,
     ) -> Booking:
         start = to_utc(start)
+        if actor.kind is ActorKind.CUSTOMER and str(customer_id) != actor.ref:
+            raise ValueError("a customer books only for themselves")
+        # A catalog load that lands while we wait for the locks makes us start over.
+        for _ in range(3):
+            booking = await self._try_take(
+                service_key, start, actor, staff_key, customer_id, hold=hold
+            )
+            if booking is not None:
+                return booking
+        raise SlotTaken(start)
+
+    async def _try_take(
+        self,
+        service_key: str,
+        start: datetime,
+        actor: Actor,
+        staff_key: str | None,
+        customer_id: int | None,
+        *,
+        hold: bool,
+    ) -> Booking | None:
         async with self._uow() as uow:
             catalog = await self._catalogs.current(uow.connection)
             service = catalog.service(service_key)
             candidates = self._candidates(catalog, service_key, staff_key)
             repository = BookingRepository(uow.connection)
             staff_ids = await repository.lock_staff(m.key for m in candidates)
+            if await self._catalogs.current(uow.connection) is not catalog:
+                return None
             candidates = [m for m in candidates if m.key in staff_ids]
             now = self._clock.now()
             day = local_day(start, catalog)
             window = local_days_window(catalog, day, day)
             busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
             ordered = await self._least_booked_first(
-                repository, catalog, candidates, staff_ids, start
+                repository, catalog, candidates, staff_ids, start, now
             )
             status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
             expires = now + catalog.salon.policies.hold_ttl if hold else None
@@ -324,12 +404,13 @@ class Bookings:
         candidates: list[Staff],
         staff_ids: dict[str, int],
         start: datetime,
+        now: datetime,
     ) -> list[Staff]:
         if len(candidates) < 2:
             return candidates
         span = local_day_span(catalog, local_day(start, catalog))
         counts = await repository.active_count_between(
-            list(staff_ids.values()), span.start, span.end
+            list(staff_ids.values()), span.start, span.end, now
         )
         order = {m.key: i for i, m in enumerate(catalog.staff.values())}
         return sorted(candidates, key=lambda m: (counts.get(staff_ids[m.key], 0), order[m.key]))

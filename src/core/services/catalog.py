@@ -76,6 +76,7 @@ async def load_catalog(
         await repository.lock()
         if await repository.digest() == digest:
             return LoadResult(changed=False)
+        await repository.lock_all_staff()
         now = clock.now()
         # A lapsed hold is no future booking: sweep them so they neither block a removal
         # nor get confirmed later for a service or staff member that is gone.

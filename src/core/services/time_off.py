@@ -22,6 +22,8 @@ class AddTimeOff:
 
     async def __call__(self, staff_key: str, span: Interval, actor: Actor, reason: str = "") -> int:
         span = Interval(to_utc(span.start), to_utc(span.end))
+        if span.start >= span.end:
+            raise ValueError("time off must end after it starts")
         async with self._uow() as uow:
             staff_ids = await BookingRepository(uow.connection).lock_staff([staff_key])
             if staff_key not in staff_ids:
