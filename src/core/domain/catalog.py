@@ -27,6 +27,11 @@ class Policies:
     customer_cancel_cutoff: timedelta
     customer_reschedule_cutoff: timedelta
 
+    def __post_init__(self) -> None:
+        # The grid advances by the step: a zero or negative one has no next slot.
+        if self.slot_step <= timedelta(0):
+            raise ValueError(f"slot_step must be positive, got {self.slot_step}")
+
 
 @dataclass(frozen=True, slots=True)
 class Salon:
