@@ -89,6 +89,17 @@ def _rename_sunday(data: dict[str, Any]) -> None:
     hours["sunday"] = hours.pop("sun")
 
 
+def add_exception(staff: int, day: str, hours: list[str] | None = None) -> Edit:
+    """An edit giving ``data["staff"][staff]`` one more dated exception: ``hours``, or a day off."""
+    exception: dict[str, Any] = {"date": day}
+    exception.update({"hours": hours} if hours is not None else {"day_off": True})
+
+    def edit(data: dict[str, Any]) -> None:
+        data["staff"][staff].setdefault("exceptions", []).append(dict(exception))
+
+    return edit
+
+
 @dataclass(frozen=True, slots=True)
 class Broken:
     """A broken copy of the demo catalog and the single problem line it must produce."""
@@ -99,7 +110,9 @@ class Broken:
 
 
 # In the demo: services[0] womens-haircut, [1] mens-haircut, [3] manicure, [5] brow-shaping;
-# staff[0] Anna, [1] Maria (Mon 09:00-18:00, break 13:00-13:30), [2] Olga (works Sundays).
+# staff[0] Anna (exceptions[0] 2026-12-24 off), [1] Maria (Mon 09:00-18:00, break
+# 13:00-13:30; Sat 10:00-15:00; exceptions[0] 2026-12-24 off), [2] Olga (works Sundays,
+# Mondays from 11:00; exceptions[0] 2026-12-07 off). 2026-12-11 is a Friday.
 BROKEN = [
     Broken(
         "a staff member offers an unknown service",
@@ -205,5 +218,41 @@ BROKEN = [
         "a price with more cents than the database keeps",
         edited(put("services", 3, "price", value=40.125)),
         "services[3].price: 40.125: at most 2 decimal places",
+    ),
+    Broken(
+        "an exception on a day the calendar does not have",
+        # Unquoted, so YAML itself tries (and fails) to read it as a date.
+        DEMO_TEXT.replace("- date: 2026-12-24", "- date: 2026-02-30", 1),
+        "staff[0].exceptions[0].date: '2026-02-30': not a date",
+    ),
+    Broken(
+        "a duration too long for any timedelta",
+        edited(put("services", 3, "duration", value="99999999999d")),
+        "services[3].duration: '99999999999d': must be at most 24h",
+    ),
+    Broken(
+        "a booking horizon beyond three years",
+        edited(put("policies", "booking_horizon", value="3000000d")),
+        "policies.booking_horizon: '3000000d': must be at most 1096d (3 years)",
+    ),
+    Broken(
+        "a policy given twice",
+        DEMO_TEXT.replace("  slot_step: 15m ", "  slot_step: 15m\n  slot_step: 7m ", 1),
+        "(file): line 16, column 3: not valid YAML: duplicate key 'slot_step', "
+        "first given on line 15",
+    ),
+    Broken(
+        "an exception running past midnight into the next day's weekly hours",
+        edited(add_exception(1, "2026-12-11", ["21:00-10:30"])),
+        "staff[1].exceptions[1].hours[0]: '21:00-10:30': runs into sat's '10:00-15:00' "
+        "on 2026-12-12",
+    ),
+    Broken(
+        "weekly hours running past midnight into an exception's hours",
+        edited(
+            put("staff", 2, "hours", "sun", value=["20:00-02:00"]),
+            add_exception(2, "2026-12-14", ["01:00-09:00"]),
+        ),
+        "staff[2].hours.sun[0]: '20:00-02:00': runs into the 2026-12-14 exception's '01:00-09:00'",
     ),
 ]

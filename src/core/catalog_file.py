@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from core.catalog_problems import describe, describe_yaml, show
+from core.catalog_yaml import read_yaml
 from core.domain.catalog import (
     Catalog,
     DayException,
@@ -44,6 +45,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class CatalogError(Exception):
@@ -59,19 +61,37 @@ def _parse_duration(value: object) -> timedelta:
         return value
     if isinstance(value, bool):
         raise ValueError("expected a duration like 45m, 1h30m, 2h or 30d")
+    # A duration too long for timedelta (or int()) is longer than every field's upper
+    # bound, so it becomes the extreme value and that bound names the problem.
     if isinstance(value, int):
-        return timedelta(minutes=value)
+        try:
+            return timedelta(minutes=value)
+        except OverflowError:
+            return timedelta.max if value > 0 else timedelta.min
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match and any(match.groups()):
-            days, hours, minutes = (int(g or 0) for g in match.groups())
-            return timedelta(days=days, hours=hours, minutes=minutes)
+            try:
+                days, hours, minutes = (int(g or 0) for g in match.groups())
+                return timedelta(days=days, hours=hours, minutes=minutes)
+            except (OverflowError, ValueError):
+                return timedelta.max
     raise ValueError("expected a duration like 45m, 1h30m, 2h or 30d")
 
 
 def _format_duration(value: timedelta) -> str:
     minutes = int(value.total_seconds() // 60)
     return f"{minutes}m"
+
+
+def _parse_date(value: object) -> object:
+    """A ``YYYY-MM-DD`` text naming no calendar day is "not a date"; other input is pydantic's."""
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("not a date") from None
+    return value
 
 
 def _parse_clock(value: object) -> str:
@@ -118,11 +138,29 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
+def _at_most(limit: timedelta, written: str) -> AfterValidator:
+    def check(value: timedelta) -> timedelta:
+        if value > limit:
+            raise ValueError(f"must be at most {written}")
+        return value
+
+    return AfterValidator(check)
+
+
 Duration = Annotated[
     timedelta, BeforeValidator(_parse_duration), PlainSerializer(_format_duration, return_type=str)
 ]
 NonNegativeDuration = Annotated[Duration, AfterValidator(_non_negative)]
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+# Every duration field has an upper bound: availability does date arithmetic with them, and
+# an absurd value would overflow there instead of being named here.
+_DAY = _at_most(timedelta(hours=24), "24h")
+_YEAR = _at_most(timedelta(days=365), "365d")
+_THREE_YEARS = _at_most(timedelta(days=1096), "1096d (3 years)")
+VisitDuration = Annotated[PositiveDuration, _DAY]  # a visit, the slot step, a hold
+Buffer = Annotated[NonNegativeDuration, _DAY]
+Notice = Annotated[NonNegativeDuration, _YEAR]  # the notice and cutoffs before a visit
+Horizon = Annotated[PositiveDuration, _THREE_YEARS]
 Clock = Annotated[str, BeforeValidator(_parse_clock)]
 Break = Annotated[str, BeforeValidator(_parse_break)]
 # bookings.price is NUMERIC(12, 2)
@@ -211,12 +249,12 @@ class SalonDoc(_Strict):
 
 
 class PoliciesDoc(_Strict):
-    min_notice: NonNegativeDuration = timedelta(hours=1)
-    booking_horizon: PositiveDuration = timedelta(days=60)
-    slot_step: PositiveDuration = timedelta(minutes=15)
-    hold_ttl: PositiveDuration = timedelta(minutes=10)
-    customer_cancel_cutoff: NonNegativeDuration = timedelta(hours=12)
-    customer_reschedule_cutoff: NonNegativeDuration = timedelta(hours=12)
+    min_notice: Notice = timedelta(hours=1)
+    booking_horizon: Horizon = timedelta(days=60)
+    slot_step: VisitDuration = timedelta(minutes=15)
+    hold_ttl: VisitDuration = timedelta(minutes=10)
+    customer_cancel_cutoff: Notice = timedelta(hours=12)
+    customer_reschedule_cutoff: Notice = timedelta(hours=12)
 
 
 class CategoryDoc(_Strict):
@@ -228,11 +266,11 @@ class ServiceDoc(_Strict):
     id: Key
     name: dict[str, str]
     category: str | None = None
-    duration: PositiveDuration
+    duration: VisitDuration
     price: Price
     # A negative buffer would make the blocked span shorter than the visit itself.
-    buffer_before: NonNegativeDuration = timedelta(0)
-    buffer_after: NonNegativeDuration = timedelta(0)
+    buffer_before: Buffer = timedelta(0)
+    buffer_after: Buffer = timedelta(0)
 
 
 class PeriodDoc(_Strict):
@@ -260,7 +298,7 @@ Period = Annotated[PeriodDoc, BeforeValidator(_parse_period)]
 
 class StaffServiceDoc(_Strict):
     id: str
-    duration: PositiveDuration | None = None
+    duration: VisitDuration | None = None
 
 
 def _parse_staff_service(value: object) -> object:
@@ -268,7 +306,7 @@ def _parse_staff_service(value: object) -> object:
 
 
 class ExceptionDoc(_Strict):
-    date: date
+    date: Annotated[date, BeforeValidator(_parse_date)]
     day_off: bool = False
     hours: list[Period] = []
     note: str = ""
@@ -329,7 +367,7 @@ def _cross_check(doc: CatalogDocument) -> list[str]:
             seen.add(offered.id)
         for day, periods in member.hours.items():
             problems += _check_periods(f"staff[{i}].hours.{day}", periods)
-        problems += _check_overnight(f"staff[{i}].hours", member.hours)
+        problems += _check_overnight(f"staff[{i}]", member)
         dates: set[date] = set()
         for j, exception in enumerate(member.exceptions):
             where = f"staff[{i}].exceptions[{j}]"
@@ -419,21 +457,58 @@ def _check_periods(where: str, periods: Sequence[PeriodDoc]) -> list[str]:
     return problems
 
 
-def _check_overnight(where: str, hours: Mapping[str, Sequence[PeriodDoc]]) -> list[str]:
-    """A weekly period that runs past midnight must end before the next day's periods start."""
+def _runs_into(period: PeriodDoc, next_day: Sequence[PeriodDoc]) -> list[PeriodDoc]:
+    """The periods of the next date that start before ``period`` has ended past midnight."""
+    if _minutes(period.start) == 24 * 60:
+        return []  # refused on its own by _check_periods
+    spill = _span(period.start, period.end)[1] - 24 * 60
+    return [later for later in next_day if _minutes(later.start) < spill]
+
+
+def _check_overnight(where: str, member: StaffDoc) -> list[str]:
+    """A period past midnight must end before the next date's periods start.
+
+    A date's periods are its exception's if it has one, else its weekday's (the rule of
+    ``Staff.periods_on``). So weekly hours are checked against the next weekday, an
+    exception against the next date, and the weekly hours of the day before an exception
+    (when that day has no exception of its own) against the exception.
+    """
     problems: list[str] = []
+    weekly = member.hours
+    dated = {exception.date: exception for exception in member.exceptions}
     for index, day in enumerate(WEEKDAYS):
         tomorrow = WEEKDAYS[(index + 1) % 7]
-        for k, period in enumerate(hours.get(day, ())):
-            if _minutes(period.start) == 24 * 60:
-                continue
-            spill = _span(period.start, period.end)[1] - 24 * 60
-            for later in hours.get(tomorrow, ()):
-                if _minutes(later.start) < spill:
-                    problems.append(
-                        f"{where}.{day}[{k}]: {period.text()!r}: runs into {tomorrow}'s "
-                        f"{later.text()!r}"
-                    )
+        for k, period in enumerate(weekly.get(day, ())):
+            problems += [
+                f"{where}.hours.{day}[{k}]: {period.text()!r}: runs into {tomorrow}'s "
+                f"{later.text()!r}"
+                for later in _runs_into(period, weekly.get(tomorrow, ()))
+            ]
+    for j, exception in enumerate(member.exceptions):
+        following = exception.date + timedelta(days=1)
+        tomorrow = WEEKDAYS[following.weekday()]
+        for k, period in enumerate(exception.hours):
+            here = f"{where}.exceptions[{j}].hours[{k}]: {period.text()!r}: runs into"
+            if following in dated:
+                problems += [
+                    f"{here} the {following} exception's {later.text()!r}"
+                    for later in _runs_into(period, dated[following].hours)
+                ]
+            else:
+                problems += [
+                    f"{here} {tomorrow}'s {later.text()!r} on {following}"
+                    for later in _runs_into(period, weekly.get(tomorrow, ()))
+                ]
+        before = exception.date - timedelta(days=1)
+        if before in dated:
+            continue  # that exception's own hours are checked against this one above
+        yesterday = WEEKDAYS[before.weekday()]
+        for k, period in enumerate(weekly.get(yesterday, ())):
+            problems += [
+                f"{where}.hours.{yesterday}[{k}]: {period.text()!r}: runs into the "
+                f"{exception.date} exception's {later.text()!r}"
+                for later in _runs_into(period, exception.hours)
+            ]
     return problems
 
 
@@ -505,7 +580,7 @@ def parse_document(data: object) -> CatalogDocument:
 def load_catalog_text(text: str) -> tuple[CatalogDocument, Catalog]:
     """Parse YAML text into its validated document and domain catalog."""
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except yaml.YAMLError as error:
         raise CatalogError([describe_yaml(error)]) from None
     document = parse_document(data)

@@ -120,8 +120,10 @@ def _upgrade(location: DatabaseLocation) -> None:
     except DBAPIError as error:
         reason = " ".join(str(error.orig).split())
         raise CommandError(f"cannot use the database at {where}: {reason}") from None
-    except (OSError, ValueError, ArgumentError) as error:
-        # Connection refused, no such socket, or a URL that does not parse.
+    except (OSError, ValueError, OverflowError, TypeError, ArgumentError) as error:
+        # Connection refused, no such socket, a URL that does not parse, a port out of range,
+        # or a query parameter asyncpg.connect() has no keyword for (TypeError). None of
+        # these messages quote the URL, which may hold a password.
         reason = " ".join(str(error).split())
         raise CommandError(f"cannot use the database at {where}: {reason}") from None
 

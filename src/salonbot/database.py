@@ -7,6 +7,7 @@ and stops when the last salonbot process using it exits.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,33 @@ class DatabaseLocation:
 
 
 def asyncpg_url(url: str) -> str:
-    """SQLAlchemy's asyncpg form of a ``postgresql://`` URL."""
+    """SQLAlchemy's asyncpg form of a ``postgresql://`` URL.
+
+    libpq's ``sslmode`` becomes asyncpg's ``ssl`` (same values: disable, allow, prefer,
+    require, verify-ca, verify-full); an explicit ``ssl`` wins over it. Every other query
+    parameter is kept as written, ``host=/socket/dir`` included.
+    """
     scheme, rest = url.split("://", 1)
     if scheme in ("postgresql", "postgres"):
-        return f"postgresql+asyncpg://{rest}"
-    return url
+        url = f"postgresql+asyncpg://{rest}"
+    return _ssl_for_asyncpg(url)
+
+
+def _ssl_for_asyncpg(url: str) -> str:
+    # SQLAlchemy hands query parameters to asyncpg.connect() as keywords, and connect()
+    # has no ``sslmode`` keyword. Edited as text so the other parameters stay byte for byte.
+    base, mark, query = url.partition("?")
+    params = query.split("&") if mark else []
+    names = [param.partition("=")[0] for param in params]
+    if "sslmode" not in names:
+        return url
+    kept = []
+    for param, name in zip(params, names, strict=True):
+        if name != "sslmode":
+            kept.append(param)
+        elif "ssl" not in names:
+            kept.append("ssl" + param.removeprefix("sslmode"))
+    return f"{base}?{'&'.join(kept)}"
 
 
 def with_database(url: str, name: str) -> str:
@@ -46,9 +69,13 @@ def start_embedded(data_dir: Path) -> DatabaseLocation:
     import pgserver  # imported here: starting binaries is only for the embedded case
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(  # type: ignore[attr-defined]
-        data_dir.resolve() / "pgdata", cleanup_mode="stop"
-    )
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime dir; on servers without XDG_RUNTIME_DIR
+        # it falls back to /tmp and warns on every run, which is only noise here.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            data_dir.resolve() / "pgdata", cleanup_mode="stop"
+        )
     # EMBEDDED_DATABASE is a constant identifier, not input.
     query = f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"  # noqa: S608
     exists = server.psql(query)

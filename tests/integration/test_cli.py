@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -178,6 +180,35 @@ def test_catalog_check_validates_without_touching_any_database(
     assert not (tmp_path / "data").exists()  # no embedded server was started either
 
 
+CHECK_BROKEN = [
+    case
+    for case in BROKEN
+    if case.name
+    in (
+        "an exception on a day the calendar does not have",
+        "a duration too long for any timedelta",
+        "a booking horizon beyond three years",
+        "a policy given twice",
+        "an exception running past midnight into the next day's weekly hours",
+        "weekly hours running past midnight into an exception's hours",
+    )
+]
+
+
+@pytest.mark.parametrize("case", CHECK_BROKEN, ids=[case.name for case in CHECK_BROKEN])
+def test_catalog_check_prints_the_problem_of_input_that_once_crashed_or_slipped_through(
+    tmp_path: Path, pycache: Path, case: Broken
+) -> None:
+    env = _env("mysql://nobody@nowhere/salon", tmp_path / "data", pycache)
+    broken = tmp_path / "salon.yaml"
+    broken.write_text(case.text, encoding="utf-8")
+
+    run = _salonbot(env, "catalog", "check", str(broken))
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == f"salonbot: {broken}: invalid catalog:\n  {case.problem}\n"
+
+
 def test_slots_are_printed_in_the_salons_local_time(loaded: Loaded) -> None:
     tuesday = _next_tuesday()
 
@@ -257,6 +288,134 @@ def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
         "salonbot: cannot use the database at DATABASE_URL: "
         'database "salonbot_no_such_db" does not exist\n'
     )
+
+
+def test_a_database_url_with_libpqs_sslmode_is_used(
+    fresh_database: Callable[[], str], tmp_path: Path, pycache: Path
+) -> None:
+    url = fresh_database()
+    # prefer: SSL where the server offers it, plain otherwise, so any test server will do.
+    with_sslmode = url + ("&" if "?" in url else "?") + "sslmode=prefer"
+
+    run = _salonbot(_env(with_sslmode, tmp_path / "data", pycache), "migrate")
+
+    assert (run.returncode, run.stdout, run.stderr) == (0, "database schema is at head\n", "")
+    assert "bookings" in _dump(url)
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("?connect_timeout=5", "connect() got an unexpected keyword argument 'connect_timeout'"),
+        ("?sslmode=bogus", "`sslmode` parameter must be one of: disable, allow, prefer, require, "),
+    ],
+    ids=["a libpq parameter asyncpg lacks", "an sslmode that is none"],
+)
+def test_a_database_url_asyncpg_cannot_take_is_one_line_without_the_url(
+    tmp_path: Path, pycache: Path, query: str, reason: str
+) -> None:
+    env = _env(f"postgresql://salon:s3cret@127.0.0.1:1/salon{query}", tmp_path / "data", pycache)
+
+    run = _salonbot(env, "migrate")
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr.startswith(f"salonbot: cannot use the database at DATABASE_URL: {reason}")
+    assert run.stderr.count("\n") == 1
+    assert "s3cret" not in run.stderr
+    assert "127.0.0.1:1/salon" not in run.stderr
+
+
+def test_a_database_url_with_a_port_out_of_range_is_one_line(tmp_path: Path, pycache: Path) -> None:
+    env = _env("postgresql://salon:s3cret@127.0.0.1:99999/salon", tmp_path / "data", pycache)
+
+    run = _salonbot(env, "migrate")
+
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr.startswith("salonbot: cannot use the database at DATABASE_URL: ")
+    assert run.stderr.count("\n") == 1
+    assert "s3cret" not in run.stderr
+
+
+def _postgres_serving(pgdata: Path) -> list[int]:
+    """The pids of Postgres servers running on ``pgdata``, found as pgserver finds them."""
+    import psutil  # pgserver's own dependency
+
+    return [
+        process.pid
+        for process in psutil.process_iter(["name", "cmdline"])
+        if process.info["name"] == "postgres" and str(pgdata) in (process.info["cmdline"] or [])
+    ]
+
+
+# pgserver asks platformdirs for a runtime dir, which warns where XDG_RUNTIME_DIR is unset.
+_RUNTIME_DIR_WARNING = re.compile(r"^.*RuntimeDirWarning: .*\n  return .*\n", re.MULTILINE)
+
+
+def _errors(run: subprocess.CompletedProcess[str]) -> str:
+    """What a run wrote to stderr besides that warning."""
+    return _RUNTIME_DIR_WARNING.sub("", run.stderr)
+
+
+def _pg_ctl_stop(pgdata: Path) -> None:
+    spec = importlib.util.find_spec("pgserver")
+    assert spec is not None
+    assert spec.origin is not None
+    pg_ctl = Path(spec.origin).parent / "pginstall" / "bin" / "pg_ctl"
+    # Started by root, pgserver runs Postgres as its own system user "pgserver"; Postgres
+    # refuses to be controlled by root.
+    user = "pgserver" if os.geteuid() == 0 else None
+    subprocess.run(
+        [str(pg_ctl), "-D", str(pgdata), "-w", "stop"],
+        user=user,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def embedded_pgdata(tmp_path: Path) -> Iterator[Path]:
+    """Where the embedded server of ``SALONBOT_DATA_DIR=<tmp>/data`` keeps its data.
+
+    Teardown stops a server the test left running, so a failure leaks no process.
+    """
+    pgdata = (tmp_path / "data").resolve() / "pgdata"
+    yield pgdata
+    if _postgres_serving(pgdata):
+        _pg_ctl_stop(pgdata)
+
+
+def test_without_database_url_the_embedded_server_keeps_the_data_between_runs(
+    embedded_pgdata: Path, pycache: Path
+) -> None:
+    env = _env("", embedded_pgdata.parent, pycache)
+    del env["DATABASE_URL"]
+    tuesday = _next_tuesday()
+
+    first = _salonbot(env, "catalog", "load", "examples/salon.yaml")
+    stopped_between_runs = _postgres_serving(embedded_pgdata)
+    again = _salonbot(env, "catalog", "load", "examples/salon.yaml")
+    slots = _salonbot(
+        env, "slots", "manicure", "--staff", "maria", "--from", str(tuesday), "--days", "1"
+    )
+
+    assert (embedded_pgdata / "PG_VERSION").exists()  # the embedded server, not a .env URL
+    assert (first.returncode, _errors(first)) == (0, "")
+    assert first.stdout.startswith("catalog loaded from examples/salon.yaml\n")
+    assert stopped_between_runs == []
+    # A new process, a restarted server, and the catalog the first run stored.
+    assert (again.returncode, again.stdout, _errors(again)) == (
+        0,
+        "catalog unchanged (examples/salon.yaml)\n",
+        "",
+    )
+    assert (slots.returncode, _errors(slots)) == (0, "")
+    assert slots.stdout.splitlines()[0] == (
+        f"Manicure with Maria, {tuesday} to {tuesday} (Europe/Berlin)"
+    )
+    assert "  09:00 (UTC" in slots.stdout
+    # The last salonbot process to exit stopped the server.
+    assert _postgres_serving(embedded_pgdata) == []
 
 
 def test_a_catalog_file_that_is_not_text_is_a_clear_error(loaded: Loaded, tmp_path: Path) -> None:

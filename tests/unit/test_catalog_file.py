@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,8 +14,17 @@ from core.catalog_file import (
     load_catalog_text,
     parse_document,
 )
+from core.domain.availability import SlotQuery, free_slots
 from core.domain.catalog import WorkPeriod
-from tests.catalog_cases import BROKEN, DEMO_TEXT, Broken, Edit, edited, put
+from tests.catalog_cases import (
+    BROKEN,
+    DEMO_TEXT,
+    Broken,
+    Edit,
+    add_exception,
+    edited,
+    put,
+)
 
 
 def _problems(text: str) -> tuple[str, ...]:
@@ -135,7 +144,11 @@ def test_a_file_that_is_not_a_catalog_mapping_says_so(text: str, problem: str) -
         ),
         (
             put("staff", 0, "exceptions", 0, "date", value="2026-12-32"),
-            "staff[0].exceptions[0].date: '2026-12-32': expected a date as YYYY-MM-DD",
+            "staff[0].exceptions[0].date: '2026-12-32': not a date",
+        ),
+        (
+            put("staff", 0, "exceptions", 0, "date", value="24.12.2026"),
+            "staff[0].exceptions[0].date: '24.12.2026': expected a date as YYYY-MM-DD",
         ),
         (
             put("salon", "languages", value=["en", "ru", "xx-yy-zz"]),
@@ -263,3 +276,218 @@ staff:
 """
     _, catalog = load_catalog_text(text)
     assert catalog.staff["ann"].weekly[1][0].start.hour == 2
+
+
+SMALL_SALON = """
+salon: {name: Late, timezone: Europe/Berlin, languages: [en], currency: EUR}
+policies: {slot_step: 15m, slot_step: 7m}
+services: [{id: cut, name: {en: Cut}, duration: 30m, price: 10}]
+staff:
+  - {id: ann, name: Ann, services: [cut], hours: {mon: ["09:00-17:00"]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            SMALL_SALON,
+            "(file): line 3, column 28: not valid YAML: duplicate key 'slot_step', "
+            "first given on line 3",
+        ),
+        (
+            DEMO_TEXT.replace('      sat: ["10:00-16:00"]\n', '      tue: ["10:00-16:00"]\n', 1),
+            "(file): line 81, column 7: not valid YAML: duplicate key 'tue', "
+            "first given on line 77",
+        ),
+    ],
+    ids=["in a flow mapping", "in a block mapping"],
+)
+def test_a_key_given_twice_in_one_mapping_is_refused_naming_it_and_its_line(
+    text: str, problem: str
+) -> None:
+    assert _problems(text) == (problem,)
+
+
+def test_a_key_merged_in_and_then_overridden_is_not_a_duplicate() -> None:
+    text = """
+salon: {name: Two, timezone: Europe/Berlin, languages: [en], currency: EUR}
+services: [{id: cut, name: {en: Cut}, duration: 30m, price: 10}]
+staff:
+  - {id: ann, name: Ann, services: [cut], hours: &week {mon: ["09:00-17:00"], tue: ["09:00-17:00"]}}
+  - {id: bob, name: Bob, services: [cut], hours: {<<: *week, mon: ["10:00-18:00"]}}
+"""
+    _, catalog = load_catalog_text(text)
+
+    assert catalog.member("bob").weekly == {
+        1: (WorkPeriod(time(10), time(18)),),
+        2: (WorkPeriod(time(9), time(17)),),
+    }
+
+
+def test_a_date_and_time_that_does_not_exist_is_named_at_its_path() -> None:
+    text = DEMO_TEXT.replace("- date: 2026-12-24", "- date: 2026-12-24 25:00:00", 1)
+
+    assert _problems(text) == (
+        "staff[0].exceptions[0].date: '2026-12-24 25:00:00': expected a date as YYYY-MM-DD",
+    )
+
+
+def test_a_number_too_long_to_read_is_one_problem_with_its_line() -> None:
+    text = DEMO_TEXT.replace("    duration: 45m\n", f"    duration: {'9' * 5000}\n", 1)
+
+    (problem,) = _problems(text)
+    assert problem.startswith(
+        "(file): line 38, column 15: not valid YAML: a value that cannot be read: "
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "limit", "beyond", "problem"),
+    [
+        (("services", 3, "duration"), "24h", "24h1m", "'24h1m': must be at most 24h"),
+        (("services", 3, "buffer_before"), "24h", "1d1m", "'1d1m': must be at most 24h"),
+        (("services", 3, "buffer_after"), 1440, 1441, "1441: must be at most 24h"),
+        (("staff", 0, "services", 2, "duration"), "24h", "25h", "'25h': must be at most 24h"),
+        (("policies", "slot_step"), "1d", "2d", "'2d': must be at most 24h"),
+        (("policies", "hold_ttl"), "24h", "24h1m", "'24h1m': must be at most 24h"),
+        (("policies", "min_notice"), "365d", "366d", "'366d': must be at most 365d"),
+        (
+            ("policies", "customer_cancel_cutoff"),
+            "365d",
+            "365d1m",
+            "'365d1m': must be at most 365d",
+        ),
+        (
+            ("policies", "customer_reschedule_cutoff"),
+            "8760h",
+            "8761h",
+            "'8761h': must be at most 365d",
+        ),
+        (
+            ("policies", "booking_horizon"),
+            "1096d",
+            "1097d",
+            "'1097d': must be at most 1096d (3 years)",
+        ),
+    ],
+)
+def test_every_duration_may_reach_its_upper_bound_but_not_pass_it(
+    path: tuple[str | int, ...], limit: object, beyond: object, problem: str
+) -> None:
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+
+    load_catalog_text(edited(put(*path, value=limit)))
+    assert _problems(edited(put(*path, value=beyond))) == (f"{where[1:]}: {problem}",)
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            put("services", 3, "duration", value=99999999999),
+            "services[3].duration: 99999999999: must be at most 24h",
+        ),
+        (
+            put("services", 3, "duration", value=10**30),
+            f"services[3].duration: {10**30}: must be at most 24h",
+        ),
+        (
+            put("services", 3, "buffer_after", value=-(10**30)),
+            f"services[3].buffer_after: {-(10**30)}: must not be negative",
+        ),
+        (
+            put("policies", "booking_horizon", value="99999999999999999999h"),
+            "policies.booking_horizon: '99999999999999999999h': must be at most 1096d (3 years)",
+        ),
+        (
+            put("services", 3, "duration", value="9" * 5000 + "m"),
+            "services[3].duration: '" + "9" * 56 + "...: must be at most 24h",
+        ),
+    ],
+    ids=["minutes", "minutes beyond timedelta", "negative beyond timedelta", "hours", "digits"],
+)
+def test_a_duration_too_long_to_compute_is_named_by_its_bound(edit: Edit, problem: str) -> None:
+    assert _problems(edited(edit)) == (problem,)
+
+
+def test_durations_at_their_bounds_leave_availability_computable() -> None:
+    _, catalog = load_catalog_text(
+        edited(
+            put("policies", "min_notice", value="365d"),
+            put("policies", "booking_horizon", value="1096d"),
+            put("policies", "slot_step", value="24h"),
+            put("services", 3, "duration", value="24h"),
+            put("services", 3, "buffer_before", value="24h"),
+            put("services", 3, "buffer_after", value="24h"),
+        )
+    )
+    now = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    last = now.date() + timedelta(days=1100)
+    query = SlotQuery("manicure", last - timedelta(days=30), last)
+
+    assert free_slots(catalog, query, now, {}) == []  # no 24 h visit fits a working day
+
+
+@pytest.mark.parametrize(
+    ("edits", "problem"),
+    [
+        (
+            [
+                add_exception(1, "2026-12-11", ["21:00-02:00"]),
+                add_exception(1, "2026-12-12", ["01:00-06:00"]),
+            ],
+            "staff[1].exceptions[1].hours[0]: '21:00-02:00': runs into the 2026-12-12 "
+            "exception's '01:00-06:00'",
+        ),
+        (
+            # Saturday's exception runs into Maria's Sunday, free every week but this one.
+            [
+                add_exception(1, "2026-12-12", ["22:00-03:00"]),
+                add_exception(1, "2026-12-13", ["00:00-04:00"]),
+            ],
+            "staff[1].exceptions[1].hours[0]: '22:00-03:00': runs into the 2026-12-13 "
+            "exception's '00:00-04:00'",
+        ),
+    ],
+    ids=["into the next exception", "into an exception on a day off every week"],
+)
+def test_an_exception_running_into_the_next_exception_is_refused(
+    edits: list[Edit], problem: str
+) -> None:
+    assert _problems(edited(*edits)) == (problem,)
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        # Friday night runs to 10:30, but that Saturday is a day off, not 10:00-15:00.
+        [
+            add_exception(1, "2026-12-11", ["21:00-10:30"]),
+            add_exception(1, "2026-12-12"),
+        ],
+        # Ends just as Saturday's weekly hours start.
+        [add_exception(1, "2026-12-11", ["21:00-10:00"])],
+        # Olga's Sunday night would run into Monday's 01:00, but that Sunday is a day off.
+        [
+            put("staff", 2, "hours", "sun", value=["20:00-02:00"]),
+            add_exception(2, "2026-12-13"),
+            add_exception(2, "2026-12-14", ["01:00-09:00"]),
+        ],
+        # Weekly Sunday night ends as Monday's exception starts.
+        [
+            put("staff", 2, "hours", "sun", value=["20:00-02:00"]),
+            add_exception(2, "2026-12-14", ["02:00-09:00"]),
+        ],
+    ],
+    ids=[
+        "exception into a day off",
+        "exception ending as the next day starts",
+        "weekly night replaced by a day off",
+        "weekly night ending as the exception starts",
+    ],
+)
+def test_nights_that_end_before_the_next_dates_hours_are_accepted(edits: list[Edit]) -> None:
+    _, catalog = load_catalog_text(edited(*edits))
+
+    assert catalog.member("maria").periods_on(date(2026, 12, 11))
