@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import warnings
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -130,6 +131,9 @@ def _upgrade(location: DatabaseLocation) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # The embedded server's helper warns on every run where XDG_RUNTIME_DIR is unset (most
+    # servers), also when it stops at exit; it is noise to whoever runs salonbot.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     try:
         if args.command == "catalog" and args.catalog_command == "check":
             load_catalog_text(_read_catalog(args.file))
