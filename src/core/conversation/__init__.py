@@ -1,0 +1,1 @@
+"""The booking conversation: Inbound events in, Replies out; pure, knows no channel."""
