@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bench.setup import NOW, bench_salon
 from core.db.booking_repository import BookingRepository
-from core.domain.availability import SlotQuery
+from core.domain.availability import Slot, SlotQuery
 from core.domain.booking import Actor, Booking
 from core.domain.errors import SlotTaken
 
@@ -31,7 +31,8 @@ async def main() -> None:
         first_day = (NOW + timedelta(days=1)).date()
         offered = await app.find_slots(SlotQuery("cut", first_day, first_day + timedelta(days=60)))
         # Non-overlapping slots: one per staff per hour-long block.
-        distinct, last_end = [], {}
+        distinct: list[Slot] = []
+        last_end: dict[str, datetime] = {}
         for slot in offered:
             if slot.blocked.start >= last_end.get(slot.staff_key, NOW):
                 distinct.append(slot)

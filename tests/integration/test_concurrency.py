@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +20,7 @@ from core.catalog_file import load_catalog_text
 from core.db.booking_repository import BookingRepository, NewBooking, SlotConflict
 from core.domain.availability import find_slot
 from core.domain.booking import Actor, Booking, BookingStatus
+from core.domain.catalog import Catalog
 from core.domain.errors import SlotTaken
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
@@ -40,8 +43,8 @@ staff:
 """
 
 
-async def _gather(*calls: object) -> list[object]:
-    return await asyncio.gather(*calls, return_exceptions=True)  # type: ignore[arg-type]
+async def _gather(*calls: Awaitable[object]) -> list[object]:
+    return list(await asyncio.gather(*calls, return_exceptions=True))
 
 
 async def _overlapping_active_pairs(engine: AsyncEngine) -> int:
@@ -204,5 +207,5 @@ async def test_a_catalog_load_waits_for_a_booking_in_flight_and_then_counts_it(
         await load
 
 
-def slot_price(catalog: object) -> object:
-    return catalog.services["lash-lift"].price  # type: ignore[attr-defined]
+def slot_price(catalog: Catalog) -> Decimal:
+    return catalog.services["lash-lift"].price

@@ -130,7 +130,7 @@ def day_hours(draw: st.DrawFn) -> tuple[WorkPeriod, ...]:
             break
         # Often start where DST transitions and midnight are: 00:00, 01:00, 02:00, 20:00, 22:00.
         special = [u for u in (0, 12, 24, 240, 264) if u >= earliest]
-        if special and draw(st.booleans()):
+        if special and draw(st.booleans()):  # type: ignore[arg-type]
             start = draw(st.sampled_from(special))
         else:  # perhaps touching the period before
             start = edge_or_any(draw, earliest, earliest, DAY_UNITS - 1)
