@@ -1,0 +1,1 @@
+"""Customer-facing language: gettext catalogs (en, ru, ...) and locale-aware formatting."""
