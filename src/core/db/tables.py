@@ -19,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -77,6 +78,26 @@ customers = Table(
     Column("phone", Text),
     Column("language", Text),
     _now_column("created_at"),
+    # Where the customer talks to us: a channel ("telegram", "whatsapp", "terminal") and
+    # that channel's id for them. Both empty for customers staff add by hand.
+    Column("channel", Text),
+    Column("external_id", Text),
+    # The payload of their first /start (an ad or a link they came from).
+    Column("start_payload", Text),
+    UniqueConstraint("channel", "external_id"),
+    CheckConstraint("(channel IS NULL) = (external_id IS NULL)", name="identity_complete"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("chat_id", Text, primary_key=True),
+    Column("customer_id", BigInteger, ForeignKey("customers.id"), nullable=False),
+    Column("state", JSONB, nullable=False),
+    # Bumped on every save: a save based on an older read is refused, never lost silently.
+    Column("version", Integer, nullable=False),
+    _now_column("updated_at"),
 )
 
 bookings = Table(
