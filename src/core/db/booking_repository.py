@@ -101,15 +101,6 @@ class BookingRepository:
         row = (await self._db.execute(query)).first()
         return None if row is None else _booking(row._mapping)
 
-    async def of_customer(self, customer_id: int) -> list[Booking]:
-        query = (
-            select(*_BOOKING_COLUMNS)
-            .select_from(_BOOKING_FROM)
-            .where(bookings.c.customer_id == customer_id)
-            .order_by(bookings.c.starts_at)
-        )
-        return [_booking(row._mapping) for row in await self._db.execute(query)]
-
     async def add(self, new: NewBooking, staff_id: int, at: datetime) -> int:
         """Insert the booking; raise ``SlotConflict`` if the constraint refuses it.
 

@@ -45,10 +45,6 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.connection.commit()
 
-    async def rollback(self) -> None:
-        await self.connection.rollback()
-        await self.connection.begin()
-
 
 class UnitOfWorkFactory:
     """Makes a fresh unit of work per use-case call."""

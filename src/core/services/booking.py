@@ -77,6 +77,16 @@ async def _write_or_sweep(
         return None
 
 
+async def _settled(attempt: Callable[[], Awaitable[Booking | None]], start: datetime) -> Booking:
+    """Run a locked attempt that answers None when the world moved while it waited for
+    the locks (a catalog load landed, the booking changed staff); then try again."""
+    for _ in range(3):
+        booking = await attempt()
+        if booking is not None:
+            return booking
+    raise SlotTaken(start)
+
+
 class Bookings:
     """The booking use cases. Each call is one transaction."""
 
@@ -233,13 +243,10 @@ class Bookings:
         The booking keeps its staff member unless ``staff_key`` names another.
         """
         new_start = to_utc(new_start)
-        # A concurrent reschedule may hand the booking to a staff member we did not lock,
-        # or a catalog load may land while we wait for the locks: then we start over.
-        for _ in range(3):
-            outcome = await self._try_reschedule(booking_id, new_start, actor, staff_key)
-            if outcome is not None:
-                return outcome
-        raise SlotTaken(new_start)
+        # A concurrent reschedule may hand the booking to a staff member we did not lock.
+        return await _settled(
+            lambda: self._try_reschedule(booking_id, new_start, actor, staff_key), new_start
+        )
 
     async def _try_reschedule(
         self, booking_id: int, new_start: datetime, actor: Actor, staff_key: str | None
@@ -308,14 +315,10 @@ class Bookings:
         start = to_utc(start)
         if actor.kind is ActorKind.CUSTOMER and str(customer_id) != actor.ref:
             raise ValueError("a customer books only for themselves")
-        # A catalog load that lands while we wait for the locks makes us start over.
-        for _ in range(3):
-            booking = await self._try_take(
-                service_key, start, actor, staff_key, customer_id, hold=hold
-            )
-            if booking is not None:
-                return booking
-        raise SlotTaken(start)
+        return await _settled(
+            lambda: self._try_take(service_key, start, actor, staff_key, customer_id, hold=hold),
+            start,
+        )
 
     async def _try_take(
         self,
