@@ -209,3 +209,30 @@ async def test_a_catalog_load_waits_for_a_booking_in_flight_and_then_counts_it(
 
 def slot_price(catalog: Catalog) -> Decimal:
     return catalog.services["lash-lift"].price
+
+
+async def test_time_off_waits_for_a_booking_in_flight_and_then_sees_it(app: Salonbot) -> None:
+    """A booking holding Maria's lock commits while time off over its slot waits."""
+    from core.domain.errors import TimeOffConflict
+    from core.domain.timeline import Interval
+
+    async with app.uow() as in_flight:
+        repository = BookingRepository(in_flight.connection)
+        staff_ids = await repository.lock_staff(["maria"])
+        catalog = await app.catalogs.current(in_flight.connection)
+        slot = find_slot(catalog, "manicure", "maria", TUESDAY_11, app.clock.now(), ())
+        assert slot is not None
+        span = Interval(TUESDAY_11, TUESDAY_11 + timedelta(hours=1))
+
+        time_off = asyncio.create_task(app.add_time_off("maria", span, STAFF, "dentist"))
+        await asyncio.sleep(0.5)
+        assert not time_off.done()  # it waits for Maria's row
+
+        price = catalog.services["manicure"].price
+        new = NewBooking(None, "manicure", slot, BookingStatus.CONFIRMED, price, None)
+        booking_id = await repository.add(new, staff_ids["maria"], app.clock.now())
+        await in_flight.commit()
+
+    with pytest.raises(TimeOffConflict) as conflict:
+        await time_off
+    assert conflict.value.booking_ids == (booking_id,)
