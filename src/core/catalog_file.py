@@ -33,6 +33,7 @@ from core.catalog_problems import describe, describe_yaml, show
 from core.catalog_yaml import read_yaml
 from core.domain.catalog import (
     Catalog,
+    Category,
     DayException,
     Policies,
     Salon,
@@ -559,7 +560,8 @@ def _build(doc: CatalogDocument) -> Catalog:
         )
         for m in doc.staff
     }
-    return Catalog(salon=salon, services=services, staff=staff)
+    categories = {c.id: Category(key=c.id, names=dict(c.name)) for c in doc.categories}
+    return Catalog(salon=salon, services=services, staff=staff, categories=categories)
 
 
 def parse_document(data: object) -> CatalogDocument:

@@ -11,6 +11,8 @@ from core.ports import Clock, SystemClock
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.catalog import CatalogReader
+from core.services.converse import Converse
+from core.services.outbox import DeliverInProcess
 from core.services.time_off import AddTimeOff
 
 
@@ -27,6 +29,8 @@ class Salonbot:
         self.find_slots = FindSlots(self.uow, self.clock, self.catalogs)
         self.bookings = Bookings(self.uow, self.clock, self.catalogs)
         self.add_time_off = AddTimeOff(self.uow, self.clock)
+        self.converse = Converse(self.uow, self.clock, self.catalogs, self.find_slots)
+        self.deliver_in_process = DeliverInProcess(self.uow, self.clock)
 
     async def close(self) -> None:
         await self.engine.dispose()

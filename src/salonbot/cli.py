@@ -17,12 +17,16 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from adapters.terminal import chat as terminal
 from core.catalog_file import CatalogError, load_catalog_text
+from core.conversation.messages import Inbound, Reply
 from core.domain.availability import SlotQuery
 from core.domain.errors import DomainError
+from core.services.converse import ChatContact
 from salonbot.bootstrap import Salonbot
-from salonbot.config import Settings
+from salonbot.config import Settings, system_language
 from salonbot.database import DatabaseLocation, locate, make_engine
+from salonbot.demo import load_demo_if_empty
 from salonbot.migrate import upgrade
 from salonbot.slots_view import render_slots
 
@@ -63,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     slots.add_argument("--staff", help="staff id (default: any staff)")
     slots.add_argument("--from", dest="first_day", type=_day, help="YYYY-MM-DD")
     slots.add_argument("--days", type=_day_count, default=7)
+    chat = commands.add_parser(
+        "chat", help="chat with the salon in this terminal (loads the demo salon if none)"
+    )
+    chat.add_argument("--chat", default="local", help="conversation id (default: local)")
+    chat.add_argument("--name", default="", help="your name, as a channel would give it")
+    chat.add_argument("--language", help="language code (default: from LANG, else the salon's)")
     return parser
 
 
@@ -103,11 +113,43 @@ async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
     return render_slots(catalog, query, slots)
 
 
+async def _chat(app: Salonbot, args: argparse.Namespace) -> str:
+    if await load_demo_if_empty(app):
+        print("No salon was loaded yet: loaded the demo salon (examples/salon.yaml).")
+    print(
+        "Type the number of a choice, any text, or a /command; /quit or Ctrl-D to leave.",
+        file=sys.stderr,
+    )
+    contact = ChatContact(
+        terminal.CHANNEL,
+        args.chat,
+        args.chat,
+        name=args.name,
+        language_code=args.language or system_language(),
+    )
+
+    async def exchange(inbound: Inbound) -> list[Reply]:
+        await app.converse(contact, inbound, terminal.CAPACITY)
+        return await app.deliver_in_process(terminal.CHANNEL, args.chat)
+
+    async def read_line() -> str | None:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        return line or None
+
+    def write(text: str) -> None:
+        print(text, flush=True)
+
+    await terminal.TerminalChat(exchange, read_line, write).run()
+    return ""
+
+
 async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
     app = Salonbot(make_engine(location.url, pool_size=2))
     try:
         if args.command == "catalog":
             return await _catalog_load(app, args.file)
+        if args.command == "chat":
+            return await _chat(app, args)
         return await _slots(app, args)
     finally:
         await app.close()
@@ -151,7 +193,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             print("database schema is at head")
             return 0
-        print(asyncio.run(_run(location, args)))
+        output = asyncio.run(_run(location, args))
+        if output:
+            print(output)
         return 0
     except CatalogError as error:
         source = f"{args.file}: " if args.command == "catalog" else ""

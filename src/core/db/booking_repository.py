@@ -101,6 +101,20 @@ class BookingRepository:
         row = (await self._db.execute(query)).first()
         return None if row is None else _booking(row._mapping)
 
+    async def upcoming_for(self, customer_id: int, now: datetime) -> list[Booking]:
+        """The customer's confirmed visits that have not started yet, soonest first."""
+        rows = await self._db.execute(
+            select(*_BOOKING_COLUMNS)
+            .select_from(_BOOKING_FROM)
+            .where(
+                bookings.c.customer_id == customer_id,
+                bookings.c.status == BookingStatus.CONFIRMED.value,
+                bookings.c.starts_at > now,
+            )
+            .order_by(bookings.c.starts_at, bookings.c.id)
+        )
+        return [_booking(row._mapping) for row in rows]
+
     async def add(self, new: NewBooking, staff_id: int, at: datetime) -> int:
         """Insert the booking; raise ``SlotConflict`` if the constraint refuses it.
 

@@ -170,3 +170,28 @@ time_off = Table(
     CheckConstraint("starts_at < ends_at", name="times_ordered"),
     Index("ix_time_off_staff_id_starts_at", "staff_id", "starts_at"),
 )
+
+outbound_messages = Table(
+    "outbound_messages",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("channel", Text, nullable=False),
+    Column("chat_id", Text, nullable=False),
+    # The reply as the core made it: {"text": ..., "choices": [{"id": ..., "label": ...}]}.
+    Column("body", JSONB, nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    _now_column("created_at"),
+    CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+    # The dispatcher's queue: each chat's pending messages in the order they were written.
+    Index(
+        "ix_outbound_messages_pending",
+        "channel",
+        "chat_id",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+    ),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 
 class UnitOfWork:
@@ -54,3 +54,53 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
+
+
+class NestedUnitOfWork(UnitOfWork):
+    """A unit of work inside a transaction that is already open: a savepoint.
+
+    ``commit`` releases the savepoint, leaving its work to the outer transaction's
+    commit; leaving without ``commit`` rolls back to the savepoint only. This lets a use
+    case that composes others (``converse`` calls ``hold``, ``confirm``, ...) keep one
+    transaction for the whole step without the composed use cases knowing.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._outer = connection
+        self._savepoint: AsyncTransaction | None = None
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._savepoint is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._outer
+
+    async def __aenter__(self) -> Self:
+        self._savepoint = await self._outer.begin_nested()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        savepoint, self._savepoint = self._savepoint, None
+        if savepoint is not None and savepoint.is_active:
+            await savepoint.rollback()
+
+    async def commit(self) -> None:
+        if self._savepoint is None:
+            raise RuntimeError("the unit of work is not open")
+        await self._savepoint.commit()
+
+
+class NestedUnitOfWorkFactory(UnitOfWorkFactory):
+    """Units of work that are savepoints of one open connection's transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        super().__init__(connection.engine)
+        self._connection = connection
+
+    def __call__(self) -> UnitOfWork:
+        return NestedUnitOfWork(self._connection)

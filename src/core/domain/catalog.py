@@ -49,6 +49,17 @@ class Salon:
 
 
 @dataclass(frozen=True, slots=True)
+class Category:
+    """A heading the owner groups services under (Hair, Nails, ...)."""
+
+    key: str
+    names: Mapping[str, str]
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or next(iter(self.names.values()))
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """Something the salon sells; ``key`` is the owner's stable identifier."""
 
@@ -116,6 +127,8 @@ class Catalog:
     salon: Salon
     services: Mapping[str, Service]
     staff: Mapping[str, Staff]
+    # In the owner's order; services name theirs by key.
+    categories: Mapping[str, Category] = field(default_factory=dict)
 
     def service(self, key: str) -> Service:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from core.db.booking_repository import BookingRepository
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.availability import ScheduleCache, Slot, SlotQuery, free_slots
@@ -31,19 +33,23 @@ class FindSlots:
 
     async def __call__(self, query: SlotQuery) -> list[Slot]:
         async with self._uow() as uow:
-            catalog = await self._catalogs.current(uow.connection)
-            service = catalog.service(query.service_key)
-            keys = (
-                [query.staff_key]
-                if query.staff_key is not None
-                else [m.key for m in catalog.staff_for(service.key)]
-            )
-            repository = BookingRepository(uow.connection)
-            if self._staff_ids is None or self._staff_ids[0] is not catalog:
-                all_keys = list(catalog.staff)
-                self._staff_ids = (catalog, await repository.staff_ids(all_keys))
-            staff_ids = {key: self._staff_ids[1][key] for key in keys if key in self._staff_ids[1]}
-            now = self._clock.now()
-            window = local_days_window(catalog, query.first_day, query.last_day)
-            busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
+            return await self.within(uow.connection, query)
+
+    async def within(self, connection: AsyncConnection, query: SlotQuery) -> list[Slot]:
+        """The same, read in a transaction the caller owns (``converse``'s)."""
+        catalog = await self._catalogs.current(connection)
+        service = catalog.service(query.service_key)
+        keys = (
+            [query.staff_key]
+            if query.staff_key is not None
+            else [m.key for m in catalog.staff_for(service.key)]
+        )
+        repository = BookingRepository(connection)
+        if self._staff_ids is None or self._staff_ids[0] is not catalog:
+            all_keys = list(catalog.staff)
+            self._staff_ids = (catalog, await repository.staff_ids(all_keys))
+        staff_ids = {key: self._staff_ids[1][key] for key in keys if key in self._staff_ids[1]}
+        now = self._clock.now()
+        window = local_days_window(catalog, query.first_day, query.last_day)
+        busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
         return free_slots(catalog, query, now, busy, self._schedules)

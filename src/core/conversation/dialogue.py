@@ -1,0 +1,491 @@
+"""The booking conversation: one inbound event in, one reply out.
+
+``Conversation.handle`` is the state machine. It reads and changes the chat's ``State``,
+asks the ``Desk`` to find, hold, confirm, move and cancel, and answers with the screen the
+chat now stands on, prefixed by notes about what just happened ("booked", "just taken",
+"that button is from an earlier message"). It never raises for anything a customer can
+send: stale buttons, unknown text and races with other customers are all answered.
+
+A hold lives exactly as long as the chat stands on the summary: leaving it any other way
+than by confirming releases it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+
+from core.conversation.capacity import ChannelCapacity
+from core.conversation.desk import Desk
+from core.conversation.messages import Chosen, Command, Inbound, Reply, SharedContact, Text
+from core.conversation.screens import Screens, categories_shown, services_in
+from core.conversation.state import (
+    ANY_STAFF,
+    BOOK,
+    HELP,
+    LANGUAGE,
+    MENU,
+    MY_BOOKINGS,
+    State,
+    decode,
+    from_stamp,
+    stamp,
+)
+from core.conversation.words import Words, offered_languages
+from core.domain.booking import Booking, BookingStatus
+from core.domain.catalog import Catalog
+from core.domain.errors import CutoffPassed, DomainError, SlotNotOffered, SlotTaken
+from core.i18n.formatting import duration
+
+GREETINGS = frozenset({"hi", "hello", "hey", "start", "menu", "привет", "здравствуйте", "меню"})
+FLOW_SCREENS = frozenset({"category", "service", "staff", "day", "time", "summary", "taken"})
+_DECORATION = "↩✅✖‹›•· "
+
+
+class Conversation:
+    def __init__(
+        self,
+        desk: Desk,
+        catalog: Catalog,
+        capacity: ChannelCapacity,
+        state: State,
+        language: str,
+        *,
+        name: str = "",
+        first_contact: bool = False,
+    ) -> None:
+        self.desk = desk
+        self.catalog = catalog
+        self.capacity = capacity
+        self.state = state
+        self.language = language
+        self.name = name
+        self.first_contact = first_contact
+        self._notes: list[str] = []
+        self._confirmed: int | None = None
+
+    @property
+    def words(self) -> Words:
+        return Words(self.catalog, self.language)
+
+    @property
+    def _(self) -> Callable[[str], str]:
+        return self.words._
+
+    def _screens(self) -> Screens:
+        return Screens(self.desk, self.catalog, self.words, self.capacity, self.state)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Step the conversation; the reply to send. ``self.state`` is the state to save."""
+        self._notes, self._confirmed = [], None
+        hold_before = self.state.hold
+        match inbound:
+            case Command(name=name):
+                await self._command(name)
+            case Chosen(choice_id=choice_id):
+                await self._chosen(choice_id)
+            case Text(text=text):
+                await self._text(text)
+            case SharedContact(phone=phone):
+                await self._contact(phone)
+        await self._settle_hold(hold_before)
+        self.state.generation += 1
+        try:
+            reply = await self._screens().render(self._greeting())
+        except DomainError:
+            # What the screen shows vanished meanwhile (a visit cancelled by the salon).
+            self._note(self._("That is no longer available."))
+            self.state = self.state.restart("menu")
+            reply = await self._screens().render(self._greeting())
+        notes = list(self._notes)
+        if self.first_contact and self.state.screen != "menu":
+            notes.insert(0, self._greeting())
+        return [Reply("\n\n".join([*notes, reply.text]), reply.choices)]
+
+    def _greeting(self) -> str:
+        if not self.first_contact:
+            return ""
+        salon = self.catalog.salon.name
+        if self.name:
+            return self._("Hello, %(name)s! Welcome to %(salon)s.") % {
+                "name": self.name,
+                "salon": salon,
+            }
+        return self._("Hello! Welcome to %(salon)s.") % {"salon": salon}
+
+    def _note(self, text: str) -> None:
+        self._notes.append(text)
+
+    def _go(self, screen: str) -> None:
+        self.state.screen, self.state.page = screen, 0
+
+    async def _settle_hold(self, hold_before: int | None) -> None:
+        kept = self.state.hold if self.state.screen == "summary" else None
+        if hold_before is not None and hold_before not in (kept, self._confirmed):
+            await self.desk.release(hold_before)
+        if self.state.screen != "summary":
+            self.state.hold = None
+
+    # -- commands, text, contacts ---------------------------------------------------------
+
+    async def _command(self, name: str) -> None:
+        if name == "start":
+            self.first_contact = True  # greet again: /start is "hello" on Telegram
+            self.state = self.state.restart("menu")
+        elif name == "book":
+            self._start_booking()
+        elif name == "my":
+            self.state = self.state.restart("bookings")
+        elif name == "cancel":
+            if self.state.screen in FLOW_SCREENS:
+                self._note(self._("Stopped. Nothing was changed."))
+                self.state = self.state.restart("menu")
+            else:
+                self.state = self.state.restart("bookings")
+        elif name == "language":
+            self.state = self.state.restart("language")
+        elif name == "help":
+            self.state = self.state.restart("help")
+        elif name == "menu":
+            self.state = self.state.restart("menu")
+        else:
+            self._note(self._("I don't know that command."))
+            self.state = self.state.restart("help")
+
+    async def _text(self, text: str) -> None:
+        said = text.strip().casefold()
+        if said.strip("!.") in GREETINGS:
+            self.state = self.state.restart("menu")
+            return
+        offered = (await self._screens().render()).choices
+        for number, offer in enumerate(offered, start=1):
+            if said == str(number) or said == offer.label.strip(_DECORATION).casefold():
+                await self._chosen(offer.id)
+                return
+        self._note(
+            self._(
+                "Sorry, I did not understand that. Please choose an option below, or send /help."
+            )
+        )
+
+    async def _contact(self, phone: str) -> None:
+        digits = sum(ch.isdigit() for ch in phone)
+        if not 5 <= digits <= 20:
+            self._note(self._("That does not look like a phone number."))
+            return
+        await self.desk.set_phone("+" + "".join(ch for ch in phone if ch.isdigit()))
+        self._note(self._("Thank you! We saved your phone number."))
+
+    # -- choices --------------------------------------------------------------------------
+
+    async def _chosen(self, choice_id: str) -> None:
+        picked = decode(choice_id)
+        if picked is not None and picked.generation is None:
+            self._global(picked.op)
+            return
+        if picked is None or picked.generation != self.state.generation:
+            self._stale()
+            return
+        if picked.op == "p" and picked.arg.isdigit():
+            self.state.page = int(picked.arg)
+            return
+        handler = self._handlers().get((self.state.screen, picked.op))
+        if handler is None or not await handler(picked.arg):
+            self._stale()
+
+    def _stale(self) -> None:
+        self._note(self._("That button is from an earlier message. Here is where we are now:"))
+
+    def _global(self, op: str) -> None:
+        if op == BOOK:
+            self._start_booking()
+        else:
+            screen = {MY_BOOKINGS: "bookings", LANGUAGE: "language", HELP: "help", MENU: "menu"}
+            self.state = self.state.restart(screen[op])
+
+    def _handlers(self) -> dict[tuple[str, str], Callable[[str], Awaitable[bool]]]:
+        return {
+            (screen, "back"): self._back
+            for screen in (
+                "language",
+                "category",
+                "service",
+                "staff",
+                "day",
+                "time",
+                "summary",
+                "taken",
+                "visit",
+                "cancel",
+            )
+        } | {
+            ("language", "l"): self._pick_language,
+            ("category", "c"): self._pick_category,
+            ("service", "s"): self._pick_service,
+            ("staff", "m"): self._pick_staff,
+            ("day", "d"): self._pick_day,
+            ("time", "t"): self._pick_time,
+            ("taken", "a"): self._pick_alternative,
+            ("summary", "ok"): self._confirm,
+            ("summary", "quit"): self._quit,
+            ("bookings", "v"): self._open_visit,
+            ("visit", "r"): self._reschedule,
+            ("visit", "x"): self._ask_cancel,
+            ("cancel", "xy"): self._cancel,
+        }
+
+    def _start_booking(self) -> None:
+        self.state = self.state.restart("category" if categories_shown(self.catalog) else "service")
+
+    async def _back(self, _arg: str) -> bool:
+        screen, state = self.state.screen, self.state
+        if screen in ("language", "category"):
+            self.state = state.restart("menu")
+        elif screen == "service":
+            if categories_shown(self.catalog):
+                self._go("category")
+            else:
+                self.state = state.restart("menu")
+        elif screen == "staff":
+            self._go("service")
+        elif screen == "day":
+            if state.mode == "move":
+                self._open(state.booking)
+            else:
+                many = len(self.catalog.staff_for(state.service or "")) > 1
+                self._go("staff" if many else "service")
+        elif screen in ("time", "summary", "taken"):
+            self._go("time")
+        elif screen == "visit":
+            self.state = state.restart("bookings")
+        elif screen == "cancel":
+            self._go("visit")
+        return True
+
+    def _open(self, booking_id: int | None) -> None:
+        self.state = self.state.restart("visit")
+        self.state.booking = booking_id
+
+    async def _pick_language(self, code: str) -> bool:
+        if code not in offered_languages(self.catalog):
+            return False
+        await self.desk.set_language(code)
+        self.language = code
+        self._note(self._("Done! I will speak English from now on."))
+        self.state = self.state.restart("menu")
+        return True
+
+    async def _pick_category(self, key: str) -> bool:
+        if key not in categories_shown(self.catalog):
+            return False
+        self.state.category = key
+        self._go("service")
+        return True
+
+    async def _pick_service(self, key: str) -> bool:
+        if key not in {s.key for s in services_in(self.catalog, self.state.category)}:
+            return False
+        members = self.catalog.staff_for(key)
+        if not members:
+            return False
+        self.state.service = key
+        if len(members) == 1:
+            self.state.staff = members[0].key
+            self._go("day")
+        else:
+            self._go("staff")
+        return True
+
+    async def _pick_staff(self, key: str) -> bool:
+        members = {m.key for m in self.catalog.staff_for(self.state.service or "")}
+        if key != ANY_STAFF and key not in members:
+            return False
+        self.state.staff = key
+        self._go("day")
+        return True
+
+    async def _pick_day(self, arg: str) -> bool:
+        try:
+            day = date(int(arg[:4]), int(arg[4:6]), int(arg[6:8]))
+        except ValueError:
+            return False
+        self.state.day = day.isoformat()
+        self._go("time")
+        return True
+
+    async def _pick_time(self, arg: str) -> bool:
+        start = from_stamp(arg)
+        if start is None:
+            return False
+        await self._take(start)
+        return True
+
+    async def _pick_alternative(self, arg: str) -> bool:
+        stamp_text, _, _staff = arg.partition(".")
+        start = from_stamp(stamp_text)
+        if start is None:
+            return False
+        await self._take(start)
+        return True
+
+    async def _take(self, start: datetime) -> None:
+        """Hold ``start`` and show the summary; a move takes its slot only on confirm."""
+        self.state.day = self._local_day(start).isoformat()
+        if self.state.mode == "move":
+            self.state.start = stamp(start)
+            self._go("summary")
+            return
+        staff = None if self.state.staff in (None, ANY_STAFF) else self.state.staff
+        try:
+            hold = await self.desk.hold(self.state.service or "", start, staff)
+        except SlotTaken as taken:
+            self._show_taken(taken)
+        except SlotNotOffered:
+            self._note(self._("That time can no longer be booked. Please choose another."))
+            self._go("time")
+        else:
+            self.state.hold, self.state.start = hold.id, stamp(hold.start)
+            self._go("summary")
+
+    def _show_taken(self, taken: SlotTaken) -> None:
+        self.state.alternatives = [[stamp(a.start), a.staff_key] for a in taken.alternatives]
+        self._go("taken")
+
+    def _local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.catalog.salon.zone).date()
+
+    async def _confirm(self, _arg: str) -> bool:
+        if self.state.mode == "move":
+            return await self._confirm_move()
+        hold = self.state.hold
+        if hold is None:
+            return False
+        try:
+            booking = await self.desk.confirm(hold)
+        except DomainError:
+            self._note(self._("Sorry, we could not keep that time for you: it has been taken."))
+            self.state.hold = None
+            self._go("time")
+            return True
+        self._confirmed = hold
+        self._note(self._("Booked! See you soon.") + "\n" + self.words.visit(booking))
+        self.state = self.state.restart("menu")
+        return True
+
+    async def _confirm_move(self) -> bool:
+        start = from_stamp(self.state.start or "")
+        if start is None or self.state.booking is None:
+            return False
+        try:
+            moved = await self.desk.reschedule(self.state.booking, start)
+        except SlotTaken as taken:
+            self._show_taken(taken)
+        except SlotNotOffered:
+            self._note(self._("That time can no longer be booked. Please choose another."))
+            self._go("time")
+        except DomainError as refused:
+            self._refused(refused, "move")
+        else:
+            self._note(self._("Done! Your visit is moved.") + "\n" + self.words.visit(moved))
+            self.state = self.state.restart("menu")
+        return True
+
+    async def _quit(self, _arg: str) -> bool:
+        if self.state.mode == "move":
+            self._note(self._("Your visit stays as it was."))
+            self._open(self.state.booking)
+        else:
+            self._note(self._("Nothing was booked."))
+            self.state = self.state.restart("menu")
+        return True
+
+    # -- my bookings ----------------------------------------------------------------------
+
+    async def _upcoming(self, booking_id: int) -> Booking | None:
+        try:
+            visit = await self.desk.booking(booking_id)
+        except DomainError:
+            return None
+        if visit.status is not BookingStatus.CONFIRMED or visit.start <= self.desk.now():
+            return None
+        return visit
+
+    async def _open_visit(self, arg: str) -> bool:
+        visit = await self._upcoming(int(arg)) if arg.isdigit() else None
+        if visit is None:
+            self._gone()
+        else:
+            self._open(visit.id)
+        return True
+
+    def _too_late(self, visit: Booking, cutoff: timedelta, action: str) -> bool:
+        if visit.start - self.desk.now() >= cutoff:
+            return False
+        self._refuse_late(cutoff, action)
+        return True
+
+    def _refuse_late(self, cutoff: timedelta, action: str) -> None:
+        notice = duration(cutoff, self.language)
+        if action == "cancel":
+            text = self._(
+                "Sorry, a visit can be cancelled here only up to %(notice)s before it starts."
+            )
+        else:
+            text = self._(
+                "Sorry, a visit can be moved here only up to %(notice)s before it starts."
+            )
+        lines = [text % {"notice": notice}, self._("Please contact the salon, we will help:")]
+        lines.append(self.words.contacts())
+        self._note("\n".join(line for line in lines if line))
+
+    def _refused(self, error: DomainError, action: str) -> None:
+        """The desk refused to cancel or move the visit: too late, or it is gone."""
+        if not isinstance(error, CutoffPassed):
+            self._gone()
+            return
+        policies = self.catalog.salon.policies
+        cutoff = (
+            policies.customer_cancel_cutoff
+            if action == "cancel"
+            else policies.customer_reschedule_cutoff
+        )
+        self._refuse_late(cutoff, action)
+        self._open(self.state.booking)
+
+    def _gone(self) -> None:
+        self._note(self._("That visit is no longer active."))
+        self.state = self.state.restart("bookings")
+
+    async def _reschedule(self, _arg: str) -> bool:
+        visit = await self._upcoming(self.state.booking or 0)
+        if visit is None:
+            self._gone()
+            return True
+        if self._too_late(visit, self.catalog.salon.policies.customer_reschedule_cutoff, "move"):
+            return True
+        self.state = self.state.restart("day", mode="move")
+        self.state.booking, self.state.service = visit.id, visit.service_key
+        self.state.staff = visit.staff_key
+        return True
+
+    async def _ask_cancel(self, _arg: str) -> bool:
+        visit = await self._upcoming(self.state.booking or 0)
+        if visit is None:
+            self._gone()
+            return True
+        if not self._too_late(visit, self.catalog.salon.policies.customer_cancel_cutoff, "cancel"):
+            self._go("cancel")
+        return True
+
+    async def _cancel(self, _arg: str) -> bool:
+        try:
+            visit = await self.desk.cancel(self.state.booking or 0)
+        except DomainError as refused:
+            self._refused(refused, "cancel")
+            return True
+        self._note(
+            self._("Your visit on %(day)s at %(time)s is cancelled.")
+            % {"day": self.words.day(visit.start), "time": self.words.time(visit.start)}
+        )
+        self.state = self.state.restart("bookings")
+        return True
