@@ -163,9 +163,7 @@ class Conversation:
                 await self._chosen(offer.id)
                 return
         self._note(
-            self._(
-                "Sorry, I did not understand that. Please choose an option below, or send /help."
-            )
+            self._("Sorry, I did not understand that. Choose an option below, or send /help.")
         )
 
     async def _contact(self, phone: str) -> None:

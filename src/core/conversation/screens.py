@@ -29,6 +29,7 @@ from core.conversation.state import (
 from core.conversation.words import Words, language_name, offered_languages
 from core.domain.availability import Slot, SlotQuery, local_day
 from core.domain.catalog import Catalog, Service
+from core.i18n.formatting import duration
 
 # Days are offered this far ahead at most, even when the salon's horizon is longer.
 DAYS_SHOWN = 92
@@ -261,14 +262,14 @@ class Screens:
             ]
             return self._paged(text, choices)
         hold = await self.desk.booking(self.state.hold or 0)
-        minutes = int(self.catalog.salon.policies.hold_ttl.total_seconds() // 60)
+        ttl = duration(self.catalog.salon.policies.hold_ttl, self.words.language)
         text = "\n".join(
             [
                 _("Please check your booking:"),
                 self.words.visit(hold),
                 "",
-                _("We are holding this time for you for %(minutes)d min. Confirm?")
-                % {"minutes": minutes},
+                _("We are holding this time for you for %(duration)s. Confirm?")
+                % {"duration": ttl},
             ]
         )
         choices = [
