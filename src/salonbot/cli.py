@@ -19,16 +19,15 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from adapters.terminal import chat as terminal
 from core.catalog_file import CatalogError, load_catalog_text
-from core.conversation.messages import Inbound, Reply
 from core.domain.availability import SlotQuery
 from core.domain.errors import DomainError
-from core.services.converse import ChatContact
 from salonbot.bootstrap import Salonbot
 from salonbot.config import Settings, system_language
 from salonbot.database import DatabaseLocation, locate, make_engine
 from salonbot.demo import load_demo_if_empty
 from salonbot.migrate import upgrade
 from salonbot.slots_view import render_slots
+from salonbot.terminal_chat import terminal_contact, terminal_exchange
 
 
 class CommandError(Exception):
@@ -120,17 +119,7 @@ async def _chat(app: Salonbot, args: argparse.Namespace) -> str:
         "Type the number of a choice, any text, or a /command; /quit or Ctrl-D to leave.",
         file=sys.stderr,
     )
-    contact = ChatContact(
-        terminal.CHANNEL,
-        args.chat,
-        args.chat,
-        name=args.name,
-        language_code=args.language or system_language(),
-    )
-
-    async def exchange(inbound: Inbound) -> list[Reply]:
-        await app.converse(contact, inbound, terminal.CAPACITY)
-        return await app.deliver_in_process(terminal.CHANNEL, args.chat)
+    contact = terminal_contact(args.chat, args.name, args.language or system_language())
 
     async def read_line() -> str | None:
         line = await asyncio.to_thread(sys.stdin.readline)
@@ -139,7 +128,7 @@ async def _chat(app: Salonbot, args: argparse.Namespace) -> str:
     def write(text: str) -> None:
         print(text, flush=True)
 
-    await terminal.TerminalChat(exchange, read_line, write).run()
+    await terminal.TerminalChat(terminal_exchange(app, contact), read_line, write).run()
     return ""
 
 

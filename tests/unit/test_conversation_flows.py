@@ -12,7 +12,7 @@ from core.conversation.desk import pick_language
 from core.conversation.dialogue import Conversation
 from core.conversation.messages import Chosen, Inbound, Reply, SharedContact
 from core.conversation.state import State, from_stamp
-from core.domain.booking import BookingStatus
+from core.domain.booking import Booking, BookingStatus
 from tests.catalog_cases import DEMO_TEXT
 from tests.conversation_driver import Driver
 from tests.fakes.clock import FakeClock
@@ -53,7 +53,7 @@ class Chat(Driver):
         assert self.stored is not None
         return str(self.stored["screen"])
 
-    def mine(self, status: BookingStatus) -> list[object]:
+    def mine(self, status: BookingStatus) -> list[Booking]:
         return [b for b in self.desk.bookings if b.customer_id == ME and b.status is status]
 
 
@@ -77,7 +77,8 @@ async def test_first_contact_greets_by_name_and_shows_the_menu_with_the_salons_c
     chat = Chat()
     reply = await chat.command("start")
     assert reply.text.startswith("Hello, Ada! Welcome to Studio Lumen.")
-    assert "Kastanienallee 12" in reply.text and "+49 30 1234567" in reply.text
+    assert "Kastanienallee 12" in reply.text
+    assert "+49 30 1234567" in reply.text
     assert chat.labels() == ["Book a visit", "My bookings", "Language", "Help"]
 
 
@@ -108,9 +109,7 @@ async def test_a_booking_goes_category_service_staff_day_time_summary_confirm() 
     reply = await chat.tap("Confirm")
     assert reply.text.startswith("Booked! See you soon.")
     assert "Specialist: Maria" in reply.text
-    assert chat.mine(BookingStatus.CONFIRMED) == [
-        (await chat.desk.booking(hold.id))  # type: ignore[attr-defined]
-    ]
+    assert chat.mine(BookingStatus.CONFIRMED) == [(await chat.desk.booking(hold.id))]
     assert chat.screen == "menu"
 
 
@@ -118,9 +117,9 @@ async def test_times_are_shown_in_the_salons_zone_not_utc() -> None:
     chat = Chat()
     await _to_summary(chat)
     [hold] = chat.mine(BookingStatus.HELD)
-    local = hold.start.astimezone(CATALOG.salon.zone)  # type: ignore[attr-defined]
+    local = hold.start.astimezone(CATALOG.salon.zone)
     assert local.strftime("%-I:%M %p") in _plain(chat.reply.text)
-    assert hold.start.utcoffset() == timedelta(0)  # type: ignore[attr-defined]
+    assert hold.start.utcoffset() == timedelta(0)
 
 
 async def test_back_from_the_summary_releases_the_hold() -> None:
@@ -138,7 +137,8 @@ async def test_cancel_on_the_summary_releases_the_hold_and_books_nothing() -> No
     await _to_summary(chat)
     reply = await chat.tap("Cancel")
     assert reply.text.startswith("Nothing was booked.")
-    assert chat.mine(BookingStatus.HELD) == [] and chat.mine(BookingStatus.CONFIRMED) == []
+    assert chat.mine(BookingStatus.HELD) == []
+    assert chat.mine(BookingStatus.CONFIRMED) == []
 
 
 async def test_any_command_that_leaves_the_summary_releases_the_hold() -> None:
@@ -236,7 +236,8 @@ async def test_typing_a_label_or_its_number_picks_that_choice() -> None:
     await chat.say("book a visit")
     assert chat.screen == "category"
     await chat.say("2")
-    assert chat.screen == "service" and "Manicure" in chat.reply.text
+    assert chat.screen == "service"
+    assert "Manicure" in chat.reply.text
 
 
 async def test_a_greeting_brings_the_menu() -> None:
@@ -299,7 +300,7 @@ async def test_cancel_past_the_cutoff_is_refused_kindly_with_the_salons_contact(
     await _to_summary(chat)
     await chat.tap("Confirm")
     [visit] = chat.mine(BookingStatus.CONFIRMED)
-    chat.clock.set(visit.start - timedelta(hours=3))  # type: ignore[attr-defined]
+    chat.clock.set(visit.start - timedelta(hours=3))
     await chat.tap("My bookings")
     await chat.tap("Manicure")
 
@@ -331,8 +332,9 @@ async def test_reschedule_picks_a_new_slot_and_moves_the_visit() -> None:
 
     assert reply.text.startswith("Done! Your visit is moved.")
     [after] = chat.mine(BookingStatus.CONFIRMED)
-    assert after.id == before.id and after.start != before.start  # type: ignore[attr-defined]
-    assert after.staff_key == before.staff_key  # type: ignore[attr-defined]
+    assert after.id == before.id
+    assert after.start != before.start
+    assert after.staff_key == before.staff_key
 
 
 async def test_the_language_switch_changes_every_reply_and_is_remembered() -> None:
@@ -412,7 +414,7 @@ async def test_a_hold_that_lapsed_and_was_taken_is_explained_and_times_shown_aga
     await _to_summary(chat)
     [hold] = chat.mine(BookingStatus.HELD)
     chat.clock.advance(timedelta(minutes=11))
-    chat.desk.take_elsewhere("manicure", hold.start, "maria")  # type: ignore[attr-defined]
+    chat.desk.take_elsewhere("manicure", hold.start, "maria")
 
     reply = await chat.tap("Confirm")
 
@@ -432,14 +434,27 @@ async def test_long_lists_are_paged_within_a_small_channel() -> None:
 
 
 def test_a_corrupt_stored_state_starts_over_at_the_menu() -> None:
-    assert State.from_json({"screen": "time", "page": "x", "bogus": 1}).page == "x"
+    assert State.from_json({"screen": "time", "page": "x"}) == State()
+    assert State.from_json({"screen": "time", "hold": "7"}) == State()
+    assert State.from_json({"screen": None}) == State()
+    assert State.from_json({"alternatives": [["x", 1]]}) == State()
     assert State.from_json({"unknown": 1}) == State()
+    kept = State(screen="time", page=2, service="manicure", alternatives=[["202612081000", "a"]])
+    assert State.from_json(kept.to_json()) == kept
 
 
 @pytest.mark.parametrize(
     ("code", "language"),
-    [("ru", "ru"), ("ru-RU", "ru"), ("ru_RU.UTF-8", "ru"), ("en-GB", "en"), ("de", "en"),
-     (None, "en"), ("", "en"), ("C", "en")],
+    [
+        ("ru", "ru"),
+        ("ru-RU", "ru"),
+        ("ru_RU.UTF-8", "ru"),
+        ("en-GB", "en"),
+        ("de", "en"),
+        (None, "en"),
+        ("", "en"),
+        ("C", "en"),
+    ],
 )
 def test_the_language_comes_from_the_platform_code_else_the_salon_default(
     code: str | None, language: str

@@ -68,9 +68,12 @@ class TerminalChat:
         while (line := await self._read_line()) is not None:
             if line.strip().lower() in QUIT:
                 break
-            inbound = parse(line, self._offered)
-            if inbound is not None:
-                await self.send(inbound)
+            await self.type_line(line)
+
+    async def type_line(self, line: str) -> Sequence[Reply]:
+        """What the person typed: a number picks from the last menu shown."""
+        inbound = parse(line, self._offered)
+        return () if inbound is None else await self.send(inbound)
 
     async def send(self, inbound: Inbound) -> Sequence[Reply]:
         """Send one event and print what comes back; the numbers then refer to its menu."""

@@ -45,15 +45,44 @@ class State:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
-        known = {f.name for f in fields(cls)}
-        try:
-            return cls(**{key: value for key, value in data.items() if key in known})
-        except TypeError:
+        """The stored state; one that does not fit (an older or damaged shape) starts over."""
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = data.get(f.name, getattr(defaults, f.name))
+            expected = _SHAPES[f.name]
+            if value is not None and not isinstance(value, expected):
+                return cls()
+            if value is None and f.name in _REQUIRED:
+                return cls()
+            values[f.name] = value
+        if not all(
+            isinstance(a, list) and all(isinstance(x, str) for x in a)
+            for a in values["alternatives"]
+        ):
             return cls()
+        return cls(**values)
 
     def restart(self, screen: str, mode: str = "book") -> State:
         """A fresh position on ``screen``, the flow in progress forgotten; same generation."""
         return State(screen=screen, mode=mode, generation=self.generation)
+
+
+_SHAPES: dict[str, type | tuple[type, ...]] = {
+    "screen": str,
+    "generation": int,
+    "page": int,
+    "mode": str,
+    "category": str,
+    "service": str,
+    "staff": str,
+    "day": str,
+    "start": str,
+    "hold": int,
+    "booking": int,
+    "alternatives": list,
+}
+_REQUIRED = frozenset({"screen", "generation", "page", "mode", "alternatives"})
 
 
 def stamp(moment: datetime) -> str:
