@@ -426,3 +426,42 @@ def test_a_catalog_file_that_is_not_text_is_a_clear_error(loaded: Loaded, tmp_pa
 
     assert (run.returncode, run.stdout) == (1, "")
     assert run.stderr == f"salonbot: cannot read {binary}: not UTF-8 text\n"
+
+
+def _chat(env: Env, typed: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SALONBOT), "chat", *args],
+        env=env,
+        cwd=ROOT,
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_chat_with_nothing_configured_loads_the_demo_and_books_a_visit(
+    embedded_pgdata: Path, pycache: Path
+) -> None:
+    env = _env("", embedded_pgdata.parent, pycache)
+    del env["DATABASE_URL"]
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
+    env["LANG"] = "C.UTF-8"
+    # Book, Nails, Manicure, Maria, the third open day, its first time, Confirm; My bookings.
+    first = _chat(env, "1\n2\n1\n2\n3\n1\n1\n2\n/quit\n")
+    # A new process, the same chat. A platform's language code counts on first contact
+    # only: after that the customer's own choice (here: never changed) stays.
+    again = _chat(env, "2\n", "--language", "ru")
+
+    hint = "Type the number of a choice, any text, or a /command; /quit or Ctrl-D to leave.\n"
+    assert (first.returncode, _errors(first)) == (0, hint)
+    assert first.stdout.startswith("No salon was loaded yet: loaded the demo salon")
+    assert "Hello! Welcome to Studio Lumen." in first.stdout
+    assert "Booked! See you soon." in first.stdout
+    assert "Your upcoming visits:" in first.stdout
+    assert (again.returncode, _errors(again)) == (0, hint)
+    assert "No salon was loaded yet" not in again.stdout
+    assert "Your upcoming visits:" in again.stdout
+    assert _postgres_serving(embedded_pgdata) == []
