@@ -43,11 +43,12 @@ def _env(database_url: str, data_dir: Path, pycache: Path) -> Env:
     return env
 
 
-def _salonbot(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
+def _salonbot(env: Env, *args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SALONBOT), *args],
         env=env,
         cwd=ROOT,
+        input=typed,
         capture_output=True,
         text=True,
         timeout=180,
@@ -428,19 +429,6 @@ def test_a_catalog_file_that_is_not_text_is_a_clear_error(loaded: Loaded, tmp_pa
     assert run.stderr == f"salonbot: cannot read {binary}: not UTF-8 text\n"
 
 
-def _chat(env: Env, typed: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SALONBOT), "chat", *args],
-        env=env,
-        cwd=ROOT,
-        input=typed,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
 def test_chat_with_nothing_configured_loads_the_demo_and_books_a_visit(
     embedded_pgdata: Path, pycache: Path
 ) -> None:
@@ -450,10 +438,10 @@ def test_chat_with_nothing_configured_loads_the_demo_and_books_a_visit(
         env.pop(name, None)
     env["LANG"] = "C.UTF-8"
     # Book, Nails, Manicure, Maria, the third open day, its first time, Confirm; My bookings.
-    first = _chat(env, "1\n2\n1\n2\n3\n1\n1\n2\n/quit\n")
+    first = _salonbot(env, "chat", typed="1\n2\n1\n2\n3\n1\n1\n2\n/quit\n")
     # A new process, the same chat. A platform's language code counts on first contact
     # only: after that the customer's own choice (here: never changed) stays.
-    again = _chat(env, "2\n", "--language", "ru")
+    again = _salonbot(env, "chat", "--language", "ru", typed="2\n")
 
     hint = "Type the number of a choice, any text, or a /command; /quit or Ctrl-D to leave.\n"
     assert (first.returncode, _errors(first)) == (0, hint)
