@@ -460,3 +460,26 @@ def test_the_language_comes_from_the_platform_code_else_the_salon_default(
     code: str | None, language: str
 ) -> None:
     assert pick_language(code, ["en", "ru"]) == language
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"screen": "time", "day": None, "service": "manicure"},
+        {"screen": "time", "day": "not-a-date", "service": "manicure"},
+        {"screen": "summary", "hold": None},
+        {"screen": "visit", "booking": 999},
+        {"screen": "day", "service": "gone-from-the-catalog"},
+        {"screen": "no-such-screen"},
+    ],
+)
+async def test_a_state_that_no_longer_adds_up_falls_back_to_the_menu(
+    stored: dict[str, object],
+) -> None:
+    chat = Chat()
+    await chat.command("start")
+    chat.stored = {**State().to_json(), **stored}
+    reply = await chat.say("hmm")
+    assert chat.screen == "menu"
+    assert chat.labels() == ["Book a visit", "My bookings", "Language", "Help"]
+    assert reply.text.strip()

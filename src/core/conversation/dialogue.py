@@ -92,8 +92,9 @@ class Conversation:
         self.state.generation += 1
         try:
             reply = await self._screens().render(self._greeting())
-        except DomainError:
-            # What the screen shows vanished meanwhile (a visit cancelled by the salon).
+        except (DomainError, ValueError):
+            # What the screen shows vanished meanwhile (a visit cancelled by the salon, a
+            # service dropped from the catalog), or a stored state no longer adds up.
             self._note(self._("That is no longer available."))
             self.state = self.state.restart("menu")
             reply = await self._screens().render(self._greeting())
@@ -157,7 +158,10 @@ class Conversation:
         if said.strip("!.") in GREETINGS:
             self.state = self.state.restart("menu")
             return
-        offered = (await self._screens().render()).choices
+        try:
+            offered = (await self._screens().render()).choices
+        except (DomainError, ValueError):
+            offered = ()  # the screen cannot be drawn: handle() falls back to the menu
         for number, offer in enumerate(offered, start=1):
             if said == str(number) or said == offer.label.strip(_DECORATION).casefold():
                 await self._chosen(offer.id)

@@ -68,9 +68,10 @@ class Screens:
 
     async def render(self, greeting: str = "") -> Reply:
         """The current screen; the menu opens with ``greeting`` when one is given."""
-        if self.state.screen == "menu":
+        draw = self._drawers().get(self.state.screen)
+        if draw is None:
+            self.state.screen = "menu"  # also a screen name this version does not know
             return await self._menu(greeting)
-        draw = self._drawers().get(self.state.screen, self._menu)
         return await draw()
 
     def _drawers(self) -> dict[str, Callable[[], Awaitable[Reply]]]:
