@@ -112,9 +112,13 @@ async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
     return render_slots(catalog, query, slots)
 
 
-async def _chat(app: Salonbot, args: argparse.Namespace) -> str:
-    if await load_demo_if_empty(app):
+async def _chat(app: Salonbot, args: argparse.Namespace, *, embedded: bool) -> str:
+    # Only the embedded database is a playground: a configured one belongs to a salon,
+    # which loads its own catalog (without one, the chat says so and stops).
+    if embedded and await load_demo_if_empty(app):
         print("No salon was loaded yet: loaded the demo salon (examples/salon.yaml).")
+    async with app.uow() as uow:
+        await app.catalogs.current(uow.connection)  # CatalogNotLoaded: one line, exit 1
     print(
         "Type the number of a choice, any text, or a /command; /quit or Ctrl-D to leave.",
         file=sys.stderr,
@@ -138,7 +142,7 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
         if args.command == "catalog":
             return await _catalog_load(app, args.file)
         if args.command == "chat":
-            return await _chat(app, args)
+            return await _chat(app, args, embedded=location.server is not None)
         return await _slots(app, args)
     finally:
         await app.close()
@@ -193,6 +197,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except (DomainError, CommandError) as error:
         print(f"salonbot: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 def main() -> None:

@@ -453,3 +453,17 @@ def test_chat_with_nothing_configured_loads_the_demo_and_books_a_visit(
     assert "No salon was loaded yet" not in again.stdout
     assert "Your upcoming visits:" in again.stdout
     assert _postgres_serving(embedded_pgdata) == []
+
+
+def test_chat_on_a_configured_database_without_a_catalog_says_so_and_loads_nothing(
+    empty_env: tuple[Env, str],
+) -> None:
+    env, url = empty_env
+
+    run = _salonbot(env, "chat", typed="1\n")
+
+    assert run.returncode == 1
+    assert _errors(run) == (
+        "salonbot: no catalog is loaded yet: run `salonbot catalog load FILE`\n"
+    )
+    assert _dump(url)["salon_catalog"] == []
