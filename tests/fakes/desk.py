@@ -21,6 +21,7 @@ from core.domain.errors import (
     HoldExpired,
     InvalidTransition,
     SlotTaken,
+    StaffDoesNotPerform,
 )
 from core.domain.timeline import Interval
 from tests.fakes.clock import FakeClock
@@ -58,6 +59,9 @@ class FakeDesk:
         return free_slots(self._catalog, query, self.now(), self._busy())
 
     def _find(self, service: str, start: datetime, staff: str | None, ignore: int | None = None):  # type: ignore[no-untyped-def]
+        self._catalog.service(service)  # UnknownService, as the real use case raises
+        if staff is not None and not self._catalog.member(staff).performs(service):
+            raise StaffDoesNotPerform(staff, service)
         members = [staff] if staff else [m.key for m in self._catalog.staff_for(service)]
         busy = self._busy(ignore)
         for key in members:
@@ -114,12 +118,17 @@ class FakeDesk:
         return booking
 
     async def release(self, booking_id: int) -> None:
-        booking = await self.booking(booking_id)
+        try:
+            booking = await self.booking(booking_id)
+        except BookingNotFound:
+            return  # as the real desk: not this customer's, leave it alone
         if booking.status is BookingStatus.HELD:
             self._set(replace(booking, status=BookingStatus.CANCELLED))
 
     async def confirm(self, booking_id: int) -> Booking:
         booking = await self.booking(booking_id)
+        if booking.status is BookingStatus.CONFIRMED:
+            return booking
         if booking.status is not BookingStatus.HELD:
             raise HoldExpired(booking_id)
         if booking.hold_expired(self.now()):

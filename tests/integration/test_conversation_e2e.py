@@ -38,7 +38,7 @@ WORDS = {
         "hello": "Hello, Ada! Welcome to Studio Lumen.",
         "taken": "Sorry, that time was just taken.",
         "stale": "That button is from an earlier message.",
-        "lost": "Sorry, we could not keep that time for you",
+        "lost": "Sorry, that time could not be kept for you any longer.",
     },
     "ru": {
         "book": "Записаться",
@@ -57,7 +57,7 @@ WORDS = {
         "hello": "Здравствуйте, Ada! Добро пожаловать в Studio Lumen.",
         "taken": "К сожалению, это время только что заняли.",
         "stale": "Эта кнопка из более раннего сообщения.",
-        "lost": "К сожалению, мы не смогли удержать это время",
+        "lost": "К сожалению, это время больше не удаётся удержать за вами.",
     },
 }
 

@@ -418,7 +418,7 @@ async def test_a_hold_that_lapsed_and_was_taken_is_explained_and_times_shown_aga
 
     reply = await chat.tap("Confirm")
 
-    assert reply.text.startswith("Sorry, we could not keep that time for you")
+    assert reply.text.startswith("Sorry, that time could not be kept for you any longer.")
     assert chat.screen == "time"
     assert chat.mine(BookingStatus.CONFIRMED) == []
 
@@ -439,7 +439,13 @@ def test_a_corrupt_stored_state_starts_over_at_the_menu() -> None:
     assert State.from_json({"screen": None}) == State()
     assert State.from_json({"alternatives": [["x", 1]]}) == State()
     assert State.from_json({"unknown": 1}) == State()
-    kept = State(screen="time", page=2, service="manicure", alternatives=[["202612081000", "a"]])
+    kept = State(
+        screen="time",
+        page=2,
+        service="manicure",
+        day="2026-12-08",
+        alternatives=[["202612081000", "anna"]],
+    )
     assert State.from_json(kept.to_json()) == kept
 
 

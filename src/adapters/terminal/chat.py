@@ -43,7 +43,7 @@ def parse(line: str, offered: Sequence[Choice]) -> Inbound | None:
         if name.lower() == "phone":
             return SharedContact(payload.strip())
         return Command(name.lower(), payload.strip())
-    if text.isdigit() and 1 <= int(text) <= len(offered):
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(offered):
         return Chosen(offered[int(text) - 1].id)
     return Text(text)
 

@@ -29,6 +29,7 @@ from core.conversation.state import (
     State,
     decode,
     from_stamp,
+    small_number,
     stamp,
 )
 from core.conversation.words import Words, offered_languages
@@ -92,11 +93,14 @@ class Conversation:
         self.state.generation += 1
         try:
             reply = await self._screens().render(self._greeting())
-        except (DomainError, ValueError):
-            # What the screen shows vanished meanwhile (a visit cancelled by the salon, a
-            # service dropped from the catalog), or a stored state no longer adds up.
+        except DomainError:
+            # What the screen shows vanished meanwhile: a visit cancelled by the salon, a
+            # service or staff member dropped from the catalog.
             self._note(self._("That is no longer available."))
+            held = self.state.hold
             self.state = self.state.restart("menu")
+            if held is not None:
+                await self.desk.release(held)
             reply = await self._screens().render(self._greeting())
         notes = list(self._notes)
         if self.first_contact and self.state.screen != "menu":
@@ -160,7 +164,7 @@ class Conversation:
             return
         try:
             offered = (await self._screens().render()).choices
-        except (DomainError, ValueError):
+        except DomainError:
             offered = ()  # the screen cannot be drawn: handle() falls back to the menu
         for number, offer in enumerate(offered, start=1):
             if said == str(number) or said == offer.label.strip(_DECORATION).casefold():
@@ -171,11 +175,11 @@ class Conversation:
         )
 
     async def _contact(self, phone: str) -> None:
-        digits = sum(ch.isdigit() for ch in phone)
+        digits = sum(ch.isascii() and ch.isdigit() for ch in phone)
         if not 5 <= digits <= 20:
             self._note(self._("That does not look like a phone number."))
             return
-        await self.desk.set_phone("+" + "".join(ch for ch in phone if ch.isdigit()))
+        await self.desk.set_phone("+" + "".join(ch for ch in phone if ch in "0123456789"))
         self._note(self._("Thank you! We saved your phone number."))
 
     # -- choices --------------------------------------------------------------------------
@@ -188,8 +192,9 @@ class Conversation:
         if picked is None or picked.generation != self.state.generation:
             self._stale()
             return
-        if picked.op == "p" and picked.arg.isdigit():
-            self.state.page = int(picked.arg)
+        page = small_number(picked.arg)
+        if picked.op == "p" and page is not None:
+            self.state.page = page
             return
         handler = self._handlers().get((self.state.screen, picked.op))
         if handler is None or not await handler(picked.arg):
@@ -256,7 +261,9 @@ class Conversation:
             else:
                 many = len(self.catalog.staff_for(state.service or "")) > 1
                 self._go("staff" if many else "service")
-        elif screen in ("time", "summary", "taken"):
+        elif screen == "time":
+            self._go("day")
+        elif screen in ("summary", "taken"):
             self._go("time")
         elif screen == "visit":
             self.state = state.restart("bookings")
@@ -323,21 +330,26 @@ class Conversation:
         return True
 
     async def _pick_alternative(self, arg: str) -> bool:
-        stamp_text, _, _staff = arg.partition(".")
+        stamp_text, _, staff = arg.partition(".")
         start = from_stamp(stamp_text)
-        if start is None:
+        if start is None or staff not in self.catalog.staff:
             return False
-        await self._take(start)
+        await self._take(start, staff)
         return True
 
-    async def _take(self, start: datetime) -> None:
-        """Hold ``start`` and show the summary; a move takes its slot only on confirm."""
+    async def _take(self, start: datetime, staff: str | None = None) -> None:
+        """Hold ``start`` and show the summary; a move takes its slot only on confirm.
+
+        ``staff`` is the specialist an alternative named; otherwise the one chosen, or
+        whoever is free when the customer chose "any".
+        """
         self.state.day = self._local_day(start).isoformat()
         if self.state.mode == "move":
             self.state.start = stamp(start)
             self._go("summary")
             return
-        staff = None if self.state.staff in (None, ANY_STAFF) else self.state.staff
+        if staff is None and self.state.staff != ANY_STAFF:
+            staff = self.state.staff
         try:
             hold = await self.desk.hold(self.state.service or "", start, staff)
         except SlotTaken as taken:
@@ -345,6 +357,9 @@ class Conversation:
         except SlotNotOffered:
             self._note(self._("That time can no longer be booked. Please choose another."))
             self._go("time")
+        except DomainError:  # the catalog changed under the flow: that service or person
+            self._note(self._("That is no longer available."))
+            self._start_booking()
         else:
             self.state.hold, self.state.start = hold.id, stamp(hold.start)
             self._go("summary")
@@ -365,7 +380,7 @@ class Conversation:
         try:
             booking = await self.desk.confirm(hold)
         except DomainError:
-            self._note(self._("Sorry, we could not keep that time for you: it has been taken."))
+            self._note(self._("Sorry, that time could not be kept for you any longer."))
             self.state.hold = None
             self._go("time")
             return True
@@ -413,7 +428,8 @@ class Conversation:
         return visit
 
     async def _open_visit(self, arg: str) -> bool:
-        visit = await self._upcoming(int(arg)) if arg.isdigit() else None
+        booking_id = small_number(arg)
+        visit = await self._upcoming(booking_id) if booking_id is not None else None
         if visit is None:
             self._gone()
         else:
@@ -436,9 +452,10 @@ class Conversation:
             text = self._(
                 "Sorry, a visit can be moved here only up to %(notice)s before it starts."
             )
-        lines = [text % {"notice": notice}, self._("Please contact the salon, we will help:")]
-        lines.append(self.words.contacts())
-        self._note("\n".join(line for line in lines if line))
+        lines = [text % {"notice": notice}]
+        if contacts := self.words.contacts():
+            lines += [self._("Please contact the salon, we will help:"), contacts]
+        self._note("\n".join(lines))
 
     def _refused(self, error: DomainError, action: str) -> None:
         """The desk refused to cancel or move the visit: too late, or it is gone."""

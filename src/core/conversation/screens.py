@@ -202,7 +202,12 @@ class Screens:
 
     async def _day(self) -> Reply:
         days = await self.open_days()
-        back = self._("↩ Specialists") if self.state.mode == "book" else self._("↩ My visit")
+        if self.state.mode == "move":
+            back = self._("↩ My visit")
+        elif len(self.catalog.staff_for(self.state.service or "")) > 1:
+            back = self._("↩ Specialists")
+        else:
+            back = self._("↩ Services")
         intro = self.words.service_line(self.state.service or "", self._query_staff())
         who = self._("Specialist: %(name)s") % {"name": self.words.staff_name(self._query_staff())}
         if not days:
@@ -289,8 +294,11 @@ class Screens:
             if start is None:
                 continue
             when = f"{self.words.short_day(start)} {self.words.time(start)}"
-            lines.append(f"• {when}, {self.words.staff_name(staff_key)}")
-            items.append(choice(self.state.generation, "a", when, f"{stamp_text}.{staff_key}"))
+            who = self.words.staff_name(staff_key)
+            lines.append(f"• {when}, {who}")
+            items.append(
+                choice(self.state.generation, "a", f"{when} {who}", f"{stamp_text}.{staff_key}")
+            )
         if items:
             lines.insert(1, _("The nearest free times:"))
         else:

@@ -8,8 +8,9 @@ they mean the same thing whenever they are tapped and carry no generation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from core.conversation.messages import Choice
@@ -57,11 +58,35 @@ class State:
                 return cls()
             values[f.name] = value
         if not all(
-            isinstance(a, list) and all(isinstance(x, str) for x in a)
+            isinstance(a, list) and len(a) == 2 and all(isinstance(x, str) for x in a)
             for a in values["alternatives"]
         ):
             return cls()
-        return cls(**values)
+        state = cls(**values)
+        return state if state._adds_up() else cls()
+
+    def _adds_up(self) -> bool:
+        """Whether the screen has what it needs to be drawn (a stored state may not)."""
+        if not 0 <= self.generation < 10**9 or self.page < 0:
+            return False
+        if self.day is not None:
+            try:
+                date.fromisoformat(self.day)
+            except ValueError:
+                return False
+        chosen_time = self.hold if self.mode == "book" else self.start
+        needs: dict[str, tuple[str | int | None, ...]] = {
+            "staff": (self.service,),
+            "day": (self.service,),
+            "time": (self.service, self.day),
+            "taken": (self.service, self.day),
+            "summary": (self.service, self.day, chosen_time),
+            "visit": (self.booking,),
+            "cancel": (self.booking,),
+        }
+        if self.mode == "move":
+            needs["summary"] += (self.booking,)
+        return None not in needs.get(self.screen, ())
 
     def restart(self, screen: str, mode: str = "book") -> State:
         """A fresh position on ``screen``, the flow in progress forgotten; same generation."""
@@ -115,12 +140,24 @@ def global_choice(op: str, label: str) -> Choice:
     return Choice(op, label)
 
 
+# ASCII digits only (str.isdigit also accepts "²", which int() refuses); an argument is a
+# catalog key, a stamp, a day, a number or "stamp.staff".
+_CHOICE_ID = re.compile(r"(\d{1,9})\.([a-z]{1,4})(?:\.([a-z0-9_*.-]{1,52}))?", re.ASCII)
+
+
 def decode(choice_id: str) -> Picked | None:
     """The choice behind an id, or None if it is not one of ours."""
     if choice_id in GLOBAL_CHOICES:
         return Picked(choice_id)
-    generation, _, rest = choice_id.partition(".")
-    op, _, arg = rest.partition(".")
-    if not generation.isdigit() or not op:
+    matched = _CHOICE_ID.fullmatch(choice_id)
+    if matched is None:
         return None
-    return Picked(op, arg, int(generation))
+    generation, op, arg = matched.groups()
+    return Picked(op, arg or "", int(generation))
+
+
+def small_number(text: str) -> int | None:
+    """``text`` as a non-negative int that fits a database bigint, else None."""
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
