@@ -14,9 +14,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.terminal.chat import CAPACITY, TerminalChat
+from core.catalog_file import load_catalog_text
 from core.conversation.messages import Chosen, Command, Inbound, Reply
+from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from salonbot.terminal_chat import terminal_contact, terminal_exchange
+from tests.catalog_cases import DEMO_TEXT
 from tests.conversation_driver import Driver
 from tests.fakes.clock import FakeClock
 
@@ -238,3 +241,34 @@ async def test_ten_first_messages_at_once_from_one_new_chat_make_one_customer(
     await asyncio.gather(*(app.converse(contact, e, CAPACITY) for e in events))
     assert await _rows(clean_engine, "SELECT count(*) FROM customers") == [(1,)]
     assert await _rows(clean_engine, "SELECT version FROM conversations") == [(10,)]
+
+
+async def test_forged_choice_ids_on_real_postgres_are_answered_and_change_nothing(
+    app: Salonbot, clean_engine: AsyncEngine
+) -> None:
+    chat = Terminal(app, "forger", "en")
+    await chat.type("/start")
+    await chat.tap("My bookings")
+    for forged in ("².x", "1.v.99999999999999999999", "9" * 9 + ".v.1", "0.v.-1", "x" * 64):
+        reply = await chat.send(Chosen(forged))
+        assert reply.text.startswith(WORDS["en"]["stale"]), forged
+    assert await _rows(clean_engine, "SELECT count(*) FROM bookings") == [(0,)]
+
+
+async def test_a_catalog_change_under_a_flow_is_explained_and_the_flow_starts_over(
+    app: Salonbot, clean_engine: AsyncEngine
+) -> None:
+    chat = await _at_times(app, "moved-on")
+    # The owner takes manicures away from Maria while the customer looks at her times.
+    edited = DEMO_TEXT.replace(
+        "services: [manicure, pedicure, brow-shaping]", "services: [pedicure, brow-shaping]", 1
+    )
+    assert edited != DEMO_TEXT
+    document, _ = load_catalog_text(edited)
+    await load_catalog(app.uow, app.clock, document)
+
+    reply = await chat.tap_first()
+
+    assert reply.text.startswith("That is no longer available.")
+    assert chat.labels()[:2] == ["Hair", "Nails"]
+    assert await _rows(clean_engine, "SELECT count(*) FROM bookings") == [(0,)]

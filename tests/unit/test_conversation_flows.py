@@ -13,6 +13,7 @@ from core.conversation.dialogue import Conversation
 from core.conversation.messages import Chosen, Inbound, Reply, SharedContact
 from core.conversation.state import State, from_stamp
 from core.domain.booking import Booking, BookingStatus
+from core.domain.errors import SlotTaken
 from tests.catalog_cases import DEMO_TEXT
 from tests.conversation_driver import Driver
 from tests.fakes.clock import FakeClock
@@ -201,7 +202,23 @@ async def test_confirming_again_from_a_finished_flow_books_nothing_more() -> Non
     assert chat.screen == "menu"
 
 
-@pytest.mark.parametrize("choice_id", ["", "junk", "9999.s.manicure", "x.y.z", "1.s", "menu.x"])
+@pytest.mark.parametrize(
+    "choice_id",
+    [
+        "",
+        "junk",
+        "9999.s.manicure",
+        "x.y.z",
+        "1.s",
+        "menu.x",
+        "².x",  # str.isdigit() says yes, int() says no
+        "1.p.²",
+        "1" * 5000 + ".p",
+        "1.v.99999999999999999999",
+        "1.S.MANICURE",
+        "1.s.manicure\n",
+    ],
+)
 async def test_choice_ids_that_are_not_ours_are_answered_as_stale(choice_id: str) -> None:
     chat = Chat()
     await chat.command("start")
@@ -307,8 +324,10 @@ async def test_cancel_past_the_cutoff_is_refused_kindly_with_the_salons_contact(
     reply = await chat.tap("Cancel visit")
 
     assert reply.text.startswith(
-        "Sorry, a visit can be cancelled here only up to 1 day before it starts."
-    ) or reply.text.startswith("Sorry, a visit can be cancelled here only up to 24 hours")
+        "Sorry, a visit can be cancelled here only up to 24 hours before it starts.\n"
+        "Please contact the salon, we will help:\n"
+        "Address: Kastanienallee 12, 10435 Berlin\n"
+    )
     assert "+49 30 1234567" in reply.text
     assert len(chat.mine(BookingStatus.CONFIRMED)) == 1
 
@@ -489,3 +508,130 @@ async def test_a_state_that_no_longer_adds_up_falls_back_to_the_menu(
     assert chat.screen == "menu"
     assert chat.labels() == ["Book a visit", "My bookings", "Language", "Help"]
     assert reply.text.strip()
+
+
+async def test_forged_visit_ids_with_the_current_generation_are_answered() -> None:
+    chat = Chat()
+    await _to_summary(chat)
+    await chat.tap("Confirm")
+    await chat.tap("My bookings")
+    for forged in ("99999999999999999999", "2", "0"):
+        generation = chat.reply.choices[0].id.split(".")[0]  # the visit's own button
+        reply = await chat.send(Chosen(f"{generation}.v.{forged}"))
+        assert reply.text.startswith(("That visit is no longer active.", "That button is"))
+        assert chat.screen == "bookings"
+    assert len(chat.mine(BookingStatus.CONFIRMED)) == 1
+
+
+async def test_back_leads_one_step_back_from_every_screen() -> None:
+    chat = Chat()
+    await _to_summary(chat)
+    path = []
+    for label in ("Other time", "Other day", "Specialists", "Services", "Categories", "Menu"):
+        await chat.tap(label)
+        path.append(chat.screen)
+    assert path == ["time", "day", "staff", "service", "category", "menu"]
+
+
+async def test_back_from_the_days_of_a_one_person_service_goes_to_the_services() -> None:
+    chat = Chat()
+    await chat.command("start")
+    await chat.tap("Book a visit")
+    await chat.tap("Nails")
+    await chat.tap("Pedicure")
+    assert chat.screen == "day"
+    await chat.tap("↩ Services")
+    assert chat.screen == "service"
+
+
+async def test_back_in_my_bookings_and_language() -> None:
+    chat = Chat()
+    await _to_summary(chat)
+    await chat.tap("Confirm")
+    await chat.tap("My bookings")
+    await chat.tap("Manicure")
+    await chat.tap("Cancel visit")
+    await chat.tap("No, keep it")
+    assert chat.screen == "visit"
+    await chat.tap("My bookings")
+    assert chat.screen == "bookings"
+    await chat.tap("Menu")
+    await chat.tap("Language")
+    await chat.tap("Menu")
+    assert chat.screen == "menu"
+
+
+async def test_reschedule_past_its_cutoff_is_refused_with_the_salons_contact() -> None:
+    chat = Chat()
+    await _to_summary(chat)
+    await chat.tap("Confirm")
+    [visit] = chat.mine(BookingStatus.CONFIRMED)
+    chat.clock.set(visit.start - timedelta(hours=5))
+    await chat.tap("My bookings")
+    await chat.tap("Manicure")
+    reply = await chat.tap("Reschedule")
+    assert reply.text.startswith(
+        "Sorry, a visit can be moved here only up to 12 hours before it starts."
+    )
+    assert "+49 30 1234567" in reply.text
+    assert chat.screen == "visit"
+
+
+async def test_a_move_to_a_time_taken_meanwhile_offers_alternatives_and_keeps_the_visit() -> None:
+    chat = Chat()
+    await _to_summary(chat)
+    await chat.tap("Confirm")
+    [before] = chat.mine(BookingStatus.CONFIRMED)
+    await chat.tap("My bookings")
+    await chat.tap("Manicure")
+    await chat.tap("Reschedule")
+    await chat.tap_first(skip=3)
+    await chat.tap_first()
+    assert chat.screen == "summary"
+    assert chat.stored is not None
+    wanted = from_stamp(str(chat.stored["start"]))
+    assert wanted is not None
+    chat.desk.take_elsewhere("manicure", wanted, "maria")
+
+    reply = await chat.tap("Yes, move it")
+
+    assert reply.text.startswith("Sorry, that time was just taken.")
+    assert chat.mine(BookingStatus.CONFIRMED) == [before]
+
+
+async def test_any_specialist_and_an_alternative_keeps_the_specialist_it_names() -> None:
+    chat = Chat()
+    await chat.command("start")
+    await chat.tap("Book a visit")
+    await chat.tap("Nails")
+    await chat.tap("Manicure")
+    await chat.tap("Any specialist")
+    await chat.tap_first(skip=2)
+    wanted = chat.reply.choices[0]
+    start = from_stamp(wanted.id.split(".")[2])
+    assert start is not None
+    while True:  # everyone who does manicures is taken at that time
+        try:
+            chat.desk.take_elsewhere("manicure", start, None)
+        except SlotTaken:  # nobody is left
+            break
+
+    reply = await chat.send(Chosen(wanted.id))
+
+    assert reply.text.startswith("Sorry, that time was just taken.")
+    offered = [c for c in reply.choices if not c.label.startswith("↩")]
+    named = offered[-1]
+    staff_key = named.id.split(".")[-1]
+    assert CATALOG.staff[staff_key].name in named.label
+    await chat.send(Chosen(named.id))
+    [hold] = chat.mine(BookingStatus.HELD)
+    assert hold.staff_key == staff_key
+
+
+async def test_a_lapsed_hold_whose_time_is_still_free_is_confirmed() -> None:
+    chat = Chat()
+    await _to_summary(chat)
+    chat.clock.advance(timedelta(minutes=30))
+    reply = await chat.tap("Confirm")
+    assert reply.text.startswith("Booked! See you soon.")
+    assert len(chat.mine(BookingStatus.CONFIRMED)) == 1

@@ -1,4 +1,5 @@
-"""Whatever a customer does, no reply breaks the channel's limits or the choice-id rules."""
+"""Whatever a customer does, no reply breaks the channel's limits or the choice-id rules,
+and no hold is left behind."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.conversation.messages import (
     SharedContact,
     Text,
 )
+from core.domain.booking import BookingStatus
 from tests.unit.test_conversation_flows import Chat
 
 capacities = st.builds(
@@ -37,6 +39,16 @@ def _check(reply: Reply, capacity: ChannelCapacity) -> None:
         assert c.id.isascii()
         assert c.id.isprintable()
         assert 1 <= len(c.id.encode()) <= MAX_CHOICE_ID_BYTES
+
+
+def _check_holds(chat: Chat) -> None:
+    """A hold exists exactly while the chat stands on a new booking's summary: none leaks."""
+    held = [b.id for b in chat.mine(BookingStatus.HELD)]
+    assert chat.stored is not None
+    if chat.stored["screen"] == "summary" and chat.stored["mode"] == "book":
+        assert held == [chat.stored["hold"]]
+    else:
+        assert held == []
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,5 +78,6 @@ def test_no_reply_exceeds_the_channel_or_offers_a_bad_choice_id(
             if data.draw(st.booleans()):
                 chat.clock.advance(timedelta(minutes=data.draw(st.integers(0, 30))))
             _check(await chat.send(next_event()), capacity)
+            _check_holds(chat)
 
     asyncio.run(run())

@@ -92,17 +92,28 @@ class Screens:
 
     # -- paging ---------------------------------------------------------------------------
 
-    def _paged(self, text: str, items: Sequence[Choice]) -> Reply:
+    def _paged(self, text: str, items: Sequence[Choice], fixed: Sequence[Choice] = ()) -> Reply:
+        """``items`` paged within the channel; ``fixed`` (a way back) on every page.
+
+        A channel too small for a page of items plus ``fixed`` gets ``fixed`` after the
+        items instead, on the last page.
+        """
         generation = self.state.generation
+        room = self.capacity.choices_per_message - len(fixed)
+        if room >= 3:
+            capacity = ChannelCapacity(room, self.capacity.label_length)
+            extra = tuple(Choice(c.id, self.capacity.fit_label(c.label)) for c in fixed)
+        else:
+            capacity, items, extra = self.capacity, [*items, *fixed], ()
         page = paginate(
             items,
-            self.capacity,
+            capacity,
             self.state.page,
             more=lambda n: choice(generation, "p", self._("More ›"), str(n)),
             back=lambda n: choice(generation, "p", self._("‹ Back"), str(n)),
         )
         self.state.page = page.number
-        return Reply(text, page.choices)
+        return Reply(text, page.choices + extra)
 
     def _back(self, label: str) -> Choice:
         return choice(self.state.generation, "back", label)
@@ -148,7 +159,7 @@ class Screens:
             choice(self.state.generation, "l", language_name(code), code)
             for code in offered_languages(self.catalog)
         ]
-        return self._paged(self._("Choose your language:"), [*items, self._back(self._("↩ Menu"))])
+        return self._paged(self._("Choose your language:"), items, [self._back(self._("↩ Menu"))])
 
     # -- booking: what, who, when ---------------------------------------------------------
 
@@ -159,7 +170,7 @@ class Screens:
             for key in categories_shown(self.catalog)
         ]
         return self._paged(
-            self._("What would you like to book?"), [*items, self._back(self._("↩ Menu"))]
+            self._("What would you like to book?"), items, [self._back(self._("↩ Menu"))]
         )
 
     async def _service(self) -> Reply:
@@ -171,7 +182,7 @@ class Screens:
             choice(self.state.generation, "s", s.name(self.words.language), s.key) for s in offered
         ]
         label = self._("↩ Categories") if categories_shown(self.catalog) else self._("↩ Menu")
-        return self._paged("\n".join(lines), [*items, self._back(label)])
+        return self._paged("\n".join(lines), items, [self._back(label)])
 
     async def _staff(self) -> Reply:
         service_key = self.state.service or ""
@@ -182,7 +193,7 @@ class Screens:
         text = self._("Who would you like for %(service)s?") % {
             "service": self.words.service_name(service_key)
         }
-        return self._paged(text, [*items, self._back(self._("↩ Services"))])
+        return self._paged(text, items, [self._back(self._("↩ Services"))])
 
     def _query_staff(self) -> str | None:
         return None if self.state.staff in (None, ANY_STAFF) else self.state.staff
@@ -212,13 +223,13 @@ class Screens:
         who = self._("Specialist: %(name)s") % {"name": self.words.staff_name(self._query_staff())}
         if not days:
             text = "\n".join([intro, who, "", self._("Sorry, there are no free times to book.")])
-            return self._paged(text, [self._back(back)])
+            return self._paged(text, [], [self._back(back)])
         items = [
             choice(self.state.generation, "d", self.words.short_day(slot.start), day_arg(day))
             for day, slot in days
         ]
         text = "\n".join([intro, who, "", self._("Choose a day:")])
-        return self._paged(text, [*items, self._back(back)])
+        return self._paged(text, items, [self._back(back)])
 
     async def free_starts(self) -> list[datetime]:
         """The free start times on the chosen day, for the chosen staff or anyone."""
@@ -239,7 +250,7 @@ class Screens:
         else:
             text = self._("No free times are left on that day.")
         text += "\n" + self.words.zone_note()
-        return self._paged(text, [*items, self._back(self._("↩ Other day"))])
+        return self._paged(text, items, [self._back(self._("↩ Other day"))])
 
     # -- booking: the summary, and a slot just taken ---------------------------------------
 
@@ -303,7 +314,7 @@ class Screens:
             lines.insert(1, _("The nearest free times:"))
         else:
             lines.append(_("There are no free times close to it."))
-        return self._paged("\n".join(lines), [*items, self._back(_("↩ Other time"))])
+        return self._paged("\n".join(lines), items, [self._back(_("↩ Other time"))])
 
     # -- my bookings ----------------------------------------------------------------------
 
@@ -321,7 +332,7 @@ class Screens:
         items = [
             choice(self.state.generation, "v", self.words.visit_label(v), str(v.id)) for v in visits
         ]
-        return self._paged("\n".join(lines), [*items, global_choice(MENU, _("↩ Menu"))])
+        return self._paged("\n".join(lines), items, [global_choice(MENU, _("↩ Menu"))])
 
     async def _visit(self) -> Reply:
         _ = self._
