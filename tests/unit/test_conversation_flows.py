@@ -74,6 +74,16 @@ async def _to_summary(chat: Chat, staff: str = "Maria", day: int = 2) -> Reply:
     return await chat.tap_first()
 
 
+async def _at_my_visit(chat: Chat) -> Booking:
+    """Book a manicure days ahead and open it from My bookings."""
+    await _to_summary(chat)
+    await chat.tap("Confirm")
+    await chat.tap("My bookings")
+    await chat.tap("Manicure")
+    [visit] = chat.mine(BookingStatus.CONFIRMED)
+    return visit
+
+
 async def test_first_contact_greets_by_name_and_shows_the_menu_with_the_salons_contacts() -> None:
     chat = Chat()
     reply = await chat.command("start")
@@ -285,10 +295,7 @@ async def test_no_upcoming_visits_offers_to_book() -> None:
 
 async def test_cancel_asks_first_then_cancels() -> None:
     chat = Chat()
-    await _to_summary(chat)
-    await chat.tap("Confirm")
-    await chat.tap("My bookings")
-    await chat.tap("Manicure")
+    await _at_my_visit(chat)
     reply = await chat.tap("Cancel visit")
     assert reply.text.startswith("Cancel this visit?")
     assert chat.mine(BookingStatus.CONFIRMED) != []
@@ -302,10 +309,7 @@ async def test_cancel_asks_first_then_cancels() -> None:
 
 async def test_no_keep_it_keeps_the_visit() -> None:
     chat = Chat()
-    await _to_summary(chat)
-    await chat.tap("Confirm")
-    await chat.tap("My bookings")
-    await chat.tap("Manicure")
+    await _at_my_visit(chat)
     await chat.tap("Cancel visit")
     await chat.tap("No, keep it")
     assert chat.screen == "visit"
@@ -314,12 +318,8 @@ async def test_no_keep_it_keeps_the_visit() -> None:
 
 async def test_cancel_past_the_cutoff_is_refused_kindly_with_the_salons_contact() -> None:
     chat = Chat()
-    await _to_summary(chat)
-    await chat.tap("Confirm")
-    [visit] = chat.mine(BookingStatus.CONFIRMED)
+    visit = await _at_my_visit(chat)
     chat.clock.set(visit.start - timedelta(hours=3))
-    await chat.tap("My bookings")
-    await chat.tap("Manicure")
 
     reply = await chat.tap("Cancel visit")
 
@@ -546,10 +546,7 @@ async def test_back_from_the_days_of_a_one_person_service_goes_to_the_services()
 
 async def test_back_in_my_bookings_and_language() -> None:
     chat = Chat()
-    await _to_summary(chat)
-    await chat.tap("Confirm")
-    await chat.tap("My bookings")
-    await chat.tap("Manicure")
+    await _at_my_visit(chat)
     await chat.tap("Cancel visit")
     await chat.tap("No, keep it")
     assert chat.screen == "visit"
@@ -563,12 +560,8 @@ async def test_back_in_my_bookings_and_language() -> None:
 
 async def test_reschedule_past_its_cutoff_is_refused_with_the_salons_contact() -> None:
     chat = Chat()
-    await _to_summary(chat)
-    await chat.tap("Confirm")
-    [visit] = chat.mine(BookingStatus.CONFIRMED)
+    visit = await _at_my_visit(chat)
     chat.clock.set(visit.start - timedelta(hours=5))
-    await chat.tap("My bookings")
-    await chat.tap("Manicure")
     reply = await chat.tap("Reschedule")
     assert reply.text.startswith(
         "Sorry, a visit can be moved here only up to 12 hours before it starts."
