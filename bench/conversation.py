@@ -20,9 +20,8 @@ from sqlalchemy import text
 
 from adapters.terminal.chat import CAPACITY
 from bench.setup import NOW, bench_salon, summary, timed
-from core.conversation.messages import Chosen, Command, Inbound, Reply
+from core.conversation.messages import ChatContact, Chosen, Command, Inbound, Reply
 from core.domain.availability import SlotQuery
-from core.services.converse import ChatContact
 
 ROUNDS = 20
 # Each step is named by the screen its reply draws.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from core.conversation.capacity import ChannelCapacity
+from core.conversation.messages import ChatContact, Inbound, Reply
 from core.domain.timeline import Interval
 
 
@@ -33,3 +36,67 @@ class ExternalBusy(Protocol):
 class NoExternalBusy:
     async def busy(self, staff_key: str, window: Interval) -> Sequence[Interval]:
         return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """An inbound platform event as the core understands it."""
+
+    contact: ChatContact
+    inbound: Inbound
+
+
+class InboundChannel(Protocol):
+    """A channel's inbound side: platform events in, ``Inbound`` out."""
+
+    name: str
+    capacity: ChannelCapacity
+
+    def translate(self, payload: Mapping[str, Any]) -> Translated | None:
+        """The event as an ``Inbound``; None for a kind of event salonbot does not handle."""
+        ...
+
+    async def acknowledge(self, payload: Mapping[str, Any]) -> None:
+        """Tell the platform the event is being handled (stop a button's spinner).
+
+        Best effort and quick: the event is handled whether or not this succeeds.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    platform_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryAfter:
+    """The platform asked us to slow down: try again after ``seconds``."""
+
+    seconds: float
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransientFailure:
+    """A network error or a 5xx: try again later."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class PermanentFailure:
+    """The platform will never take this message (the customer blocked the bot, say)."""
+
+    error: str
+
+
+SendOutcome = Sent | RetryAfter | TransientFailure | PermanentFailure
+
+
+class ChannelSender(Protocol):
+    """A channel's outbound side; ``send`` never raises for a platform's answer."""
+
+    name: str
+
+    async def send(self, chat_id: str, reply: Reply) -> SendOutcome: ...

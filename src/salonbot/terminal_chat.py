@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from adapters.terminal import chat as terminal
-from core.conversation.messages import Inbound, Reply
-from core.services.converse import ChatContact
+from core.conversation.messages import ChatContact, Inbound, Reply
 from salonbot.bootstrap import Salonbot
 
 

@@ -72,3 +72,14 @@ class Reply:
 
     text: str
     choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChatContact:
+    """Who wrote, as the channel knows them."""
+
+    channel: str
+    chat_id: str
+    external_id: str
+    name: str = ""
+    language_code: str | None = None  # the platform's, e.g. "ru" or "en-US"

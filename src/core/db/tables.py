@@ -84,6 +84,8 @@ customers = Table(
     Column("external_id", Text),
     # The payload of their first /start (an ad or a link they came from).
     Column("start_payload", Text),
+    # Set when their channel refused a message for good (they blocked the bot, say).
+    Column("unreachable_at", DateTime(timezone=True)),
     UniqueConstraint("channel", "external_id"),
     CheckConstraint("(channel IS NULL) = (external_id IS NULL)", name="identity_complete"),
 )
@@ -184,6 +186,8 @@ outbound_messages = Table(
     Column("available_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     Column("last_error", Text),
+    # The platform's id of the sent message (Telegram's message_id, WhatsApp's wamid).
+    Column("platform_message_id", Text),
     _now_column("created_at"),
     CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
     # The dispatcher's queue: each chat's pending messages in the order they were written.
@@ -191,6 +195,33 @@ outbound_messages = Table(
         "ix_outbound_messages_pending",
         "channel",
         "chat_id",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("channel", Text, nullable=False),
+    # The platform's own id of the event (Telegram's update_id): a redelivery is a no-op.
+    Column("platform_id", Text, nullable=False),
+    # Events of one chat are handled one at a time, in the order they were stored.
+    Column("chat_key", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("handled_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    UniqueConstraint("channel", "platform_id"),
+    CheckConstraint("status IN ('pending', 'done', 'ignored', 'failed')", name="status"),
+    Index(
+        "ix_inbound_events_pending",
+        "channel",
+        "chat_key",
         "id",
         postgresql_where=text("status = 'pending'"),
     ),

@@ -7,12 +7,10 @@ commit. If anything fails, nothing of the step is kept, so the caller may simply
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.desk import pick_language
 from core.conversation.dialogue import Conversation
-from core.conversation.messages import Command, Inbound, Reply
+from core.conversation.messages import ChatContact, Command, Inbound, Reply
 from core.conversation.state import State
 from core.conversation.words import offered_languages
 from core.db.conversation_repository import ConversationRepository, StaleConversation
@@ -25,17 +23,6 @@ from core.services.catalog import CatalogReader
 from core.services.desk import StoredDesk
 
 ATTEMPTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class ChatContact:
-    """Who wrote, as the channel knows them."""
-
-    channel: str
-    chat_id: str
-    external_id: str
-    name: str = ""
-    language_code: str | None = None  # the platform's, e.g. "ru" or "en-US"
 
 
 class Converse:

@@ -1,0 +1,119 @@
+"""The inbox: every inbound event, stored before it is acknowledged, handled once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.db.tables import inbound_events
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    id: int
+    channel: str
+    platform_id: str
+    chat_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class InboxRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def store(
+        self, channel: str, platform_id: str, chat_key: str, payload: dict[str, Any], at: datetime
+    ) -> bool:
+        """Keep the event; False if it was stored before (a redelivery)."""
+        inserted = await self._db.execute(
+            insert(inbound_events)
+            .values(
+                channel=channel,
+                platform_id=platform_id,
+                chat_key=chat_key,
+                payload=payload,
+                available_at=at,
+                received_at=at,
+            )
+            .on_conflict_do_nothing(
+                index_elements=[inbound_events.c.channel, inbound_events.c.platform_id]
+            )
+            .returning(inbound_events.c.id)
+        )
+        return inserted.scalar_one_or_none() is not None
+
+    async def claim_next(self, now: datetime) -> InboundEvent | None:
+        """Lock the oldest due event that heads its chat's queue, skipping locked ones.
+
+        An event whose chat has an older pending event waits for it, so one chat's events
+        are handled one at a time and in order, however many workers claim.
+        """
+        earlier = inbound_events.alias("earlier")
+        row = (
+            await self._db.execute(
+                select(
+                    inbound_events.c.id,
+                    inbound_events.c.channel,
+                    inbound_events.c.platform_id,
+                    inbound_events.c.chat_key,
+                    inbound_events.c.payload,
+                    inbound_events.c.attempts,
+                )
+                .where(
+                    inbound_events.c.status == "pending",
+                    inbound_events.c.available_at <= now,
+                    ~exists().where(
+                        and_(
+                            earlier.c.channel == inbound_events.c.channel,
+                            earlier.c.chat_key == inbound_events.c.chat_key,
+                            earlier.c.status == "pending",
+                            earlier.c.id < inbound_events.c.id,
+                        )
+                    ),
+                )
+                .order_by(inbound_events.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True, of=inbound_events)
+            )
+        ).first()
+        if row is None:
+            return None
+        return InboundEvent(
+            row.id, row.channel, row.platform_id, row.chat_key, row.payload, row.attempts
+        )
+
+    async def finish(self, event_id: int, status: str, at: datetime) -> None:
+        """Mark the event ``done`` or ``ignored``."""
+        await self._db.execute(
+            update(inbound_events)
+            .where(inbound_events.c.id == event_id)
+            .values(status=status, handled_at=at, attempts=inbound_events.c.attempts + 1)
+        )
+
+    async def failed_attempt(
+        self, event_id: int, error: str, retry_at: datetime | None, at: datetime
+    ) -> None:
+        """Count a failed attempt: retry at ``retry_at``, or park the event (None)."""
+        values: dict[str, Any] = {
+            "attempts": inbound_events.c.attempts + 1,
+            "last_error": error[:2000],
+        }
+        if retry_at is None:
+            values.update(status="failed", handled_at=at)
+        else:
+            values.update(available_at=retry_at)
+        await self._db.execute(
+            update(inbound_events).where(inbound_events.c.id == event_id).values(**values)
+        )
+
+    async def pending_count(self) -> int:
+        rows = await self._db.execute(
+            select(inbound_events.c.id).where(inbound_events.c.status == "pending")
+        )
+        return len(rows.all())

@@ -1,0 +1,173 @@
+"""The durable inbox: store an event before it is acknowledged, then handle it once.
+
+``StoreInbound`` is all a webhook does: one insert, where a redelivery (the same platform
+id) changes nothing. ``InboxWorker`` claims stored events, the head of one chat's queue at
+a time, and runs ``converse`` for each in the same transaction that marks it done. So an
+event is handled exactly once, in order per chat, and a crash before the commit leaves it
+pending for the next claim. A failing event is retried with backoff, then parked as
+``failed`` with its error so its chat moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from core.db.inbox_repository import InboundEvent, InboxRepository
+from core.db.unit_of_work import NestedUnitOfWorkFactory, UnitOfWorkFactory
+from core.ports import Clock, InboundChannel
+from core.services.availability import FindSlots
+from core.services.catalog import CatalogReader
+from core.services.converse import Converse
+
+log = logging.getLogger("salonbot.inbox")
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=1)
+LONGEST_RETRY = timedelta(minutes=5)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Exponential backoff with jitter: about 1 s, 2 s, 4 s, ... capped at 5 minutes."""
+    delay: timedelta = min(FIRST_RETRY * 2 ** (attempt - 1), LONGEST_RETRY)
+    return delay * random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not a secret
+
+
+class Wakeup:
+    """An in-process signal: ``notify`` wakes a waiting worker at once."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Until notified, or ``seconds`` at most (the polling fallback)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        self._event.clear()
+
+
+class StoreInbound:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, wakeup: Wakeup) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._wakeup = wakeup
+
+    async def __call__(
+        self, channel: str, platform_id: str, chat_key: str, payload: Mapping[str, Any]
+    ) -> bool:
+        """Store the event durably; False for a redelivery. Wakes the worker."""
+        async with self._uow() as uow:
+            new = await InboxRepository(uow.connection).store(
+                channel, platform_id, chat_key, dict(payload), self._clock.now()
+            )
+            await uow.commit()
+        if new:
+            self._wakeup.notify()
+        return new
+
+
+class InboxWorker:
+    """Handles stored events until ``stop``; several may run, in one process or many."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        catalogs: CatalogReader,
+        find_slots: FindSlots,
+        channels: Mapping[str, InboundChannel],
+        wakeup: Wakeup,
+        *,
+        poll_interval: float = 1.0,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._catalogs = catalogs
+        self._find_slots = find_slots
+        self._channels = channels
+        self._wakeup = wakeup
+        self._poll_interval = poll_interval
+        self._max_attempts = max_attempts
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Take no new event; the one in hand is finished (or rolled back) first."""
+        self._stopping.set()
+        self._wakeup.notify()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                handled = await self.handle_one()
+            except Exception:  # the database went away, say: log, wait, go on
+                log.exception("inbox worker: claiming an event failed")
+                handled = False
+            if not handled and not self._stopping.is_set():
+                await self._wakeup.wait(self._poll_interval)
+
+    async def handle_one(self) -> bool:
+        """Claim and handle one due event; False when there is none."""
+        async with self._uow() as uow:
+            repository = InboxRepository(uow.connection)
+            event = await repository.claim_next(self._clock.now())
+            if event is None:
+                return False
+            started = self._clock.now()
+            channel = self._channels.get(event.channel)
+            translated = channel.translate(event.payload) if channel is not None else None
+            if channel is None or translated is None:
+                await repository.finish(event.id, "ignored", self._clock.now())
+                await uow.commit()
+                log.info("inbound ignored", extra=_fields(event))
+                return True
+            await channel.acknowledge(event.payload)
+            converse = Converse(
+                NestedUnitOfWorkFactory(uow.connection),
+                self._clock,
+                self._catalogs,
+                self._find_slots,
+            )
+            try:
+                await converse(translated.contact, translated.inbound, channel.capacity)
+            except Exception as error:
+                await self._failed(repository, event, error)
+            else:
+                await repository.finish(event.id, "done", self._clock.now())
+                elapsed = (self._clock.now() - started).total_seconds() * 1000
+                log.info("inbound handled", extra=_fields(event, latency_ms=round(elapsed, 1)))
+            await uow.commit()
+        return True
+
+    async def _failed(
+        self, repository: InboxRepository, event: InboundEvent, error: Exception
+    ) -> None:
+        attempt = event.attempts + 1
+        now = self._clock.now()
+        reason = f"{type(error).__name__}: {error}"
+        if attempt >= self._max_attempts:
+            await repository.failed_attempt(event.id, reason, None, now)
+            log.error("inbound parked as failed", extra=_fields(event, error=reason))
+        else:
+            retry_at = now + retry_delay(attempt)
+            await repository.failed_attempt(event.id, reason, retry_at, now)
+            log.warning("inbound failed, will retry", extra=_fields(event, error=reason))
+
+
+def _fields(event: InboundEvent, **more: object) -> dict[str, object]:
+    return {
+        "channel": event.channel,
+        "platform_id": event.platform_id,
+        "chat": event.chat_key,
+        "attempt": event.attempts + 1,
+        **more,
+    }
