@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +24,49 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SALONBOT_DATA_DIR", "data_dir"),
     )
 
+    host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    # Set: Telegram delivers to {PUBLIC_BASE_URL}/webhooks/telegram. Unset: long polling.
+    public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
+    telegram_api_base: str | None = Field(default=None, validation_alias="TELEGRAM_API_BASE")
+
+    @property
+    def telegram_api(self) -> str:
+        return self.telegram_api_base or "https://api.telegram.org"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("is not a bot token (digits, a colon, then letters, digits, _ or -)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("public_base_url", "telegram_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an http(s):// URL without a query")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
@@ -31,6 +75,10 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
             raise ValueError("must be a postgresql:// URL (salonbot runs on Postgres only)")
         return value
+
+
+_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def system_language() -> str | None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Reply
-from core.db.tables import outbound_messages
+from core.db.tables import conversations, customers, outbound_messages
 
 
 def reply_body(reply: Reply) -> dict[str, Any]:
@@ -31,6 +31,7 @@ class OutboundMessage:
     channel: str
     chat_id: str
     reply: Reply
+    attempts: int = 0
 
 
 class OutboxRepository:
@@ -87,3 +88,86 @@ class OutboxRepository:
             OutboundMessage(int(row.id), channel, chat_id, reply_from_body(row.body))
             for row in taken
         ]
+
+    async def claim_next(
+        self, channel: str, now: datetime, skip_chats: Sequence[str] = ()
+    ) -> OutboundMessage | None:
+        """Lock the oldest due message heading its chat's queue (chats in ``skip_chats``
+        are resting), skipping rows another dispatcher holds."""
+        earlier = outbound_messages.alias("earlier")
+        query = (
+            select(
+                outbound_messages.c.id,
+                outbound_messages.c.chat_id,
+                outbound_messages.c.body,
+                outbound_messages.c.attempts,
+            )
+            .where(
+                outbound_messages.c.channel == channel,
+                outbound_messages.c.status == "pending",
+                outbound_messages.c.available_at <= now,
+                ~exists().where(
+                    and_(
+                        earlier.c.channel == outbound_messages.c.channel,
+                        earlier.c.chat_id == outbound_messages.c.chat_id,
+                        earlier.c.status == "pending",
+                        earlier.c.id < outbound_messages.c.id,
+                    )
+                ),
+            )
+            .order_by(outbound_messages.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=outbound_messages)
+        )
+        if skip_chats:
+            query = query.where(outbound_messages.c.chat_id.not_in(list(skip_chats)))
+        row = (await self._db.execute(query)).first()
+        if row is None:
+            return None
+        return OutboundMessage(
+            int(row.id), channel, row.chat_id, reply_from_body(row.body), int(row.attempts)
+        )
+
+    async def mark_sent(self, message_id: int, platform_message_id: str, at: datetime) -> None:
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id == message_id)
+            .values(
+                status="sent",
+                sent_at=at,
+                platform_message_id=platform_message_id,
+                attempts=outbound_messages.c.attempts + 1,
+            )
+        )
+
+    async def retry_at(
+        self, message_id: int, at: datetime, error: str, *, count_attempt: bool = True
+    ) -> None:
+        attempts = outbound_messages.c.attempts + (1 if count_attempt else 0)
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id == message_id)
+            .values(available_at=at, last_error=error[:2000], attempts=attempts)
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id == message_id)
+            .values(
+                status="failed",
+                last_error=error[:2000],
+                attempts=outbound_messages.c.attempts + 1,
+            )
+        )
+
+    async def mark_unreachable(self, channel: str, chat_id: str, at: datetime) -> None:
+        """The customer behind the chat cannot be messaged any more on this channel."""
+        customer = (
+            select(conversations.c.customer_id)
+            .where(conversations.c.channel == channel, conversations.c.chat_id == chat_id)
+            .scalar_subquery()
+        )
+        await self._db.execute(
+            update(customers).where(customers.c.id == customer).values(unreachable_at=at)
+        )

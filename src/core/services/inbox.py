@@ -89,8 +89,10 @@ class InboxWorker:
         *,
         poll_interval: float = 1.0,
         max_attempts: int = MAX_ATTEMPTS,
+        replies_waiting: Wakeup | None = None,
     ) -> None:
         self._uow = uow_factory
+        self._replies_waiting = replies_waiting
         self._clock = clock
         self._catalogs = catalogs
         self._find_slots = find_slots
@@ -146,6 +148,8 @@ class InboxWorker:
                 elapsed = (self._clock.now() - started).total_seconds() * 1000
                 log.info("inbound handled", extra=_fields(event, latency_ms=round(elapsed, 1)))
             await uow.commit()
+        if self._replies_waiting is not None:
+            self._replies_waiting.notify()  # the outbox has the replies: send them now
         return True
 
     async def _failed(

@@ -1,0 +1,1 @@
+"""The Telegram channel: webhook or long polling in, Bot API calls out (aiogram 3)."""

@@ -1,0 +1,59 @@
+"""Long polling (``getUpdates``), for development without a public URL.
+
+Each update is stored in the inbox before the next offset confirms it to Telegram, so a
+crash between the two only makes Telegram send it again, which the inbox drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+
+from adapters.telegram.updates import CHANNEL, chat_key
+from adapters.telegram.webhook import Store
+
+POLL_TIMEOUT = 25
+log = logging.getLogger("salonbot.telegram")
+
+
+class TelegramPolling:
+    def __init__(self, bot: Bot, store: Store) -> None:
+        self._bot = bot
+        self._store = store
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        await self._bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                updates = await self._bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, request_timeout=POLL_TIMEOUT + 10
+                )
+            except TelegramRetryAfter as error:
+                await self._pause(float(error.retry_after))
+                continue
+            except (TelegramAPIError, TimeoutError, OSError) as error:
+                failures += 1
+                log.warning("getUpdates failed", extra={"channel": CHANNEL, "error": str(error)})
+                await self._pause(min(2.0**failures, 60.0))
+                continue
+            failures = 0
+            for update in updates:
+                raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
+                await self._store(CHANNEL, str(update.update_id), chat_key(raw), raw)
+                offset = update.update_id + 1
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
+        except TimeoutError:
+            pass

@@ -1,0 +1,82 @@
+"""``POST /webhooks/telegram``: check the secret, store the update, answer 200. Nothing else.
+
+Telegram retries any non-2xx answer and holds the chat's later updates until it gets
+one, so everything that is not a forged request is answered 2xx: an update we cannot read
+is refused with 400 only when it is not an update at all (no ``update_id``), and stored
+as it is otherwise (the worker ignores kinds it does not handle).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from adapters.telegram.updates import CHANNEL, chat_key
+
+MAX_BODY = 1_000_000
+SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
+
+# (channel, platform id, chat key, raw update) -> stored anew?
+Store = Callable[[str, str, str, Mapping[str, Any]], Awaitable[bool]]
+
+log = logging.getLogger("salonbot.telegram")
+
+
+def _answer(status: int, description: str) -> Response:
+    return JSONResponse({"ok": status < 300, "description": description}, status_code=status)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None when it is over ``MAX_BODY`` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdecimal() or int(declared) > MAX_BODY):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+def telegram_webhook(store: Store, secret: str) -> APIRouter:
+    """The route; ``secret`` is what ``setWebhook`` registered as ``secret_token``."""
+    router = APIRouter()
+    expected = secret.encode()
+
+    @router.post("/webhooks/telegram")
+    async def receive(request: Request) -> Response:
+        started = time.perf_counter()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secrets.compare_digest(given, expected):
+            return _answer(401, "Unauthorized")
+        body = await _read_body(request)
+        if body is None:
+            return _answer(413, "Request Entity Too Large")
+        try:
+            update = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _answer(400, "Bad Request: body is not JSON")
+        update_id = update.get("update_id") if isinstance(update, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            return _answer(400, "Bad Request: not a Telegram update (no update_id)")
+        new = await store(CHANNEL, str(update_id), chat_key(update), update)
+        log.info(
+            "inbound stored" if new else "inbound duplicate dropped",
+            extra={
+                "channel": CHANNEL,
+                "update_id": update_id,
+                "chat": chat_key(update),
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return JSONResponse({"ok": True})
+
+    return router
