@@ -26,6 +26,7 @@ from salonbot.config import Settings, system_language
 from salonbot.database import DatabaseLocation, locate, make_engine
 from salonbot.demo import load_demo_if_empty
 from salonbot.migrate import upgrade
+from salonbot.serve import ServeError, check_settings, serve
 from salonbot.slots_view import render_slots
 from salonbot.terminal_chat import terminal_contact, terminal_exchange
 
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     slots.add_argument("--staff", help="staff id (default: any staff)")
     slots.add_argument("--from", dest="first_day", type=_day, help="YYYY-MM-DD")
     slots.add_argument("--days", type=_day_count, default=7)
+    commands.add_parser("serve", help="run the bot: web server, inbox worker and outbox (Telegram)")
     chat = commands.add_parser(
         "chat", help="chat with the salon in this terminal (loads the demo salon if none)"
     )
@@ -181,10 +183,15 @@ def run(argv: Sequence[str] | None = None) -> int:
             name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
             # The value itself is not echoed: a database URL may carry a password.
             raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
+        if args.command == "serve":
+            check_settings(settings)  # before anything starts: a config error is one line
         location = locate(settings)
         _upgrade(location)
         if args.command == "migrate":
             print("database schema is at head")
+            return 0
+        if args.command == "serve":
+            asyncio.run(serve(settings, location))
             return 0
         output = asyncio.run(_run(location, args))
         if output:
@@ -194,7 +201,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         source = f"{args.file}: " if args.command == "catalog" else ""
         print(f"salonbot: {source}{error}", file=sys.stderr)
         return 1
-    except (DomainError, CommandError) as error:
+    except (DomainError, CommandError, ServeError) as error:
         print(f"salonbot: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
