@@ -33,9 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CATALOG = ROOT / "examples" / "salon.yaml"
 
 
+DATABASE_FIXTURES = {"engine", "clean_engine", "database_url", "app", "fresh_database"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "integration" in item.path.parts:
+        uses_database = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if "integration" in item.path.parts or uses_database:
             item.add_marker(pytest.mark.db)
 
 

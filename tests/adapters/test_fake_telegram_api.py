@@ -399,3 +399,27 @@ async def test_raw_http_shapes(fake: FakeTelegram) -> None:
     )
     status, body = await raw(fake, "deleteWebhook")
     assert body == {"ok": True, "result": True, "description": "Webhook is already deleted"}
+
+
+async def test_long_poll_waits_for_an_allowed_update(fake: FakeTelegram, bot: Bot) -> None:
+    sent = await bot.send_message(ADA, "Pick", reply_markup=keyboard("svc:1"))
+    poll = asyncio.create_task(bot.get_updates(timeout=5, allowed_updates=["callback_query"]))
+    await asyncio.sleep(0.05)
+    fake.queue_update(fake.text_update(ADA, "not asked for"))
+    await asyncio.sleep(0.05)
+    assert not poll.done()
+
+    press = fake.callback_update(ADA, "svc:1", sent.message_id)
+    fake.queue_update(press)
+
+    assert [u.update_id for u in await poll] == [press["update_id"]]
+
+
+async def test_set_webhook_ends_a_waiting_poll(fake: FakeTelegram, bot: Bot) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.05)
+
+    assert await bot.set_webhook("https://salon.example:8443/tg")
+
+    with pytest.raises(TelegramConflictError, match="terminated by setWebhook request"):
+        await poll

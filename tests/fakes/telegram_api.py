@@ -256,6 +256,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._callback_queries: set[str] = set()
         self._polls: list[_Poll] = []
+        self._stopping = False
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             name.lower(): handler
             for name, handler in {
@@ -289,7 +290,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -302,6 +303,7 @@ class FakeTelegram:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._stopping = True
         for poll in self._polls:
             poll.woken.set()
         if self._runner is not None:
@@ -641,17 +643,23 @@ class FakeTelegram:
             return found
         poll = _Poll()
         self._polls.append(poll)
+        deadline = asyncio.get_running_loop().time() + timeout_s
         try:
-            await asyncio.wait_for(poll.woken.wait(), timeout_s)
-        except TimeoutError:
-            pass
+            while not found and not self._stopping:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                poll.woken.clear()
+                try:
+                    await asyncio.wait_for(poll.woken.wait(), remaining)
+                except TimeoutError:
+                    break
+                if poll.conflict is not None:
+                    raise _ApiError(409, poll.conflict)
+                found = self._select(limit, allowed)
         finally:
             self._polls.remove(poll)
-        if poll.conflict is not None:
-            raise _ApiError(409, poll.conflict)
-        if self.webhook is not None:
-            raise _ApiError(409, WEBHOOK_ACTIVE)
-        return self._select(limit, allowed)
+        return found
 
     # -- helpers ---------------------------------------------------------------------------
 

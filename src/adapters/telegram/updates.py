@@ -39,19 +39,31 @@ def parse_update(payload: Mapping[str, Any]) -> Update | None:
         return None
 
 
+def _part(value: object, key: str) -> Mapping[str, Any]:
+    """``value[key]`` when both are objects, else an empty one: raw updates are untrusted."""
+    if isinstance(value, Mapping):
+        inner = value.get(key)
+        if isinstance(inner, Mapping):
+            return inner
+    return {}
+
+
+def _id(value: Mapping[str, Any]) -> str | None:
+    found = value.get("id")
+    return str(found) if isinstance(found, int) and not isinstance(found, bool) else None
+
+
 def chat_key(payload: Mapping[str, Any]) -> str:
     """Whose queue the update joins: its chat (a button tap: the chat of its message)."""
-    for kind in ("message", "edited_message"):
-        chat = (payload.get(kind) or {}).get("chat") or {}
-        if "id" in chat:
-            return str(chat["id"])
-    callback = payload.get("callback_query") or {}
-    chat = ((callback.get("message") or {}).get("chat")) or {}
-    if "id" in chat:
-        return str(chat["id"])
-    user = callback.get("from") or {}
-    if "id" in user:
-        return str(user["id"])
+    callback = _part(payload, "callback_query")
+    for chat in (
+        _part(_part(payload, "message"), "chat"),
+        _part(_part(payload, "edited_message"), "chat"),
+        _part(_part(callback, "message"), "chat"),
+        _part(callback, "from"),
+    ):
+        if (key := _id(chat)) is not None:
+            return key
     return f"update:{payload.get('update_id')}"
 
 
@@ -110,8 +122,8 @@ class TelegramInbound:
 
     async def acknowledge(self, payload: Mapping[str, Any]) -> None:
         """Answer a button tap at once, so the customer's spinner stops."""
-        callback = (payload or {}).get("callback_query") or {}
-        if not callback.get("id"):
+        callback = _part(payload, "callback_query")
+        if not isinstance(callback.get("id"), str) or not callback["id"]:
             return
         with contextlib.suppress(TelegramAPIError, TimeoutError, OSError):
             async with asyncio.timeout(ACKNOWLEDGE_TIMEOUT):

@@ -1,0 +1,240 @@
+"""The Telegram channel end to end: the real webhook route, the inbox worker, converse, the
+outbox dispatcher and the real aiogram client, against the fake Bot API on real Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from salonbot.bootstrap import Salonbot
+from tests.adapters.telegram_harness import (
+    Salon,
+    button,
+    buttons,
+    demo_app,
+    eventually,
+    serving,
+)
+from tests.fakes.telegram_api import FakeTelegram
+
+ADA = 5001
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def demo(clean_engine: AsyncEngine) -> Salonbot:
+    return await demo_app(clean_engine)
+
+
+@pytest.fixture
+async def salon(demo: Salonbot, fake: FakeTelegram) -> AsyncIterator[Salon]:
+    async with serving(demo, fake) as running:
+        yield running
+
+
+async def _to_times(salon: Salon, chat: int) -> None:
+    await salon.say(chat, "/start")
+    await salon.tap(chat, "Book a visit")
+    await salon.tap(chat, "Nails")
+    await salon.tap(chat, "Manicure")
+    await salon.tap(chat, "Maria")
+    await salon.tap_nth(chat, 2)  # the third open day
+
+
+async def test_a_whole_booking_by_button_taps(salon: Salon) -> None:
+    greeting = await salon.say(ADA, "/start")
+    assert greeting.text.startswith("Hello, Ada! Welcome to Studio Lumen.")
+    await _to_times(salon, ADA)
+    summary = await salon.tap_nth(ADA, 0)
+    assert summary.text.startswith("Please check your booking:")
+
+    booked = await salon.tap(ADA, "Confirm")
+
+    assert booked.text.startswith("Booked! See you soon.")
+    assert await salon.rows("SELECT status FROM bookings") == [("confirmed",)]
+    customers = await salon.rows("SELECT channel, external_id, name, language FROM customers")
+    assert customers == [("telegram", str(ADA), "Ada", "en")]
+    # Every tap's spinner was stopped.
+    taps = await salon.rows("SELECT count(*) FROM inbound_events WHERE payload ? 'callback_query'")
+    await eventually(lambda: len(salon.fake.answered_callbacks) == taps[0][0])
+
+
+async def test_the_same_update_delivered_three_times_gets_one_reply(salon: Salon) -> None:
+    update = salon.fake.text_update(ADA, "/start")
+    answers = [await salon.post(update) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    await eventually(lambda: len(salon.to(ADA)) == 1)
+    await asyncio.sleep(0.3)  # time for a wrong second reply to show up
+    assert len(salon.to(ADA)) == 1
+    assert await salon.rows("SELECT count(*) FROM inbound_events") == [(1,)]
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", "test-webhook-secret_"])
+async def test_a_forged_or_missing_secret_is_401_and_stores_nothing(
+    salon: Salon, secret: str | None
+) -> None:
+    answer = await salon.post(salon.fake.text_update(ADA, "/start"), secret=secret)
+    assert answer.status_code == 401
+    assert await salon.rows("SELECT count(*) FROM inbound_events") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{not json", 400),
+        (b"\xff\xfe", 400),
+        (b"[1, 2, 3]", 400),
+        (b'{"message": {}}', 400),
+        (b'{"update_id": "12"}', 400),
+        (b'{"update_id": true}', 400),
+        (b'{"update_id": 77, "edited_message": {"text": "x"}}', 200),
+        (b'{"update_id": 78, "message": "not an object"}', 200),
+        (b'{"update_id": 79}', 200),
+        (b'{"update_id": 80, "callback_query": {"id": "1", "data": "menu"}}', 200),
+        (json.dumps({"update_id": 81, "pad": "x" * 1_000_001}).encode(), 413),
+    ],
+)
+async def test_malformed_bodies_get_a_clear_answer_never_a_500(
+    salon: Salon, body: bytes, status: int
+) -> None:
+    answer = await salon.post(body)
+    assert answer.status_code == status
+    if status == 200:  # stored, then ignored: nothing to answer, nothing left pending
+        await eventually(
+            lambda: salon.rows("SELECT status FROM inbound_events WHERE status <> 'pending'")
+        )
+        assert await salon.rows("SELECT status FROM inbound_events") == [("ignored",)]
+    else:
+        assert await salon.rows("SELECT count(*) FROM inbound_events") == [(0,)]
+    assert salon.fake.sent == []
+
+
+async def test_two_taps_at_the_same_instant_are_handled_one_after_the_other_in_order(
+    demo: Salonbot, fake: FakeTelegram
+) -> None:
+    async with serving(demo, fake) as salon:
+        await salon.say(ADA, "/start")
+        menu = salon.to(ADA)[-1]
+    # The worker is down while both taps arrive, so both wait in the inbox together.
+    async with serving(demo, fake, start=False) as salon:
+        first = fake.callback_update(ADA, button(menu, "Book a visit"))
+        second = fake.callback_update(ADA, button(menu, "My bookings"))
+        assert (await salon.post(first)).status_code == 200
+        assert (await salon.post(second)).status_code == 200
+        await salon.runtime.start()
+        await eventually(lambda: len(salon.to(ADA)) == 3)
+    replies = [m.text for m in fake.messages_to(ADA)[1:]]
+    assert replies[0].startswith("What would you like to book?")
+    assert replies[1].startswith("You have no upcoming visits.")
+    handled = await salon.rows(
+        "SELECT platform_id FROM inbound_events"
+        " WHERE payload ? 'callback_query' ORDER BY handled_at"
+    )
+    assert [p for (p,) in handled] == [str(first["update_id"]), str(second["update_id"])]
+
+
+async def test_thirty_customers_racing_for_one_slot_one_gets_it_and_29_hear_just_taken(
+    salon: Salon,
+) -> None:
+    chats = list(range(7001, 7031))
+    await asyncio.gather(*(_to_times(salon, chat) for chat in chats))
+    wanted = {buttons(salon.to(chat)[-1])[0][0] for chat in chats}
+    assert len(wanted) == 1  # all look at the same first free time
+
+    replies = await asyncio.gather(*(salon.tap_nth(chat, 0) for chat in chats))
+
+    held = [r for r in replies if r.text.startswith("Please check your booking:")]
+    taken = [r for r in replies if r.text.startswith("Sorry, that time was just taken.")]
+    assert (len(held), len(taken)) == (1, 29)
+    assert all("The nearest free times:" in r.text for r in taken)
+    assert all(len(buttons(r)) == 4 for r in taken)  # three alternatives and a way back
+    winner = held[0].chat_id
+    confirmed = await salon.tap(winner, "Confirm")
+    assert confirmed.text.startswith("Booked!")
+    assert await salon.rows("SELECT status FROM bookings") == [("confirmed",)]
+
+
+async def test_an_update_acknowledged_but_not_handled_before_a_crash_is_handled_once_after(
+    demo: Salonbot, fake: FakeTelegram
+) -> None:
+    async with serving(demo, fake, start=False) as down:
+        assert (await down.post(fake.text_update(ADA, "/start"))).status_code == 200
+    assert fake.sent == []  # acknowledged, stored, and the process is gone
+
+    async with serving(demo, fake) as restarted:
+        await eventually(lambda: len(fake.sent) == 1)
+        await asyncio.sleep(0.3)
+        assert await restarted.rows("SELECT status, attempts FROM inbound_events") == [("done", 1)]
+    assert len(fake.messages_to(ADA)) == 1
+
+
+async def test_a_429_storm_delivers_every_message_once_and_never_runs_over_the_limits(
+    salon: Salon,
+) -> None:
+    salon.fake.storm_429(4, retry_after=1)
+    chats = [8001, 8002, 8003]
+
+    await asyncio.gather(*(salon.post(salon.fake.text_update(c, "/start")) for c in chats))
+
+    await eventually(lambda: all(len(salon.to(c)) == 1 for c in chats), within=20)
+    await asyncio.sleep(0.3)
+    assert all(len(salon.to(c)) == 1 for c in chats)
+    rows = await salon.rows("SELECT status FROM outbound_messages")
+    assert rows == [("sent",)] * 3
+    # Every sendMessage the fake saw was either delivered or one of the 4 injected 429s:
+    # salonbot's own pacing never earned a 429.
+    assert salon.fake.requests["sendMessage"] == len(salon.fake.sent) + 4
+
+
+async def test_a_blocked_bot_fails_the_message_marks_the_customer_and_does_not_retry(
+    salon: Salon,
+) -> None:
+    await salon.say(ADA, "/start")
+    salon.fake.block_chat(ADA)
+    await salon.post(salon.fake.callback_update(ADA, button(salon.to(ADA)[-1], "Help")))
+
+    await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status='failed'"))
+    await asyncio.sleep(0.3)
+    assert salon.fake.requests["sendMessage"] == 2  # the first reply, and one refused try
+    failed = await salon.rows("SELECT last_error FROM outbound_messages WHERE status='failed'")
+    assert "blocked" in failed[0][0]
+    assert await salon.rows("SELECT unreachable_at IS NOT NULL FROM customers") == [(True,)]
+
+
+async def test_server_errors_are_retried_until_the_message_goes_through(salon: Salon) -> None:
+    salon.fake.fail_next(2, status=502)
+    await salon.post(salon.fake.text_update(ADA, "/start"))
+
+    await eventually(lambda: len(salon.to(ADA)) == 1, within=20)
+    assert await salon.rows("SELECT status, attempts FROM outbound_messages") == [("sent", 3)]
+
+
+async def test_long_polling_takes_updates_from_get_updates(
+    demo: Salonbot, fake: FakeTelegram
+) -> None:
+    async with serving(demo, fake, webhook=False):
+        fake.queue_update(fake.text_update(ADA, "/start", language_code="ru"))
+        await eventually(lambda: len(fake.messages_to(ADA)) == 1)
+    assert fake.messages_to(ADA)[0].text.startswith("Здравствуйте, Ada!")
+    assert fake.pending_updates == []  # the next getUpdates confirmed it: stored first
+
+
+async def test_health_and_readiness(salon: Salon) -> None:
+    assert (await salon.client.get("/healthz")).json() == {"status": "ok"}
+    ready = await salon.client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "migrations": True, "workers": True}
+    await salon.runtime.stop()
+    not_ready = await salon.client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["workers"] is False
