@@ -3,7 +3,11 @@ process, until SIGTERM or Ctrl-C; then a graceful stop."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
@@ -17,6 +21,16 @@ from salonbot.telegram_runtime import WEBHOOK_PATH, build_telegram, make_bot
 from salonbot.web import create_web_app
 
 log = logging.getLogger("salonbot")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, minus its signal handling: after a graceful stop uvicorn raises
+    the signal again, which would kill the process before the workers are stopped and the
+    Telegram session is closed. ``serve`` handles SIGTERM and SIGINT itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class ServeError(Exception):
@@ -69,11 +83,14 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
                 "port": settings.port,
             },
         )
-        server = uvicorn.Server(
+        server = _Server(
             uvicorn.Config(
                 web, host=settings.host, port=settings.port, log_config=None, access_log=False
             )
         )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, _stopper(server, signum))
         try:
             await server.serve()
         finally:
@@ -82,3 +99,11 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
     finally:
         await bot.session.close()
         await app.close()
+
+
+def _stopper(server: uvicorn.Server, signum: int) -> Callable[[], None]:
+    def stop() -> None:
+        log.info("signal received: stopping", extra={"signal": signal.Signals(signum).name})
+        server.should_exit = True
+
+    return stop
