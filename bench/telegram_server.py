@@ -1,0 +1,78 @@
+"""A server for ``bench.telegram``, in its own process: salonbot's or aiogram's baseline.
+
+    python -m bench.telegram_server MODE DATABASE_URL PORT API_BASE
+
+MODE ``ingest``: salonbot's webhook route only (stores, acknowledges; no worker).
+MODE ``full``: salonbot as ``serve`` runs it: route, inbox workers, outbox dispatcher.
+MODE ``baseline``: aiogram's ``SimpleRequestHandler`` (aiohttp) with a handler that does
+nothing and stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import uvicorn
+from aiogram import Dispatcher
+from aiogram.types import Message
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from tests.fakes.telegram_api import DEFAULT_TOKEN
+
+from bench.setup import FixedClock
+from salonbot.bootstrap import Salonbot
+from salonbot.database import make_engine
+from salonbot.telegram_runtime import build_telegram, make_bot
+from salonbot.web import create_web_app
+
+SECRET = "bench-secret"
+
+
+async def salonbot(url: str, port: int, api_base: str, *, workers: bool) -> None:
+    app = Salonbot(make_engine(url, pool_size=20), FixedClock())
+    bot = make_bot(DEFAULT_TOKEN, api_base)
+    runtime = build_telegram(app, bot, webhook_secret=SECRET)
+    web_app = create_web_app(app, runtime.routers, runtime.running)
+    if workers:
+        await runtime.start()
+    config = uvicorn.Config(web_app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await runtime.stop()
+        await app.close()
+
+
+async def baseline(port: int, api_base: str) -> None:
+    bot = make_bot(DEFAULT_TOKEN, api_base)
+    dispatcher = Dispatcher()
+
+    @dispatcher.message()
+    async def ignore(message: Message) -> None:
+        return None
+
+    application = web.Application()
+    SimpleRequestHandler(dispatcher, bot, secret_token=SECRET).register(
+        application, path="/webhooks/telegram"
+    )
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await bot.session.close()
+
+
+def main() -> None:
+    mode, url, port, api_base = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    if mode == "baseline":
+        asyncio.run(baseline(port, api_base))
+    else:
+        asyncio.run(salonbot(url, port, api_base, workers=mode == "full"))
+
+
+if __name__ == "__main__":
+    main()
