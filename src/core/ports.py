@@ -86,9 +86,14 @@ class TransientFailure:
 
 @dataclass(frozen=True, slots=True)
 class PermanentFailure:
-    """The platform will never take this message (the customer blocked the bot, say)."""
+    """The platform will never take this message.
+
+    ``unreachable``: because of the customer (they blocked the bot, the chat is gone), so
+    nothing can reach them on this channel until they write again.
+    """
 
     error: str
+    unreachable: bool = False
 
 
 SendOutcome = Sent | RetryAfter | TransientFailure | PermanentFailure

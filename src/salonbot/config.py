@@ -58,6 +58,13 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value not in (None, "") and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram calls webhooks over HTTPS only)")
+        return value
+
     @field_validator("public_base_url", "telegram_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

@@ -67,11 +67,16 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
             app, bot, webhook_secret=secret.get_secret_value() if webhook and secret else None
         )
         if webhook and secret is not None:
-            await bot.set_webhook(
-                url=f"{settings.public_base_url}{WEBHOOK_PATH}",
-                secret_token=secret.get_secret_value(),
-                allowed_updates=["message", "callback_query"],
-            )
+            try:
+                await bot.set_webhook(
+                    url=f"{settings.public_base_url}{WEBHOOK_PATH}",
+                    secret_token=secret.get_secret_value(),
+                    allowed_updates=["message", "callback_query"],
+                )
+            except TelegramAPIError as error:
+                raise ServeError(
+                    f"PUBLIC_BASE_URL: Telegram refused the webhook: {error.message}"
+                ) from None
         web = create_web_app(app, runtime.routers, runtime.running)
         await runtime.start()
         log.info(

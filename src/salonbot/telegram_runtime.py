@@ -59,6 +59,10 @@ class TelegramRuntime:
         """Take nothing new, let what is in hand finish (or roll back), close the session."""
         if self.polling is not None:
             self.polling.stop()
+            # A long poll may wait 25 s more; cutting it loses nothing (unconfirmed updates
+            # are delivered again).
+            if self._tasks:
+                self._tasks[-1].cancel()
         for worker in self.workers:
             worker.stop()
         self.dispatcher.stop()

@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import TelegramRetryAfter
 
 from adapters.telegram.updates import CHANNEL, chat_key
 from adapters.telegram.webhook import Store
@@ -29,27 +29,42 @@ class TelegramPolling:
         self._stopping.set()
 
     async def run(self) -> None:
-        await self._bot.delete_webhook(drop_pending_updates=False)
+        """Poll until ``stop``; any failure (Telegram, the network, the database) is logged
+        and retried with backoff, never the end of polling."""
         offset: int | None = None
         failures = 0
+        webhook_removed = False
         while not self._stopping.is_set():
             try:
-                updates = await self._bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, request_timeout=POLL_TIMEOUT + 10
-                )
+                if not webhook_removed:
+                    await self._bot.delete_webhook(drop_pending_updates=False)
+                    webhook_removed = True
+                offset = await self._poll(offset)
+                failures = 0
             except TelegramRetryAfter as error:
                 await self._pause(float(error.retry_after))
-                continue
-            except (TelegramAPIError, TimeoutError, OSError) as error:
+            except Exception as error:
                 failures += 1
-                log.warning("getUpdates failed", extra={"channel": CHANNEL, "error": str(error)})
+                log.warning(
+                    "polling failed",
+                    extra={"channel": CHANNEL, "error": f"{type(error).__name__}: {error}"},
+                )
                 await self._pause(min(2.0**failures, 60.0))
-                continue
-            failures = 0
-            for update in updates:
-                raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
-                await self._store(CHANNEL, str(update.update_id), chat_key(raw), raw)
-                offset = update.update_id + 1
+
+    async def _poll(self, offset: int | None) -> int | None:
+        """One ``getUpdates``; each update stored before the next offset confirms it."""
+        updates = await self._bot.get_updates(
+            offset=offset, timeout=POLL_TIMEOUT, request_timeout=POLL_TIMEOUT + 10
+        )
+        for update in updates:
+            raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
+            new = await self._store(CHANNEL, str(update.update_id), chat_key(raw), raw)
+            log.info(
+                "inbound stored" if new else "inbound duplicate dropped",
+                extra={"channel": CHANNEL, "update_id": update.update_id, "chat": chat_key(raw)},
+            )
+            offset = update.update_id + 1
+        return offset
 
     async def _pause(self, seconds: float) -> None:
         try:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -20,7 +17,18 @@ from adapters.telegram.updates import CHANNEL
 from core.conversation.messages import Reply
 from core.ports import PermanentFailure, RetryAfter, SendOutcome, Sent, TransientFailure
 
-MAX_TEXT = 4096
+MAX_TEXT = 4096  # Telegram counts UTF-16 code units
+# A 400 that means the customer's chat is gone, not that our message was wrong.
+GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
+
+
+def fit_text(text: str) -> str:
+    """``text`` within Telegram's limit, cut with an ellipsis when longer."""
+    if len(text.encode("utf-16-le")) // 2 <= MAX_TEXT:
+        return text
+    while len(text.encode("utf-16-le")) // 2 > MAX_TEXT - 1:
+        text = text[: -max(1, (len(text.encode("utf-16-le")) // 2 - MAX_TEXT + 1) // 2)]
+    return text + "…"
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -43,23 +51,25 @@ class TelegramSender:
         self._bot = bot
 
     async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
-        text = reply.text if len(reply.text) <= MAX_TEXT else reply.text[: MAX_TEXT - 1] + "…"
         if not chat_id.lstrip("-").isdecimal():
             return PermanentFailure(f"not a Telegram chat id: {chat_id!r}")
         try:
             message = await self._bot.send_message(
-                chat_id=int(chat_id), text=text, reply_markup=keyboard(reply)
+                chat_id=int(chat_id), text=fit_text(reply.text), reply_markup=keyboard(reply)
             )
         except TelegramRetryAfter as error:
             return RetryAfter(float(error.retry_after), error.message)
-        except (TelegramForbiddenError, TelegramBadRequest) as error:
-            # Blocked by the user, chat not found, or a message Telegram will never take.
-            return PermanentFailure(f"{type(error).__name__}: {error.message}")
+        except TelegramForbiddenError as error:  # blocked by the user, or deactivated
+            return PermanentFailure(f"{type(error).__name__}: {error.message}", unreachable=True)
+        except TelegramBadRequest as error:
+            gone = any(reason in error.message.lower() for reason in GONE)
+            return PermanentFailure(f"{type(error).__name__}: {error.message}", unreachable=gone)
         except TelegramUnauthorizedError as error:
             # A revoked token: nothing can be sent, but the message itself is fine.
             return TransientFailure(f"{type(error).__name__}: {error.message}")
-        except (TelegramServerError, TelegramNetworkError, TelegramAPIError) as error:
+        except (TelegramServerError, TelegramNetworkError) as error:
+            # A network error may hide a message Telegram did take: it is sent again then.
             return TransientFailure(f"{type(error).__name__}: {error}")
-        except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
+        except Exception as error:
             return TransientFailure(f"{type(error).__name__}: {error}")
         return Sent(str(message.message_id))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from core.conversation.capacity import ChannelCapacity
@@ -125,8 +123,11 @@ class TelegramInbound:
         callback = _part(payload, "callback_query")
         if not isinstance(callback.get("id"), str) or not callback["id"]:
             return
-        with contextlib.suppress(TelegramAPIError, TimeoutError, OSError):
+        try:
             async with asyncio.timeout(ACKNOWLEDGE_TIMEOUT):
                 await self._bot.answer_callback_query(str(callback["id"]))
-                return
-        log.warning("could not answer a callback query", extra={"channel": CHANNEL})
+        except Exception as error:
+            log.warning(
+                "could not answer a callback query",
+                extra={"channel": CHANNEL, "error": type(error).__name__},
+            )

@@ -46,6 +46,20 @@ async def _read_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python accepts, JSON does not
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def telegram_webhook(store: Store, secret: str) -> APIRouter:
     """The route; ``secret`` is what ``setWebhook`` registered as ``secret_token``."""
     router = APIRouter()
@@ -61,12 +75,17 @@ def telegram_webhook(store: Store, secret: str) -> APIRouter:
         if body is None:
             return _answer(413, "Request Entity Too Large")
         try:
-            update = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            update = json.loads(body, parse_constant=_no_constants)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return _answer(400, "Bad Request: body is not JSON")
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return _answer(400, "Bad Request: not a Telegram update (no update_id)")
+        if b"\\u0000" in body:
+            try:
+                update = _without_nul(update)  # Postgres keeps no NUL in text
+            except RecursionError:
+                return _answer(400, "Bad Request: body is not JSON")
         new = await store(CHANNEL, str(update_id), chat_key(update), update)
         log.info(
             "inbound stored" if new else "inbound duplicate dropped",

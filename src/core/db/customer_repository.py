@@ -52,3 +52,11 @@ class CustomerRepository:
         await self._db.execute(
             update(customers).where(customers.c.id == customer_id).values(phone=phone)
         )
+
+    async def reachable_again(self, customer_id: int) -> None:
+        """They wrote to us: whatever refused our messages before is over."""
+        await self._db.execute(
+            update(customers)
+            .where(customers.c.id == customer_id, customers.c.unreachable_at.is_not(None))
+            .values(unreachable_at=None)
+        )

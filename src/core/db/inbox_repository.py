@@ -109,7 +109,9 @@ class InboxRepository:
         else:
             values.update(available_at=retry_at)
         await self._db.execute(
-            update(inbound_events).where(inbound_events.c.id == event_id).values(**values)
+            update(inbound_events)
+            .where(inbound_events.c.id == event_id, inbound_events.c.status == "pending")
+            .values(**values)
         )
 
     async def pending_count(self) -> int:

@@ -77,7 +77,9 @@ class Converse:
             else:
                 customer_id, version = stored.customer_id, stored.version
                 state = State.from_json(dict(stored.state))
-            profile = await CustomerRepository(connection).get(customer_id)
+            customers = CustomerRepository(connection)
+            await customers.reachable_again(customer_id)
+            profile = await customers.get(customer_id)
             language = profile.language if profile.language in offered else None
             desk = StoredDesk(
                 connection,

@@ -118,7 +118,6 @@ class OutboxDispatcher:
                 self._pacer.chat(message.chat_id, self._monotonic()).hold_off(
                     seconds, self._monotonic()
                 )
-                self._pacer.overall.hold_off(seconds, self._monotonic())
                 await repository.retry_at(
                     message.id, now + timedelta(seconds=seconds), error, count_attempt=False
                 )
@@ -131,6 +130,9 @@ class OutboxDispatcher:
                 else:
                     await repository.retry_at(message.id, now + retry_delay(attempt), error)
                     log.warning("outbound failed, will retry", extra={**fields, "error": error})
+            case PermanentFailure(error=error, unreachable=False):
+                await repository.mark_failed(message.id, error)
+                log.error("outbound refused", extra={**fields, "error": error})
             case PermanentFailure(error=error):
                 await repository.mark_failed(message.id, error)
                 await repository.mark_unreachable(self._sender.name, message.chat_id, now)

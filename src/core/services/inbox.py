@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.db.inbox_repository import InboundEvent, InboxRepository
-from core.db.unit_of_work import NestedUnitOfWorkFactory, UnitOfWorkFactory
+from core.db.unit_of_work import NestedUnitOfWorkFactory, UnitOfWork, UnitOfWorkFactory
 from core.ports import Clock, InboundChannel
 from core.services.availability import FindSlots
 from core.services.catalog import CatalogReader
@@ -118,39 +118,46 @@ class InboxWorker:
                 await self._wakeup.wait(self._poll_interval)
 
     async def handle_one(self) -> bool:
-        """Claim and handle one due event; False when there is none."""
+        """Claim and handle one due event; False when there is none.
+
+        Whatever goes wrong with the event itself (the channel cannot read it, ``converse``
+        raises) is counted against it in the same transaction: retried with backoff, then
+        parked, so a poisoned event never blocks its chat for good.
+        """
         async with self._uow() as uow:
             repository = InboxRepository(uow.connection)
             event = await repository.claim_next(self._clock.now())
             if event is None:
                 return False
             started = self._clock.now()
-            channel = self._channels.get(event.channel)
-            translated = channel.translate(event.payload) if channel is not None else None
-            if channel is None or translated is None:
-                await repository.finish(event.id, "ignored", self._clock.now())
-                await uow.commit()
-                log.info("inbound ignored", extra=_fields(event))
-                return True
-            await channel.acknowledge(event.payload)
-            converse = Converse(
-                NestedUnitOfWorkFactory(uow.connection),
-                self._clock,
-                self._catalogs,
-                self._find_slots,
-            )
             try:
-                await converse(translated.contact, translated.inbound, channel.capacity)
-            except Exception as error:
+                status = await self._handle(uow, event)
+            except Exception as error:  # any failure of this event: retried, then parked
                 await self._failed(repository, event, error)
             else:
-                await repository.finish(event.id, "done", self._clock.now())
+                await repository.finish(event.id, status, self._clock.now())
                 elapsed = (self._clock.now() - started).total_seconds() * 1000
-                log.info("inbound handled", extra=_fields(event, latency_ms=round(elapsed, 1)))
+                log.info(
+                    "inbound handled" if status == "done" else "inbound ignored",
+                    extra=_fields(event, latency_ms=round(elapsed, 1)),
+                )
             await uow.commit()
         if self._replies_waiting is not None:
             self._replies_waiting.notify()  # the outbox has the replies: send them now
         return True
+
+    async def _handle(self, uow: UnitOfWork, event: InboundEvent) -> str:
+        """``done`` or ``ignored``; converse's writes sit in a savepoint of ``uow``."""
+        channel = self._channels.get(event.channel)
+        translated = channel.translate(event.payload) if channel is not None else None
+        if channel is None or translated is None:
+            return "ignored"
+        await channel.acknowledge(event.payload)
+        converse = Converse(
+            NestedUnitOfWorkFactory(uow.connection), self._clock, self._catalogs, self._find_slots
+        )
+        await converse(translated.contact, translated.inbound, channel.capacity)
+        return "done"
 
     async def _failed(
         self, repository: InboxRepository, event: InboundEvent, error: Exception
@@ -170,7 +177,7 @@ class InboxWorker:
 def _fields(event: InboundEvent, **more: object) -> dict[str, object]:
     return {
         "channel": event.channel,
-        "platform_id": event.platform_id,
+        "event_id": event.platform_id,  # Telegram's update_id, WhatsApp's wamid
         "chat": event.chat_key,
         "attempt": event.attempts + 1,
         **more,
