@@ -14,6 +14,14 @@ from core.db.tables import inbound_events
 
 
 @dataclass(frozen=True, slots=True)
+class NewEvent:
+    channel: str
+    platform_id: str
+    chat_key: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class InboundEvent:
     id: int
     channel: str
@@ -27,26 +35,31 @@ class InboxRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
-    async def store(
-        self, channel: str, platform_id: str, chat_key: str, payload: dict[str, Any], at: datetime
-    ) -> bool:
-        """Keep the event; False if it was stored before (a redelivery)."""
+    async def store_many(self, events: list[NewEvent], at: datetime) -> set[tuple[str, str]]:
+        """Keep the events; the (channel, platform id) of those not stored before."""
+        if not events:
+            return set()
         inserted = await self._db.execute(
             insert(inbound_events)
             .values(
-                channel=channel,
-                platform_id=platform_id,
-                chat_key=chat_key,
-                payload=payload,
-                available_at=at,
-                received_at=at,
+                [
+                    {
+                        "channel": e.channel,
+                        "platform_id": e.platform_id,
+                        "chat_key": e.chat_key,
+                        "payload": e.payload,
+                        "available_at": at,
+                        "received_at": at,
+                    }
+                    for e in events
+                ]
             )
             .on_conflict_do_nothing(
                 index_elements=[inbound_events.c.channel, inbound_events.c.platform_id]
             )
-            .returning(inbound_events.c.id)
+            .returning(inbound_events.c.channel, inbound_events.c.platform_id)
         )
-        return inserted.scalar_one_or_none() is not None
+        return {(row.channel, row.platform_id) for row in inserted}
 
     async def claim_next(self, now: datetime) -> InboundEvent | None:
         """Lock the oldest due event that heads its chat's queue, skipping locked ones.

@@ -46,8 +46,10 @@ class OutboxDispatcher:
         pacing: Pacing | None = None,
         poll_interval: float = 1.0,
         max_attempts: int = MAX_SEND_ATTEMPTS,
+        lanes: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._lanes = lanes
         self._uow = uow_factory
         self._clock = clock
         self._sender = sender
@@ -63,6 +65,12 @@ class OutboxDispatcher:
         self._wakeup.notify()
 
     async def run(self) -> None:
+        """Send until ``stop``: several lanes, so one slow answer does not hold up other
+        chats; a chat's messages still go one at a time and in order (the claim takes only
+        the head of a chat's queue), and all lanes share the channel's pacing."""
+        await asyncio.gather(*(self._lane() for _ in range(self._lanes)))
+
+    async def _lane(self) -> None:
         while not self._stopping.is_set():
             try:
                 sent = await self.send_one()
@@ -82,17 +90,17 @@ class OutboxDispatcher:
     async def send_one(self) -> bool:
         """Send the next due message; False when none may go now."""
         overall = self._pacer.overall
-        pause = overall.wait(self._monotonic())
-        if pause > 0:
+        while (pause := overall.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - pacing is time
             await asyncio.sleep(pause)
+        overall.take(self._monotonic())  # reserved before the claim: lanes never overtake
         async with self._uow() as uow:
             repository = OutboxRepository(uow.connection)
             resting = self._pacer.waiting_chats(self._monotonic())
             message = await repository.claim_next(self._sender.name, self._clock.now(), resting)
             if message is None:
+                overall.refund(self._monotonic())
                 return False
             now = self._monotonic()
-            overall.take(now)
             self._pacer.chat(message.chat_id, now).take(now)
             started = time.perf_counter()
             outcome = await self._sender.send(message.chat_id, message.reply)

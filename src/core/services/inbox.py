@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from core.db.inbox_repository import InboundEvent, InboxRepository
+from core.db.inbox_repository import InboundEvent, InboxRepository, NewEvent
 from core.db.unit_of_work import NestedUnitOfWorkFactory, UnitOfWork, UnitOfWorkFactory
 from core.ports import Clock, InboundChannel
 from core.services.availability import FindSlots
@@ -56,23 +56,76 @@ class Wakeup:
 
 
 class StoreInbound:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, wakeup: Wakeup) -> None:
+    """Stores webhook events durably, many requests per transaction (group commit).
+
+    A request waits until its event is committed, then learns whether it was new. Events
+    arriving while a transaction is in flight go together into the next one, so a burst
+    costs a few commits instead of one each. If a batch fails, its events are stored one
+    by one, so a single bad event fails alone.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        wakeup: Wakeup,
+        *,
+        max_batch: int = 500,
+    ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._wakeup = wakeup
+        self._max_batch = max_batch
+        self._waiting: list[tuple[NewEvent, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def __call__(
         self, channel: str, platform_id: str, chat_key: str, payload: Mapping[str, Any]
     ) -> bool:
         """Store the event durably; False for a redelivery. Wakes the worker."""
+        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((NewEvent(channel, platform_id, chat_key, dict(payload)), stored))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await asyncio.shield(stored)
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch = self._waiting[: self._max_batch]
+            del self._waiting[: self._max_batch]
+            try:
+                new = await self._store([event for event, _ in batch])
+            except Exception:
+                new = None
+            if new is None:
+                await self._store_one_by_one(batch)
+                continue
+            for event, stored in batch:
+                key = (event.channel, event.platform_id)
+                _settle(stored, key in new)
+                new.discard(key)  # a copy later in the same batch is a redelivery
+        self._wakeup.notify()
+
+    async def _store(self, events: list[NewEvent]) -> set[tuple[str, str]]:
         async with self._uow() as uow:
-            new = await InboxRepository(uow.connection).store(
-                channel, platform_id, chat_key, dict(payload), self._clock.now()
-            )
+            new = await InboxRepository(uow.connection).store_many(events, self._clock.now())
             await uow.commit()
-        if new:
-            self._wakeup.notify()
         return new
+
+    async def _store_one_by_one(self, batch: list[tuple[NewEvent, asyncio.Future[bool]]]) -> None:
+        for event, stored in batch:
+            try:
+                new = await self._store([event])
+            except Exception as error:
+                if not stored.done():
+                    stored.set_exception(error)
+                continue
+            _settle(stored, (event.channel, event.platform_id) in new)
+
+
+def _settle(stored: asyncio.Future[bool], new: bool) -> None:
+    if not stored.done():  # the request may have gone away meanwhile
+        stored.set_result(new)
 
 
 class InboxWorker:

@@ -1,0 +1,237 @@
+"""The durable inbox and the outbox dispatcher on real Postgres, channel-agnostic: driven
+through their ports by a recording channel, no platform involved."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from core.conversation.capacity import ChannelCapacity
+from core.conversation.messages import ChatContact, Command, Reply
+from core.db.inbox_repository import InboxRepository, NewEvent
+from core.db.outbox_repository import OutboxRepository
+from core.ports import (
+    PermanentFailure,
+    RetryAfter,
+    SendOutcome,
+    Sent,
+    TransientFailure,
+    Translated,
+)
+from core.services.dispatch import OutboxDispatcher
+from core.services.inbox import InboxWorker, StoreInbound, Wakeup
+from core.services.pacing import Pacing
+from salonbot.bootstrap import Salonbot
+from tests.fakes.clock import FakeClock
+
+CAPACITY = ChannelCapacity(choices_per_message=10, label_length=40)
+FAST = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000, overall_burst=1000)
+
+
+class RecordingChannel:
+    """A channel whose events are ``{"chat": ..., "say": ...}``; ``"boom"`` cannot be read."""
+
+    name = "test"
+    capacity = CAPACITY
+
+    def __init__(self) -> None:
+        self.acknowledged: list[Mapping[str, Any]] = []
+
+    def translate(self, payload: Mapping[str, Any]) -> Translated | None:
+        if payload.get("say") == "boom":
+            raise ValueError("unreadable event")
+        if "say" not in payload:
+            return None
+        chat = str(payload["chat"])
+        return Translated(ChatContact("test", chat, chat, "Ada", "en"), Command(payload["say"]))
+
+    async def acknowledge(self, payload: Mapping[str, Any]) -> None:
+        self.acknowledged.append(payload)
+
+
+class ScriptedSender:
+    """Answers each send with the next scripted outcome (then ``Sent``); records sends."""
+
+    name = "test"
+
+    def __init__(self, *script: SendOutcome) -> None:
+        self.script = list(script)
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
+        self.sent.append((chat_id, reply.text))
+        await asyncio.sleep(0)
+        return self.script.pop(0) if self.script else Sent(str(len(self.sent)))
+
+
+async def _rows(app: Salonbot, sql: str) -> list[tuple[Any, ...]]:
+    async with app.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql))]
+
+
+def _worker(app: Salonbot, channel: RecordingChannel, **options: Any) -> InboxWorker:
+    return InboxWorker(
+        app.uow, app.clock, app.catalogs, app.find_slots, {"test": channel}, Wakeup(), **options
+    )
+
+
+async def test_a_redelivered_event_is_stored_once_even_within_one_batch(app: Salonbot) -> None:
+    store = StoreInbound(app.uow, app.clock, Wakeup())
+    results = await asyncio.gather(
+        *(store("test", "u-1", "chat-1", {"chat": 1, "say": "start"}) for _ in range(5)),
+        store("test", "u-2", "chat-1", {"chat": 1, "say": "help"}),
+    )
+    assert sorted(results) == [False, False, False, False, True, True]
+    assert await _rows(app, "SELECT platform_id FROM inbound_events ORDER BY id") == [
+        ("u-1",),
+        ("u-2",),
+    ]
+
+
+async def test_concurrent_claims_take_only_the_head_of_each_chat(app: Salonbot) -> None:
+    async with app.uow() as uow:
+        await InboxRepository(uow.connection).store_many(
+            [
+                NewEvent("test", "a1", "A", {}),
+                NewEvent("test", "a2", "A", {}),
+                NewEvent("test", "b1", "B", {}),
+            ],
+            app.clock.now(),
+        )
+        await uow.commit()
+    claimed = []
+    async with app.uow() as first, app.uow() as second, app.uow() as third:
+        for uow in (first, second, third):
+            event = await InboxRepository(uow.connection).claim_next(app.clock.now())
+            claimed.append(None if event is None else event.platform_id)
+    assert claimed == ["a1", "b1", None]  # a2 waits for a1, however many workers claim
+
+
+async def test_an_event_that_keeps_failing_is_parked_and_its_chat_moves_on(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    channel = RecordingChannel()
+    store = StoreInbound(app.uow, app.clock, Wakeup())
+    await store("test", "bad", "7", {"chat": 7, "say": "boom"})
+    await store("test", "good", "7", {"chat": 7, "say": "start"})
+    worker = _worker(app, channel, max_attempts=3)
+
+    for _ in range(2):
+        assert await worker.handle_one()
+        assert not await worker.handle_one()  # the bad one backs off; the good one waits
+        clock.advance(timedelta(minutes=10))
+    assert await worker.handle_one()  # the third failure parks it
+
+    assert await worker.handle_one()
+    rows = await _rows(app, "SELECT platform_id, status, attempts FROM inbound_events ORDER BY id")
+    assert rows == [("bad", "failed", 3), ("good", "done", 1)]
+    [(error,)] = await _rows(app, "SELECT last_error FROM inbound_events WHERE status='failed'")
+    assert error == "ValueError: unreadable event"
+
+
+async def test_an_event_no_channel_reads_is_ignored(app: Salonbot) -> None:
+    store = StoreInbound(app.uow, app.clock, Wakeup())
+    await store("test", "x", "7", {"chat": 7})
+    await store("nobody", "y", "7", {"chat": 7, "say": "start"})
+    worker = _worker(app, RecordingChannel())
+    assert await worker.handle_one()
+    assert await worker.handle_one()
+    assert await _rows(app, "SELECT status FROM inbound_events") == [("ignored",), ("ignored",)]
+    assert await _rows(app, "SELECT count(*) FROM outbound_messages") == [(0,)]
+
+
+async def _queue(app: Salonbot, *chats_and_texts: tuple[str, str]) -> None:
+    async with app.uow() as uow:
+        repository = OutboxRepository(uow.connection)
+        for chat, said in chats_and_texts:
+            await repository.add("test", chat, [Reply(said)], app.clock.now())
+        await uow.commit()
+
+
+async def _drain(app: Salonbot, sender: ScriptedSender, **options: Any) -> None:
+    dispatcher = OutboxDispatcher(
+        app.uow, app.clock, sender, Wakeup(), pacing=FAST, poll_interval=0.01, **options
+    )
+    task = asyncio.create_task(dispatcher.run())
+    for _ in range(500):
+        pending = await _rows(
+            app,
+            "SELECT count(*) FROM outbound_messages WHERE status = 'pending'"
+            " AND available_at <= now() + interval '100 years' AND attempts < 99",
+        )
+        due = await _rows(app, "SELECT count(*) FROM outbound_messages WHERE status='pending'")
+        if pending == [(0,)] or due == [(0,)]:
+            break
+        await asyncio.sleep(0.01)
+    dispatcher.stop()
+    await task
+
+
+async def test_each_chats_messages_go_out_in_order_across_lanes(app: Salonbot) -> None:
+    await _queue(app, *[(chat, f"{chat}-{n}") for n in range(5) for chat in ("a", "b", "c")])
+    sender = ScriptedSender()
+    await _drain(app, sender, lanes=4)
+    for chat in ("a", "b", "c"):
+        assert [said for c, said in sender.sent if c == chat] == [f"{chat}-{n}" for n in range(5)]
+    assert await _rows(app, "SELECT DISTINCT status FROM outbound_messages") == [("sent",)]
+
+
+async def test_a_rate_limit_rests_the_chat_and_costs_no_attempt(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    await _queue(app, ("a", "hello"))
+    sender = ScriptedSender(RetryAfter(7, "Too Many Requests: retry after 7"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("pending", 0)]
+    assert not await dispatcher.send_one()  # not due for 7 s
+    clock.advance(timedelta(seconds=7))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
+    assert sender.sent == [("a", "hello"), ("a", "hello")]
+
+
+async def test_transient_failures_are_retried_then_failed(app: Salonbot, clock: FakeClock) -> None:
+    await _queue(app, ("a", "hello"))
+    sender = ScriptedSender(*[TransientFailure("502 Bad Gateway")] * 3)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST, max_attempts=3)
+    for _ in range(3):
+        assert await dispatcher.send_one()
+        clock.advance(timedelta(minutes=10))
+    assert await _rows(app, "SELECT status, attempts, last_error FROM outbound_messages") == [
+        ("failed", 3, "502 Bad Gateway")
+    ]
+    assert not await dispatcher.send_one()
+
+
+async def test_a_refusal_for_good_fails_once_and_marks_the_customer_only_when_they_are_gone(
+    app: Salonbot,
+) -> None:
+    contact_a = ChatContact("test", "a", "a", "Ada", "en")
+    contact_b = ChatContact("test", "b", "b", "Ben", "en")
+    await app.converse(contact_a, Command("start"), CAPACITY)
+    await app.converse(contact_b, Command("start"), CAPACITY)
+    sender = ScriptedSender(
+        PermanentFailure("Forbidden: bot was blocked by the user", unreachable=True),
+        PermanentFailure("Bad Request: message is too long"),
+    )
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await dispatcher.send_one()
+    assert not await dispatcher.send_one()
+    assert await _rows(app, "SELECT status FROM outbound_messages ORDER BY id") == [
+        ("failed",),
+        ("failed",),
+    ]
+    assert await _rows(
+        app, "SELECT external_id, unreachable_at IS NOT NULL FROM customers ORDER BY id"
+    ) == [("a", True), ("b", False)]
+    await app.converse(contact_a, Command("help"), CAPACITY)  # Ada writes again
+    assert await _rows(app, "SELECT count(*) FROM customers WHERE unreachable_at IS NOT NULL") == [
+        (0,)
+    ]
