@@ -22,6 +22,7 @@ from tests.fakes.telegram_api import DEFAULT_TOKEN
 
 from bench.setup import FixedClock
 from salonbot.bootstrap import Salonbot
+from salonbot.cli import run_event_loop
 from salonbot.database import make_engine
 from salonbot.telegram_runtime import build_telegram, make_bot
 from salonbot.web import create_web_app
@@ -68,10 +69,11 @@ async def baseline(port: int, api_base: str) -> None:
 
 def main() -> None:
     mode, url, port, api_base = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    # Both on the event loop ``salonbot serve`` uses (uvloop where installed).
     if mode == "baseline":
-        asyncio.run(baseline(port, api_base))
+        run_event_loop(baseline(port, api_base))
     else:
-        asyncio.run(salonbot(url, port, api_base, workers=mode == "full"))
+        run_event_loop(salonbot(url, port, api_base, workers=mode == "full"))
 
 
 if __name__ == "__main__":

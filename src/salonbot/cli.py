@@ -10,9 +10,10 @@ import argparse
 import asyncio
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -166,6 +167,16 @@ def _upgrade(location: DatabaseLocation) -> None:
         raise CommandError(f"cannot use the database at {where}: {reason}") from None
 
 
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (Linux, macOS), else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The embedded server's helper warns on every run where XDG_RUNTIME_DIR is unset (most
@@ -191,7 +202,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             print("database schema is at head")
             return 0
         if args.command == "serve":
-            asyncio.run(serve(settings, location))
+            run_event_loop(serve(settings, location))
             return 0
         output = asyncio.run(_run(location, args))
         if output:

@@ -19,14 +19,14 @@ from fastapi import APIRouter
 from adapters.telegram.polling import TelegramPolling
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.updates import CHANNEL, TelegramInbound
-from adapters.telegram.webhook import telegram_webhook
+from adapters.telegram.webhook import WEBHOOK_PATH, telegram_webhook
 from core.services.dispatch import OutboxDispatcher
 from core.services.inbox import InboxWorker, StoreInbound, Wakeup
 from core.services.pacing import Pacing
 from salonbot.bootstrap import Salonbot
 
-WEBHOOK_PATH = "/webhooks/telegram"
 log = logging.getLogger("salonbot")
+__all__ = ["WEBHOOK_PATH", "TelegramRuntime", "build_telegram", "make_bot"]
 
 
 def make_bot(token: str, api_base: str) -> Bot:

@@ -39,25 +39,26 @@ class InboxRepository:
         """Keep the events; the (channel, platform id) of those not stored before."""
         if not events:
             return set()
+        # One statement compiled once; SQLAlchemy sends the rows as multi-row VALUES.
         inserted = await self._db.execute(
             insert(inbound_events)
-            .values(
-                [
-                    {
-                        "channel": e.channel,
-                        "platform_id": e.platform_id,
-                        "chat_key": e.chat_key,
-                        "payload": e.payload,
-                        "available_at": at,
-                        "received_at": at,
-                    }
-                    for e in events
-                ]
-            )
             .on_conflict_do_nothing(
                 index_elements=[inbound_events.c.channel, inbound_events.c.platform_id]
             )
-            .returning(inbound_events.c.channel, inbound_events.c.platform_id)
+            .returning(
+                inbound_events.c.channel, inbound_events.c.platform_id, sort_by_parameter_order=True
+            ),
+            [
+                {
+                    "channel": e.channel,
+                    "platform_id": e.platform_id,
+                    "chat_key": e.chat_key,
+                    "payload": e.payload,
+                    "available_at": at,
+                    "received_at": at,
+                }
+                for e in events
+            ],
         )
         return {(row.channel, row.platform_id) for row in inserted}
 
