@@ -25,8 +25,8 @@ from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, SentMessage
 
 SECRET = "test-webhook-secret_1"
 MONDAY_MORNING = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
-# Just under the fake's (Telegram's) limits, as salonbot paces by default.
-PACING = Pacing(per_chat_rate=1.0, per_chat_burst=2.0, overall_rate=29.0, overall_burst=5.0)
+# As salonbot paces by default: just under the fake's (Telegram's) limits.
+PACING = Pacing()
 
 
 async def eventually(check: Callable[[], Any], within: float = 15.0) -> Any:

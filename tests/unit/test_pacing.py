@@ -65,16 +65,6 @@ def test_hold_off_rests_the_bucket_for_retry_after() -> None:
     assert bucket.wait(5.0) == 0
 
 
-def test_a_refund_gives_back_an_unused_token_but_never_beyond_the_burst() -> None:
-    bucket = TokenBucket(rate=1.0, burst=1.0, now=0.0)
-    bucket.take(0.0)
-    bucket.refund(0.0)
-    assert bucket.wait(0.0) == 0
-    bucket.refund(0.0)
-    bucket.take(0.0)
-    assert bucket.wait(0.0) > 0
-
-
 @pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (1, 0.5)])
 def test_a_bucket_refuses_nonsense(rate: float, burst: float) -> None:
     with pytest.raises(ValueError, match="bucket"):

@@ -89,19 +89,21 @@ class OutboxDispatcher:
 
     async def send_one(self) -> bool:
         """Send the next due message; False when none may go now."""
-        overall = self._pacer.overall
-        while (pause := overall.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - pacing is time
-            await asyncio.sleep(pause)
-        overall.take(self._monotonic())  # reserved before the claim: lanes never overtake
         async with self._uow() as uow:
             repository = OutboxRepository(uow.connection)
             resting = self._pacer.waiting_chats(self._monotonic())
             message = await repository.claim_next(self._sender.name, self._clock.now(), resting)
             if message is None:
-                overall.refund(self._monotonic())
                 return False
+            # The tokens are taken right before the send, not before the claim: a slow
+            # claim must not bunch sends up beyond the limit.
+            chat = self._pacer.chat(message.chat_id, self._monotonic())
+            for bucket in (chat, self._pacer.overall):
+                while (pause := bucket.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - time
+                    await asyncio.sleep(pause)
             now = self._monotonic()
-            self._pacer.chat(message.chat_id, now).take(now)
+            self._pacer.overall.take(now)
+            chat.take(now)
             started = time.perf_counter()
             outcome = await self._sender.send(message.chat_id, message.reply)
             latency = round((time.perf_counter() - started) * 1000, 1)

@@ -30,11 +30,6 @@ class TokenBucket:
         self._refill(now)
         self._tokens -= 1
 
-    def refund(self, now: float) -> None:
-        """Give back a token taken for a send that did not happen."""
-        self._refill(now)
-        self._tokens = min(self.burst, self._tokens + 1)
-
     def hold_off(self, seconds: float, now: float) -> None:
         """Nothing for ``seconds``: the platform said to wait (Telegram's retry_after)."""
         self._refill(now)
@@ -45,7 +40,8 @@ class TokenBucket:
 class Pacing:
     """A channel's limits: Telegram allows about 1 message/s per chat (short bursts pass),
     30/s per bot. With a burst of ``b`` and a rate ``r``, no window of one second sees
-    more than ``b + r`` sends: 30 by default."""
+    more than ``b + r`` sends leave (30 by default, Telegram's limit). The dispatcher takes
+    the token just before each send, so the sends leave as evenly as they were paced."""
 
     per_chat_rate: float = 1.0
     per_chat_burst: float = 2.0
