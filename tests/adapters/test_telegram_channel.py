@@ -152,6 +152,18 @@ async def test_two_taps_at_the_same_instant_are_handled_one_after_the_other_in_o
     assert await salon.rows("SELECT max(version) FROM conversations") == [(3,)]
 
 
+async def test_a_chat_writing_faster_than_it_is_answered_is_logged(
+    salon: Salon, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="salonbot.inbox")
+    updates = [salon.fake.text_update(ADA, text_) for text_ in ("/start", "/help", "/my", "hi")]
+    await asyncio.gather(*(salon.post(u) for u in updates))
+    await eventually(lambda: len(salon.to(ADA)) == 4)
+    busy = [r for r in caplog.records if r.getMessage() == "inbound chat busy"]
+    assert busy
+    assert all(r.__dict__["chat"] == str(ADA) for r in busy)
+
+
 async def test_thirty_customers_racing_for_one_slot_one_gets_it_and_29_hear_just_taken(
     salon: Salon,
 ) -> None:

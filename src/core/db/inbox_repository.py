@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -102,6 +102,20 @@ class InboxRepository:
             row.id, row.channel, row.platform_id, row.chat_key, row.payload, row.attempts
         )
 
+    async def waiting_behind(self, event: InboundEvent) -> int:
+        """How many events of the same chat wait behind this one."""
+        count = await self._db.scalar(
+            select(func.count())
+            .select_from(inbound_events)
+            .where(
+                inbound_events.c.channel == event.channel,
+                inbound_events.c.chat_key == event.chat_key,
+                inbound_events.c.status == "pending",
+                inbound_events.c.id > event.id,
+            )
+        )
+        return int(count or 0)
+
     async def finish(self, event_id: int, status: str, at: datetime) -> None:
         """Mark the event ``done`` or ``ignored``."""
         await self._db.execute(
@@ -127,9 +141,3 @@ class InboxRepository:
             .where(inbound_events.c.id == event_id, inbound_events.c.status == "pending")
             .values(**values)
         )
-
-    async def pending_count(self) -> int:
-        rows = await self._db.execute(
-            select(inbound_events.c.id).where(inbound_events.c.status == "pending")
-        )
-        return len(rows.all())

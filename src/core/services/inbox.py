@@ -183,6 +183,9 @@ class InboxWorker:
             if event is None:
                 return False
             started = self._clock.now()
+            if waiting := await repository.waiting_behind(event):
+                # The chat writes faster than it is answered: its events queue up.
+                log.info("inbound chat busy", extra=_fields(event, waiting=waiting))
             try:
                 status = await self._handle(uow, event)
             except Exception as error:  # any failure of this event: retried, then parked
