@@ -96,3 +96,33 @@ async def test_serve_polls_answers_and_stops_gracefully_on_sigterm(
     assert "latency_ms" in handled
     assert DEFAULT_TOKEN not in logged
     assert DEFAULT_TOKEN.split(":")[1] not in logged
+
+
+async def test_serve_with_a_token_telegram_refuses_says_so_in_one_line(
+    fresh_database: Callable[[], str], tmp_path: Path
+) -> None:
+    url = await asyncio.to_thread(fresh_database)
+    async with FakeTelegram() as fake:
+        env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
+        env.update(
+            DATABASE_URL=url,
+            SALONBOT_DATA_DIR=str(tmp_path / "data"),
+            TELEGRAM_BOT_TOKEN="999:wrong-token",
+            TELEGRAM_API_BASE=fake.base_url,
+            PORT=str(_free_port()),
+        )
+        run = await asyncio.to_thread(
+            subprocess.run,
+            [str(SALONBOT), "serve"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "salonbot: TELEGRAM_BOT_TOKEN: Telegram does not accept this token"
+    )
+    assert "wrong-token" not in run.stderr

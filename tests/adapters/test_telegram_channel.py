@@ -102,6 +102,10 @@ async def test_a_forged_or_missing_secret_is_401_and_stores_nothing(
         (b'{"update_id": 79}', 200),
         (b'{"update_id": 80, "callback_query": {"id": "1", "data": "menu"}}', 200),
         (json.dumps({"update_id": 81, "pad": "x" * 1_000_001}).encode(), 413),
+        (b'{"update_id": 82, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),
+        (b'{"update_id": NaN}', 400),
+        (b'{"update_id": 83, "x": Infinity}', 400),
+        (b'{"update_id": 84, "message": {"text": "a\\u0000b"}}', 200),
     ],
 )
 async def test_malformed_bodies_get_a_clear_answer_never_a_500(
