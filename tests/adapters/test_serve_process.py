@@ -126,3 +126,53 @@ async def test_serve_with_a_token_telegram_refuses_says_so_in_one_line(
         "salonbot: TELEGRAM_BOT_TOKEN: Telegram does not accept this token"
     )
     assert "wrong-token" not in run.stderr
+
+
+async def test_serve_in_webhook_mode_registers_the_webhook_and_answers_through_it(
+    fresh_database: Callable[[], str], tmp_path: Path
+) -> None:
+    url = await asyncio.to_thread(fresh_database)
+    port = _free_port()
+    async with FakeTelegram() as fake:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=url,
+            SALONBOT_DATA_DIR=str(tmp_path / "data"),
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_API_BASE=fake.base_url,
+            PUBLIC_BASE_URL="https://salon.example.com",
+            TELEGRAM_WEBHOOK_SECRET="webhook_secret-1",
+            PORT=str(port),
+        )
+        await asyncio.to_thread(
+            subprocess.run,
+            [str(SALONBOT), "catalog", "load", "examples/salon.yaml"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        process = await asyncio.create_subprocess_exec(
+            str(SALONBOT), "serve", env=env, cwd=ROOT, stderr=subprocess.PIPE
+        )
+        try:
+            await eventually(lambda: _ready(port), within=60)
+            assert fake.webhook is not None
+            assert fake.webhook.url == "https://salon.example.com/webhooks/telegram"
+            assert fake.webhook.secret == "webhook_secret-1"
+            async with httpx.AsyncClient() as client:
+                answer = await client.post(
+                    f"http://127.0.0.1:{port}/webhooks/telegram",
+                    json=fake.text_update(ADA, "/start"),
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "webhook_secret-1"},
+                )
+            assert answer.status_code == 200
+            await eventually(lambda: fake.messages_to(ADA), within=30)
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), 30) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert fake.messages_to(ADA)[0].text.startswith("Hello, Ada!")

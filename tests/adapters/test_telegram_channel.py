@@ -269,6 +269,19 @@ async def test_a_blocked_bot_fails_the_message_marks_the_customer_and_does_not_r
     assert await salon.rows("SELECT unreachable_at IS NOT NULL FROM customers") == [(True,)]
 
 
+async def test_a_chat_telegram_no_longer_knows_fails_the_message_and_marks_the_customer(
+    salon: Salon,
+) -> None:
+    await salon.say(ADA, "/start")
+    salon.fake.forget_chat(ADA)
+    await salon.post(salon.fake.callback_update(ADA, button(salon.to(ADA)[-1], "Help")))
+
+    await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status='failed'"))
+    failed = await salon.rows("SELECT last_error FROM outbound_messages WHERE status='failed'")
+    assert "chat not found" in failed[0][0]
+    assert await salon.rows("SELECT unreachable_at IS NOT NULL FROM customers") == [(True,)]
+
+
 async def test_server_errors_are_retried_until_the_message_goes_through(salon: Salon) -> None:
     salon.fake.fail_next(2, status=502)
     await salon.post(salon.fake.text_update(ADA, "/start"))
