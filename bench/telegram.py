@@ -119,26 +119,34 @@ async def _open_loop(address: str, rate: float, seconds: float) -> tuple[list[fl
     return latencies, errors
 
 
-async def _closed_loop(address: str, clients: int, seconds: float) -> tuple[float, list[float]]:
-    """As fast as ``clients`` concurrent senders go; updates/s and latencies."""
+async def _closed_loop(
+    address: str, clients: int, seconds: float
+) -> tuple[float, list[float], int]:
+    """As fast as ``clients`` concurrent senders go; acknowledged updates/s, latencies, and
+    answers that were not 200 (not counted in the rate)."""
     latencies: list[float] = []
+    errors = 0
     stop = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def sender(n: int) -> None:
+            nonlocal errors
             while time.perf_counter() < stop:
                 started = time.perf_counter()
                 async with session.post(
                     address, data=_update(20_000 + n), headers=HEADERS
                 ) as answer:
                     await answer.read()
+                    if answer.status != 200:
+                        errors += 1
+                        continue
                 latencies.append((time.perf_counter() - started) * 1000)
 
         begin = time.perf_counter()
         await asyncio.gather(*(sender(n) for n in range(clients)))
         elapsed = time.perf_counter() - begin
-    return len(latencies) / elapsed, latencies
+    return len(latencies) / elapsed, latencies, errors
 
 
 async def _clear(app: Salonbot) -> None:
@@ -167,7 +175,16 @@ async def _end_to_end(address: str, fake: FakeTelegram, users: int) -> list[floa
     return latencies
 
 
-async def _outbox(app: Salonbot, fake: FakeTelegram, chats: int) -> tuple[float, int]:
+def _busiest_second(times: list[float]) -> int:
+    ordered, most, first = sorted(times), 0, 0
+    for last in range(len(ordered)):
+        while ordered[last] - ordered[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+async def _outbox(app: Salonbot, fake: FakeTelegram, chats: int) -> tuple[float, int, int]:
     reply = Reply("Your visit is booked.", (Choice("menu", "Menu"),))
     async with app.uow() as uow:
         repository = OutboxRepository(uow.connection)
@@ -186,7 +203,8 @@ async def _outbox(app: Salonbot, fake: FakeTelegram, chats: int) -> tuple[float,
     await task
     await bot.session.close()
     rate_limited = fake.requests["sendMessage"] - len(fake.sent)
-    return chats / elapsed, rate_limited
+    busiest = _busiest_second([m.at for m in fake.sent[before:]])
+    return chats / elapsed, rate_limited, busiest
 
 
 async def main(parts: list[str]) -> None:
@@ -200,9 +218,10 @@ async def main(parts: list[str]) -> None:
                     results.append(
                         f"{mode:8} ack at {rate:5}/s   {_percentiles(latencies)}  non-200: {errors}"
                     )
-                sustained, latencies = await _closed_loop(address, 50, 5)
+                sustained, latencies, errors = await _closed_loop(address, 50, 5)
                 results.append(
                     f"{mode:8} sustained    {sustained:7.0f} updates/s  {_percentiles(latencies)}"
+                    f"  non-200: {errors}"
                 )
             if mode == "ingest":
                 async with app.engine.connect() as connection:
@@ -217,8 +236,11 @@ async def main(parts: list[str]) -> None:
                 )
             await _clear(app)
         if "outbox" in parts:
-            sent_rate, limited = await _outbox(app, fake, 1000)
-            results.append(f"outbox   1,000 chats: {sent_rate:5.1f} messages/s, 429s: {limited}")
+            sent_rate, limited, busiest = await _outbox(app, fake, 1000)
+            results.append(
+                f"outbox   1,000 chats: {sent_rate:5.1f} messages/s, 429s: {limited}, "
+                f"busiest second: {busiest}"
+            )
     print("\n".join(results))
 
 

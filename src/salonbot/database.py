@@ -92,5 +92,11 @@ def locate(settings: Settings) -> DatabaseLocation:
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
-        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        # A server that takes connections but never answers must not hold a request for
+        # asyncpg's default minute.
+        connect_args={"timeout": 10},
     )

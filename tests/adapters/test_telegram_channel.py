@@ -106,6 +106,10 @@ async def test_a_forged_or_missing_secret_is_401_and_stores_nothing(
         (b'{"update_id": NaN}', 400),
         (b'{"update_id": 83, "x": Infinity}', 400),
         (b'{"update_id": 84, "message": {"text": "a\\u0000b"}}', 200),
+        (b'{"update_id": 85, "x": 1e400}', 400),
+        (b'{"update_id": 86, "x": -1e400}', 400),
+        (b'{"update_id": 87, "x": "\\ud800"}', 400),
+        (b'{"update_id": 88, "\\udfff": 1}', 400),
     ],
 )
 async def test_malformed_bodies_get_a_clear_answer_never_a_500(
@@ -309,3 +313,16 @@ async def test_health_and_readiness(salon: Salon) -> None:
     not_ready = await salon.client.get("/readyz")
     assert not_ready.status_code == 503
     assert not_ready.json()["checks"]["workers"] is False
+
+
+async def test_when_the_database_cannot_store_an_update_the_answer_is_503(
+    fake: FakeTelegram,
+) -> None:
+    from salonbot.database import make_engine
+
+    unreachable = Salonbot(make_engine("postgresql://postgres@127.0.0.1:9/nowhere", pool_size=1))
+    async with serving(unreachable, fake, start=False) as salon:
+        answer = await salon.post(fake.text_update(ADA, "/start"))
+    await unreachable.close()
+    assert answer.status_code == 503  # Telegram will deliver it again
+    assert answer.json()["ok"] is False

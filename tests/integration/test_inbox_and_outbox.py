@@ -235,3 +235,27 @@ async def test_a_refusal_for_good_fails_once_and_marks_the_customer_only_when_th
     assert await _rows(app, "SELECT count(*) FROM customers WHERE unreachable_at IS NOT NULL") == [
         (0,)
     ]
+
+
+async def test_a_damaged_outbox_row_is_retried_then_failed_without_blocking_other_chats(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    async with app.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO outbound_messages (channel, chat_id, body, available_at)"
+                " VALUES ('test', 'a', '{\"no\": \"text\"}', now() - interval '1 day')"
+            )
+        )
+    await _queue(app, ("b", "hello"))
+    sender = ScriptedSender()
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST, max_attempts=2)
+    assert await dispatcher.send_one()  # the damaged row: an attempt counted, backs off
+    assert await dispatcher.send_one()  # b's message goes meanwhile
+    clock.advance(timedelta(minutes=10))
+    assert await dispatcher.send_one()  # the damaged row again: failed for good
+    assert sender.sent == [("b", "hello")]
+    assert await _rows(app, "SELECT chat_id, status FROM outbound_messages ORDER BY id") == [
+        ("a", "failed"),
+        ("b", "sent"),
+    ]

@@ -42,6 +42,10 @@ class TelegramPolling:
                 offset = await self._poll(offset)
                 failures = 0
             except TelegramRetryAfter as error:
+                log.warning(
+                    "getUpdates rate-limited",
+                    extra={"channel": CHANNEL, "retry_after": error.retry_after},
+                )
                 await self._pause(float(error.retry_after))
             except Exception as error:
                 failures += 1

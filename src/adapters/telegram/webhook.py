@@ -81,12 +81,18 @@ def telegram_webhook(store: Store, secret: str) -> APIRouter:
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return _answer(400, "Bad Request: not a Telegram update (no update_id)")
-        if b"\\u0000" in body:
-            try:
+        try:
+            if b"\\u0000" in body:
                 update = _without_nul(update)  # Postgres keeps no NUL in text
-            except RecursionError:
-                return _answer(400, "Bad Request: body is not JSON")
-        new = await store(CHANNEL, str(update_id), chat_key(update), update)
+            # What Postgres will be asked to keep: no infinities (1e400), no lone surrogates.
+            json.dumps(update, allow_nan=False, ensure_ascii=False).encode()
+        except (ValueError, UnicodeEncodeError, RecursionError):
+            return _answer(400, "Bad Request: body is not storable JSON")
+        try:
+            new = await store(CHANNEL, str(update_id), chat_key(update), update)
+        except Exception:  # the database is down or overloaded: Telegram delivers again
+            log.exception("inbound not stored", extra={"channel": CHANNEL, "update_id": update_id})
+            return _answer(503, "Service Unavailable: the update could not be stored")
         log.info(
             "inbound stored" if new else "inbound duplicate dropped",
             extra={

@@ -34,6 +34,16 @@ class OutboundMessage:
     attempts: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A row locked for sending; ``body`` is read by the caller (it may be damaged)."""
+
+    id: int
+    chat_id: str
+    body: dict[str, Any]
+    attempts: int
+
+
 class OutboxRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
@@ -91,7 +101,7 @@ class OutboxRepository:
 
     async def claim_next(
         self, channel: str, now: datetime, skip_chats: Sequence[str] = ()
-    ) -> OutboundMessage | None:
+    ) -> ClaimedMessage | None:
         """Lock the oldest due message heading its chat's queue (chats in ``skip_chats``
         are resting), skipping rows another dispatcher holds."""
         # The head of a chat's queue is its oldest pending row. Written as a scalar
@@ -127,9 +137,7 @@ class OutboxRepository:
         row = (await self._db.execute(query)).first()
         if row is None:
             return None
-        return OutboundMessage(
-            int(row.id), channel, row.chat_id, reply_from_body(row.body), int(row.attempts)
-        )
+        return ClaimedMessage(int(row.id), row.chat_id, row.body, int(row.attempts))
 
     async def mark_sent(self, message_id: int, platform_message_id: str, at: datetime) -> None:
         await self._db.execute(

@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from core.db.outbox_repository import OutboundMessage, OutboxRepository
+from core.conversation.messages import Reply
+from core.db.outbox_repository import OutboundMessage, OutboxRepository, reply_from_body
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import ChannelSender, Clock, PermanentFailure, RetryAfter, Sent, TransientFailure
 from core.services.inbox import Wakeup, retry_delay
@@ -92,21 +93,37 @@ class OutboxDispatcher:
         async with self._uow() as uow:
             repository = OutboxRepository(uow.connection)
             resting = self._pacer.waiting_chats(self._monotonic())
-            message = await repository.claim_next(self._sender.name, self._clock.now(), resting)
-            if message is None:
+            claimed = await repository.claim_next(self._sender.name, self._clock.now(), resting)
+            if claimed is None:
                 return False
-            # The tokens are taken right before the send, not before the claim: a slow
-            # claim must not bunch sends up beyond the limit.
-            chat = self._pacer.chat(message.chat_id, self._monotonic())
-            for bucket in (chat, self._pacer.overall):
-                while (pause := bucket.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - time
+            chat = self._pacer.chat(claimed.chat_id, self._monotonic())
+            if chat.wait(self._monotonic()) > 0:
+                return False  # the chat rests (another lane just sent to it): let the row go
+            try:
+                message = OutboundMessage(
+                    claimed.id,
+                    self._sender.name,
+                    claimed.chat_id,
+                    reply_from_body(claimed.body),
+                    claimed.attempts,
+                )
+                # The tokens are taken right before the send, not before the claim: a slow
+                # claim must not bunch sends up beyond the limit.
+                overall = self._pacer.overall
+                while (pause := overall.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - time
                     await asyncio.sleep(pause)
-            now = self._monotonic()
-            self._pacer.overall.take(now)
-            chat.take(now)
-            started = time.perf_counter()
-            outcome = await self._sender.send(message.chat_id, message.reply)
-            latency = round((time.perf_counter() - started) * 1000, 1)
+                now = self._monotonic()
+                overall.take(now)
+                chat.take(now)
+                started = time.perf_counter()
+                outcome = await self._sender.send(message.chat_id, message.reply)
+                latency = round((time.perf_counter() - started) * 1000, 1)
+            except Exception as error:
+                outcome = TransientFailure(f"{type(error).__name__}: {error}")
+                message = OutboundMessage(
+                    claimed.id, self._sender.name, claimed.chat_id, Reply("?"), claimed.attempts
+                )
+                latency = 0.0
             await self._record(repository, message, outcome, latency)
             await uow.commit()
         return True
@@ -125,9 +142,10 @@ class OutboxDispatcher:
                 await repository.mark_sent(message.id, platform_id, now)
                 log.info("outbound sent", extra={**fields, "latency_ms": latency_ms})
             case RetryAfter(seconds=seconds, error=error):
-                self._pacer.chat(message.chat_id, self._monotonic()).hold_off(
-                    seconds, self._monotonic()
-                )
+                now_m = self._monotonic()
+                self._pacer.chat(message.chat_id, now_m).hold_off(seconds, now_m)
+                # It may be flood control for the whole bot: everyone pauses a moment.
+                self._pacer.overall.hold_off(min(seconds, 1.0), now_m)
                 await repository.retry_at(
                     message.id, now + timedelta(seconds=seconds), error, count_attempt=False
                 )

@@ -55,6 +55,13 @@ class Wakeup:
         self._event.clear()
 
 
+MAX_WAITING = 20_000
+
+
+class InboxFull(Exception):
+    """More events wait for their commit than the database keeps up with: refuse for now."""
+
+
 class StoreInbound:
     """Stores webhook events durably, many requests per transaction (group commit).
 
@@ -83,6 +90,8 @@ class StoreInbound:
         self, channel: str, platform_id: str, chat_key: str, payload: Mapping[str, Any]
     ) -> bool:
         """Store the event durably; False for a redelivery. Wakes the worker."""
+        if len(self._waiting) >= MAX_WAITING:
+            raise InboxFull(len(self._waiting))
         stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((NewEvent(channel, platform_id, chat_key, dict(payload)), stored))
         if self._flusher is None or self._flusher.done():
@@ -205,10 +214,12 @@ class InboxWorker:
     async def _handle(self, uow: UnitOfWork, event: InboundEvent) -> str:
         """``done`` or ``ignored``; converse's writes sit in a savepoint of ``uow``."""
         channel = self._channels.get(event.channel)
-        translated = channel.translate(event.payload) if channel is not None else None
-        if channel is None or translated is None:
+        if channel is None:
             return "ignored"
-        await channel.acknowledge(event.payload)
+        await channel.acknowledge(event.payload)  # even a tap we ignore stops spinning
+        translated = channel.translate(event.payload)
+        if translated is None:
+            return "ignored"
         converse = Converse(
             NestedUnitOfWorkFactory(uow.connection), self._clock, self._catalogs, self._find_slots
         )
