@@ -326,3 +326,15 @@ async def test_when_the_database_cannot_store_an_update_the_answer_is_503(
     await unreachable.close()
     assert answer.status_code == 503  # Telegram will deliver it again
     assert answer.json()["ok"] is False
+
+
+async def test_one_chat_gets_its_replies_paced_at_about_one_a_second(salon: Salon) -> None:
+    for said in ("/start", "/help", "/my", "hi", "/book", "/language"):
+        assert (await salon.post(salon.fake.text_update(ADA, said))).status_code == 200
+
+    await eventually(lambda: len(salon.to(ADA)) == 6, within=20)
+
+    times = [m.at for m in salon.to(ADA)]
+    assert _most_within_a_second(times) <= 3  # a burst of 2, then 1/s
+    assert times[-1] - times[0] >= 3.5
+    assert salon.fake.requests["sendMessage"] == 6  # no 429 earned
