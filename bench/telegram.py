@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from sqlalchemy import text
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, busiest_second
 
 from adapters.telegram.sender import TelegramSender
 from bench.setup import NOW, bench_salon
@@ -175,15 +175,6 @@ async def _end_to_end(address: str, fake: FakeTelegram, users: int) -> list[floa
     return latencies
 
 
-def _busiest_second(times: list[float]) -> int:
-    ordered, most, first = sorted(times), 0, 0
-    for last in range(len(ordered)):
-        while ordered[last] - ordered[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
 async def _outbox(app: Salonbot, fake: FakeTelegram, chats: int) -> tuple[float, int, int]:
     reply = Reply("Your visit is booked.", (Choice("menu", "Menu"),))
     async with app.uow() as uow:
@@ -203,7 +194,7 @@ async def _outbox(app: Salonbot, fake: FakeTelegram, chats: int) -> tuple[float,
     await task
     await bot.session.close()
     rate_limited = fake.requests["sendMessage"] - len(fake.sent)
-    busiest = _busiest_second([m.at for m in fake.sent[before:]])
+    busiest = busiest_second([m.at for m in fake.sent[before:]])
     return chats / elapsed, rate_limited, busiest
 
 

@@ -38,30 +38,41 @@ async def _ready(port: int) -> bool:
     return answer.status_code == 200
 
 
+def _env(url: str, tmp_path: Path, fake: FakeTelegram, port: int, **more: str) -> dict[str, str]:
+    """The process environment: this one without a webhook, plus the test's settings."""
+    env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
+    env.update(
+        DATABASE_URL=url,
+        SALONBOT_DATA_DIR=str(tmp_path / "data"),
+        TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+        TELEGRAM_API_BASE=fake.base_url,
+        PORT=str(port),
+    )
+    env.update(more)
+    return env
+
+
+async def _load_demo(env: dict[str, str]) -> None:
+    load = await asyncio.to_thread(
+        subprocess.run,
+        [str(SALONBOT), "catalog", "load", "examples/salon.yaml"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert load.returncode == 0, load.stderr
+
+
 async def test_serve_polls_answers_and_stops_gracefully_on_sigterm(
     fresh_database: Callable[[], str], tmp_path: Path
 ) -> None:
     url = await asyncio.to_thread(fresh_database)  # it runs its own event loop
     port = _free_port()
     async with FakeTelegram() as fake:
-        env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
-        env.update(
-            DATABASE_URL=url,
-            SALONBOT_DATA_DIR=str(tmp_path / "data"),
-            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            TELEGRAM_API_BASE=fake.base_url,
-            PORT=str(port),
-        )
-        load = await asyncio.to_thread(
-            subprocess.run,
-            [str(SALONBOT), "catalog", "load", "examples/salon.yaml"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        assert load.returncode == 0, load.stderr
+        env = _env(url, tmp_path, fake, port)
+        await _load_demo(env)
         process = await asyncio.create_subprocess_exec(
             str(SALONBOT),
             "serve",
@@ -103,14 +114,7 @@ async def test_serve_with_a_token_telegram_refuses_says_so_in_one_line(
 ) -> None:
     url = await asyncio.to_thread(fresh_database)
     async with FakeTelegram() as fake:
-        env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
-        env.update(
-            DATABASE_URL=url,
-            SALONBOT_DATA_DIR=str(tmp_path / "data"),
-            TELEGRAM_BOT_TOKEN="999:wrong-token",
-            TELEGRAM_API_BASE=fake.base_url,
-            PORT=str(_free_port()),
-        )
+        env = _env(url, tmp_path, fake, _free_port(), TELEGRAM_BOT_TOKEN="999:wrong-token")
         run = await asyncio.to_thread(
             subprocess.run,
             [str(SALONBOT), "serve"],
@@ -134,25 +138,15 @@ async def test_serve_in_webhook_mode_registers_the_webhook_and_answers_through_i
     url = await asyncio.to_thread(fresh_database)
     port = _free_port()
     async with FakeTelegram() as fake:
-        env = dict(os.environ)
-        env.update(
-            DATABASE_URL=url,
-            SALONBOT_DATA_DIR=str(tmp_path / "data"),
-            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            TELEGRAM_API_BASE=fake.base_url,
+        env = _env(
+            url,
+            tmp_path,
+            fake,
+            port,
             PUBLIC_BASE_URL="https://salon.example.com",
             TELEGRAM_WEBHOOK_SECRET="webhook_secret-1",
-            PORT=str(port),
         )
-        await asyncio.to_thread(
-            subprocess.run,
-            [str(SALONBOT), "catalog", "load", "examples/salon.yaml"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
+        await _load_demo(env)
         process = await asyncio.create_subprocess_exec(
             str(SALONBOT), "serve", env=env, cwd=ROOT, stderr=subprocess.PIPE
         )

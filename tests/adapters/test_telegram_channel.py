@@ -19,7 +19,7 @@ from tests.adapters.telegram_harness import (
     eventually,
     serving,
 )
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import FakeTelegram, busiest_second
 
 ADA = 5001
 
@@ -230,15 +230,6 @@ async def test_a_process_killed_while_handling_an_update_handles_it_once_after_r
     assert fake.messages_to(ADA)[1].text.startswith("I can book a visit for you")
 
 
-def _most_within_a_second(times: list[float]) -> int:
-    ordered, most, first = sorted(times), 0, 0
-    for last in range(len(ordered)):
-        while ordered[last] - ordered[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
 async def test_a_429_storm_delivers_every_message_once_and_never_runs_over_the_limits(
     salon: Salon,
 ) -> None:
@@ -255,7 +246,7 @@ async def test_a_429_storm_delivers_every_message_once_and_never_runs_over_the_l
     # Every sendMessage the fake saw was either delivered or one of the 4 injected 429s:
     # salonbot's own pacing never earned a 429, and no second saw more than 30 messages.
     assert salon.fake.requests["sendMessage"] == len(salon.fake.sent) + 4
-    assert _most_within_a_second([m.at for m in salon.fake.sent]) <= 30
+    assert busiest_second([m.at for m in salon.fake.sent]) <= 30
 
 
 async def test_a_blocked_bot_fails_the_message_marks_the_customer_and_does_not_retry(
@@ -335,6 +326,6 @@ async def test_one_chat_gets_its_replies_paced_at_about_one_a_second(salon: Salo
     await eventually(lambda: len(salon.to(ADA)) == 6, within=20)
 
     times = [m.at for m in salon.to(ADA)]
-    assert _most_within_a_second(times) <= 3  # a burst of 2, then 1/s
+    assert busiest_second(times) <= 3  # a burst of 2, then 1/s
     assert times[-1] - times[0] >= 3.5
     assert salon.fake.requests["sendMessage"] == 6  # no 429 earned

@@ -908,3 +908,13 @@ def _error(status: int, description: str, retry_after: int | None = None) -> web
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
     return web.json_response(body, status=status)
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most sends any one-second window holds (times in seconds, any order)."""
+    ordered, most, first = sorted(times), 0, 0
+    for last in range(len(ordered)):
+        while ordered[last] - ordered[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.db.tables import inbound_events
+from core.db.tables import heads_of_queues, inbound_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +68,6 @@ class InboxRepository:
         An event whose chat has an older pending event waits for it, so one chat's events
         are handled one at a time and in order, however many workers claim.
         """
-        # The head of a chat's queue is its oldest pending row. Written as a scalar
-        # subquery on the pending index rather than an anti-join: on a fresh table (no
-        # statistics) with a generic plan, Postgres ran the anti-join as a quadratic loop.
-        head = inbound_events.alias("head")
         row = (
             await self._db.execute(
                 select(
@@ -85,14 +81,7 @@ class InboxRepository:
                 .where(
                     inbound_events.c.status == "pending",
                     inbound_events.c.available_at <= now,
-                    inbound_events.c.id
-                    == select(func.min(head.c.id))
-                    .where(
-                        head.c.channel == inbound_events.c.channel,
-                        head.c.chat_key == inbound_events.c.chat_key,
-                        head.c.status == "pending",
-                    )
-                    .scalar_subquery(),
+                    heads_of_queues(inbound_events, "chat_key"),
                 )
                 .order_by(inbound_events.c.id)
                 .limit(1)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Reply
-from core.db.tables import conversations, customers, outbound_messages
+from core.db.tables import conversations, customers, heads_of_queues, outbound_messages
 
 
 def reply_body(reply: Reply) -> dict[str, Any]:
@@ -104,10 +104,6 @@ class OutboxRepository:
     ) -> ClaimedMessage | None:
         """Lock the oldest due message heading its chat's queue (chats in ``skip_chats``
         are resting), skipping rows another dispatcher holds."""
-        # The head of a chat's queue is its oldest pending row. Written as a scalar
-        # subquery on the pending index rather than an anti-join: on a fresh table (no
-        # statistics) with a generic plan, Postgres ran the anti-join as a quadratic loop.
-        head = outbound_messages.alias("head")
         query = (
             select(
                 outbound_messages.c.id,
@@ -119,14 +115,7 @@ class OutboxRepository:
                 outbound_messages.c.channel == channel,
                 outbound_messages.c.status == "pending",
                 outbound_messages.c.available_at <= now,
-                outbound_messages.c.id
-                == select(func.min(head.c.id))
-                .where(
-                    head.c.channel == outbound_messages.c.channel,
-                    head.c.chat_id == outbound_messages.c.chat_id,
-                    head.c.status == "pending",
-                )
-                .scalar_subquery(),
+                heads_of_queues(outbound_messages, "chat_id"),
             )
             .order_by(outbound_messages.c.id)
             .limit(1)

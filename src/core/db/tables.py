@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
@@ -226,3 +228,22 @@ inbound_events = Table(
         postgresql_where=text("status = 'pending'"),
     ),
 )
+
+
+def heads_of_queues(table: Table, chat_column: str) -> ColumnElement[bool]:
+    """True for each chat's oldest pending row in ``table`` (an inbox or an outbox).
+
+    A scalar ``min(id)`` on the pending index, not an anti-join: on a fresh table (no
+    statistics) under a prepared statement's generic plan, Postgres ran the anti-join as
+    a quadratic loop (35-80 ms a claim with 1,000 rows pending).
+    """
+    head = table.alias("head")
+    return table.c.id == (
+        select(func.min(head.c.id))
+        .where(
+            head.c.channel == table.c.channel,
+            head.c[chat_column] == table.c[chat_column],
+            head.c.status == "pending",
+        )
+        .scalar_subquery()
+    )
