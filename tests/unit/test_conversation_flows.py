@@ -10,7 +10,7 @@ from core.catalog_file import load_catalog_text
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.desk import pick_language
 from core.conversation.dialogue import Conversation
-from core.conversation.messages import Chosen, Inbound, Reply, SharedContact
+from core.conversation.messages import Chosen, Inbound, Reply, SharedContact, Unsupported
 from core.conversation.state import State, from_stamp
 from core.domain.booking import Booking, BookingStatus
 from core.domain.errors import SlotTaken
@@ -628,3 +628,14 @@ async def test_a_lapsed_hold_whose_time_is_still_free_is_confirmed() -> None:
     reply = await chat.tap("Confirm")
     assert reply.text.startswith("Booked! See you soon.")
     assert len(chat.mine(BookingStatus.CONFIRMED)) == 1
+
+
+async def test_a_photo_or_voice_note_gets_a_polite_answer_and_the_current_choices() -> None:
+    chat = Chat(language="ru")
+    await chat.command("start")
+    await chat.tap("Записаться")
+    reply = await chat.send(Unsupported("image"))
+    assert reply.text.startswith("Извините, я понимаю только текст и кнопки ниже.")
+    assert chat.labels()[:2] == ["Волосы", "Ногти"]
+    assert reply.button == "Выбрать"
+    assert chat.screen == "category"

@@ -17,7 +17,15 @@ from datetime import date, datetime, timedelta
 
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.desk import Desk
-from core.conversation.messages import Chosen, Command, Inbound, Reply, SharedContact, Text
+from core.conversation.messages import (
+    Chosen,
+    Command,
+    Inbound,
+    Reply,
+    SharedContact,
+    Text,
+    Unsupported,
+)
 from core.conversation.screens import Screens, categories_shown, services_in
 from core.conversation.state import (
     ANY_STAFF,
@@ -89,6 +97,10 @@ class Conversation:
                 await self._text(text)
             case SharedContact(phone=phone):
                 await self._contact(phone)
+            case Unsupported():
+                self._note(
+                    self._("Sorry, I can only read text and the buttons below. Please choose:")
+                )
         await self._settle_hold(hold_before)
         self.state.generation += 1
         try:
@@ -105,7 +117,8 @@ class Conversation:
         notes = list(self._notes)
         if self.first_contact and self.state.screen != "menu":
             notes.insert(0, self._greeting())
-        return [Reply("\n\n".join([*notes, reply.text]), reply.choices)]
+        button = self._("Choose") if reply.choices else ""
+        return [Reply("\n\n".join([*notes, reply.text]), reply.choices, button)]
 
     def _greeting(self) -> str:
         if not self.first_contact:

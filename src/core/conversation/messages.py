@@ -41,7 +41,14 @@ class SharedContact:
     phone: str
 
 
-Inbound = Text | Chosen | Command | SharedContact
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """Something the conversation cannot read (a photo, a voice note, a sticker...)."""
+
+    kind: str
+
+
+Inbound = Text | Chosen | Command | SharedContact | Unsupported
 
 
 def check_choice_id(choice_id: str) -> str:
@@ -72,6 +79,8 @@ class Reply:
 
     text: str
     choices: tuple[Choice, ...] = ()
+    # What a channel that folds the choices away (WhatsApp's list) shows on its button.
+    button: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Reply
@@ -18,11 +18,13 @@ def reply_body(reply: Reply) -> dict[str, Any]:
     return {
         "text": reply.text,
         "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
+        "button": reply.button,
     }
 
 
 def reply_from_body(body: dict[str, Any]) -> Reply:
-    return Reply(body["text"], tuple(Choice(c["id"], c["label"]) for c in body["choices"]))
+    choices = tuple(Choice(c["id"], c["label"]) for c in body["choices"])
+    return Reply(body["text"], choices, body.get("button", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,20 @@ class OutboundMessage:
     chat_id: str
     reply: Reply
     attempts: int = 0
+
+
+DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A platform's word on a message it took: sent, delivered, read or failed."""
+
+    channel: str
+    platform_message_id: str
+    status: str
+    at: datetime
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +187,33 @@ class OutboxRepository:
         await self._db.execute(
             update(customers).where(customers.c.id == customer).values(unreachable_at=at)
         )
+
+    async def record_delivery(self, report: DeliveryReport) -> bool:
+        """Keep what the platform says of a sent message; False if it is older news.
+
+        Reports can arrive out of order: one is applied only if it is later than the last
+        kept (by the platform's timestamp; at the same second, by how far it got).
+        """
+        rank = case(DELIVERY_RANK, value=outbound_messages.c.delivery_status, else_=0)
+        newer = or_(
+            outbound_messages.c.delivery_at.is_(None),
+            outbound_messages.c.delivery_at < report.at,
+            and_(
+                outbound_messages.c.delivery_at == report.at,
+                rank < DELIVERY_RANK.get(report.status, 0),
+            ),
+        )
+        values: dict[str, Any] = {"delivery_status": report.status, "delivery_at": report.at}
+        if report.status == "failed":
+            values.update(status="failed", last_error=report.error[:2000])
+        updated = await self._db.execute(
+            update(outbound_messages)
+            .where(
+                outbound_messages.c.channel == report.channel,
+                outbound_messages.c.platform_message_id == report.platform_message_id,
+                newer,
+            )
+            .values(**values)
+            .returning(outbound_messages.c.id)
+        )
+        return updated.first() is not None

@@ -190,9 +190,19 @@ outbound_messages = Table(
     Column("last_error", Text),
     # The platform's id of the sent message (Telegram's message_id, WhatsApp's wamid).
     Column("platform_message_id", Text),
+    # What the platform last reported of it (WhatsApp: sent, delivered, read, failed) and
+    # the platform's time of that report: reports can arrive out of order.
+    Column("delivery_status", Text),
+    Column("delivery_at", DateTime(timezone=True)),
     _now_column("created_at"),
     CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
     # The dispatcher's queue: each chat's pending messages in the order they were written.
+    Index(
+        "ix_outbound_messages_platform_message_id",
+        "channel",
+        "platform_message_id",
+        postgresql_where=text("platform_message_id IS NOT NULL"),
+    ),
     Index(
         "ix_outbound_messages_pending",
         "channel",

@@ -1,0 +1,40 @@
+"""Delivery reports: what a platform says happened to the messages it took."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from core.db.outbox_repository import DeliveryReport, OutboxRepository
+from core.db.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("salonbot.outbox")
+
+
+class RecordDeliveries:
+    """Keep a batch of reports in one transaction; older news than what is kept is skipped."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow = uow_factory
+
+    async def __call__(self, reports: Sequence[DeliveryReport]) -> int:
+        """How many reports changed a message."""
+        if not reports:
+            return 0
+        changed = 0
+        async with self._uow() as uow:
+            repository = OutboxRepository(uow.connection)
+            for report in reports:
+                if await repository.record_delivery(report):
+                    changed += 1
+                if report.status == "failed":
+                    log.error(
+                        "outbound failed after sending",
+                        extra={
+                            "channel": report.channel,
+                            "platform_message_id": report.platform_message_id,
+                            "error": report.error,
+                        },
+                    )
+            await uow.commit()
+        return changed
