@@ -1,0 +1,1 @@
+"""The WhatsApp channel: Cloud API webhook in, Graph API calls out (httpx)."""

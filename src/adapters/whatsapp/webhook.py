@@ -1,0 +1,138 @@
+"""``/webhooks/whatsapp``: the verification handshake, and signed notifications in.
+
+``GET`` answers Meta's subscription check with the raw challenge when the verify token
+matches. ``POST`` checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the app
+secret, constant time) before reading anything, then stores every message of every entry
+and change as its own inbound event keyed by its ``wamid`` (a redelivery changes nothing),
+keeps the delivery statuses, and answers 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from adapters.whatsapp.updates import CHANNEL
+from core.db.outbox_repository import DeliveryReport
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+MAX_BODY = 3_000_000  # up to 1,000 updates may come in one POST
+
+Store = Callable[[str, str, str, Mapping[str, Any]], Awaitable[bool]]
+Record = Callable[[Sequence[DeliveryReport]], Awaitable[int]]
+
+log = logging.getLogger("salonbot.whatsapp")
+
+
+def signature(body: bytes, app_secret: str) -> str:
+    """The ``X-Hub-Signature-256`` value Meta sends for ``body``."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _objects(value: object, key: str) -> list[Mapping[str, Any]]:
+    found = value.get(key) if isinstance(value, Mapping) else None
+    return [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else []
+
+
+def _report(status: Mapping[str, Any]) -> DeliveryReport | None:
+    wamid, state, stamp = status.get("id"), status.get("status"), status.get("timestamp")
+    if not (isinstance(wamid, str) and isinstance(state, str) and isinstance(stamp, str)):
+        return None
+    if not stamp.isdecimal() or len(stamp) > 12:
+        return None
+    errors = _objects(status, "errors")
+    error = "; ".join(
+        f"{e.get('code')}: {e.get('title') or e.get('message') or ''}" for e in errors
+    )
+    at = datetime.fromtimestamp(int(stamp), UTC)
+    return DeliveryReport(CHANNEL, wamid, state, at, error)
+
+
+def read_notification(
+    body: Mapping[str, Any],
+) -> tuple[list[tuple[str, str, dict[str, Any]]], list[DeliveryReport]]:
+    """(wamid, customer, stored payload) for each message, and the delivery reports."""
+    messages: list[tuple[str, str, dict[str, Any]]] = []
+    reports: list[DeliveryReport] = []
+    for entry in _objects(body, "entry"):
+        for change in _objects(entry, "changes"):
+            value = change.get("value")
+            if change.get("field") != "messages" or not isinstance(value, Mapping):
+                continue
+            profiles = {c.get("wa_id"): c for c in _objects(value, "contacts") if c.get("wa_id")}
+            for message in _objects(value, "messages"):
+                wamid, sender = message.get("id"), message.get("from")
+                if isinstance(wamid, str) and isinstance(sender, str) and wamid and sender:
+                    payload = {"message": dict(message), "contact": profiles.get(sender, {})}
+                    messages.append((wamid, sender, payload))
+            reports += [r for s in _objects(value, "statuses") if (r := _report(s)) is not None]
+    return messages, reports
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def whatsapp_webhook(store: Store, record: Record, app_secret: str, verify_token: str) -> APIRouter:
+    router = APIRouter()
+
+    async def verify(request: Request) -> Response:
+        query = request.query_params
+        given = query.get("hub.verify_token", "").encode()
+        if query.get("hub.mode") != "subscribe" or not secrets.compare_digest(
+            given, verify_token.encode()
+        ):
+            return PlainTextResponse("Forbidden", status_code=403)
+        return PlainTextResponse(query.get("hub.challenge", ""))
+
+    async def receive(request: Request) -> Response:
+        started = time.perf_counter()
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdecimal() or int(declared) > MAX_BODY):
+            return JSONResponse({"error": "payload too large"}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "payload too large"}, status_code=413)
+        given = request.headers.get("x-hub-signature-256", "")
+        if not secrets.compare_digest(given.encode(), signature(body, app_secret).encode()):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        try:
+            notification = json.loads(body, parse_constant=_no_constants)
+            messages, reports = read_notification(notification)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return JSONResponse({"error": "body is not a notification"}, status_code=400)
+        try:
+            # Together, in their order: one commit for the lot (see StoreInbound).
+            stored = await asyncio.gather(
+                *(store(CHANNEL, wamid, sender, payload) for wamid, sender, payload in messages)
+            )
+            await record(reports)
+        except Exception:  # the database is away: Meta delivers again
+            log.exception("whatsapp notification not stored", extra={"channel": CHANNEL})
+            return JSONResponse({"error": "not stored"}, status_code=503)
+        log.info(
+            "inbound stored",
+            extra={
+                "channel": CHANNEL,
+                "messages": len(messages),
+                "new": sum(stored),
+                "statuses": len(reports),
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return JSONResponse({"ok": True})
+
+    router.add_route(WEBHOOK_PATH, verify, methods=["GET"])
+    router.add_route(WEBHOOK_PATH, receive, methods=["POST"])
+    return router
