@@ -36,6 +36,56 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
     telegram_api_base: str | None = Field(default=None, validation_alias="TELEGRAM_API_BASE")
 
+    whatsapp_token: SecretStr | None = Field(default=None, validation_alias="WHATSAPP_TOKEN")
+    whatsapp_phone_number_id: str | None = Field(
+        default=None, validation_alias="WHATSAPP_PHONE_NUMBER_ID"
+    )
+    whatsapp_app_secret: SecretStr | None = Field(
+        default=None, validation_alias="WHATSAPP_APP_SECRET"
+    )
+    whatsapp_verify_token: SecretStr | None = Field(
+        default=None, validation_alias="WHATSAPP_VERIFY_TOKEN"
+    )
+    whatsapp_api_base: str | None = Field(default=None, validation_alias="WHATSAPP_API_BASE")
+    # An approved template that reopens the conversation after 24 hours of silence.
+    whatsapp_template: str | None = Field(default=None, validation_alias="WHATSAPP_TEMPLATE")
+    whatsapp_template_language: str = Field(
+        default="en", validation_alias="WHATSAPP_TEMPLATE_LANGUAGE"
+    )
+
+    @property
+    def whatsapp_api(self) -> str:
+        return self.whatsapp_api_base or GRAPH_API
+
+    def whatsapp_missing(self) -> list[str]:
+        """The WhatsApp variables not set, when some are (all unset: WhatsApp is off)."""
+        values = {
+            "WHATSAPP_TOKEN": self.whatsapp_token,
+            "WHATSAPP_PHONE_NUMBER_ID": self.whatsapp_phone_number_id,
+            "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+        }
+        missing = [name for name, value in values.items() if not value]
+        return [] if len(missing) == len(values) else missing
+
+    @property
+    def whatsapp_on(self) -> bool:
+        return bool(self.whatsapp_token) and not self.whatsapp_missing()
+
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _phone_number_id(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.isascii() or not value.isdecimal() or len(value) > 30:
+            raise ValueError("must be the phone number ID Meta shows (digits)")
+        return value
+
+    @field_validator("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token")
+    @classmethod
+    def _present(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
     @property
     def telegram_api(self) -> str:
         return self.telegram_api_base or "https://api.telegram.org"
@@ -65,7 +115,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL (Telegram calls webhooks over HTTPS only)")
         return value
 
-    @field_validator("public_base_url", "telegram_api_base")
+    @field_validator("public_base_url", "telegram_api_base", "whatsapp_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
@@ -84,6 +134,8 @@ class Settings(BaseSettings):
         return value
 
 
+# The Graph API version salonbot is written and tested against.
+GRAPH_API = "https://graph.facebook.com/v21.0"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 

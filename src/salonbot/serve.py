@@ -17,8 +17,10 @@ from salonbot.config import Settings
 from salonbot.database import DatabaseLocation, make_engine
 from salonbot.demo import load_demo_if_empty
 from salonbot.logs import configure
-from salonbot.telegram_runtime import WEBHOOK_PATH, build_telegram, make_bot
+from salonbot.runtime import Runtime
+from salonbot.telegram_runtime import WEBHOOK_PATH, add_telegram, make_bot
 from salonbot.web import create_web_app
+from salonbot.whatsapp_runtime import add_whatsapp
 
 log = logging.getLogger("salonbot")
 
@@ -38,52 +40,87 @@ class ServeError(Exception):
 
 
 def check_settings(settings: Settings) -> None:
-    if settings.telegram_bot_token is None:
-        raise ServeError("TELEGRAM_BOT_TOKEN: required (the token @BotFather gave your bot)")
-    if settings.public_base_url is not None and settings.telegram_webhook_secret is None:
+    if missing := settings.whatsapp_missing():
+        raise ServeError(f"{missing[0]}: required to run WhatsApp (set all WHATSAPP_* or none)")
+    if settings.telegram_bot_token is None and not settings.whatsapp_on:
+        raise ServeError(
+            "TELEGRAM_BOT_TOKEN: required (the token @BotFather gave your bot), "
+            "unless WhatsApp is set up (WHATSAPP_TOKEN and the others)"
+        )
+    telegram_webhook = settings.public_base_url is not None and settings.telegram_bot_token
+    if telegram_webhook and settings.telegram_webhook_secret is None:
         raise ServeError(
             "TELEGRAM_WEBHOOK_SECRET: required when PUBLIC_BASE_URL is set (webhook mode)"
         )
 
 
+async def _add_telegram(settings: Settings, runtime: Runtime) -> str:
+    """Add Telegram if configured; how it runs (for the log)."""
+    if settings.telegram_bot_token is None:
+        return "off"
+    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api)
+    try:
+        await bot.get_me()
+    except TelegramUnauthorizedError:
+        await bot.session.close()
+        raise ServeError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from None
+    except (TelegramAPIError, OSError, TimeoutError) as error:
+        await bot.session.close()
+        raise ServeError(f"cannot reach Telegram ({type(error).__name__})") from None
+    secret = settings.telegram_webhook_secret
+    if settings.public_base_url is None or secret is None:
+        add_telegram(runtime, bot, webhook_secret=None)
+        return "polling"
+    add_telegram(runtime, bot, webhook_secret=secret.get_secret_value())
+    try:
+        await bot.set_webhook(
+            url=f"{settings.public_base_url}{WEBHOOK_PATH}",
+            secret_token=secret.get_secret_value(),
+            allowed_updates=["message", "callback_query"],
+        )
+    except TelegramAPIError as error:
+        refusal = f"PUBLIC_BASE_URL: Telegram refused the webhook: {error.message}"
+        raise ServeError(refusal) from None
+    return "webhook"
+
+
+def _add_whatsapp(settings: Settings, runtime: Runtime) -> str:
+    if not settings.whatsapp_on:
+        return "off"
+    assert settings.whatsapp_token is not None
+    assert settings.whatsapp_app_secret is not None
+    assert settings.whatsapp_verify_token is not None
+    assert settings.whatsapp_phone_number_id is not None
+    add_whatsapp(
+        runtime,
+        api_base=settings.whatsapp_api,
+        phone_number_id=settings.whatsapp_phone_number_id,
+        token=settings.whatsapp_token.get_secret_value(),
+        app_secret=settings.whatsapp_app_secret.get_secret_value(),
+        verify_token=settings.whatsapp_verify_token.get_secret_value(),
+        template=settings.whatsapp_template,
+        template_language=settings.whatsapp_template_language,
+    )
+    return "webhook"
+
+
 async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
-    assert settings.telegram_bot_token is not None
     configure()
     app = Salonbot(make_engine(location.url, pool_size=10))
-    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api)
+    runtime = Runtime(app)
     try:
         if location.server is not None and await load_demo_if_empty(app):
             log.info("no salon was loaded yet: loaded the demo salon")
-        try:
-            me = await bot.get_me()
-        except TelegramUnauthorizedError:
-            raise ServeError("TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from None
-        except (TelegramAPIError, OSError, TimeoutError) as error:
-            raise ServeError(f"cannot reach Telegram ({type(error).__name__})") from None
-        secret = settings.telegram_webhook_secret
-        webhook = settings.public_base_url is not None and secret is not None
-        runtime = build_telegram(
-            app, bot, webhook_secret=secret.get_secret_value() if webhook and secret else None
-        )
-        if webhook and secret is not None:
-            try:
-                await bot.set_webhook(
-                    url=f"{settings.public_base_url}{WEBHOOK_PATH}",
-                    secret_token=secret.get_secret_value(),
-                    allowed_updates=["message", "callback_query"],
-                )
-            except TelegramAPIError as error:
-                raise ServeError(
-                    f"PUBLIC_BASE_URL: Telegram refused the webhook: {error.message}"
-                ) from None
+        telegram = await _add_telegram(settings, runtime)
+        whatsapp = _add_whatsapp(settings, runtime)
         web = create_web_app(app, runtime.routers, runtime.running)
         await runtime.start()
         log.info(
             "serving",
             extra={
-                "bot": me.username,
-                "mode": "webhook" if webhook else "polling",
+                "telegram": telegram,
+                "whatsapp": whatsapp,
                 "host": settings.host,
                 "port": settings.port,
             },
@@ -100,9 +137,8 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
             await server.serve()
         finally:
             log.info("stopping")
-            await runtime.stop()
     finally:
-        await bot.session.close()
+        await runtime.stop()
         await app.close()
 
 

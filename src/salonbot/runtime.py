@@ -1,0 +1,118 @@
+"""The channels at run time: one inbox (store, workers) for all of them, and for each one
+its sender's dispatcher, its routes and (for polling) its poller.
+
+``salonbot serve`` runs one of these next to the HTTP server; tests run it in-process
+against fake platforms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from fastapi import APIRouter
+
+from core.ports import ChannelSender, InboundChannel
+from core.services.delivery import RecordDeliveries
+from core.services.dispatch import OutboxDispatcher
+from core.services.inbox import InboxWorker, StoreInbound, Wakeup
+from core.services.pacing import Pacing
+from salonbot.bootstrap import Salonbot
+
+
+class Poller(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Runtime:
+    def __init__(self, app: Salonbot, *, workers: int = 2, poll_interval: float = 1.0) -> None:
+        self.app = app
+        self.inbox, self.outbox = Wakeup(), Wakeup()
+        self.store = StoreInbound(app.uow, app.clock, self.inbox)
+        self.record_deliveries = RecordDeliveries(app.uow)
+        self.routers: list[APIRouter] = []
+        self.dispatchers: list[OutboxDispatcher] = []
+        self.pollers: list[Poller] = []
+        self._channels: dict[str, InboundChannel] = {}
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._worker_count = workers
+        self._poll_interval = poll_interval
+        self.workers: list[InboxWorker] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._poller_tasks: list[asyncio.Task[None]] = []
+
+    def add_channel(
+        self,
+        inbound: InboundChannel,
+        sender: ChannelSender,
+        *,
+        pacing: Pacing,
+        routers: Sequence[APIRouter] = (),
+        poller: Poller | None = None,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._channels[inbound.name] = inbound
+        self.dispatchers.append(
+            OutboxDispatcher(
+                self.app.uow,
+                self.app.clock,
+                sender,
+                self.outbox,
+                pacing=pacing,
+                poll_interval=self._poll_interval,
+            )
+        )
+        self.routers += routers
+        if poller is not None:
+            self.pollers.append(poller)
+        if close is not None:
+            self._closers.append(close)
+
+    async def start(self) -> None:
+        self.workers = [
+            InboxWorker(
+                self.app.uow,
+                self.app.clock,
+                self.app.catalogs,
+                self.app.find_slots,
+                self._channels,
+                self.inbox,
+                poll_interval=self._poll_interval,
+                replies_waiting=self.outbox,
+            )
+            for _ in range(self._worker_count)
+        ]
+        loops = [w.run() for w in self.workers] + [d.run() for d in self.dispatchers]
+        self._tasks = [asyncio.create_task(loop) for loop in loops]
+        self._poller_tasks = [asyncio.create_task(p.run()) for p in self.pollers]
+
+    def running(self) -> bool:
+        tasks = self._tasks + self._poller_tasks
+        return bool(tasks) and not any(task.done() for task in tasks)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Take nothing new, let what is in hand finish (or roll back), close the sessions."""
+        for poller in self.pollers:
+            poller.stop()
+        for task in self._poller_tasks:
+            # A long poll may wait 25 s more; cutting it loses nothing (updates not yet
+            # confirmed are delivered again).
+            task.cancel()
+        for worker in self.workers:
+            worker.stop()
+        for dispatcher in self.dispatchers:
+            dispatcher.stop()
+        tasks = self._tasks + self._poller_tasks
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()  # its transaction rolls back: the event stays pending
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
+        for close in self._closers:
+            await close()
+        self._closers = []

@@ -1,0 +1,984 @@
+"""A faithful fake of the WhatsApp Cloud API (Graph API ``/messages``), for tests.
+
+The fake is a real aiohttp server on 127.0.0.1 (ephemeral port). A client posts to it with a
+real ``httpx.AsyncClient``::
+
+    async with FakeWhatsApp(webhook_url=our_route) as fake:
+        await http.post(
+            f"{fake.base_url}/{fake.phone_number_id}/messages",
+            headers={"Authorization": f"Bearer {fake.token}"},
+            json={"messaging_product": "whatsapp", "to": "15551234567", "type": "text",
+                  "text": {"body": "Hi"}},
+        )
+
+Contract (shapes as in docs/platform-facts section B and Meta's Cloud API docs):
+
+- ``base_url`` is ``http://127.0.0.1:<port>/<version>``; the one endpoint is
+  ``POST {base_url}/{phone_number_id}/messages``. Any other path or method answers 400 code 100
+  ``GraphMethodException`` ("Unsupported ... request"), as Graph does.
+- Every error is ``{"error": {"message", "type", "code", "error_data": {"messaging_product":
+  "whatsapp", "details"}, "fbtrace_id"}}`` (``fbtrace_id`` random; the deprecated
+  ``error_subcode`` is left out). WhatsApp-specific codes carry Graph's ``(#code)`` prefix in
+  ``message`` (``"(#131009) Parameter value is not valid"``); branch on ``code``.
+- A send goes through, in order: the token (``Authorization: Bearer`` or ``?access_token=``;
+  wrong or missing: 401 code 190), the phone number id (400 code 100), :meth:`slow`,
+  injected faults (:meth:`fail_next`: 5xx code 1 or 2), the body (a missing
+  ``messaging_product``/``to``: 400 code 100 ``The parameter X is required.``; any
+  other invalid value or exceeded limit: 400 code 131009 with ``details`` naming it;
+  ``type`` defaults to ``text``, as on Graph), the
+  24-hour window (:meth:`close_window`: non-template 400 code 131047), throughput (token bucket
+  of ``throughput_per_second``, burst the same: 400 code 130429), then the pair rate (token
+  bucket per recipient, ``pair_burst`` at once then one per ``pair_limit_seconds``: 400 code
+  131056). Only an accepted send takes rate tokens and lands in :attr:`FakeWhatsApp.sent`.
+- Accepted: ``{"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": digits of
+  to}], "messages": [{"id": "wamid.<unique>"}]}``; a template adds ``"message_status":
+  "accepted"``. Accepted means accepted, not delivered.
+- Message types: ``text``, ``interactive`` (``button`` and ``list``, with Meta's limits) and
+  ``template`` (any name and language is accepted).
+- Status webhooks: with ``webhook_url`` set and ``auto_statuses`` on, each accepted send is
+  followed by signed ``sent`` then ``delivered`` status POSTs, in a background task (the send's
+  answer never waits for them). :meth:`read`, :meth:`fail_delivery` and :meth:`send_status`
+  post more; statuses of one wamid are posted in the order asked. :meth:`drain` waits for
+  pending callbacks; leaving the ``async with`` drains too. Callbacks are not retried; each is
+  recorded in :attr:`FakeWhatsApp.statuses_sent` with the receiver's HTTP status.
+- Webhook bodies are compact JSON with non-ASCII escaped (``\\u00e9``) as Meta sends them,
+  signed ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app_secret, raw body)>``.
+- Inbound builders (:meth:`text_message`, :meth:`button_reply`, :meth:`list_reply`,
+  :meth:`unsupported`) return one message dict and reopen that customer's 24-hour window, as a
+  customer's message does. :meth:`envelope` wraps messages in the webhook body;
+  :meth:`deliver` posts a body signed to ``webhook_url``.
+
+Not modelled: media, reactions, locations and other outgoing types, template lookup (132001),
+the ``conversation`` object of statuses, webhook retries and duplicates (post a body twice
+with :meth:`deliver`), management endpoints, the real 24-hour clock (windows change only
+through :meth:`close_window`/:meth:`open_window` and inbound builders).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from aiohttp import web
+
+DEFAULT_TOKEN = "test-token"
+DEFAULT_PHONE_NUMBER_ID = "1234567890"
+DEFAULT_APP_SECRET = "test-app-secret"
+DEFAULT_VERSION = "v21.0"
+DEFAULT_WABA_ID = "102290129340398"
+DEFAULT_DISPLAY_PHONE_NUMBER = "15550783881"
+
+MAX_TEXT_BODY = 4096
+MAX_BUTTON_BODY = 1024
+MAX_LIST_BODY = 4096
+MAX_HEADER_TEXT = 60
+MAX_FOOTER_TEXT = 60
+MAX_BUTTONS = 3
+MAX_BUTTON_TITLE = 20
+MAX_BUTTON_ID = 256
+MAX_LIST_BUTTON = 20
+MAX_SECTIONS = 10
+MAX_ROWS = 10
+MAX_SECTION_TITLE = 24
+MAX_ROW_ID = 200
+MAX_ROW_TITLE = 24
+MAX_ROW_DESCRIPTION = 72
+
+ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
+INVALID_TOKEN = "Invalid OAuth access token - Cannot parse access token"
+PARAMETER_NOT_VALID = "Parameter value is not valid"
+RE_ENGAGEMENT = "Re-engagement message"
+RE_ENGAGEMENT_DETAILS = (
+    "Message failed to send because more than 24 hours have passed since the customer last "
+    "replied to this number."
+)
+PAIR_RATE_LIMIT = "(Business Account, Consumer Account) pair rate limit hit"
+THROUGHPUT_LIMIT = "Rate limit hit"
+
+# Titles and details of delivery failures (failed status webhooks), by code.
+DELIVERY_ERRORS: dict[int, tuple[str, str]] = {
+    131047: (RE_ENGAGEMENT, RE_ENGAGEMENT_DETAILS),
+    131026: (
+        "Message undeliverable",
+        "Message Undeliverable.",
+    ),
+    131049: (
+        "This message was not delivered to maintain healthy ecosystem engagement.",
+        "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
+    ),
+    131050: (
+        "User has stopped marketing messages",
+        "Unable to deliver the message. This recipient has chosen to stop receiving marketing "
+        "messages on WhatsApp from your business.",
+    ),
+    131000: ("Something went wrong", "Something went wrong."),
+}
+
+UNSUPPORTED_KINDS = frozenset(
+    {"image", "audio", "video", "document", "sticker", "location", "contacts", "reaction"}
+)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One accepted send: the recipient's wa_id, the message type, the request body as posted,
+    the wamid the fake gave it and when (the fake's ``clock``)."""
+
+    to: str
+    type: str
+    payload: dict[str, Any]
+    wamid: str
+    at: float
+
+    @property
+    def body(self) -> str | None:
+        """The text a customer reads first: ``text.body`` or ``interactive.body.text``."""
+        if self.type == "text":
+            return str(self.payload["text"]["body"])
+        if self.type == "interactive":
+            return str(self.payload["interactive"]["body"]["text"])
+        return None
+
+
+@dataclass(frozen=True)
+class SentStatus:
+    """One status webhook the fake posted, and the receiver's HTTP answer (``None``: the
+    POST itself failed, e.g. nothing listens at ``webhook_url``)."""
+
+    wamid: str
+    status: str
+    recipient_id: str
+    body: dict[str, Any]
+    answer: int | None
+
+
+class _GraphError(Exception):
+    def __init__(
+        self, status: int, code: int, message: str, details: str, type_: str = "OAuthException"
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.type = type_
+
+
+def _invalid(details: str) -> _GraphError:
+    return _GraphError(400, 131009, f"(#131009) {PARAMETER_NOT_VALID}", details)
+
+
+def _required(name: str) -> _GraphError:
+    text = f"The parameter {name} is required."
+    return _GraphError(400, 100, f"(#100) {text}", text)
+
+
+class _Bucket:
+    """A token bucket: ``burst`` at once, then one token every ``1 / per_second`` seconds."""
+
+    def __init__(self, burst: int, per_second: float, now: float) -> None:
+        self.burst = float(burst)
+        self.per_second = per_second
+        self.tokens = float(burst)
+        self.updated = now
+
+    def available(self, now: float) -> bool:
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(self.burst, self.tokens + elapsed * self.per_second)
+        self.updated = now
+        return self.tokens >= 1.0
+
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+
+@dataclass
+class _Fault:
+    status: int
+    code: int
+    message: str
+
+
+class FakeWhatsApp:
+    """The fake Cloud API server; use it as ``async with FakeWhatsApp() as fake``.
+
+    ``clock`` is the monotonic clock of the rate limits and of :attr:`SentMessage.at`; tests
+    may pass their own to move time without sleeping. ``wall_clock`` gives the Unix seconds of
+    webhook ``timestamp`` fields.
+    """
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        phone_number_id: str = DEFAULT_PHONE_NUMBER_ID,
+        app_secret: str = DEFAULT_APP_SECRET,
+        version: str = DEFAULT_VERSION,
+        *,
+        webhook_url: str | None = None,
+        auto_statuses: bool = True,
+        pair_limit_seconds: float = 6.0,
+        pair_burst: int = 3,
+        throughput_per_second: int = 80,
+        waba_id: str = DEFAULT_WABA_ID,
+        display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token = token
+        self.phone_number_id = phone_number_id
+        self.app_secret = app_secret
+        self.version = version
+        self.webhook_url = webhook_url
+        """Where status webhooks and :meth:`deliver` post; may be set at any time."""
+        self.auto_statuses = auto_statuses
+        """Post ``sent`` then ``delivered`` after each accepted send (needs ``webhook_url``)."""
+        self.pair_limit_seconds = pair_limit_seconds
+        self.pair_burst = pair_burst
+        self.throughput_per_second = throughput_per_second
+        self.waba_id = waba_id
+        self.display_phone_number = display_phone_number
+        self.clock = clock
+        self.wall_clock = wall_clock
+
+        self.sent: list[SentMessage] = []
+        """Accepted sends, in order."""
+        self.statuses_sent: list[SentStatus] = []
+        """Status webhooks posted, in the order they were answered."""
+        self.requests = 0
+        """POSTs to the messages endpoint with the right token and phone number id, whatever
+        the answer."""
+
+        self._runner: web.AppRunner | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._port = 0
+        self._faults: list[_Fault] = []
+        self._delay = 0.0
+        self._closed_windows: set[str] = set()
+        self._pair_buckets: dict[str, _Bucket] = {}
+        self._throughput: _Bucket | None = None
+        self._wamid_counter = itertools.count(1)
+        self._recipients: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_route("*", "/{version}/{phone_number_id}/messages", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._unsupported_path)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(self._runner.addresses[0][1])
+        self._http = httpx.AsyncClient(timeout=5.0, trust_env=False)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.drain()
+        finally:
+            if self._http is not None:
+                await self._http.aclose()
+                self._http = None
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>/<version>``; clients post to
+        ``{base_url}/{phone_number_id}/messages``."""
+        return f"http://127.0.0.1:{self._port}/{self.version}"
+
+    @property
+    def messages_url(self) -> str:
+        """``{base_url}/{phone_number_id}/messages``."""
+        return f"{self.base_url}/{self.phone_number_id}/messages"
+
+    async def drain(self) -> None:
+        """Wait until every pending status webhook has been posted."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- behaviour toggles -----------------------------------------------------------------
+
+    def close_window(self, wa_id: str) -> None:
+        """The customer's 24-hour window is over: non-template sends to them answer 131047."""
+        self._closed_windows.add(_digits(wa_id))
+
+    def open_window(self, wa_id: str) -> None:
+        """The customer wrote again: free-form sends to them are accepted."""
+        self._closed_windows.discard(_digits(wa_id))
+
+    def window_open(self, wa_id: str) -> bool:
+        return _digits(wa_id) not in self._closed_windows
+
+    def fail_next(self, n: int = 1, status: int = 500, code: int | None = None) -> None:
+        """Answer the next ``n`` sends with a Graph server error (not accepted).
+
+        ``code`` defaults to 2 "Service temporarily unavailable" for 503 and to 1 "An unknown
+        error occurred" otherwise.
+        """
+        if status < 500:
+            raise ValueError("fail_next injects server errors (5xx); use close_window and such")
+        if code is None:
+            code = 2 if status == 503 else 1
+        message = "Service temporarily unavailable" if code == 2 else "An unknown error occurred"
+        self._faults.extend(_Fault(status, code, message) for _ in range(n))
+
+    def slow(self, seconds: float) -> None:
+        """Delay every answer by ``seconds`` from now on (``slow(0)`` to stop)."""
+        self._delay = max(0.0, seconds)
+
+    # -- recording -------------------------------------------------------------------------
+
+    def messages_to(self, wa_id: str) -> list[SentMessage]:
+        """Every accepted send to ``wa_id``, in order."""
+        wanted = _digits(wa_id)
+        return [record for record in self.sent if record.to == wanted]
+
+    def statuses_of(self, wamid: str) -> list[str]:
+        """The statuses posted for ``wamid``, in order."""
+        return [s.status for s in self.statuses_sent if s.wamid == wamid]
+
+    # -- status webhooks -------------------------------------------------------------------
+
+    async def send_status(
+        self, wamid: str, status: str, errors: list[dict[str, Any]] | None = None
+    ) -> SentStatus:
+        """Post one status webhook for a wamid the fake gave out, after any pending ones of it.
+
+        ``status`` is ``sent``, ``delivered``, ``read``, ``failed`` or ``played``. Raises
+        LookupError for an unknown wamid and RuntimeError without ``webhook_url``.
+        """
+        if wamid not in self._recipients:
+            raise LookupError(f"the fake gave out no message {wamid}")
+        if self.webhook_url is None:
+            raise RuntimeError("set webhook_url before asking for status webhooks")
+        results: list[SentStatus] = []
+
+        async def post() -> None:
+            results.append(await self._post_status(wamid, status, errors))
+
+        await self._chain(wamid, post)
+        return results[0]
+
+    async def read(self, wamid: str) -> SentStatus:
+        """Post a ``read`` status for ``wamid`` (after its pending ``sent``/``delivered``)."""
+        return await self.send_status(wamid, "read")
+
+    async def fail_delivery(self, wamid: str, code: int = 131047) -> SentStatus:
+        """Post a ``failed`` status for ``wamid`` with one error of ``code`` (Meta's title and
+        details for the codes in :data:`DELIVERY_ERRORS`)."""
+        title, details = DELIVERY_ERRORS.get(code, ("Message failed to send", "Failed."))
+        error = {
+            "code": code,
+            "title": title,
+            "message": title,
+            "error_data": {"details": details},
+            "href": ERROR_CODES_HREF,
+        }
+        return await self.send_status(wamid, "failed", [error])
+
+    def status_body(
+        self, wamid: str, status: str, errors: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The webhook body of one status of ``wamid`` (not posted)."""
+        recipient = self._recipients[wamid]
+        entry: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": self._timestamp(),
+            "recipient_id": recipient,
+        }
+        if status == "failed":
+            entry["errors"] = errors or []
+        else:
+            template = any(r.type == "template" for r in self.sent if r.wamid == wamid)
+            entry["pricing"] = (
+                {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"}
+                if template
+                else {
+                    "billable": False,
+                    "pricing_model": "PMP",
+                    "type": "free_customer_service",
+                    "category": "service",
+                }
+            )
+            if errors:
+                entry["errors"] = errors
+        return self._wrap({"statuses": [entry]})
+
+    # -- inbound builders ------------------------------------------------------------------
+
+    def text_message(self, wa_id: str, body: str, name: str = "Ada") -> dict[str, Any]:
+        """A customer's text message (reopens their window)."""
+        message = self._inbound(wa_id, "text", name)
+        message["text"] = {"body": body}
+        return message
+
+    def button_reply(
+        self,
+        wa_id: str,
+        reply_id: str,
+        title: str,
+        context_wamid: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """A press on a reply button; ``context`` points at ``context_wamid`` (default: the
+        latest message sent to ``wa_id``, else a fresh wamid)."""
+        message = self._inbound(wa_id, "interactive", name)
+        message["context"] = self._context(wa_id, context_wamid)
+        message["interactive"] = {
+            "type": "button_reply",
+            "button_reply": {"id": reply_id, "title": title},
+        }
+        return _reorder_context(message)
+
+    def list_reply(
+        self,
+        wa_id: str,
+        row_id: str,
+        title: str,
+        description: str | None = None,
+        context_wamid: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """A choice of a list row (``description`` only when the row has one)."""
+        message = self._inbound(wa_id, "interactive", name)
+        message["context"] = self._context(wa_id, context_wamid)
+        reply: dict[str, Any] = {"id": row_id, "title": title}
+        if description is not None:
+            reply["description"] = description
+        message["interactive"] = {"type": "list_reply", "list_reply": reply}
+        return _reorder_context(message)
+
+    def unsupported(
+        self, wa_id: str, kind: str = "image", name: str | None = None
+    ) -> dict[str, Any]:
+        """A message the bot does not handle: ``kind`` is one of :data:`UNSUPPORTED_KINDS`
+        (its real shape) or ``"unsupported"`` (WhatsApp's own unknown type, with error 131051).
+        """
+        if kind == "unsupported":
+            message = self._inbound(wa_id, "unsupported", name)
+            message["errors"] = [
+                {
+                    "code": 131051,
+                    "title": "Message type unknown",
+                    "message": "Message type unknown",
+                    "error_data": {"details": "Message type is currently not supported."},
+                }
+            ]
+            return message
+        if kind not in UNSUPPORTED_KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        message = self._inbound(wa_id, kind, name)
+        media_id = str(next(self._wamid_counter) + 1_000_000_000_000_000)
+        if kind in ("image", "video", "document", "audio", "sticker"):
+            mime = {
+                "image": "image/jpeg",
+                "video": "video/mp4",
+                "document": "application/pdf",
+                "audio": "audio/ogg; codecs=opus",
+                "sticker": "image/webp",
+            }[kind]
+            media: dict[str, Any] = {
+                "mime_type": mime,
+                "sha256": base64.b64encode(secrets.token_bytes(32)).decode(),
+                "id": media_id,
+            }
+            if kind == "audio":
+                media["voice"] = True
+            if kind == "sticker":
+                media["animated"] = False
+            message[kind] = media
+        elif kind == "location":
+            message["location"] = {"latitude": 52.52, "longitude": 13.405}
+        elif kind == "contacts":
+            message["contacts"] = [
+                {"name": {"formatted_name": "Bea", "first_name": "Bea"}, "phones": []}
+            ]
+        else:  # reaction
+            message["reaction"] = {"message_id": self._context(wa_id, None)["id"], "emoji": "👍"}
+        return message
+
+    def envelope(
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        contacts: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The webhook body carrying ``messages`` (one or more, from one or more customers).
+
+        ``contacts`` defaults to one ``{"profile": {"name"}, "wa_id"}`` per distinct sender,
+        in order of first appearance, with the name the builders were given.
+        """
+        listed = [dict(m) for m in messages]
+        if contacts is None:
+            senders = list(dict.fromkeys(str(m["from"]) for m in listed))
+            contacts = [
+                {"profile": {"name": self._names.get(s, "Ada")}, "wa_id": s} for s in senders
+            ]
+        return self._wrap({"contacts": contacts, "messages": listed})
+
+    # -- signing and posting to our webhook ------------------------------------------------
+
+    @staticmethod
+    def encode(body: Mapping[str, Any]) -> bytes:
+        """A webhook body as Meta sends it: compact JSON, non-ASCII escaped."""
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode()
+
+    def sign(self, body: bytes) -> str:
+        """The ``X-Hub-Signature-256`` header value for the raw ``body``."""
+        digest = hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        return f"sha256={digest}"
+
+    async def deliver(
+        self, body: Mapping[str, Any] | bytes, *, signature: str | None = None
+    ) -> httpx.Response:
+        """POST ``body`` (a dict, encoded by :meth:`encode`, or raw bytes) to ``webhook_url``,
+        signed, unless ``signature`` gives the header value to send instead."""
+        raw = body if isinstance(body, bytes) else self.encode(body)
+        return await self._client().post(
+            self._webhook(),
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": signature if signature is not None else self.sign(raw),
+            },
+        )
+
+    async def verify_webhook(
+        self, verify_token: str, challenge: str = "1158201444", mode: str = "subscribe"
+    ) -> httpx.Response:
+        """Meta's webhook verification: GET ``webhook_url?hub.mode&hub.challenge&
+        hub.verify_token``; a right endpoint answers 200 with the raw challenge."""
+        params = {"hub.mode": mode, "hub.challenge": challenge, "hub.verify_token": verify_token}
+        return await self._client().get(self._webhook(), params=params)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def _unsupported_path(self, request: web.Request) -> web.Response:
+        return _error_response(self._unsupported(request, request.path.strip("/")))
+
+    def _unsupported(self, request: web.Request, object_id: str) -> _GraphError:
+        message = (
+            f"Unsupported {request.method.lower()} request. Object with ID '{object_id}' does "
+            "not exist, cannot be loaded due to missing permissions, or does not support this "
+            "operation. Please read the Graph API documentation at "
+            "https://developers.facebook.com/docs/graph-api"
+        )
+        return _GraphError(400, 100, message, message, "GraphMethodException")
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        try:
+            if _token(request) != self.token:
+                raise _GraphError(401, 190, INVALID_TOKEN, INVALID_TOKEN)
+            if (
+                request.match_info["phone_number_id"] != self.phone_number_id
+                or request.method != "POST"
+            ):
+                raise self._unsupported(request, request.match_info["phone_number_id"])
+            self.requests += 1
+            body = await _read_body(request)
+            if self._delay:
+                await asyncio.sleep(self._delay)
+            if self._faults:
+                fault = self._faults.pop(0)
+                raise _GraphError(fault.status, fault.code, fault.message, fault.message)
+            to, kind = _validate(body)
+            self._check_window(to, kind)
+            self._take_rate_tokens(to)
+        except _GraphError as error:
+            return _error_response(error)
+        wamid = self._new_wamid()
+        self._recipients[wamid] = to
+        self.sent.append(SentMessage(to, kind, body, wamid, self.clock()))
+        if self.auto_statuses and self.webhook_url is not None:
+            self._schedule(wamid, ("sent", "delivered"))
+        message: dict[str, Any] = {"id": wamid}
+        if kind == "template":
+            message["message_status"] = "accepted"
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": str(body["to"]), "wa_id": to}],
+                "messages": [message],
+            }
+        )
+
+    def _check_window(self, to: str, kind: str) -> None:
+        if kind != "template" and to in self._closed_windows:
+            raise _GraphError(400, 131047, f"(#131047) {RE_ENGAGEMENT}", RE_ENGAGEMENT_DETAILS)
+
+    def _take_rate_tokens(self, to: str) -> None:
+        now = self.clock()
+        if self._throughput is None:
+            rate = self.throughput_per_second
+            self._throughput = _Bucket(rate, float(rate), now)
+        if not self._throughput.available(now):
+            raise _GraphError(
+                400,
+                130429,
+                f"(#130429) {THROUGHPUT_LIMIT}",
+                "Cloud API message throughput has been reached.",
+            )
+        pair = self._pair_buckets.get(to)
+        if pair is None:
+            pair = self._pair_buckets[to] = _Bucket(
+                self.pair_burst, 1.0 / self.pair_limit_seconds, now
+            )
+        if not pair.available(now):
+            raise _GraphError(
+                400,
+                131056,
+                f"(#131056) {PAIR_RATE_LIMIT}",
+                "Message failed to send because there were too many messages sent from this "
+                "phone number to the same phone number in a short period of time.",
+            )
+        self._throughput.take()
+        pair.take()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("use the fake inside `async with`")
+        return self._http
+
+    def _webhook(self) -> str:
+        if self.webhook_url is None:
+            raise RuntimeError("set webhook_url first")
+        return self.webhook_url
+
+    def _new_wamid(self) -> str:
+        raw = f"{self.phone_number_id}:{next(self._wamid_counter)}:{secrets.token_hex(8)}"
+        return "wamid.HBgL" + base64.b64encode(raw.encode()).decode().rstrip("=")
+
+    def _timestamp(self) -> str:
+        return str(int(self.wall_clock()))
+
+    def _wrap(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": self.waba_id,
+                    "changes": [
+                        {
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": self.display_phone_number,
+                                    "phone_number_id": self.phone_number_id,
+                                },
+                                **value,
+                            },
+                            "field": "messages",
+                        }
+                    ],
+                }
+            ],
+        }
+
+    def _inbound(self, wa_id: str, kind: str, name: str | None) -> dict[str, Any]:
+        sender = _digits(wa_id)
+        if name is not None:
+            self._names[sender] = name
+        else:
+            self._names.setdefault(sender, "Ada")
+        self.open_window(sender)
+        return {
+            "from": sender,
+            "id": self._new_wamid(),
+            "timestamp": self._timestamp(),
+            "type": kind,
+        }
+
+    def _context(self, wa_id: str, wamid: str | None) -> dict[str, str]:
+        if wamid is None:
+            sent = self.messages_to(wa_id)
+            wamid = sent[-1].wamid if sent else self._new_wamid()
+        return {"from": self.display_phone_number, "id": wamid}
+
+    def _schedule(self, wamid: str, statuses: tuple[str, ...]) -> None:
+        async def post() -> None:
+            for status in statuses:
+                await self._post_status(wamid, status, None)
+
+        self._track(self._chain_task(wamid, post))
+
+    def _chain_task(self, wamid: str, post: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        previous = self._chains.get(wamid)
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await post()
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._chains[wamid] = task
+        return task
+
+    async def _chain(self, wamid: str, post: Callable[[], Awaitable[None]]) -> None:
+        task = self._chain_task(wamid, post)
+        self._track(task)
+        await task
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_status(
+        self, wamid: str, status: str, errors: list[dict[str, Any]] | None
+    ) -> SentStatus:
+        body = self.status_body(wamid, status, errors)
+        answer: int | None
+        try:
+            response = await self.deliver(body)
+            answer = response.status_code
+        except (httpx.HTTPError, RuntimeError):  # nothing listens, or webhook_url was unset
+            answer = None
+        record = SentStatus(wamid, status, self._recipients[wamid], body, answer)
+        self.statuses_sent.append(record)
+        return record
+
+
+# -- request parsing and validation ---------------------------------------------------------
+
+
+def _token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.query.get("access_token")
+
+
+async def _read_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise _required("messaging_product")
+    return body
+
+
+def _digits(number: str) -> str:
+    return "".join(ch for ch in str(number) if ch.isdigit())
+
+
+def _reorder_context(message: dict[str, Any]) -> dict[str, Any]:
+    """Meta lists ``context`` first in interactive replies."""
+    return {"context": message.pop("context"), **message}
+
+
+def _validate(body: Mapping[str, Any]) -> tuple[str, str]:
+    """Check a send's body; return the recipient's wa_id and the message type."""
+    if "messaging_product" not in body:
+        raise _required("messaging_product")
+    if body["messaging_product"] != "whatsapp":
+        raise _invalid("messaging_product must be 'whatsapp'")
+    if body.get("recipient_type", "individual") != "individual":
+        raise _invalid("recipient_type must be 'individual'")
+    if "to" not in body:
+        raise _required("to")
+    to = _digits(str(body["to"]))
+    if not isinstance(body["to"], str) or not 5 <= len(to) <= 20:
+        raise _invalid("Invalid 'to' parameter: expected a phone number or wa_id")
+    kind = body.get("type", "text")  # Graph defaults type to text
+    if kind == "text":
+        _check_text(body)
+    elif kind == "interactive":
+        _check_interactive(body)
+    elif kind == "template":
+        _check_template(body)
+    else:
+        raise _invalid(
+            f"Unsupported message type '{kind}' (the fake models text, interactive and template)"
+        )
+    return to, str(kind)
+
+
+def _object(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _required(name)
+    return value
+
+
+def _string(
+    parent: Mapping[str, Any], key: str, path: str, max_length: int, *, required: bool = True
+) -> str | None:
+    value = parent.get(key)
+    if value is None:
+        if required:
+            raise _required(path)
+        return None
+    if not isinstance(value, str):
+        raise _invalid(f"{path} must be a string")
+    if required and not value.strip():
+        raise _invalid(f"{path} is empty")
+    if len(value) > max_length:
+        raise _invalid(
+            f"{path} length invalid: {len(value)} characters. Min length: 1, "
+            f"Max length: {max_length}"
+        )
+    return value
+
+
+def _check_text(body: Mapping[str, Any]) -> None:
+    text = _object(body.get("text"), "text")
+    _string(text, "body", "text['body']", MAX_TEXT_BODY)
+    if "preview_url" in text and not isinstance(text["preview_url"], bool):
+        raise _invalid("text['preview_url'] must be a boolean")
+
+
+def _check_interactive(body: Mapping[str, Any]) -> None:
+    interactive = _object(body.get("interactive"), "interactive")
+    kind = interactive.get("type")
+    if kind not in ("button", "list"):
+        raise _invalid(
+            f"interactive['type'] '{kind}' is not supported (the fake models button and list)"
+        )
+    limit = MAX_BUTTON_BODY if kind == "button" else MAX_LIST_BODY
+    _string(
+        _object(interactive.get("body"), "interactive['body']"),
+        "text",
+        "interactive['body']['text']",
+        limit,
+    )
+    if "footer" in interactive:
+        footer = _object(interactive["footer"], "interactive['footer']")
+        _string(footer, "text", "interactive['footer']['text']", MAX_FOOTER_TEXT)
+    if "header" in interactive:
+        header = _object(interactive["header"], "interactive['header']")
+        header_type = header.get("type")
+        if header_type == "text":
+            _string(header, "text", "interactive['header']['text']", MAX_HEADER_TEXT)
+        elif kind == "list" or header_type not in ("image", "video", "document"):
+            raise _invalid(f"interactive['header']['type'] '{header_type}' is not valid here")
+    action = _object(interactive.get("action"), "interactive['action']")
+    if kind == "button":
+        _check_buttons(action)
+    else:
+        _check_list(action)
+
+
+def _check_buttons(action: Mapping[str, Any]) -> None:
+    buttons = action.get("buttons")
+    if not isinstance(buttons, list) or not buttons:
+        raise _required("interactive['action']['buttons']")
+    if len(buttons) > MAX_BUTTONS:
+        raise _invalid(
+            f"Invalid buttons count: {len(buttons)}. Min buttons: 1, Max buttons: {MAX_BUTTONS}"
+        )
+    titles: set[str] = set()
+    ids: set[str] = set()
+    for index, button in enumerate(buttons):
+        where = f"interactive['action']['buttons'][{index}]"
+        button = _object(button, where)
+        if button.get("type") != "reply":
+            raise _invalid(f"{where}['type'] must be 'reply'")
+        reply = _object(button.get("reply"), f"{where}['reply']")
+        title = _string(
+            reply, "title", f"{where}['reply']['title'] (button title)", MAX_BUTTON_TITLE
+        )
+        reply_id = _string(reply, "id", f"{where}['reply']['id']", MAX_BUTTON_ID)
+        if title in titles:
+            raise _invalid(f"Button title is not unique: '{title}'")
+        if reply_id in ids:
+            raise _invalid(f"Button id is not unique: '{reply_id}'")
+        titles.add(str(title))
+        ids.add(str(reply_id))
+
+
+def _check_list(action: Mapping[str, Any]) -> None:
+    _string(action, "button", "interactive['action']['button'] (list button text)", MAX_LIST_BUTTON)
+    sections = action.get("sections")
+    if not isinstance(sections, list) or not sections:
+        raise _required("interactive['action']['sections']")
+    if len(sections) > MAX_SECTIONS:
+        raise _invalid(
+            f"Invalid sections count: {len(sections)}. Min sections: 1, "
+            f"Max sections: {MAX_SECTIONS}"
+        )
+    row_ids: set[str] = set()
+    total = 0
+    for s_index, section in enumerate(sections):
+        where = f"interactive['action']['sections'][{s_index}]"
+        section = _object(section, where)
+        _string(
+            section,
+            "title",
+            f"{where}['title'] (section title)",
+            MAX_SECTION_TITLE,
+            required=len(sections) > 1,
+        )
+        rows = section.get("rows")
+        if not isinstance(rows, list) or not rows:
+            raise _required(f"{where}['rows']")
+        total += len(rows)
+        if total > MAX_ROWS:
+            count = sum(len(s.get("rows") or []) for s in sections if isinstance(s, Mapping))
+            raise _invalid(f"Invalid rows count: {count}. Min rows: 1, Max rows: {MAX_ROWS}")
+        for r_index, row in enumerate(rows):
+            row_where = f"{where}['rows'][{r_index}]"
+            row = _object(row, row_where)
+            row_id = _string(row, "id", f"{row_where}['id']", MAX_ROW_ID)
+            _string(row, "title", f"{row_where}['title'] (row title)", MAX_ROW_TITLE)
+            _string(
+                row,
+                "description",
+                f"{row_where}['description'] (row description)",
+                MAX_ROW_DESCRIPTION,
+                required=False,
+            )
+            if row_id in row_ids:
+                raise _invalid(f"Row id is not unique: '{row_id}'")
+            row_ids.add(str(row_id))
+
+
+def _check_template(body: Mapping[str, Any]) -> None:
+    template = _object(body.get("template"), "template")
+    _string(template, "name", "template['name']", 512)
+    language = _object(template.get("language"), "template['language']")
+    _string(language, "code", "template['language']['code']", 15)
+    components = template.get("components")
+    if components is not None and not isinstance(components, list):
+        raise _invalid("template['components'] must be an array")
+
+
+def _error_response(error: _GraphError) -> web.Response:
+    body = {
+        "error": {
+            "message": error.message,
+            "type": error.type,
+            "code": error.code,
+            "error_data": {"messaging_product": "whatsapp", "details": error.details},
+            "fbtrace_id": _fbtrace_id(),
+        }
+    }
+    return web.json_response(body, status=error.status)
+
+
+def _fbtrace_id() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")[:27]
