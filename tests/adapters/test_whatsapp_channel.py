@@ -1,0 +1,260 @@
+"""The WhatsApp channel end to end: salonbot on a real port, the fake Cloud API posting
+signed notifications to its route, replies sent through the real httpx client, real Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.conversation.messages import Reply
+from core.db.outbox_repository import OutboxRepository
+from core.services.pacing import Pacing
+from salonbot.bootstrap import Salonbot
+from salonbot.runtime import Runtime
+from salonbot.web import create_web_app
+from salonbot.whatsapp_runtime import add_whatsapp
+from tests.adapters.telegram_harness import demo_app, eventually
+from tests.fakes.whatsapp_api import FakeWhatsApp, SentMessage
+
+VERIFY = "verify-me"
+ADA, BEN = "491511111111", "491522222222"
+# The fake's pair limit is shortened with salonbot's pacing, so a conversation runs in seconds.
+QUICK = Pacing(per_chat_rate=10, per_chat_burst=3, overall_rate=75, overall_burst=5)
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Salon:
+    def __init__(self, app: Salonbot, fake: FakeWhatsApp) -> None:
+        self.app = app
+        self.fake = fake
+
+    def to(self, wa_id: str) -> list[SentMessage]:
+        return self.fake.messages_to(wa_id)
+
+    async def reply_after(self, wa_id: str, message: dict[str, Any]) -> SentMessage:
+        before = len(self.to(wa_id))
+        answer = await self.fake.deliver(self.fake.envelope([message]))
+        assert answer.status_code == 200, answer.text
+        await eventually(lambda: len(self.to(wa_id)) > before)
+        return self.to(wa_id)[-1]
+
+    async def say(self, wa_id: str, said: str) -> SentMessage:
+        return await self.reply_after(wa_id, self.fake.text_message(wa_id, said))
+
+    async def tap(self, wa_id: str, label: str) -> SentMessage:
+        """Press the button or pick the list row of the last message whose title has ``label``."""
+        kind, options = choices(self.to(wa_id)[-1])
+        found = [(i, t) for i, t in options if label.casefold() in t.casefold()]
+        assert len(found) == 1, f"{label!r} among {options}"
+        choice_id, title = found[0]
+        if kind == "button":
+            message = self.fake.button_reply(wa_id, choice_id, title)
+        else:
+            message = self.fake.list_reply(wa_id, choice_id, title)
+        return await self.reply_after(wa_id, message)
+
+    async def tap_nth(self, wa_id: str, index: int) -> SentMessage:
+        _, options = choices(self.to(wa_id)[-1])
+        return await self.tap(wa_id, options[index][1])
+
+    async def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        async with self.app.engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(sql))]
+
+
+def choices(message: SentMessage) -> tuple[str, list[tuple[str, str]]]:
+    interactive = message.payload.get("interactive") or {}
+    if interactive.get("type") == "button":
+        return "button", [
+            (b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]
+        ]
+    if interactive.get("type") == "list":
+        rows = [r for s in interactive["action"]["sections"] for r in s["rows"]]
+        return "list", [(r["id"], r["title"]) for r in rows]
+    return "text", []
+
+
+@pytest.fixture
+async def demo(clean_engine: AsyncEngine) -> Salonbot:
+    return await demo_app(clean_engine)
+
+
+@pytest.fixture
+async def salon(demo: Salonbot) -> AsyncIterator[Salon]:
+    port = _port()
+    async with FakeWhatsApp(
+        webhook_url=f"http://127.0.0.1:{port}/webhooks/whatsapp", pair_limit_seconds=0.1
+    ) as fake:
+        runtime = Runtime(demo, poll_interval=0.05)
+        add_whatsapp(
+            runtime,
+            api_base=fake.base_url,
+            phone_number_id=fake.phone_number_id,
+            token=fake.token,
+            app_secret=fake.app_secret,
+            verify_token=VERIFY,
+            template="visit_follow_up",
+            pacing=QUICK,
+        )
+        web = create_web_app(demo, runtime.routers, runtime.running)
+        server = uvicorn.Server(
+            uvicorn.Config(web, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        )
+        serving = asyncio.create_task(server.serve())
+        await eventually(lambda: server.started)
+        await runtime.start()
+        try:
+            yield Salon(demo, fake)
+        finally:
+            await fake.drain()
+            await runtime.stop()
+            server.should_exit = True
+            await serving
+
+
+async def test_the_verification_handshake_answers_the_raw_challenge(salon: Salon) -> None:
+    good = await salon.fake.verify_webhook(VERIFY, challenge="1158201444")
+    assert (good.status_code, good.text) == (200, "1158201444")
+    assert (await salon.fake.verify_webhook("wrong")).status_code == 403
+    assert (await salon.fake.verify_webhook(VERIFY, mode="unsubscribe")).status_code == 403
+
+
+async def test_a_whole_booking_by_list_and_button_replies(salon: Salon) -> None:
+    menu = await salon.say(ADA, "hi")
+    assert menu.body is not None
+    assert menu.body.startswith("Hello, Ada! Welcome to Studio Lumen.")
+    assert choices(menu)[0] == "list"  # four choices: a list
+    assert menu.payload["interactive"]["action"]["button"] == "Choose"
+    await salon.tap(ADA, "Book a visit")
+    await salon.tap(ADA, "Nails")
+    await salon.tap(ADA, "Manicure")
+    await salon.tap(ADA, "Maria")
+    await salon.tap_nth(ADA, 2)
+    summary = await salon.tap_nth(ADA, 0)
+    assert choices(summary)[0] == "button"  # three choices: reply buttons
+    booked = await salon.tap(ADA, "Confirm")
+
+    assert booked.body is not None
+    assert booked.body.startswith("Booked! See you soon.")
+    assert await salon.rows("SELECT status FROM bookings") == [("confirmed",)]
+    assert await salon.rows("SELECT channel, external_id, name FROM customers") == [
+        ("whatsapp", ADA, "Ada")
+    ]
+
+
+async def test_a_duplicate_delivery_gets_one_reply(salon: Salon) -> None:
+    body = salon.fake.envelope([salon.fake.text_message(ADA, "hi")])
+    answers = [await salon.fake.deliver(body) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    await eventually(lambda: len(salon.to(ADA)) == 1)
+    await asyncio.sleep(0.3)
+    assert len(salon.to(ADA)) == 1
+    assert await salon.rows("SELECT count(*) FROM inbound_events") == [(1,)]
+
+
+@pytest.mark.parametrize("signature", ["", "sha256=0000", "sha1=abc", "nonsense"])
+async def test_a_bad_signature_is_401_and_stores_nothing(salon: Salon, signature: str) -> None:
+    body = salon.fake.envelope([salon.fake.text_message(ADA, "hi")])
+    answer = await salon.fake.deliver(body, signature=signature)
+    assert answer.status_code == 401
+    assert await salon.rows("SELECT count(*) FROM inbound_events") == [(0,)]
+
+
+async def test_a_body_signed_for_other_bytes_is_refused(salon: Salon) -> None:
+    body = salon.fake.envelope([salon.fake.text_message(ADA, "hi")])
+    raw = salon.fake.encode(body)
+    answer = await salon.fake.deliver(raw + b" ", signature=salon.fake.sign(raw))
+    assert answer.status_code == 401
+
+
+async def test_three_messages_from_two_customers_in_one_post_each_handled_once_in_order(
+    salon: Salon,
+) -> None:
+    fake = salon.fake
+    body = fake.envelope(
+        [
+            fake.text_message(ADA, "hi", name="Ada"),
+            fake.text_message(BEN, "hello", name="Ben"),
+            fake.text_message(ADA, "/help", name="Ada"),
+        ]
+    )
+    assert (await fake.deliver(body)).status_code == 200
+
+    await eventually(lambda: len(salon.to(ADA)) == 2 and len(salon.to(BEN)) == 1)
+    await asyncio.sleep(0.3)
+    assert [len(salon.to(ADA)), len(salon.to(BEN))] == [2, 1]
+    ada = [m.body or "" for m in salon.to(ADA)]
+    assert ada[0].startswith("Hello, Ada!")
+    assert ada[1].startswith("I can book a visit for you")  # /help answered after the hello
+    assert (salon.to(BEN)[0].body or "").startswith("Hello, Ben!")
+    assert await salon.rows("SELECT status, count(*) FROM inbound_events GROUP BY status") == [
+        ("done", 3)
+    ]
+
+
+async def test_outside_the_24_hour_window_the_template_is_sent_instead(salon: Salon) -> None:
+    await salon.say(ADA, "hi")
+    # A day later the customer has not written: a message queued now (a reminder, say)
+    # is refused with 131047, and the approved template goes instead.
+    salon.fake.close_window(ADA)
+    async with salon.app.uow() as uow:
+        await OutboxRepository(uow.connection).add(
+            "whatsapp", ADA, [Reply("Your visit is tomorrow.")], salon.app.clock.now()
+        )
+        await uow.commit()
+
+    await eventually(lambda: len(salon.to(ADA)) == 2)
+    template = salon.to(ADA)[-1]
+    assert template.type == "template"
+    assert template.payload["template"] == {"name": "visit_follow_up", "language": {"code": "en"}}
+    assert await salon.rows("SELECT status FROM outbound_messages ORDER BY id") == [
+        ("sent",),
+        ("sent",),
+    ]
+
+
+async def test_a_failed_status_webhook_marks_the_message_failed(salon: Salon) -> None:
+    reply = await salon.say(ADA, "hi")
+    await eventually(
+        lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE delivery_status='delivered'")
+    )
+
+    await salon.fake.fail_delivery(reply.wamid, code=131047)
+
+    await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status = 'failed'"))
+    [(status, delivery, error)] = await salon.rows(
+        "SELECT status, delivery_status, last_error FROM outbound_messages"
+    )
+    assert (status, delivery) == ("failed", "failed")
+    assert "131047" in error
+
+
+async def test_an_older_status_arriving_late_changes_nothing(salon: Salon) -> None:
+    reply = await salon.say(ADA, "hi")
+    await salon.fake.read(reply.wamid)
+    await eventually(
+        lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE delivery_status='read'")
+    )
+    await salon.fake.send_status(reply.wamid, "sent")  # a straggler, same second or older
+    await asyncio.sleep(0.3)
+    assert await salon.rows("SELECT delivery_status FROM outbound_messages") == [("read",)]
+
+
+async def test_a_photo_gets_a_polite_reply_in_the_customers_language(salon: Salon) -> None:
+    await salon.say(ADA, "hi")
+    await salon.tap(ADA, "Language")
+    await salon.tap(ADA, "Русский")
+    reply = await salon.reply_after(ADA, salon.fake.unsupported(ADA, kind="image"))
+    assert (reply.body or "").startswith("Извините, я понимаю только текст и кнопки ниже.")
