@@ -1,4 +1,4 @@
-"""A server for ``bench.telegram``, in its own process: salonbot's or aiogram's baseline.
+"""A server for ``bench.telegram`` and ``bench.whatsapp``, in its own process.
 
     python -m bench.telegram_server MODE DATABASE_URL PORT API_BASE
 
@@ -6,11 +6,15 @@ MODE ``ingest``: salonbot's webhook route only (stores, acknowledges; no worker)
 MODE ``full``: salonbot as ``serve`` runs it: route, inbox workers, outbox dispatcher.
 MODE ``baseline``: aiogram's ``SimpleRequestHandler`` (aiohttp) with a handler that does
 nothing and stores nothing.
+MODE ``whatsapp``: salonbot's WhatsApp route only (checks the signature, stores; no worker).
+MODE ``whatsapp-baseline``: an aiohttp handler that checks the signature and stores nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 import sys
 
 import uvicorn
@@ -20,12 +24,15 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from tests.fakes.telegram_api import DEFAULT_TOKEN
 
+from adapters.whatsapp.webhook import signature
 from bench.setup import FixedClock
 from salonbot.bootstrap import Salonbot
 from salonbot.cli import run_event_loop
 from salonbot.database import make_engine
+from salonbot.runtime import Runtime
 from salonbot.telegram_runtime import build_telegram, make_bot
 from salonbot.web import create_web_app
+from salonbot.whatsapp_runtime import add_whatsapp
 
 SECRET = "bench-secret"
 
@@ -67,11 +74,58 @@ async def baseline(port: int, api_base: str) -> None:
         await bot.session.close()
 
 
+APP_SECRET = "bench-app-secret"
+
+
+async def whatsapp(url: str, port: int, api_base: str) -> None:
+    app = Salonbot(make_engine(url, pool_size=20), FixedClock())
+    runtime = Runtime(app)
+    add_whatsapp(
+        runtime,
+        api_base=api_base,
+        phone_number_id="1234567890",
+        token="bench-token",
+        app_secret=APP_SECRET,
+        verify_token="bench-verify",
+    )
+    web_app = create_web_app(app, runtime.routers, runtime.running)
+    config = uvicorn.Config(web_app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await runtime.stop()
+        await app.close()
+
+
+async def whatsapp_baseline(port: int) -> None:
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        given = request.headers.get("X-Hub-Signature-256", "")
+        if not secrets.compare_digest(given.encode(), signature(body, APP_SECRET).encode()):
+            return web.json_response({"error": "bad signature"}, status=401)
+        json.loads(body)
+        return web.json_response({"ok": True})
+
+    application = web.Application()
+    application.router.add_post("/webhooks/whatsapp", receive)
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
 def main() -> None:
     mode, url, port, api_base = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     # Both on the event loop ``salonbot serve`` uses (uvloop where installed).
     if mode == "baseline":
         run_event_loop(baseline(port, api_base))
+    elif mode == "whatsapp":
+        run_event_loop(whatsapp(url, port, api_base))
+    elif mode == "whatsapp-baseline":
+        run_event_loop(whatsapp_baseline(port))
     else:
         run_event_loop(salonbot(url, port, api_base, workers=mode == "full"))
 
