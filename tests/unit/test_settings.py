@@ -77,3 +77,36 @@ def test_secrets_do_not_show_in_the_settings_repr() -> None:
     settings = _settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET="s3cr3t_-")
     assert TOKEN not in repr(settings)
     assert "s3cr3t_-" not in repr(settings)
+
+
+WHATSAPP = {
+    "WHATSAPP_TOKEN": "EAAG-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "1234567890",
+    "WHATSAPP_APP_SECRET": "app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "vt-7c1e",
+}
+
+
+def test_whatsapp_alone_is_enough_to_serve() -> None:
+    settings = _settings(**WHATSAPP)
+    check_settings(settings)
+    assert settings.whatsapp_on
+    assert settings.whatsapp_api == "https://graph.facebook.com/v21.0"
+
+
+def test_whatsapp_half_set_up_names_the_first_missing_variable() -> None:
+    partial = {k: v for k, v in WHATSAPP.items() if k != "WHATSAPP_APP_SECRET"}
+    with pytest.raises(ServeError, match=r"^WHATSAPP_APP_SECRET: required to run WhatsApp"):
+        check_settings(_settings(TELEGRAM_BOT_TOKEN=TOKEN, **partial))
+
+
+def test_whatsapp_secrets_do_not_show_in_the_settings_repr() -> None:
+    settings = _settings(**WHATSAPP)
+    for secret in ("EAAG-token", "app-secret", "vt-7c1e"):
+        assert secret not in repr(settings)
+
+
+def test_a_phone_number_id_is_digits() -> None:
+    loc, message = _problem(WHATSAPP_PHONE_NUMBER_ID="+49 151")
+    assert loc == "WHATSAPP_PHONE_NUMBER_ID"
+    assert "digits" in message
