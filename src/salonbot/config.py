@@ -72,6 +72,22 @@ class Settings(BaseSettings):
     def whatsapp_on(self) -> bool:
         return bool(self.whatsapp_token) and not self.whatsapp_missing()
 
+    @field_validator("whatsapp_template")
+    @classmethod
+    def _template_name(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.fullmatch(r"[a-z0-9_]{1,512}", value):
+            raise ValueError("must be the template's name: lowercase letters, digits and _")
+        return value
+
+    @field_validator("whatsapp_template_language")
+    @classmethod
+    def _template_language(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", value):
+            raise ValueError("must be a language code such as en, ru or en_US")
+        return value
+
     @field_validator("whatsapp_phone_number_id")
     @classmethod
     def _phone_number_id(cls, value: str | None) -> str | None:
@@ -135,7 +151,7 @@ class Settings(BaseSettings):
 
 
 # The Graph API version salonbot is written and tested against.
-GRAPH_API = "https://graph.facebook.com/v21.0"
+GRAPH_API = "https://graph.facebook.com/v24.0"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 

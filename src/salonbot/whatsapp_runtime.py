@@ -39,7 +39,9 @@ def add_whatsapp(
         template=template,
         template_language=template_language,
     )
-    route = whatsapp_webhook(runtime.store, runtime.record_deliveries, app_secret, verify_token)
+    route = whatsapp_webhook(
+        runtime.store, runtime.record_deliveries, app_secret, verify_token, phone_number_id
+    )
     runtime.add_channel(
         WhatsAppInbound(), sender, pacing=pacing, routers=[route], close=client.aclose
     )

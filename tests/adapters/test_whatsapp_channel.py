@@ -258,3 +258,61 @@ async def test_a_photo_gets_a_polite_reply_in_the_customers_language(salon: Salo
     await salon.tap(ADA, "Русский")
     reply = await salon.reply_after(ADA, salon.fake.unsupported(ADA, kind="image"))
     assert (reply.body or "").startswith("Извините, я понимаю только текст и кнопки ниже.")
+
+
+async def test_items_that_cannot_be_read_or_kept_are_skipped_not_the_whole_post(
+    salon: Salon,
+) -> None:
+    fake = salon.fake
+    good = fake.text_message(ADA, "hi")
+    raw = fake.encode(fake.envelope([good]))
+    # Splice in a message Postgres could not keep (1e400 is an infinity), a contact with a
+    # non-string wa_id, and a status with an impossible timestamp.
+    bad_message = (
+        b'{"from":"491533333333","id":"wamid.inf","timestamp":"1","type":"text",'
+        b'"text":{"body":"x"},"n":1e400}'
+    )
+    raw = raw.replace(b'"messages":[', b'"messages":[' + bad_message + b",", 1)
+    raw = raw.replace(b'"contacts":[', b'"contacts":[{"wa_id":{"x":1}},', 1)
+    raw = raw.replace(
+        b'"messages":[',
+        b'"statuses":[{"id":"wamid.x","status":"read","timestamp":"999999999999999"}],"messages":[',
+        1,
+    )
+    answer = await fake.deliver(raw)
+    assert answer.status_code == 200, answer.text
+    await eventually(lambda: len(salon.to(ADA)) == 1)
+    assert await salon.rows("SELECT platform_id FROM inbound_events") == [(good["id"],)]
+
+
+async def test_messages_to_another_number_of_the_account_are_not_ours(salon: Salon) -> None:
+    fake = salon.fake
+    body = fake.envelope([fake.text_message(ADA, "hi")])
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
+    assert (await fake.deliver(body)).status_code == 200
+    await asyncio.sleep(0.3)
+    assert await salon.rows("SELECT count(*) FROM inbound_events") == [(0,)]
+
+
+async def test_a_reaction_gets_no_answer(salon: Salon) -> None:
+    fake = salon.fake
+    await salon.say(ADA, "hi")
+    reaction = fake.unsupported(ADA, kind="reaction")
+    assert (await fake.deliver(fake.envelope([reaction]))).status_code == 200
+    await eventually(lambda: salon.rows("SELECT 1 FROM inbound_events WHERE status='ignored'"))
+    await asyncio.sleep(0.3)
+    assert len(salon.to(ADA)) == 1
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read_whole(salon: Salon) -> None:
+    import httpx
+
+    async def chunks() -> Any:
+        for _ in range(4):
+            yield b"x" * 1_000_000
+
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            salon.fake.webhook_url or "", content=chunks(), headers={"X-Hub-Signature-256": "x"}
+        )
+    assert answer.status_code == 413

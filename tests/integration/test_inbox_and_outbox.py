@@ -259,3 +259,25 @@ async def test_a_damaged_outbox_row_is_retried_then_failed_without_blocking_othe
         ("a", "failed"),
         ("b", "sent"),
     ]
+
+
+async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.db.outbox_repository import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
+    record = RecordDeliveries(app.uow)
+    early = DeliveryReport("test", "wamid.early", "failed", at, "131047: Re-engagement message")
+    assert await record([early]) == 0  # no such message yet: kept for later
+    await _queue(app, ("a", "hello"))
+    sender = ScriptedSender(Sent("wamid.early"))
+    assert await OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST).send_one()
+
+    assert await _rows(app, "SELECT status, delivery_status FROM outbound_messages") == [
+        ("failed", "failed")
+    ]
+    assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]

@@ -26,7 +26,14 @@ ROWS, ROW_TITLE, LIST_BUTTON, BODY = 10, 24, 20, 4096
 PAIR_LIMIT_WAIT = 6.0  # Meta allows about one message per 6 s to one customer
 THROUGHPUT_WAIT = 2.0
 OUTSIDE_WINDOW = 131047
-WAIT_AND_RETRY = {130429: THROUGHPUT_WAIT, 131056: PAIR_LIMIT_WAIT}
+# Throughput (130429), pair rate (131056), and Graph's general throttling codes.
+WAIT_AND_RETRY = {
+    130429: THROUGHPUT_WAIT,
+    131056: PAIR_LIMIT_WAIT,
+    131048: PAIR_LIMIT_WAIT,
+    80007: 60.0,
+    4: 60.0,
+}
 GONE = {131026}  # the number is not on WhatsApp, or cannot receive
 
 
@@ -36,6 +43,8 @@ def _cut(text: str, limit: int) -> str:
 
 def message_payload(to: str, reply: Reply) -> dict[str, Any]:
     """The ``/messages`` body for ``reply``: never over one of the Cloud API's limits."""
+    if not reply.text.strip():
+        reply = Reply("…", reply.choices, reply.button)
     base: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
     base["to"] = to
     choices = reply.choices
@@ -59,7 +68,10 @@ def message_payload(to: str, reply: Reply) -> dict[str, Any]:
     interactive = {
         "type": "list",
         "body": {"text": _cut(reply.text, BODY)},
-        "action": {"button": _cut(reply.button or "☰", LIST_BUTTON), "sections": [{"rows": rows}]},
+        "action": {
+            "button": _cut(reply.button.strip() or "☰", LIST_BUTTON),
+            "sections": [{"rows": rows}],
+        },
     }
     return {**base, "type": "interactive", "interactive": interactive}
 

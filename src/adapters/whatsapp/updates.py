@@ -16,6 +16,8 @@ from core.ports import Translated
 CHANNEL = "whatsapp"
 # A list holds 10 rows; reply buttons take 20 characters, list rows 24: labels fit both.
 CAPACITY = ChannelCapacity(choices_per_message=10, label_length=20)
+# An emoji reaction or a system notice (a changed number) asks for no answer.
+IGNORED = frozenset({"reaction", "system"})
 
 
 def _part(value: object, key: str) -> Mapping[str, Any]:
@@ -62,7 +64,7 @@ class WhatsAppInbound:
     def translate(self, payload: Mapping[str, Any]) -> Translated | None:
         message = _part(payload, "message")
         wa_id = _str(message, "from")
-        if not wa_id:
+        if not wa_id or _str(message, "type") in IGNORED:
             return None
         name = _str(_part(_part(payload, "contact"), "profile"), "name")
         # WhatsApp tells us no language: the salon's default, until the customer picks one.

@@ -49,20 +49,51 @@ def _report(status: Mapping[str, Any]) -> DeliveryReport | None:
     wamid, state, stamp = status.get("id"), status.get("status"), status.get("timestamp")
     if not (isinstance(wamid, str) and isinstance(state, str) and isinstance(stamp, str)):
         return None
-    if not stamp.isdecimal() or len(stamp) > 12:
+    if not stamp.isascii() or not stamp.isdecimal() or len(stamp) > 11:
         return None
     errors = _objects(status, "errors")
     error = "; ".join(
         f"{e.get('code')}: {e.get('title') or e.get('message') or ''}" for e in errors
     )
-    at = datetime.fromtimestamp(int(stamp), UTC)
+    try:
+        at = datetime.fromtimestamp(int(stamp), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
     return DeliveryReport(CHANNEL, wamid, state, at, error)
 
 
+def _storable(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload as Postgres can keep it (no NUL), or None if it cannot be kept at all
+    (an infinity such as 1e400, a lone surrogate)."""
+    try:
+        encoded = json.dumps(payload, allow_nan=False, ensure_ascii=False)
+        encoded.encode()
+    except (ValueError, UnicodeEncodeError, RecursionError):
+        return None
+    if "\\u0000" in encoded:
+        try:
+            cleaned: dict[str, Any] = _without_nul(payload)
+        except RecursionError:
+            return None
+        return cleaned
+    return payload
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def read_notification(
-    body: Mapping[str, Any],
+    body: Mapping[str, Any], phone_number_id: str
 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[DeliveryReport]]:
-    """(wamid, customer, stored payload) for each message, and the delivery reports."""
+    """(wamid, customer, stored payload) for each message to our number, and the delivery
+    reports. Items that cannot be read or kept are skipped (and logged), never the batch."""
     messages: list[tuple[str, str, dict[str, Any]]] = []
     reports: list[DeliveryReport] = []
     for entry in _objects(body, "entry"):
@@ -70,12 +101,24 @@ def read_notification(
             value = change.get("value")
             if change.get("field") != "messages" or not isinstance(value, Mapping):
                 continue
-            profiles = {c.get("wa_id"): c for c in _objects(value, "contacts") if c.get("wa_id")}
+            metadata = value.get("metadata")
+            number = metadata.get("phone_number_id") if isinstance(metadata, Mapping) else None
+            if number is not None and str(number) != phone_number_id:
+                continue  # another number of the same business account: not ours to answer
+            profiles = {
+                c["wa_id"]: c
+                for c in _objects(value, "contacts")
+                if isinstance(c.get("wa_id"), str)
+            }
             for message in _objects(value, "messages"):
                 wamid, sender = message.get("id"), message.get("from")
-                if isinstance(wamid, str) and isinstance(sender, str) and wamid and sender:
-                    payload = {"message": dict(message), "contact": profiles.get(sender, {})}
-                    messages.append((wamid, sender, payload))
+                if not (isinstance(wamid, str) and isinstance(sender, str) and wamid and sender):
+                    continue
+                payload = _storable({"message": dict(message), "contact": profiles.get(sender, {})})
+                if payload is None:
+                    log.warning("whatsapp message not storable", extra={"wamid": wamid[:100]})
+                    continue
+                messages.append((wamid, sender, payload))
             reports += [r for s in _objects(value, "statuses") if (r := _report(s)) is not None]
     return messages, reports
 
@@ -84,7 +127,22 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def whatsapp_webhook(store: Store, record: Record, app_secret: str, verify_token: str) -> APIRouter:
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None when it is over ``MAX_BODY`` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdecimal() or int(declared) > MAX_BODY):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+def whatsapp_webhook(
+    store: Store, record: Record, app_secret: str, verify_token: str, phone_number_id: str
+) -> APIRouter:
     router = APIRouter()
 
     async def verify(request: Request) -> Response:
@@ -98,18 +156,15 @@ def whatsapp_webhook(store: Store, record: Record, app_secret: str, verify_token
 
     async def receive(request: Request) -> Response:
         started = time.perf_counter()
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdecimal() or int(declared) > MAX_BODY):
-            return JSONResponse({"error": "payload too large"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await _read_body(request)
+        if body is None:
             return JSONResponse({"error": "payload too large"}, status_code=413)
         given = request.headers.get("x-hub-signature-256", "")
         if not secrets.compare_digest(given.encode(), signature(body, app_secret).encode()):
             return JSONResponse({"error": "bad signature"}, status_code=401)
         try:
             notification = json.loads(body, parse_constant=_no_constants)
-            messages, reports = read_notification(notification)
+            messages, reports = read_notification(notification, phone_number_id)
         except (UnicodeDecodeError, ValueError, RecursionError):
             return JSONResponse({"error": "body is not a notification"}, status_code=400)
         try:

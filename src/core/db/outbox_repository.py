@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Reply
-from core.db.tables import conversations, customers, heads_of_queues, outbound_messages
+from core.db.tables import (
+    conversations,
+    customers,
+    early_delivery_reports,
+    heads_of_queues,
+    outbound_messages,
+)
 
 
 def reply_body(reply: Reply) -> dict[str, Any]:
@@ -216,4 +222,67 @@ class OutboxRepository:
             .values(**values)
             .returning(outbound_messages.c.id)
         )
-        return updated.first() is not None
+        if updated.first() is not None:
+            return True
+        known = await self._db.scalar(
+            select(outbound_messages.c.id).where(
+                outbound_messages.c.channel == report.channel,
+                outbound_messages.c.platform_message_id == report.platform_message_id,
+            )
+        )
+        if known is None:
+            # The platform reported before we recorded the send (we send, then commit):
+            # keep it for ``apply_early_reports``.
+            await self._db.execute(
+                early_delivery_reports.insert().values(
+                    channel=report.channel,
+                    platform_message_id=report.platform_message_id,
+                    status=report.status,
+                    at=report.at,
+                    error=report.error[:2000],
+                )
+            )
+        return False
+
+    async def apply_early_reports(self, channel: str, platform_message_id: str) -> None:
+        """Apply the reports that came before the send was recorded, then forget them."""
+        early = (
+            await self._db.execute(
+                delete(early_delivery_reports)
+                .where(
+                    early_delivery_reports.c.channel == channel,
+                    early_delivery_reports.c.platform_message_id == platform_message_id,
+                )
+                .returning(
+                    early_delivery_reports.c.status,
+                    early_delivery_reports.c.at,
+                    early_delivery_reports.c.error,
+                )
+            )
+        ).all()
+        for row in sorted(early, key=lambda r: (r.at, DELIVERY_RANK.get(r.status, 0))):
+            await self.record_delivery(
+                DeliveryReport(channel, platform_message_id, row.status, row.at, row.error)
+            )
+
+    async def apply_matched_early_reports(self) -> None:
+        """Apply early reports whose message has been recorded since (a report that raced
+        the send's commit is picked up here, at the next report)."""
+        matched = (
+            await self._db.execute(
+                select(
+                    early_delivery_reports.c.channel, early_delivery_reports.c.platform_message_id
+                )
+                .join(
+                    outbound_messages,
+                    and_(
+                        outbound_messages.c.channel == early_delivery_reports.c.channel,
+                        outbound_messages.c.platform_message_id
+                        == early_delivery_reports.c.platform_message_id,
+                    ),
+                )
+                .distinct()
+            )
+        ).all()
+        for channel, platform_message_id in matched:
+            await self.apply_early_reports(channel, platform_message_id)

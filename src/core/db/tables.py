@@ -212,6 +212,23 @@ outbound_messages = Table(
     ),
 )
 
+early_delivery_reports = Table(
+    "early_delivery_reports",
+    metadata,
+    # A platform's report on a message that arrived before salonbot recorded the message as
+    # sent (it sends, then commits): kept here and applied when the send is recorded.
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("channel", Text, nullable=False),
+    Column("platform_message_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("error", Text, nullable=False, server_default=""),
+    _now_column("received_at"),
+    Index(
+        "ix_early_delivery_reports_channel_platform_message_id", "channel", "platform_message_id"
+    ),
+)
+
 inbound_events = Table(
     "inbound_events",
     metadata,

@@ -140,6 +140,7 @@ class OutboxDispatcher:
         match outcome:
             case Sent(platform_message_id=platform_id):
                 await repository.mark_sent(message.id, platform_id, now)
+                await repository.apply_early_reports(self._sender.name, platform_id)
                 log.info("outbound sent", extra={**fields, "latency_ms": latency_ms})
             case RetryAfter(seconds=seconds, error=error):
                 now_m = self._monotonic()
