@@ -91,7 +91,7 @@ def test_whatsapp_alone_is_enough_to_serve() -> None:
     settings = _settings(**WHATSAPP)
     check_settings(settings)
     assert settings.whatsapp_on
-    assert settings.whatsapp_api == "https://graph.facebook.com/v21.0"
+    assert settings.whatsapp_api == "https://graph.facebook.com/v24.0"
 
 
 def test_whatsapp_half_set_up_names_the_first_missing_variable() -> None:
