@@ -20,6 +20,7 @@ from core.conversation.messages import (
     Text,
 )
 from core.ports import Translated
+from core.untrusted_input import part
 
 CHANNEL = "telegram"
 # One button per row reads best on a phone; ten rows keep a message on one screen.
@@ -37,15 +38,6 @@ def parse_update(payload: Mapping[str, Any]) -> Update | None:
         return None
 
 
-def _part(value: object, key: str) -> Mapping[str, Any]:
-    """``value[key]`` when both are objects, else an empty one: raw updates are untrusted."""
-    if isinstance(value, Mapping):
-        inner = value.get(key)
-        if isinstance(inner, Mapping):
-            return inner
-    return {}
-
-
 def _id(value: Mapping[str, Any]) -> str | None:
     found = value.get("id")
     return str(found) if isinstance(found, int) and not isinstance(found, bool) else None
@@ -53,12 +45,12 @@ def _id(value: Mapping[str, Any]) -> str | None:
 
 def chat_key(payload: Mapping[str, Any]) -> str:
     """Whose queue the update joins: its chat (a button tap: the chat of its message)."""
-    callback = _part(payload, "callback_query")
+    callback = part(payload, "callback_query")
     for chat in (
-        _part(_part(payload, "message"), "chat"),
-        _part(_part(payload, "edited_message"), "chat"),
-        _part(_part(callback, "message"), "chat"),
-        _part(callback, "from"),
+        part(part(payload, "message"), "chat"),
+        part(part(payload, "edited_message"), "chat"),
+        part(part(callback, "message"), "chat"),
+        part(callback, "from"),
     ):
         if (key := _id(chat)) is not None:
             return key
@@ -120,7 +112,7 @@ class TelegramInbound:
 
     async def acknowledge(self, payload: Mapping[str, Any]) -> None:
         """Answer a button tap at once, so the customer's spinner stops."""
-        callback = _part(payload, "callback_query")
+        callback = part(payload, "callback_query")
         if not isinstance(callback.get("id"), str) or not callback["id"]:
             return
         try:

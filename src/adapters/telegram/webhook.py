@@ -8,7 +8,6 @@ as it is otherwise (the worker ignores kinds it does not handle).
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -19,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.telegram.updates import CHANNEL, chat_key
+from core.untrusted_input import read_limited, storable, strict_json
 
 WEBHOOK_PATH = "/webhooks/telegram"
 MAX_BODY = 1_000_000
@@ -34,33 +34,6 @@ def _answer(status: int, description: str) -> Response:
     return JSONResponse({"ok": status < 300, "description": description}, status_code=status)
 
 
-async def _read_body(request: Request) -> bytes | None:
-    """The body, or None when it is over ``MAX_BODY`` (read no further than that)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdecimal() or int(declared) > MAX_BODY):
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
-
-
-def _no_constants(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python accepts, JSON does not
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
-
-
 def telegram_webhook(store: Store, secret: str) -> APIRouter:
     """The route; ``secret`` is what ``setWebhook`` registered as ``secret_token``."""
     router = APIRouter()
@@ -71,22 +44,19 @@ def telegram_webhook(store: Store, secret: str) -> APIRouter:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not secrets.compare_digest(given, expected):
             return _answer(401, "Unauthorized")
-        body = await _read_body(request)
+        body = await read_limited(request.stream(), request.headers.get("content-length"), MAX_BODY)
         if body is None:
             return _answer(413, "Request Entity Too Large")
         try:
-            update = json.loads(body, parse_constant=_no_constants)
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            update = strict_json(body)
+        except (ValueError, RecursionError):
             return _answer(400, "Bad Request: body is not JSON")
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return _answer(400, "Bad Request: not a Telegram update (no update_id)")
         try:
-            if b"\\u0000" in body:
-                update = _without_nul(update)  # Postgres keeps no NUL in text
-            # What Postgres will be asked to keep: no infinities (1e400), no lone surrogates.
-            json.dumps(update, allow_nan=False, ensure_ascii=False).encode()
-        except (ValueError, UnicodeEncodeError, RecursionError):
+            update = storable(update)  # no 1e400, no lone surrogate; NUL dropped
+        except ValueError:
             return _answer(400, "Bad Request: body is not storable JSON")
         try:
             new = await store(CHANNEL, str(update_id), chat_key(update), update)

@@ -12,6 +12,7 @@ from typing import Any
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import ChatContact, Chosen, Command, Inbound, Text, Unsupported
 from core.ports import Translated
+from core.untrusted_input import part, text
 
 CHANNEL = "whatsapp"
 # A list holds 10 rows; reply buttons take 20 characters, list rows 24: labels fit both.
@@ -20,36 +21,23 @@ CAPACITY = ChannelCapacity(choices_per_message=10, label_length=20)
 IGNORED = frozenset({"reaction", "system"})
 
 
-def _part(value: object, key: str) -> Mapping[str, Any]:
-    if isinstance(value, Mapping):
-        inner = value.get(key)
-        if isinstance(inner, Mapping):
-            return inner
-    return {}
-
-
-def _str(value: Mapping[str, Any], key: str) -> str:
-    found = value.get(key)
-    return found if isinstance(found, str) else ""
-
-
 def _inbound(message: Mapping[str, Any]) -> Inbound:
-    kind = _str(message, "type")
+    kind = text(message, "type")
     if kind == "text":
-        body = _str(_part(message, "text"), "body")
+        body = text(part(message, "text"), "body")
         stripped = body.strip()
         if stripped.startswith("/") and len(stripped) > 1:
             name, _, payload = stripped[1:].partition(" ")
             return Command(name.lower(), payload.strip())
         return Text(body)
     if kind == "interactive":
-        interactive = _part(message, "interactive")
+        interactive = part(message, "interactive")
         for reply_kind in ("button_reply", "list_reply"):
-            picked = _str(_part(interactive, reply_kind), "id")
+            picked = text(part(interactive, reply_kind), "id")
             if picked:
                 return Chosen(picked)
     if kind == "button":  # a quick-reply button of a template
-        payload = _str(_part(message, "button"), "payload")
+        payload = text(part(message, "button"), "payload")
         if payload:
             return Chosen(payload)
     return Unsupported(kind or "unknown")
@@ -62,11 +50,11 @@ class WhatsAppInbound:
     capacity = CAPACITY
 
     def translate(self, payload: Mapping[str, Any]) -> Translated | None:
-        message = _part(payload, "message")
-        wa_id = _str(message, "from")
-        if not wa_id or _str(message, "type") in IGNORED:
+        message = part(payload, "message")
+        wa_id = text(message, "from")
+        if not wa_id or text(message, "type") in IGNORED:
             return None
-        name = _str(_part(_part(payload, "contact"), "profile"), "name")
+        name = text(part(part(payload, "contact"), "profile"), "name")
         # WhatsApp tells us no language: the salon's default, until the customer picks one.
         contact = ChatContact(CHANNEL, wa_id, wa_id, name, None)
         return Translated(contact, _inbound(message))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
@@ -25,6 +24,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from adapters.whatsapp.updates import CHANNEL
 from core.db.outbox_repository import DeliveryReport
+from core.untrusted_input import objects, read_limited, storable, strict_json
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 MAX_BODY = 3_000_000  # up to 1,000 updates may come in one POST
@@ -40,18 +40,13 @@ def signature(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _objects(value: object, key: str) -> list[Mapping[str, Any]]:
-    found = value.get(key) if isinstance(value, Mapping) else None
-    return [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else []
-
-
 def _report(status: Mapping[str, Any]) -> DeliveryReport | None:
     wamid, state, stamp = status.get("id"), status.get("status"), status.get("timestamp")
     if not (isinstance(wamid, str) and isinstance(state, str) and isinstance(stamp, str)):
         return None
     if not stamp.isascii() or not stamp.isdecimal() or len(stamp) > 11:
         return None
-    errors = _objects(status, "errors")
+    errors = objects(status, "errors")
     error = "; ".join(
         f"{e.get('code')}: {e.get('title') or e.get('message') or ''}" for e in errors
     )
@@ -62,33 +57,6 @@ def _report(status: Mapping[str, Any]) -> DeliveryReport | None:
     return DeliveryReport(CHANNEL, wamid, state, at, error)
 
 
-def _storable(payload: dict[str, Any]) -> dict[str, Any] | None:
-    """The payload as Postgres can keep it (no NUL), or None if it cannot be kept at all
-    (an infinity such as 1e400, a lone surrogate)."""
-    try:
-        encoded = json.dumps(payload, allow_nan=False, ensure_ascii=False)
-        encoded.encode()
-    except (ValueError, UnicodeEncodeError, RecursionError):
-        return None
-    if "\\u0000" in encoded:
-        try:
-            cleaned: dict[str, Any] = _without_nul(payload)
-        except RecursionError:
-            return None
-        return cleaned
-    return payload
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
-
-
 def read_notification(
     body: Mapping[str, Any], phone_number_id: str
 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[DeliveryReport]]:
@@ -96,8 +64,8 @@ def read_notification(
     reports. Items that cannot be read or kept are skipped (and logged), never the batch."""
     messages: list[tuple[str, str, dict[str, Any]]] = []
     reports: list[DeliveryReport] = []
-    for entry in _objects(body, "entry"):
-        for change in _objects(entry, "changes"):
+    for entry in objects(body, "entry"):
+        for change in objects(entry, "changes"):
             value = change.get("value")
             if change.get("field") != "messages" or not isinstance(value, Mapping):
                 continue
@@ -106,38 +74,22 @@ def read_notification(
             if number is not None and str(number) != phone_number_id:
                 continue  # another number of the same business account: not ours to answer
             profiles = {
-                c["wa_id"]: c
-                for c in _objects(value, "contacts")
-                if isinstance(c.get("wa_id"), str)
+                c["wa_id"]: c for c in objects(value, "contacts") if isinstance(c.get("wa_id"), str)
             }
-            for message in _objects(value, "messages"):
+            for message in objects(value, "messages"):
                 wamid, sender = message.get("id"), message.get("from")
                 if not (isinstance(wamid, str) and isinstance(sender, str) and wamid and sender):
                     continue
-                payload = _storable({"message": dict(message), "contact": profiles.get(sender, {})})
-                if payload is None:
+                try:
+                    payload = storable(
+                        {"message": dict(message), "contact": profiles.get(sender, {})}
+                    )
+                except ValueError:
                     log.warning("whatsapp message not storable", extra={"wamid": wamid[:100]})
                     continue
                 messages.append((wamid, sender, payload))
-            reports += [r for s in _objects(value, "statuses") if (r := _report(s)) is not None]
+            reports += [r for s in objects(value, "statuses") if (r := _report(s)) is not None]
     return messages, reports
-
-
-def _no_constants(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-async def _read_body(request: Request) -> bytes | None:
-    """The body, or None when it is over ``MAX_BODY`` (read no further than that)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdecimal() or int(declared) > MAX_BODY):
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
 
 
 def whatsapp_webhook(
@@ -156,14 +108,14 @@ def whatsapp_webhook(
 
     async def receive(request: Request) -> Response:
         started = time.perf_counter()
-        body = await _read_body(request)
+        body = await read_limited(request.stream(), request.headers.get("content-length"), MAX_BODY)
         if body is None:
             return JSONResponse({"error": "payload too large"}, status_code=413)
         given = request.headers.get("x-hub-signature-256", "")
         if not secrets.compare_digest(given.encode(), signature(body, app_secret).encode()):
             return JSONResponse({"error": "bad signature"}, status_code=401)
         try:
-            notification = json.loads(body, parse_constant=_no_constants)
+            notification = strict_json(body)
             messages, reports = read_notification(notification, phone_number_id)
         except (UnicodeDecodeError, ValueError, RecursionError):
             return JSONResponse({"error": "body is not a notification"}, status_code=400)
