@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from sqlalchemy import text
@@ -43,7 +43,7 @@ HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "applicati
 _update_ids = itertools.count(1)
 
 
-def _port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -61,15 +61,18 @@ def _update(chat: int, text_: str = "/start") -> bytes:
     return json.dumps({"update_id": update_id, "message": message}).encode()
 
 
-def _percentiles(samples: list[float]) -> str:
+def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     return f"p50 {statistics.median(ordered):7.2f} ms  p99 {p99:7.2f} ms  (n={len(ordered)})"
 
 
 @contextlib.asynccontextmanager
-async def _server(mode: str, url: str, api_base: str) -> AsyncIterator[str]:
-    port = _port()
+async def server(
+    mode: str, url: str, api_base: str, path: str = "/webhooks/telegram"
+) -> AsyncIterator[str]:
+    """``bench.telegram_server MODE`` in its own process; the webhook address once it answers."""
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -80,12 +83,12 @@ async def _server(mode: str, url: str, api_base: str) -> AsyncIterator[str]:
         api_base,
         stderr=subprocess.DEVNULL,
     )
-    address = f"http://127.0.0.1:{port}/webhooks/telegram"
+    address = f"http://127.0.0.1:{port}{path}"
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(600):
                 try:
-                    async with session.post(address, data=b"{}", headers=HEADERS):
+                    async with session.get(address):  # any answer: the server is up
                         break
                 except aiohttp.ClientError:
                     await asyncio.sleep(0.05)
@@ -95,8 +98,15 @@ async def _server(mode: str, url: str, api_base: str) -> AsyncIterator[str]:
         await asyncio.wait_for(process.wait(), 30)
 
 
-async def _open_loop(address: str, rate: float, seconds: float) -> tuple[list[float], int]:
-    """Send ``rate`` updates a second for ``seconds``; ack latencies and non-200 answers."""
+async def open_loop(
+    address: str,
+    rate: float,
+    seconds: float,
+    bodies: list[bytes] | None = None,
+    headers: Callable[[bytes], dict[str, str]] = lambda _: HEADERS,
+) -> tuple[list[float], int]:
+    """Send ``rate`` updates a second for ``seconds`` (``bodies``, else Telegram updates);
+    ack latencies and non-200 answers."""
     latencies: list[float] = []
     errors = 0
     connector = aiohttp.TCPConnector(limit=500)
@@ -106,7 +116,7 @@ async def _open_loop(address: str, rate: float, seconds: float) -> tuple[list[fl
             nonlocal errors
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             started = time.perf_counter()
-            async with session.post(address, data=body, headers=HEADERS) as answer:
+            async with session.post(address, data=body, headers=headers(body)) as answer:
                 await answer.read()
                 if answer.status != 200:
                     errors += 1
@@ -114,8 +124,8 @@ async def _open_loop(address: str, rate: float, seconds: float) -> tuple[list[fl
 
         begin = time.perf_counter() + 0.2
         count = int(rate * seconds)
-        bodies = [_update(10_000 + i % 5_000) for i in range(count)]
-        await asyncio.gather(*(one(begin + i / rate, bodies[i]) for i in range(count)))
+        sent = bodies or [_update(10_000 + i % 5_000) for i in range(count)]
+        await asyncio.gather(*(one(begin + i / rate, sent[i]) for i in range(count)))
     return latencies, errors
 
 
@@ -203,15 +213,15 @@ async def main(parts: list[str]) -> None:
         url = app.engine.url.render_as_string(hide_password=False).replace("+asyncpg", "")
         results: list[str] = []
         for mode in ("baseline", "ingest") if "ingest" in parts else ():
-            async with _server(mode, url, fake.base_url) as address:
+            async with server(mode, url, fake.base_url) as address:
                 for rate in (200, 1000):
-                    latencies, errors = await _open_loop(address, rate, 5)
+                    latencies, errors = await open_loop(address, rate, 5)
                     results.append(
-                        f"{mode:8} ack at {rate:5}/s   {_percentiles(latencies)}  non-200: {errors}"
+                        f"{mode:8} ack at {rate:5}/s   {percentiles(latencies)}  non-200: {errors}"
                     )
                 sustained, latencies, errors = await _closed_loop(address, 50, 5)
                 results.append(
-                    f"{mode:8} sustained    {sustained:7.0f} updates/s  {_percentiles(latencies)}"
+                    f"{mode:8} sustained    {sustained:7.0f} updates/s  {percentiles(latencies)}"
                     f"  non-200: {errors}"
                 )
             if mode == "ingest":
@@ -220,10 +230,10 @@ async def main(parts: list[str]) -> None:
                 results.append(f"ingest   stored durably: {stored} updates")
                 await _clear(app)
         if "e2e" in parts:
-            async with _server("full", url, fake.base_url) as address:
+            async with server("full", url, fake.base_url) as address:
                 latencies = await _end_to_end(address, fake, 50)
                 results.append(
-                    f"full     end to end, 50 users x 3 updates   {_percentiles(latencies)}"
+                    f"full     end to end, 50 users x 3 updates   {percentiles(latencies)}"
                 )
             await _clear(app)
         if "outbox" in parts:
