@@ -21,16 +21,13 @@ from salonbot.bootstrap import Salonbot
 from salonbot.runtime import Runtime
 
 log = logging.getLogger("salonbot")
-__all__ = ["WEBHOOK_PATH", "TelegramRuntime", "add_telegram", "build_telegram", "make_bot"]
+__all__ = ["WEBHOOK_PATH", "add_telegram", "build_telegram", "make_bot"]
 
 
 def make_bot(token: str, api_base: str) -> Bot:
     """One bot, one HTTP session for the whole process (closed by ``Runtime.stop``)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     return Bot(token=token, session=session)
-
-
-TelegramRuntime = Runtime  # the runtime with the Telegram channel added
 
 
 def add_telegram(

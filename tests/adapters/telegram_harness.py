@@ -17,7 +17,8 @@ from core.catalog_file import load_catalog_text
 from core.services.catalog import load_catalog
 from core.services.pacing import Pacing
 from salonbot.bootstrap import Salonbot
-from salonbot.telegram_runtime import TelegramRuntime, build_telegram, make_bot
+from salonbot.runtime import Runtime
+from salonbot.telegram_runtime import build_telegram, make_bot
 from salonbot.web import create_web_app
 from tests.catalog_cases import DEMO_TEXT
 from tests.fakes.clock import RunningClock
@@ -47,7 +48,7 @@ class Salon:
     """salonbot serving one bot: post updates as Telegram would, read what the bot sent."""
 
     def __init__(
-        self, app: Salonbot, fake: FakeTelegram, runtime: TelegramRuntime, client: httpx.AsyncClient
+        self, app: Salonbot, fake: FakeTelegram, runtime: Runtime, client: httpx.AsyncClient
     ) -> None:
         self.app = app
         self.fake = fake

@@ -281,3 +281,39 @@ async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is
         ("failed", "failed")
     ]
     assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
+
+
+async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> None:
+    from datetime import UTC, datetime
+
+    from core.db.outbox_repository import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    record = RecordDeliveries(app.uow)
+    chats = [f"race-{n}" for n in range(25)]
+    await _queue(app, *[(chat, "hello") for chat in chats])
+
+    class ReportingSender:
+        """Sends, and has the platform's report arrive while the send is not yet recorded."""
+
+        name = "test"
+
+        def __init__(self) -> None:
+            self.reports: list[asyncio.Task[int]] = []
+
+        async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
+            wamid = f"wamid.{chat_id}"
+            report = DeliveryReport("test", wamid, "delivered", datetime.now(UTC), "")
+            self.reports.append(asyncio.create_task(record([report])))
+            await asyncio.sleep(0)  # let the report race the commit that follows
+            return Sent(wamid)
+
+    sender = ReportingSender()
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST, lanes=4)
+    await asyncio.gather(*(dispatcher.send_one() for _ in chats))
+    await asyncio.gather(*sender.reports)
+
+    assert await _rows(
+        app, "SELECT count(*) FROM outbound_messages WHERE delivery_status = 'delivered'"
+    ) == [(len(chats),)]
+    assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Reply
@@ -150,7 +150,12 @@ class OutboxRepository:
             return None
         return ClaimedMessage(int(row.id), row.chat_id, row.body, int(row.attempts))
 
-    async def mark_sent(self, message_id: int, platform_message_id: str, at: datetime) -> None:
+    async def mark_sent(
+        self, message_id: int, channel: str, platform_message_id: str, at: datetime
+    ) -> None:
+        """Record the send, then apply what the platform reported of it before (a report
+        can beat our commit: we send, then record)."""
+        await self._lock_report_slot(channel, platform_message_id)
         await self._db.execute(
             update(outbound_messages)
             .where(outbound_messages.c.id == message_id)
@@ -161,6 +166,7 @@ class OutboxRepository:
                 attempts=outbound_messages.c.attempts + 1,
             )
         )
+        await self._apply_early_reports(channel, platform_message_id)
 
     async def retry_at(
         self, message_id: int, at: datetime, error: str, *, count_attempt: bool = True
@@ -194,12 +200,23 @@ class OutboxRepository:
             update(customers).where(customers.c.id == customer).values(unreachable_at=at)
         )
 
+    async def _lock_report_slot(self, channel: str, platform_message_id: str) -> None:
+        """Serialize a report with the recording of its message's send (transaction-scoped).
+
+        Without it a report could find no message (the send not yet committed) and be kept
+        as early just after the send's transaction looked for early reports: lost.
+        """
+        key = func.hashtextextended(func.concat(channel, ":", platform_message_id), 0)
+        await self._db.execute(select(func.pg_advisory_xact_lock(key)))
+
     async def record_delivery(self, report: DeliveryReport) -> bool:
         """Keep what the platform says of a sent message; False if it is older news.
 
         Reports can arrive out of order: one is applied only if it is later than the last
-        kept (by the platform's timestamp; at the same second, by how far it got).
+        kept (by the platform's timestamp; at the same second, by how far it got). A report
+        on a message whose send is not recorded yet is kept and applied when it is.
         """
+        await self._lock_report_slot(report.channel, report.platform_message_id)
         rank = case(DELIVERY_RANK, value=outbound_messages.c.delivery_status, else_=0)
         newer = or_(
             outbound_messages.c.delivery_at.is_(None),
@@ -232,7 +249,7 @@ class OutboxRepository:
         )
         if known is None:
             # The platform reported before we recorded the send (we send, then commit):
-            # keep it for ``apply_early_reports``.
+            # keep it for ``mark_sent``.
             await self._db.execute(
                 early_delivery_reports.insert().values(
                     channel=report.channel,
@@ -244,7 +261,7 @@ class OutboxRepository:
             )
         return False
 
-    async def apply_early_reports(self, channel: str, platform_message_id: str) -> None:
+    async def _apply_early_reports(self, channel: str, platform_message_id: str) -> None:
         """Apply the reports that came before the send was recorded, then forget them."""
         early = (
             await self._db.execute(
@@ -264,25 +281,3 @@ class OutboxRepository:
             await self.record_delivery(
                 DeliveryReport(channel, platform_message_id, row.status, row.at, row.error)
             )
-
-    async def apply_matched_early_reports(self) -> None:
-        """Apply early reports whose message has been recorded since (a report that raced
-        the send's commit is picked up here, at the next report)."""
-        matched = (
-            await self._db.execute(
-                select(
-                    early_delivery_reports.c.channel, early_delivery_reports.c.platform_message_id
-                )
-                .join(
-                    outbound_messages,
-                    and_(
-                        outbound_messages.c.channel == early_delivery_reports.c.channel,
-                        outbound_messages.c.platform_message_id
-                        == early_delivery_reports.c.platform_message_id,
-                    ),
-                )
-                .distinct()
-            )
-        ).all()
-        for channel, platform_message_id in matched:
-            await self.apply_early_reports(channel, platform_message_id)

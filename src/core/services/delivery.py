@@ -36,6 +36,5 @@ class RecordDeliveries:
                             "error": report.error,
                         },
                     )
-            await repository.apply_matched_early_reports()
             await uow.commit()
         return changed

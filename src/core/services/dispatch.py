@@ -24,8 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from core.conversation.messages import Reply
-from core.db.outbox_repository import OutboundMessage, OutboxRepository, reply_from_body
+from core.db.outbox_repository import ClaimedMessage, OutboxRepository, reply_from_body
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import ChannelSender, Clock, PermanentFailure, RetryAfter, Sent, TransientFailure
 from core.services.inbox import Wakeup, retry_delay
@@ -100,13 +99,7 @@ class OutboxDispatcher:
             if chat.wait(self._monotonic()) > 0:
                 return False  # the chat rests (another lane just sent to it): let the row go
             try:
-                message = OutboundMessage(
-                    claimed.id,
-                    self._sender.name,
-                    claimed.chat_id,
-                    reply_from_body(claimed.body),
-                    claimed.attempts,
-                )
+                reply = reply_from_body(claimed.body)
                 # The tokens are taken right before the send, not before the claim: a slow
                 # claim must not bunch sends up beyond the limit.
                 overall = self._pacer.overall
@@ -116,22 +109,19 @@ class OutboxDispatcher:
                 overall.take(now)
                 chat.take(now)
                 started = time.perf_counter()
-                outcome = await self._sender.send(message.chat_id, message.reply)
+                outcome = await self._sender.send(claimed.chat_id, reply)
                 latency = round((time.perf_counter() - started) * 1000, 1)
             except Exception as error:
                 outcome = TransientFailure(f"{type(error).__name__}: {error}")
-                message = OutboundMessage(
-                    claimed.id, self._sender.name, claimed.chat_id, Reply("?"), claimed.attempts
-                )
                 latency = 0.0
-            await self._record(repository, message, outcome, latency)
+            await self._record(repository, claimed, outcome, latency)
             await uow.commit()
         return True
 
     async def _record(
         self,
         repository: OutboxRepository,
-        message: OutboundMessage,
+        message: ClaimedMessage,
         outcome: Sent | RetryAfter | TransientFailure | PermanentFailure,
         latency_ms: float,
     ) -> None:
@@ -139,8 +129,7 @@ class OutboxDispatcher:
         fields = {"channel": self._sender.name, "chat": message.chat_id, "outbox_id": message.id}
         match outcome:
             case Sent(platform_message_id=platform_id):
-                await repository.mark_sent(message.id, platform_id, now)
-                await repository.apply_early_reports(self._sender.name, platform_id)
+                await repository.mark_sent(message.id, self._sender.name, platform_id, now)
                 log.info("outbound sent", extra={**fields, "latency_ms": latency_ms})
             case RetryAfter(seconds=seconds, error=error):
                 now_m = self._monotonic()
