@@ -59,7 +59,8 @@ def telegram_webhook(store: Store, secret: str) -> APIRouter:
         except ValueError:
             return _answer(400, "Bad Request: body is not storable JSON")
         try:
-            new = await store(CHANNEL, str(update_id), chat_key(update), update)
+            chat = chat_key(update)
+            new = await store(CHANNEL, str(update_id), chat, update)
         except Exception:  # the database is down or overloaded: Telegram delivers again
             log.exception("inbound not stored", extra={"channel": CHANNEL, "update_id": update_id})
             return _answer(503, "Service Unavailable: the update could not be stored")
@@ -68,7 +69,7 @@ def telegram_webhook(store: Store, secret: str) -> APIRouter:
             extra={
                 "channel": CHANNEL,
                 "update_id": update_id,
-                "chat": chat_key(update),
+                "chat": chat,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
