@@ -219,6 +219,10 @@ async def test_outside_the_24_hour_window_the_template_is_sent_instead(salon: Sa
     template = salon.to(ADA)[-1]
     assert template.type == "template"
     assert template.payload["template"] == {"name": "visit_follow_up", "language": {"code": "en"}}
+    # Meta has it; salonbot records the send a moment later, in its own commit.
+    await eventually(
+        lambda: salon.rows("SELECT 1 FROM outbound_messages HAVING bool_and(status = 'sent')")
+    )
     assert await salon.rows("SELECT status FROM outbound_messages ORDER BY id") == [
         ("sent",),
         ("sent",),
