@@ -255,6 +255,23 @@ async def test_time_off_blocks_slots_and_is_refused_over_bookings(app: Salonbot)
         assert not slot.blocked.overlaps(afternoon)
 
 
+async def test_time_off_is_refused_over_a_hold_until_the_hold_lapses(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    customer = await _new_customer(app)
+    hold = await app.bookings.hold(
+        "manicure", TUESDAY_11, Actor.customer(customer), staff_key="maria", customer_id=customer
+    )
+    hour = Interval(TUESDAY_11, TUESDAY_11 + timedelta(hours=1))
+    with pytest.raises(TimeOffConflict) as conflict:
+        await app.add_time_off("maria", hour, STAFF)
+    assert conflict.value.booking_ids == (hold.id,)
+
+    clock.advance(timedelta(minutes=10))  # lapsed, not yet swept: it blocks nobody
+
+    assert await app.add_time_off("maria", hour, STAFF) > 0
+
+
 async def test_naive_datetimes_are_refused(app: Salonbot) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await app.bookings.book(

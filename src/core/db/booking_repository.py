@@ -11,6 +11,7 @@ from sqlalchemy import RowMapping, ScalarSelect, and_, func, select, union_all, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.db.blocking import blocks_time
 from core.db.tables import (
     SLOT_TAKEN_CONSTRAINT,
     booking_events,
@@ -20,10 +21,8 @@ from core.db.tables import (
     time_off,
 )
 from core.domain.availability import Slot
-from core.domain.booking import ACTIVE_STATUSES, Actor, Booking, BookingStatus
+from core.domain.booking import Actor, Booking, BookingStatus
 from core.domain.timeline import Interval
-
-_ACTIVE = [status.value for status in ACTIVE_STATUSES]
 
 
 class SlotConflict(Exception):
@@ -221,11 +220,9 @@ class BookingRepository:
         taken: dict[int, list[Interval]] = {staff_id: [] for staff_id in staff_ids}
         conditions = [
             bookings.c.staff_id.in_(list(staff_ids)),
-            bookings.c.status.in_(_ACTIVE),
+            blocks_time(now),
             bookings.c.blocked_from < window.end,
             bookings.c.blocked_until > window.start,
-            # A lapsed hold no longer blocks anyone, even before it is swept.
-            (bookings.c.status != BookingStatus.HELD.value) | (bookings.c.hold_expires_at > now),
         ]
         if ignore is not None:
             conditions.append(bookings.c.id != ignore)
@@ -249,11 +246,9 @@ class BookingRepository:
             select(bookings.c.staff_id, func.count())
             .where(
                 bookings.c.staff_id.in_(list(staff_ids)),
-                bookings.c.status.in_(_ACTIVE),
+                blocks_time(now),
                 bookings.c.starts_at >= start,
                 bookings.c.starts_at < end,
-                (bookings.c.status != BookingStatus.HELD.value)
-                | (bookings.c.hold_expires_at > now),
             )
             .group_by(bookings.c.staff_id)
         )

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.db.blocking import is_active
 from core.db.tables import bookings, salon_catalog, services, staff
-from core.domain.booking import ACTIVE_STATUSES
 
 
 class CatalogRepository:
@@ -103,7 +103,7 @@ class CatalogRepository:
             .where(
                 table.c.key.in_(list(keys)),
                 bookings.c.ends_at > now,
-                bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+                is_active(),
             )
             .group_by(table.c.key)
         )

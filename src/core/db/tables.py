@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 
+from core.domain.booking import BookingStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -36,7 +38,10 @@ NAMING_CONVENTION = {
 }
 
 SLOT_TAKEN_CONSTRAINT = "ex_bookings_staff_blocked"
-ACTIVE_STATUS_SQL = "status IN ('held', 'confirmed')"
+# The statuses whose bookings occupy time (``BookingStatus.is_active``); queries use
+# ``core.db.blocking``, the exclusion constraint this text. Migrations keep their own copy.
+ACTIVE_STATUS_VALUES = tuple(status.value for status in BookingStatus if status.is_active)
+ACTIVE_STATUS_SQL = "status IN ({})".format(", ".join(f"'{v}'" for v in ACTIVE_STATUS_VALUES))
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.db.blocking import blocks_time
 from core.db.tables import bookings, time_off
-from core.domain.booking import ACTIVE_STATUSES
 from core.domain.timeline import Interval
 
 
@@ -39,10 +39,9 @@ class TimeOffRepository:
             select(bookings.c.id)
             .where(
                 bookings.c.staff_id == staff_id,
-                bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+                blocks_time(now),
                 bookings.c.blocked_from < span.end,
                 bookings.c.blocked_until > span.start,
-                (bookings.c.status != "held") | (bookings.c.hold_expires_at > now),
             )
             .order_by(bookings.c.starts_at)
         )
