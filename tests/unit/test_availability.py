@@ -919,3 +919,74 @@ def test_the_demo_salon_offers_anna_her_own_colouring_time(demo: Catalog) -> Non
         "16:15+01:00",
         "16:30+01:00",
     ]
+
+
+# --- dates at the ends of the calendar (a forged button, a mistyped --from) ---------------
+
+LOW_EDGES = [date.min, date(1, 1, 2), date(1, 1, 8)]
+HIGH_EDGES = [date(9999, 12, 24), date(9999, 12, 30), date.max]
+EDGE_ZONES = [BERLIN, NEW_YORK, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")]
+EDGE_RANGES = [
+    *((first, last) for first in LOW_EDGES for last in LOW_EDGES),
+    *((first, last) for first in HIGH_EDGES for last in HIGH_EDGES),
+    (date.max, date.min),
+]
+
+
+@pytest.mark.parametrize("zone", EDGE_ZONES, ids=str)
+@pytest.mark.parametrize(("first", "last"), EDGE_RANGES, ids=str)
+def test_days_at_the_ends_of_the_calendar_offer_nothing_and_raise_nothing(
+    zone: ZoneInfo, first: date, last: date
+) -> None:
+    salon = catalog(staff("anna", {MONDAY: [period("00:00-24:00")]}), zone=zone)
+    assert slots_on(salon, first, last) == []
+    assert slots_on(salon, first, last, staff_key="anna") == []
+
+
+@pytest.mark.parametrize("zone", EDGE_ZONES, ids=str)
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime.min.replace(tzinfo=UTC),
+        datetime(1, 1, 1, 1, 0, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        datetime.max.replace(tzinfo=UTC),
+    ],
+    ids=str,
+)
+def test_find_slot_at_the_ends_of_the_calendar_finds_nothing(
+    zone: ZoneInfo, start: datetime
+) -> None:
+    salon = catalog(staff("anna", {MONDAY: [period("00:00-24:00")]}), zone=zone)
+    assert find_slot(salon, "cut", "anna", start, LONG_AGO, ()) is None
+
+
+def test_a_query_reaching_far_past_the_horizon_offers_what_the_horizon_allows() -> None:
+    salon = catalog(
+        staff("anna", {MONDAY: [period("09:00-11:00")]}),
+        rules=policies(horizon=timedelta(days=8)),
+    )
+    now = at(MONDAY, "06:00")
+    assert dated(slots_on(salon, MONDAY - timedelta(days=9000), date.max, now=now)) == [
+        "Mon 09:00",
+        "Mon 09:30",
+        "Mon 10:00",
+        "Mon 09:00",
+        "Mon 09:30",
+        "Mon 10:00",
+    ]
+
+
+@pytest.mark.parametrize("zone", EDGE_ZONES, ids=str)
+@pytest.mark.parametrize("day", [*LOW_EDGES, *HIGH_EDGES], ids=str)
+def test_the_windows_of_busy_time_at_the_ends_of_the_calendar_are_clamped(
+    zone: ZoneInfo, day: date
+) -> None:
+    from core.services.busy_time import local_day_span, local_days_window
+
+    salon = catalog(staff("anna", {MONDAY: [period("09:00-12:00")]}), zone=zone)
+    window = local_days_window(salon, day, day)
+    span = local_day_span(salon, day)
+    assert window.contains(span)
+    assert span.duration == timedelta(days=1)
+    assert abs(span.start - datetime.combine(day, time(0), UTC)) < timedelta(days=8)

@@ -41,6 +41,7 @@ from core.conversation.state import (
     stamp,
 )
 from core.conversation.words import Words, offered_languages
+from core.domain.availability import local_day
 from core.domain.booking import Booking, BookingStatus
 from core.domain.catalog import Catalog
 from core.domain.errors import CutoffPassed, DomainError, SlotNotOffered, SlotTaken
@@ -331,13 +332,17 @@ class Conversation:
             day = date(int(arg[:4]), int(arg[4:6]), int(arg[6:8]))
         except ValueError:
             return False
+        first_day, last_day = self._screens().days_shown()
+        if not first_day <= day <= last_day:  # not a day this screen could have offered
+            return False
         self.state.day = day.isoformat()
         self._go("time")
         return True
 
     async def _pick_time(self, arg: str) -> bool:
         start = from_stamp(arg)
-        if start is None:
+        # The time screen offers starts on the chosen day only.
+        if start is None or self._local_day(start).isoformat() != self.state.day:
             return False
         await self._take(start)
         return True
@@ -345,7 +350,8 @@ class Conversation:
     async def _pick_alternative(self, arg: str) -> bool:
         stamp_text, _, staff = arg.partition(".")
         start = from_stamp(stamp_text)
-        if start is None or staff not in self.catalog.staff:
+        offered = [stamp_text, staff] in self.state.alternatives
+        if start is None or not offered or staff not in self.catalog.staff:
             return False
         await self._take(start, staff)
         return True
@@ -382,7 +388,7 @@ class Conversation:
         self._go("taken")
 
     def _local_day(self, moment: datetime) -> date:
-        return moment.astimezone(self.catalog.salon.zone).date()
+        return local_day(moment, self.catalog)
 
     async def _confirm(self, _arg: str) -> bool:
         if self.state.mode == "move":

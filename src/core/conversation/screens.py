@@ -198,13 +198,17 @@ class Screens:
     def _query_staff(self) -> str | None:
         return None if self.state.staff in (None, ANY_STAFF) else self.state.staff
 
-    async def open_days(self) -> list[tuple[date, Slot]]:
-        """Days with at least one free slot, each with its first slot, soonest first."""
+    def days_shown(self) -> tuple[date, date]:
+        """The first and last local date the day screen may offer."""
         today = local_day(self.desk.now(), self.catalog)
         horizon = self.catalog.salon.policies.booking_horizon
-        last = today + min(timedelta(days=DAYS_SHOWN), horizon + timedelta(days=1))
+        return today, today + min(timedelta(days=DAYS_SHOWN), horizon + timedelta(days=1))
+
+    async def open_days(self) -> list[tuple[date, Slot]]:
+        """Days with at least one free slot, each with its first slot, soonest first."""
+        first_day, last_day = self.days_shown()
         slots = await self.desk.slots(
-            SlotQuery(self.state.service or "", today, last, self._query_staff())
+            SlotQuery(self.state.service or "", first_day, last_day, self._query_staff())
         )
         first: dict[date, Slot] = {}
         for slot in sorted(slots):

@@ -12,6 +12,11 @@ The rules, all evaluated on the absolute timeline after local times are resolved
   with anything in ``busy``: bookings (their blocked spans), unexpired holds, time off and
   external busy times. Buffers may reach outside working time (preparation before opening).
 * ``now + min_notice <= start <= now + booking_horizon``.
+
+Any date or instant is accepted, however far from now (a forged button may carry year 1 or
+9999): a query is narrowed to the dates a slot can start on before anything is computed,
+and dates and instants near the ends of the calendar are clamped (``clamp_day``,
+``local_day``), so nothing overflows.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from core.domain.catalog import Catalog, Service, Staff, WorkPeriod
@@ -56,6 +61,19 @@ class SlotQuery:
     staff_key: str | None = None
 
 
+# Days this close to the ends of the calendar have no neighbours to look at and no UTC
+# instant in every zone; availability never needs them (its "now" is the real clock).
+_EDGE = timedelta(days=7)
+_FIRST_DAY, _LAST_DAY = date.min + _EDGE, date.max - _EDGE
+_FIRST_INSTANT = datetime.combine(_FIRST_DAY, time(0), UTC)
+_LAST_INSTANT = datetime.combine(_LAST_DAY, time(0), UTC)
+
+
+def clamp_day(day: date) -> date:
+    """``day``, or the nearest date a week away from the ends of the calendar."""
+    return min(max(day, _FIRST_DAY), _LAST_DAY)
+
+
 def _period_walls(day: date, period: WorkPeriod) -> tuple[datetime, datetime]:
     start = datetime.combine(day, period.start)
     end_day = day + timedelta(days=1) if period.crosses_midnight else day
@@ -82,6 +100,7 @@ class StaffSchedule:
 
     def __init__(self, member: Staff, catalog: Catalog, first_day: date, last_day: date) -> None:
         zone = catalog.salon.zone
+        first_day, last_day = clamp_day(first_day), clamp_day(last_day)
         self.member = member
         self.first_day = first_day
         self.last_day = last_day
@@ -224,9 +243,12 @@ def free_slots(
         members = [member]
     else:
         members = catalog.staff_for(service.key)
+    days = bookable_days(catalog, now, query.first_day, query.last_day)
+    if days is None:
+        return []
     slots: list[Slot] = []
     for member in members:
-        schedule = schedules.get(member, catalog, query.first_day, query.last_day)
+        schedule = schedules.get(member, catalog, *days)
         slots.extend(_free_for(catalog, service, member, schedule, now, busy.get(member.key, ())))
     if len(members) > 1:
         slots.sort()  # tuples: by start, then staff key
@@ -301,8 +323,22 @@ def _within(allowed: list[tuple[datetime, datetime]], lows: list[datetime], at: 
 
 
 def local_day(moment: datetime, catalog: Catalog) -> date:
-    """The salon-local calendar date of an instant."""
-    return to_utc(moment).astimezone(catalog.salon.zone).date()
+    """The salon-local calendar date of an instant (one near the ends of the calendar is
+    taken a week away from them first)."""
+    instant = min(max(to_utc(moment), _FIRST_INSTANT), _LAST_INSTANT)
+    return instant.astimezone(catalog.salon.zone).date()
+
+
+def bookable_days(
+    catalog: Catalog, now: datetime, first_day: date, last_day: date
+) -> tuple[date, date] | None:
+    """The dates of ``[first_day, last_day]`` a slot may start on at ``now`` (between the
+    minimum notice and the horizon), as a range; None when there are none."""
+    policies = catalog.salon.policies
+    now = to_utc(now)
+    first = max(first_day, local_day(now + policies.min_notice, catalog))
+    last = min(last_day, local_day(now + policies.booking_horizon, catalog))
+    return (first, last) if first <= last else None
 
 
 def find_slot(

@@ -6,7 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db.booking_repository import BookingRepository
 from core.db.unit_of_work import UnitOfWorkFactory
-from core.domain.availability import ScheduleCache, Slot, SlotQuery, free_slots
+from core.domain.availability import (
+    ScheduleCache,
+    Slot,
+    SlotQuery,
+    bookable_days,
+    free_slots,
+)
 from core.domain.catalog import Catalog
 from core.ports import Clock, ExternalBusy, NoExternalBusy
 from core.services.busy_time import busy_by_staff, local_days_window
@@ -50,6 +56,9 @@ class FindSlots:
             self._staff_ids = (catalog, await repository.staff_ids(all_keys))
         staff_ids = {key: self._staff_ids[1][key] for key in keys if key in self._staff_ids[1]}
         now = self._clock.now()
-        window = local_days_window(catalog, query.first_day, query.last_day)
+        days = bookable_days(catalog, now, query.first_day, query.last_day)
+        if days is None:  # nothing can start then: no taken time to read
+            return free_slots(catalog, query, now, {}, self._schedules)
+        window = local_days_window(catalog, *days)
         busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
         return free_slots(catalog, query, now, busy, self._schedules)

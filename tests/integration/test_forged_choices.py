@@ -1,0 +1,112 @@
+"""Forged button ids with extreme dates, through the inbox worker and the real ``converse``
+on Postgres: the customer gets the stale-button answer at once and the event is done, not
+retried and parked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from core.conversation.capacity import ChannelCapacity
+from core.conversation.messages import ChatContact, Chosen, Command
+from core.ports import Translated
+from core.services.inbox import InboxWorker, StoreInbound, Wakeup
+from salonbot.bootstrap import Salonbot
+
+STALE = "That button is from an earlier message. Here is where we are now:"
+
+
+class ButtonChannel:
+    """A channel whose events are ``{"chat": ..., "tap": id}`` or ``{"chat": ..., "say": cmd}``."""
+
+    name = "test"
+    capacity = ChannelCapacity(choices_per_message=10, label_length=40)
+
+    def translate(self, payload: Mapping[str, Any]) -> Translated:
+        chat = str(payload["chat"])
+        contact = ChatContact("test", chat, chat, "Ada", "en")
+        if "tap" in payload:
+            return Translated(contact, Chosen(payload["tap"]))
+        return Translated(contact, Command(payload["say"]))
+
+    async def acknowledge(self, payload: Mapping[str, Any]) -> None:
+        pass
+
+
+async def _rows(app: Salonbot, sql: str) -> list[tuple[Any, ...]]:
+    async with app.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql))]
+
+
+class Customer:
+    """One chat, each event stored then handled by the worker; replies read from the outbox."""
+
+    def __init__(self, app: Salonbot) -> None:
+        self.app = app
+        self.store = StoreInbound(app.uow, app.clock, Wakeup())
+        self.worker = InboxWorker(
+            app.uow, app.clock, app.catalogs, app.find_slots, {"test": ButtonChannel()}, Wakeup()
+        )
+        self.sent = 0
+
+    async def send(self, **event: str) -> dict[str, Any]:
+        self.sent += 1
+        await self.store("test", f"e{self.sent}", "7", {"chat": 7, **event})
+        assert await self.worker.handle_one()
+        [(status, attempts)] = await _rows(
+            self.app,
+            f"SELECT status, attempts FROM inbound_events WHERE platform_id = 'e{self.sent}'",
+        )
+        assert (status, attempts) == ("done", 1)
+        [(body,)] = await _rows(
+            self.app, "SELECT body FROM outbound_messages ORDER BY id DESC LIMIT 1"
+        )
+        assert isinstance(body, dict)
+        return body
+
+    async def tap(self, label: str, body: dict[str, Any]) -> dict[str, Any]:
+        [choice_id] = [c["id"] for c in body["choices"] if label in c["label"]]
+        return await self.send(tap=choice_id)
+
+
+def _generation(body: dict[str, Any]) -> str:
+    return str(next(c["id"] for c in body["choices"] if "." in c["id"]).split(".")[0])
+
+
+@pytest.mark.parametrize("day", ["00010101", "99991231"])
+async def test_a_forged_extreme_day_is_answered_as_stale_and_the_event_is_done(
+    app: Salonbot, day: str
+) -> None:
+    customer = Customer(app)
+    body = await customer.send(say="start")
+    for label in ("Book a visit", "Nails", "Manicure", "Maria"):
+        body = await customer.tap(label, body)
+
+    answer = await customer.send(tap=f"{_generation(body)}.d.{day}")
+
+    assert answer["text"] == f"{STALE}\n\n{body['text']}"
+    assert answer["choices"] == [
+        {**c, "id": c["id"].replace(f"{_generation(body)}.", f"{_generation(answer)}.")}
+        for c in body["choices"]
+    ]
+
+
+@pytest.mark.parametrize("start", ["000101010000", "999912312359"])
+async def test_a_forged_extreme_time_is_answered_as_stale_and_the_event_is_done(
+    app: Salonbot, start: str
+) -> None:
+    customer = Customer(app)
+    body = await customer.send(say="start")
+    for label in ("Book a visit", "Nails", "Manicure", "Maria"):
+        body = await customer.tap(label, body)
+    body = await customer.send(tap=body["choices"][2]["id"])
+
+    answer = await customer.send(tap=f"{_generation(body)}.t.{start}")
+
+    assert answer["text"].startswith(STALE)
+    assert answer["text"].endswith(body["text"])
+    assert await _rows(app, "SELECT count(*) FROM bookings") == [(0,)]
+    assert await _rows(app, "SELECT count(*) FROM inbound_events WHERE status <> 'done'") == [(0,)]
