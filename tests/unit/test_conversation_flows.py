@@ -8,6 +8,7 @@ import pytest
 
 from core.catalog_file import load_catalog_text
 from core.conversation.capacity import ChannelCapacity
+from core.conversation.contract import Screen
 from core.conversation.desk import pick_language
 from core.conversation.dialogue import Conversation
 from core.conversation.messages import Chosen, Inbound, Reply, SharedContact, Unsupported
@@ -459,7 +460,7 @@ def test_a_corrupt_stored_state_starts_over_at_the_menu() -> None:
     assert State.from_json({"alternatives": [["x", 1]]}) == State()
     assert State.from_json({"unknown": 1}) == State()
     kept = State(
-        screen="time",
+        screen=Screen.TIME,
         page=2,
         service="manicure",
         day="2026-12-08",

@@ -6,16 +6,22 @@ chat now stands on, prefixed by notes about what just happened ("booked", "just 
 "that button is from an earlier message"). It never raises for anything a customer can
 send: stale buttons, unknown text and races with other customers are all answered.
 
+Each screen is one row of ``PAGES`` (at the end of this module): the method that draws it
+(``Screens``), what each of its choices does, and where Back leads. Choices valid from any
+state are the rows of ``ANYWHERE``.
+
 A hold lives exactly as long as the chat stands on the summary: leaving it any other way
 than by confirming releases it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from core.conversation.capacity import ChannelCapacity
+from core.conversation.contract import Anywhere, Mode, Op, Screen
 from core.conversation.desk import Desk
 from core.conversation.messages import (
     Chosen,
@@ -29,11 +35,6 @@ from core.conversation.messages import (
 from core.conversation.screens import Screens, categories_shown, services_in
 from core.conversation.state import (
     ANY_STAFF,
-    BOOK,
-    HELP,
-    LANGUAGE,
-    MENU,
-    MY_BOOKINGS,
     State,
     decode,
     from_stamp,
@@ -48,7 +49,6 @@ from core.domain.errors import CutoffPassed, DomainError, SlotNotOffered, SlotTa
 from core.i18n.formatting import duration
 
 GREETINGS = frozenset({"hi", "hello", "hey", "start", "menu", "привет", "здравствуйте", "меню"})
-FLOW_SCREENS = frozenset({"category", "service", "staff", "day", "time", "summary", "taken"})
 _DECORATION = "↩✅✖‹›•· "
 
 
@@ -82,8 +82,12 @@ class Conversation:
     def _(self) -> Callable[[str], str]:
         return self.words._
 
-    def _screens(self) -> Screens:
-        return Screens(self.desk, self.catalog, self.words, self.capacity, self.state)
+    def _screens(self, greeting: str = "") -> Screens:
+        return Screens(self.desk, self.catalog, self.words, self.capacity, self.state, greeting)
+
+    async def _render(self, greeting: str = "") -> Reply:
+        """The screen the chat stands on; the menu opens with ``greeting`` when given."""
+        return await PAGES[self.state.screen].draw(self._screens(greeting))
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Step the conversation; the reply to send. ``self.state`` is the state to save."""
@@ -105,18 +109,18 @@ class Conversation:
         await self._settle_hold(hold_before)
         self.state.generation += 1
         try:
-            reply = await self._screens().render(self._greeting())
+            reply = await self._render(self._greeting())
         except DomainError:
             # What the screen shows vanished meanwhile: a visit cancelled by the salon, a
             # service or staff member dropped from the catalog.
             self._note(self._("That is no longer available."))
             held = self.state.hold
-            self.state = self.state.restart("menu")
+            self.state = self.state.restart(Screen.MENU)
             if held is not None:
                 await self.desk.release(held)
-            reply = await self._screens().render(self._greeting())
+            reply = await self._render(self._greeting())
         notes = list(self._notes)
-        if self.first_contact and self.state.screen != "menu":
+        if self.first_contact and self.state.screen is not Screen.MENU:
             notes.insert(0, self._greeting())
         button = self._("Choose") if reply.choices else ""
         return [Reply("\n\n".join([*notes, reply.text]), reply.choices, button)]
@@ -135,14 +139,14 @@ class Conversation:
     def _note(self, text: str) -> None:
         self._notes.append(text)
 
-    def _go(self, screen: str) -> None:
+    def _go(self, screen: Screen) -> None:
         self.state.screen, self.state.page = screen, 0
 
     async def _settle_hold(self, hold_before: int | None) -> None:
-        kept = self.state.hold if self.state.screen == "summary" else None
+        kept = self.state.hold if self.state.screen is Screen.SUMMARY else None
         if hold_before is not None and hold_before not in (kept, self._confirmed):
             await self.desk.release(hold_before)
-        if self.state.screen != "summary":
+        if self.state.screen is not Screen.SUMMARY:
             self.state.hold = None
 
     # -- commands, text, contacts ---------------------------------------------------------
@@ -150,34 +154,28 @@ class Conversation:
     async def _command(self, name: str) -> None:
         if name == "start":
             self.first_contact = True  # greet again: /start is "hello" on Telegram
-            self.state = self.state.restart("menu")
+            self.state = self.state.restart(Screen.MENU)
         elif name == "book":
             self._start_booking()
-        elif name == "my":
-            self.state = self.state.restart("bookings")
         elif name == "cancel":
-            if self.state.screen in FLOW_SCREENS:
+            if PAGES[self.state.screen].booking_flow:
                 self._note(self._("Stopped. Nothing was changed."))
-                self.state = self.state.restart("menu")
+                self.state = self.state.restart(Screen.MENU)
             else:
-                self.state = self.state.restart("bookings")
-        elif name == "language":
-            self.state = self.state.restart("language")
-        elif name == "help":
-            self.state = self.state.restart("help")
-        elif name == "menu":
-            self.state = self.state.restart("menu")
+                self.state = self.state.restart(Screen.BOOKINGS)
+        elif (screen := _COMMANDS.get(name)) is not None:
+            self.state = self.state.restart(screen)
         else:
             self._note(self._("I don't know that command."))
-            self.state = self.state.restart("help")
+            self.state = self.state.restart(Screen.HELP)
 
     async def _text(self, text: str) -> None:
         said = text.strip().casefold()
         if said.strip("!.") in GREETINGS:
-            self.state = self.state.restart("menu")
+            self.state = self.state.restart(Screen.MENU)
             return
         try:
-            offered = (await self._screens().render()).choices
+            offered = (await self._render()).choices
         except DomainError:
             offered = ()  # the screen cannot be drawn: handle() falls back to the menu
         for number, offer in enumerate(offered, start=1):
@@ -200,93 +198,62 @@ class Conversation:
 
     async def _chosen(self, choice_id: str) -> None:
         picked = decode(choice_id)
-        if picked is not None and picked.generation is None:
-            self._global(picked.op)
-            return
-        if picked is None or picked.generation != self.state.generation:
+        if picked is None:
             self._stale()
             return
-        page = small_number(picked.arg)
-        if picked.op == "p" and page is not None:
-            self.state.page = page
+        op, arg = picked.op, picked.arg
+        if isinstance(op, Anywhere):
+            if not await ANYWHERE[op](self, arg):
+                self._stale()
             return
-        handler = self._handlers().get((self.state.screen, picked.op))
-        if handler is None or not await handler(picked.arg):
+        if picked.generation != self.state.generation:
+            self._stale()
+            return
+        page, number = PAGES[self.state.screen], small_number(arg)
+        if op is Op.PAGE and number is not None:
+            self.state.page = number
+        elif op is Op.BACK and page.back is not None and not arg:
+            page.back(self)
+        elif (handler := page.choices.get(op)) is None or not await handler(self, arg):
             self._stale()
 
     def _stale(self) -> None:
         self._note(self._("That button is from an earlier message. Here is where we are now:"))
 
-    def _global(self, op: str) -> None:
-        if op == BOOK:
-            self._start_booking()
-        else:
-            screen = {MY_BOOKINGS: "bookings", LANGUAGE: "language", HELP: "help", MENU: "menu"}
-            self.state = self.state.restart(screen[op])
+    # -- choices valid from any state (see ANYWHERE) ----------------------------------------
 
-    def _handlers(self) -> dict[tuple[str, str], Callable[[str], Awaitable[bool]]]:
-        return {
-            (screen, "back"): self._back
-            for screen in (
-                "language",
-                "category",
-                "service",
-                "staff",
-                "day",
-                "time",
-                "summary",
-                "taken",
-                "visit",
-                "cancel",
-            )
-        } | {
-            ("language", "l"): self._pick_language,
-            ("category", "c"): self._pick_category,
-            ("service", "s"): self._pick_service,
-            ("staff", "m"): self._pick_staff,
-            ("day", "d"): self._pick_day,
-            ("time", "t"): self._pick_time,
-            ("taken", "a"): self._pick_alternative,
-            ("summary", "ok"): self._confirm,
-            ("summary", "quit"): self._quit,
-            ("bookings", "v"): self._open_visit,
-            ("visit", "r"): self._reschedule,
-            ("visit", "x"): self._ask_cancel,
-            ("cancel", "xy"): self._cancel,
-        }
-
-    def _start_booking(self) -> None:
-        self.state = self.state.restart("category" if categories_shown(self.catalog) else "service")
-
-    async def _back(self, _arg: str) -> bool:
-        screen, state = self.state.screen, self.state
-        if screen in ("language", "category"):
-            self.state = state.restart("menu")
-        elif screen == "service":
-            if categories_shown(self.catalog):
-                self._go("category")
-            else:
-                self.state = state.restart("menu")
-        elif screen == "staff":
-            self._go("service")
-        elif screen == "day":
-            if state.mode == "move":
-                self._open(state.booking)
-            else:
-                many = len(self.catalog.staff_for(state.service or "")) > 1
-                self._go("staff" if many else "service")
-        elif screen == "time":
-            self._go("day")
-        elif screen in ("summary", "taken"):
-            self._go("time")
-        elif screen == "visit":
-            self.state = state.restart("bookings")
-        elif screen == "cancel":
-            self._go("visit")
+    async def _book_anywhere(self, arg: str) -> bool:
+        if arg:
+            return False
+        self._start_booking()
         return True
 
+    def _start_booking(self) -> None:
+        self.state = self.state.restart(
+            Screen.CATEGORY if categories_shown(self.catalog) else Screen.SERVICE
+        )
+
+    def _to_menu(self) -> None:
+        self.state = self.state.restart(Screen.MENU)
+
+    def _to_bookings(self) -> None:
+        self.state = self.state.restart(Screen.BOOKINGS)
+
+    def _back_from_service(self) -> None:
+        if categories_shown(self.catalog):
+            self._go(Screen.CATEGORY)
+        else:
+            self._to_menu()
+
+    def _back_from_day(self) -> None:
+        if self.state.mode is Mode.MOVE:
+            self._open(self.state.booking)
+        else:
+            many = len(self.catalog.staff_for(self.state.service or "")) > 1
+            self._go(Screen.STAFF if many else Screen.SERVICE)
+
     def _open(self, booking_id: int | None) -> None:
-        self.state = self.state.restart("visit")
+        self.state = self.state.restart(Screen.VISIT)
         self.state.booking = booking_id
 
     async def _pick_language(self, code: str) -> bool:
@@ -295,14 +262,14 @@ class Conversation:
         await self.desk.set_language(code)
         self.language = code
         self._note(self._("Done! I will speak English from now on."))
-        self.state = self.state.restart("menu")
+        self.state = self.state.restart(Screen.MENU)
         return True
 
     async def _pick_category(self, key: str) -> bool:
         if key not in categories_shown(self.catalog):
             return False
         self.state.category = key
-        self._go("service")
+        self._go(Screen.SERVICE)
         return True
 
     async def _pick_service(self, key: str) -> bool:
@@ -314,9 +281,9 @@ class Conversation:
         self.state.service = key
         if len(members) == 1:
             self.state.staff = members[0].key
-            self._go("day")
+            self._go(Screen.DAY)
         else:
-            self._go("staff")
+            self._go(Screen.STAFF)
         return True
 
     async def _pick_staff(self, key: str) -> bool:
@@ -324,7 +291,7 @@ class Conversation:
         if key != ANY_STAFF and key not in members:
             return False
         self.state.staff = key
-        self._go("day")
+        self._go(Screen.DAY)
         return True
 
     async def _pick_day(self, arg: str) -> bool:
@@ -336,7 +303,7 @@ class Conversation:
         if not first_day <= day <= last_day:  # not a day this screen could have offered
             return False
         self.state.day = day.isoformat()
-        self._go("time")
+        self._go(Screen.TIME)
         return True
 
     async def _pick_time(self, arg: str) -> bool:
@@ -363,9 +330,9 @@ class Conversation:
         whoever is free when the customer chose "any".
         """
         self.state.day = self._local_day(start).isoformat()
-        if self.state.mode == "move":
+        if self.state.mode is Mode.MOVE:
             self.state.start = stamp(start)
-            self._go("summary")
+            self._go(Screen.SUMMARY)
             return
         if staff is None and self.state.staff != ANY_STAFF:
             staff = self.state.staff
@@ -375,23 +342,23 @@ class Conversation:
             self._show_taken(taken)
         except SlotNotOffered:
             self._note(self._("That time can no longer be booked. Please choose another."))
-            self._go("time")
+            self._go(Screen.TIME)
         except DomainError:  # the catalog changed under the flow: that service or person
             self._note(self._("That is no longer available."))
             self._start_booking()
         else:
             self.state.hold, self.state.start = hold.id, stamp(hold.start)
-            self._go("summary")
+            self._go(Screen.SUMMARY)
 
     def _show_taken(self, taken: SlotTaken) -> None:
         self.state.alternatives = [[stamp(a.start), a.staff_key] for a in taken.alternatives]
-        self._go("taken")
+        self._go(Screen.TAKEN)
 
     def _local_day(self, moment: datetime) -> date:
         return local_day(moment, self.catalog)
 
     async def _confirm(self, _arg: str) -> bool:
-        if self.state.mode == "move":
+        if self.state.mode is Mode.MOVE:
             return await self._confirm_move()
         hold = self.state.hold
         if hold is None:
@@ -401,11 +368,11 @@ class Conversation:
         except DomainError:
             self._note(self._("Sorry, that time could not be kept for you any longer."))
             self.state.hold = None
-            self._go("time")
+            self._go(Screen.TIME)
             return True
         self._confirmed = hold
         self._note(self._("Booked! See you soon.") + "\n" + self.words.visit(booking))
-        self.state = self.state.restart("menu")
+        self.state = self.state.restart(Screen.MENU)
         return True
 
     async def _confirm_move(self) -> bool:
@@ -418,21 +385,21 @@ class Conversation:
             self._show_taken(taken)
         except SlotNotOffered:
             self._note(self._("That time can no longer be booked. Please choose another."))
-            self._go("time")
+            self._go(Screen.TIME)
         except DomainError as refused:
             self._refused(refused, "move")
         else:
             self._note(self._("Done! Your visit is moved.") + "\n" + self.words.visit(moved))
-            self.state = self.state.restart("menu")
+            self.state = self.state.restart(Screen.MENU)
         return True
 
     async def _quit(self, _arg: str) -> bool:
-        if self.state.mode == "move":
+        if self.state.mode is Mode.MOVE:
             self._note(self._("Your visit stays as it was."))
             self._open(self.state.booking)
         else:
             self._note(self._("Nothing was booked."))
-            self.state = self.state.restart("menu")
+            self.state = self.state.restart(Screen.MENU)
         return True
 
     # -- my bookings ----------------------------------------------------------------------
@@ -492,7 +459,7 @@ class Conversation:
 
     def _gone(self) -> None:
         self._note(self._("That visit is no longer active."))
-        self.state = self.state.restart("bookings")
+        self.state = self.state.restart(Screen.BOOKINGS)
 
     async def _reschedule(self, _arg: str) -> bool:
         visit = await self._upcoming(self.state.booking or 0)
@@ -501,7 +468,7 @@ class Conversation:
             return True
         if self._too_late(visit, self.catalog.salon.policies.customer_reschedule_cutoff, "move"):
             return True
-        self.state = self.state.restart("day", mode="move")
+        self.state = self.state.restart(Screen.DAY, mode=Mode.MOVE)
         self.state.booking, self.state.service = visit.id, visit.service_key
         self.state.staff = visit.staff_key
         return True
@@ -512,7 +479,7 @@ class Conversation:
             self._gone()
             return True
         if not self._too_late(visit, self.catalog.salon.policies.customer_cancel_cutoff, "cancel"):
-            self._go("cancel")
+            self._go(Screen.CANCEL)
         return True
 
     async def _cancel(self, _arg: str) -> bool:
@@ -525,5 +492,137 @@ class Conversation:
             self._("Your visit on %(day)s at %(time)s is cancelled.")
             % {"day": self.words.day(visit.start), "time": self.words.time(visit.start)}
         )
-        self.state = self.state.restart("bookings")
+        self.state = self.state.restart(Screen.BOOKINGS)
         return True
+
+
+# -- the screens, one row each ------------------------------------------------------------
+
+Handler = Callable[[Conversation, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One screen: the ``Screens`` method that draws it, what its choices do, where Back
+    leads (None: it offers no Back), and whether it is part of booking (``/cancel`` there
+    stops the booking rather than opening the customer's visits).
+
+    A handler gets the choice's argument and answers whether it fit the screen: False, and
+    the customer is told the button is from an earlier message, nothing changed. It must
+    check the argument against what the screen offers, as any id can be forged.
+    """
+
+    draw: Callable[[Screens], Awaitable[Reply]]
+    choices: Mapping[Op, Handler] = field(default_factory=dict)
+    back: Callable[[Conversation], None] | None = None
+    booking_flow: bool = False
+
+
+def _back_to(screen: Screen) -> Callable[[Conversation], None]:
+    """Back to ``screen`` of the same flow, what was chosen so far kept."""
+    return lambda conversation: conversation._go(screen)
+
+
+PAGES: Mapping[Screen, Page] = {
+    Screen.MENU: Page(Screens.menu),
+    Screen.HELP: Page(Screens.help),
+    Screen.LANGUAGE: Page(
+        Screens.language, {Op.LANGUAGE: Conversation._pick_language}, Conversation._to_menu
+    ),
+    Screen.CATEGORY: Page(
+        Screens.category,
+        {Op.CATEGORY: Conversation._pick_category},
+        Conversation._to_menu,
+        booking_flow=True,
+    ),
+    Screen.SERVICE: Page(
+        Screens.service,
+        {Op.SERVICE: Conversation._pick_service},
+        Conversation._back_from_service,
+        booking_flow=True,
+    ),
+    Screen.STAFF: Page(
+        Screens.staff,
+        {Op.STAFF: Conversation._pick_staff},
+        _back_to(Screen.SERVICE),
+        booking_flow=True,
+    ),
+    Screen.DAY: Page(
+        Screens.day,
+        {Op.DAY: Conversation._pick_day},
+        Conversation._back_from_day,
+        booking_flow=True,
+    ),
+    Screen.TIME: Page(
+        Screens.time,
+        {Op.TIME: Conversation._pick_time},
+        _back_to(Screen.DAY),
+        booking_flow=True,
+    ),
+    Screen.SUMMARY: Page(
+        Screens.summary,
+        {Op.CONFIRM: Conversation._confirm, Op.QUIT: Conversation._quit},
+        _back_to(Screen.TIME),
+        booking_flow=True,
+    ),
+    Screen.TAKEN: Page(
+        Screens.taken,
+        {Op.ALTERNATIVE: Conversation._pick_alternative},
+        _back_to(Screen.TIME),
+        booking_flow=True,
+    ),
+    Screen.BOOKINGS: Page(Screens.bookings, {Op.VISIT: Conversation._open_visit}),
+    Screen.VISIT: Page(
+        Screens.visit,
+        {Op.RESCHEDULE: Conversation._reschedule, Op.ASK_CANCEL: Conversation._ask_cancel},
+        Conversation._to_bookings,
+    ),
+    Screen.CANCEL: Page(Screens.cancel, {Op.CANCEL: Conversation._cancel}, _back_to(Screen.VISIT)),
+}
+
+
+# -- choices valid from any state ---------------------------------------------------------
+
+
+def _opens(screen: Screen) -> Handler:
+    """A choice, valid anywhere and taking no argument, that opens ``screen`` afresh."""
+
+    async def open_screen(conversation: Conversation, arg: str) -> bool:
+        if arg:
+            return False
+        conversation.state = conversation.state.restart(screen)
+        return True
+
+    return open_screen
+
+
+ANYWHERE: Mapping[Anywhere, Handler] = {
+    Anywhere.BOOK: Conversation._book_anywhere,
+    Anywhere.MY_BOOKINGS: _opens(Screen.BOOKINGS),
+    Anywhere.LANGUAGE: _opens(Screen.LANGUAGE),
+    Anywhere.HELP: _opens(Screen.HELP),
+    Anywhere.MENU: _opens(Screen.MENU),
+}
+"""What each choice valid from any state does, whatever the chat stands on.
+
+How to add one, e.g. a reminder's "Confirm" that must work from any state and any message:
+
+1. name it in ``Anywhere`` (``CONFIRM_VISIT = "cv"``: a new value, never a reused one);
+2. send it with ``global_choice(Anywhere.CONFIRM_VISIT, label, f"{booking_id}.{version}")``
+   (``core.conversation.state``): the argument says what it acts on, as its id carries no
+   generation;
+3. add ``Anywhere.CONFIRM_VISIT: Conversation._confirm_visit`` here: an
+   ``async def _confirm_visit(self, arg: str) -> bool`` that parses the argument
+   (``small_number`` for ids), checks it against the salon through the desk (this
+   customer's booking, still at that version), acts, notes what happened and moves the
+   state (``self.state.restart(Screen.VISIT)`` ...). Answering False tells the customer
+   the button is stale and changes nothing. A new screen it leads to is a ``Screen``
+   member and a row of ``PAGES``.
+"""
+
+_COMMANDS: Mapping[str, Screen] = {
+    "my": Screen.BOOKINGS,
+    "language": Screen.LANGUAGE,
+    "help": Screen.HELP,
+    "menu": Screen.MENU,
+}

@@ -1,25 +1,22 @@
 """Drawing the screen a chat stands on: its text and the choices it offers.
 
 Screens only read: they ask the desk for slots and bookings and never change anything.
-A list longer than the channel allows is paged; every choice but the main menu's carries
-the state's generation (see ``core.conversation.state``).
+Each screen is drawn by one method here, named in its ``Page`` (``core.conversation.pages``).
+A list longer than the channel allows is paged; every choice but those valid anywhere
+carries the state's generation (see ``core.conversation.state``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from core.conversation.capacity import ChannelCapacity, paginate
+from core.conversation.contract import Anywhere, Mode, Op
 from core.conversation.desk import Desk
 from core.conversation.messages import Choice, Reply
 from core.conversation.state import (
     ANY_STAFF,
-    BOOK,
-    HELP,
-    LANGUAGE,
-    MENU,
-    MY_BOOKINGS,
     State,
     choice,
     from_stamp,
@@ -56,39 +53,24 @@ def categories_shown(catalog: Catalog) -> list[str]:
 
 
 class Screens:
+    """The drawing of each screen for one step; ``greeting`` opens the menu when given."""
+
     def __init__(
-        self, desk: Desk, catalog: Catalog, words: Words, capacity: ChannelCapacity, state: State
+        self,
+        desk: Desk,
+        catalog: Catalog,
+        words: Words,
+        capacity: ChannelCapacity,
+        state: State,
+        greeting: str = "",
     ) -> None:
         self.desk = desk
         self.catalog = catalog
         self.words = words
         self.capacity = capacity
         self.state = state
+        self.greeting = greeting
         self._ = words._
-
-    async def render(self, greeting: str = "") -> Reply:
-        """The current screen; the menu opens with ``greeting`` when one is given."""
-        draw = self._drawers().get(self.state.screen)
-        if draw is None:
-            self.state.screen = "menu"  # also a screen name this version does not know
-            return await self._menu(greeting)
-        return await draw()
-
-    def _drawers(self) -> dict[str, Callable[[], Awaitable[Reply]]]:
-        return {
-            "help": self._help,
-            "language": self._language,
-            "category": self._category,
-            "service": self._service,
-            "staff": self._staff,
-            "day": self._day,
-            "time": self._time,
-            "summary": self._summary,
-            "taken": self._taken,
-            "bookings": self._bookings,
-            "visit": self._visit,
-            "cancel": self._cancel,
-        }
 
     # -- paging ---------------------------------------------------------------------------
 
@@ -109,34 +91,35 @@ class Screens:
             items,
             capacity,
             self.state.page,
-            more=lambda n: choice(generation, "p", self._("More ›"), str(n)),
-            back=lambda n: choice(generation, "p", self._("‹ Back"), str(n)),
+            more=lambda n: choice(generation, Op.PAGE, self._("More ›"), str(n)),
+            back=lambda n: choice(generation, Op.PAGE, self._("‹ Back"), str(n)),
         )
         self.state.page = page.number
         return Reply(text, page.choices + extra)
 
     def _back(self, label: str) -> Choice:
-        return choice(self.state.generation, "back", label)
+        return choice(self.state.generation, Op.BACK, label)
 
     # -- the main menu and its neighbours -------------------------------------------------
 
     def menu_choices(self) -> list[Choice]:
         _ = self._
         return [
-            global_choice(BOOK, _("Book a visit")),
-            global_choice(MY_BOOKINGS, _("My bookings")),
-            global_choice(LANGUAGE, _("Language")),
-            global_choice(HELP, _("Help")),
+            global_choice(Anywhere.BOOK, _("Book a visit")),
+            global_choice(Anywhere.MY_BOOKINGS, _("My bookings")),
+            global_choice(Anywhere.LANGUAGE, _("Language")),
+            global_choice(Anywhere.HELP, _("Help")),
         ]
 
-    async def _menu(self, greeting: str = "") -> Reply:
+    async def menu(self) -> Reply:
         question = self._("What would you like to do?")
+        greeting = self.greeting
         lines = [f"{greeting}\n{question}" if greeting else question]
         if contacts := self.words.contacts():
             lines.append(contacts)
         return self._paged("\n\n".join(lines), self.menu_choices())
 
-    async def _help(self) -> Reply:
+    async def help(self) -> Reply:
         _ = self._
         text = "\n".join(
             [
@@ -154,41 +137,44 @@ class Screens:
             text += "\n\n" + _("Questions? Contact the salon:") + "\n" + contacts
         return self._paged(text, self.menu_choices())
 
-    async def _language(self) -> Reply:
+    async def language(self) -> Reply:
         items = [
-            choice(self.state.generation, "l", language_name(code), code)
+            choice(self.state.generation, Op.LANGUAGE, language_name(code), code)
             for code in offered_languages(self.catalog)
         ]
         return self._paged(self._("Choose your language:"), items, [self._back(self._("↩ Menu"))])
 
     # -- booking: what, who, when ---------------------------------------------------------
 
-    async def _category(self) -> Reply:
+    async def category(self) -> Reply:
         names = {key: c.name(self.words.language) for key, c in self.catalog.categories.items()}
         items = [
-            choice(self.state.generation, "c", names.get(key) or self._("Other services"), key)
+            choice(
+                self.state.generation, Op.CATEGORY, names.get(key) or self._("Other services"), key
+            )
             for key in categories_shown(self.catalog)
         ]
         return self._paged(
             self._("What would you like to book?"), items, [self._back(self._("↩ Menu"))]
         )
 
-    async def _service(self) -> Reply:
+    async def service(self) -> Reply:
         offered = services_in(self.catalog, self.state.category)
         lines = [self._("Choose a service:")] + [
             "• " + self.words.service_line(s.key) for s in offered
         ]
         items = [
-            choice(self.state.generation, "s", s.name(self.words.language), s.key) for s in offered
+            choice(self.state.generation, Op.SERVICE, s.name(self.words.language), s.key)
+            for s in offered
         ]
         label = self._("↩ Categories") if categories_shown(self.catalog) else self._("↩ Menu")
         return self._paged("\n".join(lines), items, [self._back(label)])
 
-    async def _staff(self) -> Reply:
+    async def staff(self) -> Reply:
         service_key = self.state.service or ""
         members = self.catalog.staff_for(service_key)
-        items = [choice(self.state.generation, "m", self._("Any specialist"), ANY_STAFF)] + [
-            choice(self.state.generation, "m", m.name, m.key) for m in members
+        items = [choice(self.state.generation, Op.STAFF, self._("Any specialist"), ANY_STAFF)] + [
+            choice(self.state.generation, Op.STAFF, m.name, m.key) for m in members
         ]
         text = self._("Who would you like for %(service)s?") % {
             "service": self.words.service_name(service_key)
@@ -215,9 +201,9 @@ class Screens:
             first.setdefault(local_day(slot.start, self.catalog), slot)
         return sorted(first.items())
 
-    async def _day(self) -> Reply:
+    async def day(self) -> Reply:
         days = await self.open_days()
-        if self.state.mode == "move":
+        if self.state.mode is Mode.MOVE:
             back = self._("↩ My visit")
         elif len(self.catalog.staff_for(self.state.service or "")) > 1:
             back = self._("↩ Specialists")
@@ -229,7 +215,7 @@ class Screens:
             text = "\n".join([intro, who, "", self._("Sorry, there are no free times to book.")])
             return self._paged(text, [], [self._back(back)])
         items = [
-            choice(self.state.generation, "d", self.words.short_day(slot.start), day_arg(day))
+            choice(self.state.generation, Op.DAY, self.words.short_day(slot.start), day_arg(day))
             for day, slot in days
         ]
         text = "\n".join([intro, who, "", self._("Choose a day:")])
@@ -243,10 +229,10 @@ class Screens:
         )
         return sorted({s.start for s in slots if local_day(s.start, self.catalog) == day})
 
-    async def _time(self) -> Reply:
+    async def time(self) -> Reply:
         starts = await self.free_starts()
         items = [
-            choice(self.state.generation, "t", self.words.time(start), stamp(start))
+            choice(self.state.generation, Op.TIME, self.words.time(start), stamp(start))
             for start in starts
         ]
         if starts:
@@ -258,10 +244,10 @@ class Screens:
 
     # -- booking: the summary, and a slot just taken ---------------------------------------
 
-    async def _summary(self) -> Reply:
+    async def summary(self) -> Reply:
         _ = self._
         generation = self.state.generation
-        if self.state.mode == "move":
+        if self.state.mode is Mode.MOVE:
             visit = await self.desk.booking(self.state.booking or 0)
             new_start = from_stamp(self.state.start or "") or visit.start
             text = "\n".join(
@@ -277,9 +263,9 @@ class Screens:
                 ]
             )
             choices = [
-                choice(generation, "ok", _("Yes, move it")),
+                choice(generation, Op.CONFIRM, _("Yes, move it")),
                 self._back(_("↩ Other time")),
-                choice(generation, "quit", _("Keep it as it is")),
+                choice(generation, Op.QUIT, _("Keep it as it is")),
             ]
             return self._paged(text, choices)
         hold = await self.desk.booking(self.state.hold or 0)
@@ -294,13 +280,13 @@ class Screens:
             ]
         )
         choices = [
-            choice(generation, "ok", _("✅ Confirm")),
+            choice(generation, Op.CONFIRM, _("✅ Confirm")),
             self._back(_("↩ Other time")),
-            choice(generation, "quit", _("✖ Cancel")),
+            choice(generation, Op.QUIT, _("✖ Cancel")),
         ]
         return self._paged(text, choices)
 
-    async def _taken(self) -> Reply:
+    async def taken(self) -> Reply:
         _ = self._
         lines = [_("Sorry, that time was just taken.")]
         items = []
@@ -312,7 +298,12 @@ class Screens:
             who = self.words.staff_name(staff_key)
             lines.append(f"• {when}, {who}")
             items.append(
-                choice(self.state.generation, "a", f"{when} {who}", f"{stamp_text}.{staff_key}")
+                choice(
+                    self.state.generation,
+                    Op.ALTERNATIVE,
+                    f"{when} {who}",
+                    f"{stamp_text}.{staff_key}",
+                )
             )
         if items:
             lines.insert(1, _("The nearest free times:"))
@@ -322,39 +313,43 @@ class Screens:
 
     # -- my bookings ----------------------------------------------------------------------
 
-    async def _bookings(self) -> Reply:
+    async def bookings(self) -> Reply:
         _ = self._
         visits = await self.desk.upcoming()
         if not visits:
             return self._paged(
                 _("You have no upcoming visits."),
-                [global_choice(BOOK, _("Book a visit")), global_choice(MENU, _("↩ Menu"))],
+                [
+                    global_choice(Anywhere.BOOK, _("Book a visit")),
+                    global_choice(Anywhere.MENU, _("↩ Menu")),
+                ],
             )
         lines = [_("Your upcoming visits:")] + [
             f"• {self.words.visit_label(v)}, {self.words.staff_name(v.staff_key)}" for v in visits
         ]
         items = [
-            choice(self.state.generation, "v", self.words.visit_label(v), str(v.id)) for v in visits
+            choice(self.state.generation, Op.VISIT, self.words.visit_label(v), str(v.id))
+            for v in visits
         ]
-        return self._paged("\n".join(lines), items, [global_choice(MENU, _("↩ Menu"))])
+        return self._paged("\n".join(lines), items, [global_choice(Anywhere.MENU, _("↩ Menu"))])
 
-    async def _visit(self) -> Reply:
+    async def visit(self) -> Reply:
         _ = self._
         visit = await self.desk.booking(self.state.booking or 0)
         generation = self.state.generation
         choices = [
-            choice(generation, "r", _("Reschedule")),
-            choice(generation, "x", _("Cancel visit")),
+            choice(generation, Op.RESCHEDULE, _("Reschedule")),
+            choice(generation, Op.ASK_CANCEL, _("Cancel visit")),
             self._back(_("↩ My bookings")),
         ]
         return self._paged(self.words.visit(visit), choices)
 
-    async def _cancel(self) -> Reply:
+    async def cancel(self) -> Reply:
         _ = self._
         visit = await self.desk.booking(self.state.booking or 0)
         text = _("Cancel this visit?") + "\n" + self.words.visit(visit)
         choices = [
-            choice(self.state.generation, "xy", _("Yes, cancel it")),
+            choice(self.state.generation, Op.CANCEL, _("Yes, cancel it")),
             self._back(_("No, keep it")),
         ]
         return self._paged(text, choices)

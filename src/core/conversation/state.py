@@ -1,9 +1,10 @@
 """Where a chat stands, stored as JSON between steps, and the ids of the choices it offers.
 
-A choice id is ``"<generation>.<op>[.<arg>]"``. The generation is bumped every time the
-conversation shows a new screen, so a button from an older message carries an older
-generation and is recognised as stale. A few ids are global (the main menu's entries):
-they mean the same thing whenever they are tapped and carry no generation.
+A choice id is ``"<generation>.<op>[.<arg>]"`` (``Op``). The generation is bumped every time
+the conversation shows a new screen, so a button from an older message carries an older
+generation and is recognised as stale. A choice valid from any state is
+``"<op>[.<arg>]"`` (``Anywhere``): it means the same thing whenever it is tapped and carries
+no generation. Both forms are wire format: ids already sent must keep decoding.
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
+from core.conversation.contract import Anywhere, Mode, Op, Screen
 from core.conversation.messages import Choice
-
-# The main menu's entries: valid in any state, from any message.
-BOOK, MY_BOOKINGS, LANGUAGE, HELP, MENU = "book", "my", "lang", "help", "menu"
-GLOBAL_CHOICES = frozenset({BOOK, MY_BOOKINGS, LANGUAGE, HELP, MENU})
 
 ANY_STAFF = "*"
 _STAMP = "%Y%m%d%H%M"
@@ -27,11 +25,10 @@ _STAMP = "%Y%m%d%H%M"
 class State:
     """The chat's position. Unknown or missing fields in stored JSON fall back to defaults."""
 
-    screen: str = "menu"
+    screen: Screen = Screen.MENU
     generation: int = 0
     page: int = 0
-    # "book" a new visit or "move" an existing one (``booking``).
-    mode: str = "book"
+    mode: Mode = Mode.BOOK
     category: str | None = None
     service: str | None = None
     staff: str | None = None  # a staff key, or ANY_STAFF
@@ -42,7 +39,7 @@ class State:
     alternatives: list[list[str]] = field(default_factory=list)  # [[stamp, staff], ...]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"screen": self.screen.value, "mode": self.mode.value}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
@@ -57,6 +54,13 @@ class State:
             if value is None and f.name in _REQUIRED:
                 return cls()
             values[f.name] = value
+        # A screen or mode this version does not know (a newer or older one) starts over at
+        # the menu, its generation kept so that the buttons already sent stay stale.
+        screen, mode = _SCREENS.get(values["screen"]), _MODES.get(values["mode"])
+        if screen is None or mode is None:
+            kept = cls(generation=values["generation"])
+            return kept if kept._adds_up() else cls()
+        values["screen"], values["mode"] = screen, mode
         if not all(
             isinstance(a, list) and len(a) == 2 and all(isinstance(x, str) for x in a)
             for a in values["alternatives"]
@@ -74,21 +78,21 @@ class State:
                 date.fromisoformat(self.day)
             except ValueError:
                 return False
-        chosen_time = self.hold if self.mode == "book" else self.start
-        needs: dict[str, tuple[str | int | None, ...]] = {
-            "staff": (self.service,),
-            "day": (self.service,),
-            "time": (self.service, self.day),
-            "taken": (self.service, self.day),
-            "summary": (self.service, self.day, chosen_time),
-            "visit": (self.booking,),
-            "cancel": (self.booking,),
+        chosen_time = self.hold if self.mode is Mode.BOOK else self.start
+        needs: dict[Screen, tuple[str | int | None, ...]] = {
+            Screen.STAFF: (self.service,),
+            Screen.DAY: (self.service,),
+            Screen.TIME: (self.service, self.day),
+            Screen.TAKEN: (self.service, self.day),
+            Screen.SUMMARY: (self.service, self.day, chosen_time),
+            Screen.VISIT: (self.booking,),
+            Screen.CANCEL: (self.booking,),
         }
-        if self.mode == "move":
-            needs["summary"] += (self.booking,)
+        if self.mode is Mode.MOVE:
+            needs[Screen.SUMMARY] += (self.booking,)
         return None not in needs.get(self.screen, ())
 
-    def restart(self, screen: str, mode: str = "book") -> State:
+    def restart(self, screen: Screen, mode: Mode = Mode.BOOK) -> State:
         """A fresh position on ``screen``, the flow in progress forgotten; same generation."""
         return State(screen=screen, mode=mode, generation=self.generation)
 
@@ -108,6 +112,10 @@ _SHAPES: dict[str, type | tuple[type, ...]] = {
     "alternatives": list,
 }
 _REQUIRED = frozenset({"screen", "generation", "page", "mode", "alternatives"})
+_SCREENS = {screen.value: screen for screen in Screen}
+_MODES = {mode.value: mode for mode in Mode}
+_OPS = {op.value: op for op in Op}
+_ANYWHERE = {op.value: op for op in Anywhere}
 
 
 def stamp(moment: datetime) -> str:
@@ -124,36 +132,41 @@ def from_stamp(text: str) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class Picked:
-    """A decoded choice id: the operation, its argument, and its generation (None: global)."""
+    """A decoded choice id: the operation, its argument, and its generation (None: anywhere)."""
 
-    op: str
+    op: Op | Anywhere
     arg: str = ""
     generation: int | None = None
 
 
-def choice(generation: int, op: str, label: str, arg: str = "") -> Choice:
+def choice(generation: int, op: Op, label: str, arg: str = "") -> Choice:
     """A choice bound to the screen of ``generation``."""
-    return Choice(f"{generation}.{op}.{arg}" if arg else f"{generation}.{op}", label)
+    return Choice(f"{generation}.{op.value}.{arg}" if arg else f"{generation}.{op.value}", label)
 
 
-def global_choice(op: str, label: str) -> Choice:
-    return Choice(op, label)
+def global_choice(op: Anywhere, label: str, arg: str = "") -> Choice:
+    """A choice valid from any state and any message."""
+    return Choice(f"{op.value}.{arg}" if arg else op.value, label)
 
 
 # ASCII digits only (str.isdigit also accepts "²", which int() refuses); an argument is a
 # catalog key, a stamp, a day, a number or "stamp.staff".
-_CHOICE_ID = re.compile(r"(\d{1,9})\.([a-z]{1,4})(?:\.([a-z0-9_*.-]{1,52}))?", re.ASCII)
+_ARG = r"(?:\.([a-z0-9_*.-]{1,52}))?"
+_CHOICE_ID = re.compile(r"(\d{1,9})\.([a-z]{1,4})" + _ARG, re.ASCII)
+_ANYWHERE_ID = re.compile(r"([a-z]{1,4})" + _ARG, re.ASCII)
 
 
 def decode(choice_id: str) -> Picked | None:
     """The choice behind an id, or None if it is not one of ours."""
-    if choice_id in GLOBAL_CHOICES:
-        return Picked(choice_id)
+    if matched := _ANYWHERE_ID.fullmatch(choice_id):
+        anywhere = _ANYWHERE.get(matched[1])
+        return None if anywhere is None else Picked(anywhere, matched[2] or "")
     matched = _CHOICE_ID.fullmatch(choice_id)
     if matched is None:
         return None
     generation, op, arg = matched.groups()
-    return Picked(op, arg or "", int(generation))
+    known = _OPS.get(op)
+    return None if known is None else Picked(known, arg or "", int(generation))
 
 
 def small_number(text: str) -> int | None:
