@@ -1,7 +1,7 @@
 """Drawing the screen a chat stands on: its text and the choices it offers.
 
 Screens only read: they ask the desk for slots and bookings and never change anything.
-Each screen is drawn by one method here, named in its ``Page`` (``core.conversation.pages``).
+Each screen is drawn by one method here, named in its row of ``PAGES`` (``dialogue.py``).
 A list longer than the channel allows is paged; every choice but those valid anywhere
 carries the state's generation (see ``core.conversation.state``).
 """
