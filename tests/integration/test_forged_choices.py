@@ -5,6 +5,7 @@ retried and parked."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from sqlalchemy import text
 
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import ChatContact, Chosen, Command
+from core.domain.availability import SlotQuery
+from core.domain.booking import Actor
+from core.domain.errors import SlotNotOffered
 from core.ports import Translated
 from core.services.inbox import InboxWorker, StoreInbound, Wakeup
 from salonbot.bootstrap import Salonbot
@@ -110,3 +114,26 @@ async def test_a_forged_extreme_time_is_answered_as_stale_and_the_event_is_done(
     assert answer["text"].endswith(body["text"])
     assert await _rows(app, "SELECT count(*) FROM bookings") == [(0,)]
     assert await _rows(app, "SELECT count(*) FROM inbound_events WHERE status <> 'done'") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime.min.replace(tzinfo=UTC),
+        datetime(1, 1, 1, 1, 0, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        datetime.max.replace(tzinfo=UTC),
+    ],
+    ids=str,
+)
+async def test_the_booking_use_cases_refuse_a_start_at_the_ends_of_the_calendar(
+    app: Salonbot, start: datetime
+) -> None:
+    staff = Actor.staff("anna")
+    with pytest.raises(SlotNotOffered):
+        await app.bookings.book("manicure", start, staff, staff_key="maria")
+    with pytest.raises(SlotNotOffered):
+        await app.bookings.hold("manicure", start, staff)
+    day = start.date()
+    assert await app.find_slots(SlotQuery("manicure", day, day)) == []
+    assert await _rows(app, "SELECT count(*) FROM bookings") == [(0,)]
