@@ -4,6 +4,7 @@ world keep their meaning, and every button a screen offers is one that screen ha
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,15 @@ STALE = "That button is from an earlier message."
 def test_every_screen_has_a_page_and_every_choice_valid_anywhere_a_handler() -> None:
     assert set(PAGES) == set(Screen)
     assert set(ANYWHERE) == set(Anywhere)
+
+
+@pytest.mark.parametrize("op", [*Op, *Anywhere], ids=str)
+def test_every_operation_fits_a_choice_id_and_decodes_to_itself(op: Op | Anywhere) -> None:
+    assert re.fullmatch(r"[a-z]{1,4}", op.value)
+    if isinstance(op, Op):
+        assert decode(f"3.{op.value}") == Picked(op, "", 3)
+    else:
+        assert decode(op.value) == Picked(op)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 The values are wire format: a stored ``State`` names its screen and mode by them, and a
 choice id already sent to a customer carries an operation by its value (see
 ``core.conversation.state``). Add members freely; never change or reuse a value: an old
-button or stored state must keep meaning what it meant, or be answered as stale.
+button or stored state must keep meaning what it meant, or be answered as stale. An
+operation's value is 1-4 lowercase ASCII letters, as choice ids are decoded.
 """
 
 from __future__ import annotations
