@@ -144,3 +144,16 @@ def test_any_current_choice_id_gets_an_answer_and_leaves_no_hold_behind(
             assert held == []
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+async def test_a_stored_state_on_a_day_at_the_ends_of_the_calendar_is_answered(day: str) -> None:
+    chat = Chat()
+    await chat.command("start")
+    assert chat.stored is not None
+    chat.stored = {**chat.stored, "screen": "time", "service": "manicure", "day": day}
+    reply = await chat.say("hmm")
+    assert "No free times are left on that day." in reply.text
+    assert chat.labels() == ["↩ Other day"]
+    await chat.tap("Other day")
+    assert chat.screen == "day"
