@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from core.conversation.capacity import ChannelCapacity
-from core.conversation.desk import Desk
+from core.conversation.desk_port import Desk
 from core.conversation.messages import (
     Chosen,
     Command,

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from core.conversation.capacity import ChannelCapacity, paginate
-from core.conversation.desk import Desk
+from core.conversation.desk_port import Desk
 from core.conversation.messages import Choice, Reply
 from core.conversation.state import (
     ANY_STAFF,

@@ -8,7 +8,7 @@ commit. If anything fails, nothing of the step is kept, so the caller may simply
 from __future__ import annotations
 
 from core.conversation.capacity import ChannelCapacity
-from core.conversation.desk import pick_language
+from core.conversation.desk_port import pick_language
 from core.conversation.dialogue import Conversation
 from core.conversation.messages import ChatContact, Command, Inbound, Reply
 from core.conversation.state import State
@@ -20,7 +20,7 @@ from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, ExternalBusy
 from core.services.availability import FindSlots
 from core.services.catalog import CatalogReader
-from core.services.desk import StoredDesk
+from core.services.stored_desk import StoredDesk
 
 ATTEMPTS = 3
 
