@@ -64,8 +64,9 @@ class Converse:
             stored = await conversations.load(contact.channel, contact.chat_id)
             catalog = await self._catalogs.current(connection)
             offered = offered_languages(catalog)
+            customers = CustomerRepository(connection)
             if stored is None:
-                customer_id, _ = await conversations.customer_for(
+                customer_id, _ = await customers.for_identity(
                     contact.channel,
                     contact.external_id,
                     now,
@@ -77,7 +78,6 @@ class Converse:
             else:
                 customer_id, version = stored.customer_id, stored.version
                 state = State.from_json(dict(stored.state))
-            customers = CustomerRepository(connection)
             await customers.reachable_again(customer_id)
             profile = await customers.get(customer_id)
             language = profile.language if profile.language in offered else None
