@@ -61,7 +61,7 @@ class OutboxDispatcher:
         self._poll_interval = poll_interval
         self._max_attempts = max_attempts
         self._stopping = asyncio.Event()
-        self._outage = Outage(log, f"outbox dispatcher ({sender.name})")
+        self.outage = Outage(log, f"outbox dispatcher ({sender.name})")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -78,10 +78,10 @@ class OutboxDispatcher:
             try:
                 sent = await self.send_one()
             except Exception as error:  # the database went away, say: wait, go on
-                self._outage.failed(error)
+                self.outage.failed(error)
                 sent = False
             else:
-                self._outage.succeeded()
+                self.outage.succeeded()
             if not sent and not self._stopping.is_set():
                 await self._wakeup.wait(self._rest())
 

@@ -54,7 +54,7 @@ class InboxWorker:
         self._poll_interval = poll_interval
         self._max_attempts = max_attempts
         self._replies_waiting = replies_waiting
-        self._outage = outage or Outage(log, "inbox worker")
+        self.outage = outage or Outage(log, "inbox worker")
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -67,10 +67,10 @@ class InboxWorker:
             try:
                 handled = await self.handle_one()
             except Exception as error:  # the database went away, say: wait, go on
-                self._outage.failed(error)
+                self.outage.failed(error)
                 handled = False
             else:
-                self._outage.succeeded()
+                self.outage.succeeded()
             if not handled and not self._stopping.is_set():
                 await self._wakeup.wait(self._poll_interval)
 

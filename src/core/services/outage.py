@@ -44,6 +44,11 @@ class Outage:
     def down(self) -> bool:
         return self._since is not None
 
+    @property
+    def failures(self) -> int:
+        """How many failures this outage has seen so far (0 when up)."""
+        return self._failures
+
     def failed(self, cause: BaseException | str) -> None:
         now = self._monotonic()
         self._failures += 1
