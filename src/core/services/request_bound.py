@@ -34,12 +34,15 @@ class RequestBound:
         future = asyncio.ensure_future(work)
         try:
             async with asyncio.timeout(self.seconds):
-                # Shielded: the bound ends the wait, not the work (a cancelled insert may
-                # even have committed; a finished one tells the truth either way).
+                # Shielded: the bound ends the wait, not the work. Work that commits after
+                # the 503 does no harm: the redelivery is dropped by its platform id.
                 result = await asyncio.shield(future)
         except TimeoutError:
             self._let_finish(future)
             self.refuse(f"no answer within {self.seconds:g} s")
+        except asyncio.CancelledError:  # the request went away (or the server stops)
+            self._let_finish(future)
+            raise
         except Exception as error:
             self.refuse(error)
         self.outage.succeeded()
