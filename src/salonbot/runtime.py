@@ -41,7 +41,7 @@ class Runtime:
         self.inbox, self.outbox = Wakeup(), Wakeup()
         # Everything a webhook request waits for is bounded, and one outage is one story
         # in the log however many requests it refuses.
-        self.request_bound = RequestBound(Outage(log, "webhooks: storing inbound events"))
+        self.request_bound = RequestBound(Outage(log, "webhooks: storing in the database"))
         self.store = StoreInbound(app.uow, app.clock, self.inbox, bound=self.request_bound)
         self._record_deliveries = RecordDeliveries(app.uow)
         self.routers: list[APIRouter] = []
