@@ -35,7 +35,7 @@ from bench.telegram_server import SECRET
 from core.conversation.messages import Choice, Reply
 from core.db.outbox_repository import OutboxRepository
 from core.services.dispatch import OutboxDispatcher
-from core.services.inbox import Wakeup
+from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from salonbot.telegram_runtime import make_bot
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -44,6 +44,45 @@ class Translated:
 
     contact: ChatContact
     inbound: Inbound
+
+
+class StoreEvent(Protocol):
+    """The inbox's door for a channel's inbound side (a webhook route, a poller)."""
+
+    def __call__(
+        self, channel: str, platform_id: str, chat_key: str, payload: Mapping[str, Any]
+    ) -> Awaitable[bool]:
+        """Store the event durably before it is acknowledged; False for a redelivery (the
+        same ``platform_id`` was stored before). Raises ``StoreUnavailable``."""
+        ...
+
+
+class StoreUnavailable(Exception):
+    """The event could not be stored in time (the database is down, hangs or is overloaded).
+
+    Answer so that the platform delivers it again (a 5xx). It may still be stored a moment
+    later; the redelivery is then dropped by its platform id, so it is handled once either
+    way. The inbox logs the outage itself: the caller need not.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A platform's word on a message it took: sent, delivered, read or failed."""
+
+    channel: str
+    platform_message_id: str
+    status: str
+    at: datetime
+    error: str = ""
+
+
+class KeepDeliveryReports(Protocol):
+    """Where a channel's webhook leaves the delivery reports it reads."""
+
+    def __call__(self, reports: Sequence[DeliveryReport]) -> Awaitable[int]:
+        """Keep them durably; how many changed a message. Raises ``StoreUnavailable``."""
+        ...
 
 
 class InboundChannel(Protocol):

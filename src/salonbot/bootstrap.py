@@ -1,36 +1,55 @@
-"""Wiring: one object holding the engine and the use cases built on it."""
+"""Wiring: one object holding the engine, every port and the use cases built on them.
+
+This is the only place that chooses the ports' implementations: the use cases (and the
+inbox's event handler) get them from here, never build their own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.unit_of_work import UnitOfWorkFactory
-from core.ports import Clock, SystemClock
+from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.catalog import CatalogReader
 from core.services.converse import Converse
-from core.services.outbox import DeliverInProcess
+from core.services.converse_inbound import ConverseInbound
+from core.services.in_process_delivery import DeliverInProcess
 from core.services.time_off import AddTimeOff
 
 
 @dataclass
 class Salonbot:
-    """The core use cases over one database engine."""
+    """The core use cases over one database engine, with the ports they use.
+
+    ``external_busy``: busy time from outside salonbot (Google Calendar, later); no such
+    time until one is configured.
+    """
 
     engine: AsyncEngine
     clock: Clock = field(default_factory=SystemClock)
+    external_busy: ExternalBusy = field(default_factory=NoExternalBusy)
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
         self.catalogs = CatalogReader()
-        self.find_slots = FindSlots(self.uow, self.clock, self.catalogs)
-        self.bookings = Bookings(self.uow, self.clock, self.catalogs)
+        self.find_slots = FindSlots(self.uow, self.clock, self.catalogs, self.external_busy)
+        self.bookings = Bookings(self.uow, self.clock, self.catalogs, self.external_busy)
         self.add_time_off = AddTimeOff(self.uow, self.clock)
-        self.converse = Converse(self.uow, self.clock, self.catalogs, self.find_slots)
+        self.converse = self.converse_in(self.uow)
         self.deliver_in_process = DeliverInProcess(self.uow, self.clock)
+
+    def converse_in(self, uow_factory: UnitOfWorkFactory) -> Converse:
+        """``converse`` over ``uow_factory`` (savepoints of a caller's transaction, say)."""
+        return Converse(uow_factory, self.clock, self.catalogs, self.find_slots, self.external_busy)
+
+    def inbox_handler(self, channels: Mapping[str, InboundChannel]) -> ConverseInbound:
+        """What the inbox workers do with an event of one of ``channels``."""
+        return ConverseInbound(channels, self.converse_in)
 
     async def close(self) -> None:
         await self.engine.dispose()

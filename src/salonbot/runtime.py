@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from fastapi import APIRouter
 
-from core.ports import ChannelSender, InboundChannel
+from core.ports import ChannelSender, DeliveryReport, InboundChannel
 from core.services.delivery import RecordDeliveries
 from core.services.dispatch import OutboxDispatcher
-from core.services.inbox import InboxWorker, StoreInbound, Wakeup
+from core.services.inbox_store import StoreInbound
+from core.services.inbox_worker import InboxWorker
+from core.services.outage import Outage
 from core.services.pacing import Pacing
+from core.services.request_bound import RequestBound
+from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+
+log = logging.getLogger("salonbot.inbox")
 
 
 class Poller(Protocol):
@@ -32,8 +39,11 @@ class Runtime:
     def __init__(self, app: Salonbot, *, workers: int = 2, poll_interval: float = 1.0) -> None:
         self.app = app
         self.inbox, self.outbox = Wakeup(), Wakeup()
-        self.store = StoreInbound(app.uow, app.clock, self.inbox)
-        self.record_deliveries = RecordDeliveries(app.uow)
+        # Everything a webhook request waits for is bounded, and one outage is one story
+        # in the log however many requests it refuses.
+        self.request_bound = RequestBound(Outage(log, "webhooks: storing in the database"))
+        self.store = StoreInbound(app.uow, app.clock, self.inbox, bound=self.request_bound)
+        self._record_deliveries = RecordDeliveries(app.uow)
         self.routers: list[APIRouter] = []
         self.dispatchers: list[OutboxDispatcher] = []
         self.pollers: list[Poller] = []
@@ -44,6 +54,10 @@ class Runtime:
         self.workers: list[InboxWorker] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._poller_tasks: list[asyncio.Task[None]] = []
+
+    async def record_deliveries(self, reports: Sequence[DeliveryReport]) -> int:
+        """Keep a webhook's delivery reports, within the request's bound."""
+        return await self.request_bound(self._record_deliveries(reports))
 
     def add_channel(
         self,
@@ -73,16 +87,17 @@ class Runtime:
             self._closers.append(close)
 
     async def start(self) -> None:
+        handle = self.app.inbox_handler(self._channels)
+        outage = Outage(log, "inbox workers")  # one story for all of them
         self.workers = [
             InboxWorker(
                 self.app.uow,
                 self.app.clock,
-                self.app.catalogs,
-                self.app.find_slots,
-                self._channels,
+                handle,
                 self.inbox,
                 poll_interval=self._poll_interval,
                 replies_waiting=self.outbox,
+                outage=outage,
             )
             for _ in range(self._worker_count)
         ]

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from salonbot.bootstrap import Salonbot
 from salonbot.migrate import head_revision
+from salonbot.readiness import DatabaseProbe
 
 
 def create_web_app(
     app: Salonbot, routers: Sequence[APIRouter], workers_running: Callable[[], bool]
 ) -> FastAPI:
-    web = FastAPI(title="salonbot", docs_url=None, redoc_url=None, openapi_url=None)
-    head = head_revision()
+    database = DatabaseProbe(app.engine, head_revision())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.close()
+
+    web = FastAPI(
+        title="salonbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
 
     @web.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -26,16 +34,14 @@ def create_web_app(
 
     @web.get("/readyz")
     async def readyz() -> JSONResponse:
-        """Ready for traffic: the database answers, its schema is at head, workers run."""
-        checks: dict[str, bool] = {}
-        try:
-            async with app.engine.connect() as connection:
-                version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-            checks["database"] = True
-            checks["migrations"] = version == head
-        except (SQLAlchemyError, OSError):
-            checks["database"] = checks["migrations"] = False
-        checks["workers"] = workers_running()
+        """Ready for traffic: the database answers (within about 2 s), its schema is at
+        head, workers run."""
+        health = await database()
+        checks = {
+            "database": health.answers,
+            "migrations": health.at_head,
+            "workers": workers_running(),
+        }
         ready = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.conversation_repository import ConversationRepository, StaleConversation
+from core.db.customer_repository import CustomerRepository
 from core.db.unit_of_work import UnitOfWork
 
 AT = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
@@ -18,7 +19,7 @@ AT = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
 
 async def _customer(engine: AsyncEngine, external_id: str, **details: str) -> tuple[int, bool]:
     async with UnitOfWork(engine) as uow:
-        found = await ConversationRepository(uow.connection).customer_for(
+        found = await CustomerRepository(uow.connection).for_identity(
             "telegram", external_id, AT, **details
         )
         await uow.commit()
@@ -53,7 +54,7 @@ async def test_the_same_external_id_on_another_channel_is_another_customer(
 ) -> None:
     telegram, _ = await _customer(clean_engine, "5")
     async with UnitOfWork(clean_engine) as uow:
-        whatsapp, _ = await ConversationRepository(uow.connection).customer_for("whatsapp", "5", AT)
+        whatsapp, _ = await CustomerRepository(uow.connection).for_identity("whatsapp", "5", AT)
         await uow.commit()
     assert telegram != whatsapp
 

@@ -17,7 +17,9 @@ from core.domain.availability import SlotQuery
 from core.domain.booking import Actor
 from core.domain.errors import SlotNotOffered
 from core.ports import Translated
-from core.services.inbox import InboxWorker, StoreInbound, Wakeup
+from core.services.inbox_store import StoreInbound
+from core.services.inbox_worker import InboxWorker
+from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 
 STALE = "That button is from an earlier message. Here is where we are now:"
@@ -52,7 +54,7 @@ class Customer:
         self.app = app
         self.store = StoreInbound(app.uow, app.clock, Wakeup())
         self.worker = InboxWorker(
-            app.uow, app.clock, app.catalogs, app.find_slots, {"test": ButtonChannel()}, Wakeup()
+            app.uow, app.clock, app.inbox_handler({"test": ButtonChannel()}), Wakeup()
         )
         self.sent = 0
 

@@ -23,8 +23,10 @@ from core.ports import (
     Translated,
 )
 from core.services.dispatch import OutboxDispatcher
-from core.services.inbox import InboxWorker, StoreInbound, Wakeup
+from core.services.inbox_store import StoreInbound
+from core.services.inbox_worker import InboxWorker
 from core.services.pacing import Pacing
+from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from tests.fakes.clock import FakeClock
 
@@ -75,7 +77,7 @@ async def _rows(app: Salonbot, sql: str) -> list[tuple[Any, ...]]:
 
 def _worker(app: Salonbot, channel: RecordingChannel, **options: Any) -> InboxWorker:
     return InboxWorker(
-        app.uow, app.clock, app.catalogs, app.find_slots, {"test": channel}, Wakeup(), **options
+        app.uow, app.clock, app.inbox_handler({"test": channel}), Wakeup(), **options
     )
 
 
@@ -266,7 +268,7 @@ async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is
 ) -> None:
     from datetime import UTC, datetime
 
-    from core.db.outbox_repository import DeliveryReport
+    from core.ports import DeliveryReport
     from core.services.delivery import RecordDeliveries
 
     at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
@@ -286,7 +288,7 @@ async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is
 async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> None:
     from datetime import UTC, datetime
 
-    from core.db.outbox_repository import DeliveryReport
+    from core.ports import DeliveryReport
     from core.services.delivery import RecordDeliveries
 
     record = RecordDeliveries(app.uow)

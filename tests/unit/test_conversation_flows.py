@@ -9,7 +9,7 @@ import pytest
 from core.catalog_file import load_catalog_text
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.contract import Screen
-from core.conversation.desk import pick_language
+from core.conversation.desk_port import pick_language
 from core.conversation.dialogue import Conversation
 from core.conversation.messages import Chosen, Inbound, Reply, SharedContact, Unsupported
 from core.conversation.state import State, from_stamp

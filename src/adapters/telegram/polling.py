@@ -13,14 +13,14 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 
 from adapters.telegram.updates import CHANNEL, chat_key
-from adapters.telegram.webhook import Store
+from core.ports import StoreEvent
 
 POLL_TIMEOUT = 25
 log = logging.getLogger("salonbot.telegram")
 
 
 class TelegramPolling:
-    def __init__(self, bot: Bot, store: Store) -> None:
+    def __init__(self, bot: Bot, store: StoreEvent) -> None:
         self._bot = bot
         self._store = store
         self._stopping = asyncio.Event()

@@ -11,21 +11,17 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.telegram.updates import CHANNEL, chat_key
+from core.ports import StoreEvent, StoreUnavailable
 from core.untrusted_input import read_limited, storable, strict_json
 
 WEBHOOK_PATH = "/webhooks/telegram"
 MAX_BODY = 1_000_000
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
-
-# (channel, platform id, chat key, raw update) -> stored anew?
-Store = Callable[[str, str, str, Mapping[str, Any]], Awaitable[bool]]
 
 log = logging.getLogger("salonbot.telegram")
 
@@ -34,7 +30,7 @@ def _answer(status: int, description: str) -> Response:
     return JSONResponse({"ok": status < 300, "description": description}, status_code=status)
 
 
-def telegram_webhook(store: Store, secret: str) -> APIRouter:
+def telegram_webhook(store: StoreEvent, secret: str) -> APIRouter:
     """The route; ``secret`` is what ``setWebhook`` registered as ``secret_token``."""
     router = APIRouter()
     expected = secret.encode()
@@ -61,8 +57,7 @@ def telegram_webhook(store: Store, secret: str) -> APIRouter:
         try:
             chat = chat_key(update)
             new = await store(CHANNEL, str(update_id), chat, update)
-        except Exception:  # the database is down or overloaded: Telegram delivers again
-            log.exception("inbound not stored", extra={"channel": CHANNEL, "update_id": update_id})
+        except StoreUnavailable:  # down, hanging or overloaded (logged by the inbox, once)
             return _answer(503, "Service Unavailable: the update could not be stored")
         log.info(
             "inbound stored" if new else "inbound duplicate dropped",

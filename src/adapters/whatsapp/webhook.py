@@ -15,7 +15,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,14 +23,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from adapters.whatsapp.updates import CHANNEL
-from core.db.outbox_repository import DeliveryReport
+from core.ports import DeliveryReport, KeepDeliveryReports, StoreEvent, StoreUnavailable
 from core.untrusted_input import objects, read_limited, storable, strict_json
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 MAX_BODY = 3_000_000  # up to 1,000 updates may come in one POST
-
-Store = Callable[[str, str, str, Mapping[str, Any]], Awaitable[bool]]
-Record = Callable[[Sequence[DeliveryReport]], Awaitable[int]]
 
 log = logging.getLogger("salonbot.whatsapp")
 
@@ -93,7 +90,11 @@ def read_notification(
 
 
 def whatsapp_webhook(
-    store: Store, record: Record, app_secret: str, verify_token: str, phone_number_id: str
+    store: StoreEvent,
+    record: KeepDeliveryReports,
+    app_secret: str,
+    verify_token: str,
+    phone_number_id: str,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -125,8 +126,7 @@ def whatsapp_webhook(
                 *(store(CHANNEL, wamid, sender, payload) for wamid, sender, payload in messages)
             )
             await record(reports)
-        except Exception:  # the database is away: Meta delivers again
-            log.exception("whatsapp notification not stored", extra={"channel": CHANNEL})
+        except StoreUnavailable:  # down, hanging or overloaded (logged once, by the inbox)
             return JSONResponse({"error": "not stored"}, status_code=503)
         log.info(
             "inbound stored",

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.contract import Anywhere, Mode, Op, Screen
-from core.conversation.desk import Desk
+from core.conversation.desk_port import Desk
 from core.conversation.messages import (
     Chosen,
     Command,

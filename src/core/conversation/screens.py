@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from core.conversation.capacity import ChannelCapacity, paginate
 from core.conversation.contract import Anywhere, Mode, Op
-from core.conversation.desk import Desk
+from core.conversation.desk_port import Desk
 from core.conversation.messages import Choice, Reply
 from core.conversation.state import (
     ANY_STAFF,

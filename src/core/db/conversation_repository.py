@@ -1,4 +1,4 @@
-"""Conversation state per (channel, chat), versioned, and the customer behind each chat."""
+"""Conversation state per (channel, chat), versioned."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.db.tables import conversations, customers
+from core.db.tables import conversations
 
 
 class StaleConversation(Exception):
@@ -28,44 +28,6 @@ class StoredConversation:
 class ConversationRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
-
-    async def customer_for(
-        self,
-        channel: str,
-        external_id: str,
-        at: datetime,
-        *,
-        name: str = "",
-        language: str | None = None,
-        start_payload: str | None = None,
-    ) -> tuple[int, bool]:
-        """The customer with this channel identity, created on first contact; (id, created).
-
-        Two first messages racing each other create one customer: the unique identity
-        decides, and the loser reads the winner's row.
-        """
-        inserted = await self._db.execute(
-            insert(customers)
-            .values(
-                channel=channel,
-                external_id=external_id,
-                name=name,
-                language=language,
-                start_payload=start_payload,
-                created_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=[customers.c.channel, customers.c.external_id])
-            .returning(customers.c.id)
-        )
-        new_id = inserted.scalar_one_or_none()
-        if new_id is not None:
-            return int(new_id), True
-        existing = await self._db.execute(
-            select(customers.c.id).where(
-                customers.c.channel == channel, customers.c.external_id == external_id
-            )
-        )
-        return int(existing.scalar_one()), False
 
     async def load(self, channel: str, chat_id: str) -> StoredConversation | None:
         """The chat's state, locked until the transaction ends (one step at a time per chat)."""

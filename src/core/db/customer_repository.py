@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db.tables import customers
@@ -32,6 +33,44 @@ class CustomerRepository:
             .returning(customers.c.id)
         )
         return int(result.scalar_one())
+
+    async def for_identity(
+        self,
+        channel: str,
+        external_id: str,
+        at: datetime,
+        *,
+        name: str = "",
+        language: str | None = None,
+        start_payload: str | None = None,
+    ) -> tuple[int, bool]:
+        """The customer with this channel identity, created on first contact; (id, created).
+
+        Two first messages racing each other create one customer: the unique identity
+        decides, and the loser reads the winner's row.
+        """
+        inserted = await self._db.execute(
+            insert(customers)
+            .values(
+                channel=channel,
+                external_id=external_id,
+                name=name,
+                language=language,
+                start_payload=start_payload,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=[customers.c.channel, customers.c.external_id])
+            .returning(customers.c.id)
+        )
+        new_id = inserted.scalar_one_or_none()
+        if new_id is not None:
+            return int(new_id), True
+        existing = await self._db.execute(
+            select(customers.c.id).where(
+                customers.c.channel == channel, customers.c.external_id == external_id
+            )
+        )
+        return int(existing.scalar_one()), False
 
     async def get(self, customer_id: int) -> CustomerProfile:
         row = (

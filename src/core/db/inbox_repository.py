@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,6 +12,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db.tables import heads_of_queues, inbound_events
+
+
+class InboxStatus(StrEnum):
+    """Where an inbound event stands; the values are what ``inbound_events.status`` holds."""
+
+    PENDING = "pending"  # stored, waiting to be handled (or to be retried)
+    DONE = "done"  # handled: the conversation answered it
+    IGNORED = "ignored"  # a kind of event salonbot does not handle
+    FAILED = "failed"  # parked after its last attempt failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +89,7 @@ class InboxRepository:
                     inbound_events.c.attempts,
                 )
                 .where(
-                    inbound_events.c.status == "pending",
+                    inbound_events.c.status == InboxStatus.PENDING,
                     inbound_events.c.available_at <= now,
                     heads_of_queues(inbound_events, "chat_key"),
                 )
@@ -102,13 +112,13 @@ class InboxRepository:
             .where(
                 inbound_events.c.channel == event.channel,
                 inbound_events.c.chat_key == event.chat_key,
-                inbound_events.c.status == "pending",
+                inbound_events.c.status == InboxStatus.PENDING,
                 inbound_events.c.id > event.id,
             )
         )
         return int(count or 0)
 
-    async def finish(self, event_id: int, status: str, at: datetime) -> None:
+    async def finish(self, event_id: int, status: InboxStatus, at: datetime) -> None:
         """Mark the event ``done`` or ``ignored``."""
         await self._db.execute(
             update(inbound_events)
@@ -125,11 +135,11 @@ class InboxRepository:
             "last_error": error[:2000],
         }
         if retry_at is None:
-            values.update(status="failed", handled_at=at)
+            values.update(status=InboxStatus.FAILED, handled_at=at)
         else:
             values.update(available_at=retry_at)
         await self._db.execute(
             update(inbound_events)
-            .where(inbound_events.c.id == event_id, inbound_events.c.status == "pending")
+            .where(inbound_events.c.id == event_id, inbound_events.c.status == InboxStatus.PENDING)
             .values(**values)
         )

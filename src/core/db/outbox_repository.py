@@ -18,6 +18,7 @@ from core.db.tables import (
     heads_of_queues,
     outbound_messages,
 )
+from core.ports import DeliveryReport
 
 
 def reply_body(reply: Reply) -> dict[str, Any]:
@@ -43,17 +44,6 @@ class OutboundMessage:
 
 
 DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryReport:
-    """A platform's word on a message it took: sent, delivered, read or failed."""
-
-    channel: str
-    platform_message_id: str
-    status: str
-    at: datetime
-    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ commit. If anything fails, nothing of the step is kept, so the caller may simply
 from __future__ import annotations
 
 from core.conversation.capacity import ChannelCapacity
-from core.conversation.desk import pick_language
+from core.conversation.desk_port import pick_language
 from core.conversation.dialogue import Conversation
 from core.conversation.messages import ChatContact, Command, Inbound, Reply
 from core.conversation.state import State
@@ -20,7 +20,7 @@ from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, ExternalBusy
 from core.services.availability import FindSlots
 from core.services.catalog import CatalogReader
-from core.services.desk import StoredDesk
+from core.services.stored_desk import StoredDesk
 
 ATTEMPTS = 3
 
@@ -64,8 +64,9 @@ class Converse:
             stored = await conversations.load(contact.channel, contact.chat_id)
             catalog = await self._catalogs.current(connection)
             offered = offered_languages(catalog)
+            customers = CustomerRepository(connection)
             if stored is None:
-                customer_id, _ = await conversations.customer_for(
+                customer_id, _ = await customers.for_identity(
                     contact.channel,
                     contact.external_id,
                     now,
@@ -77,7 +78,6 @@ class Converse:
             else:
                 customer_id, version = stored.customer_id, stored.version
                 state = State.from_json(dict(stored.state))
-            customers = CustomerRepository(connection)
             await customers.reachable_again(customer_id)
             profile = await customers.get(customer_id)
             language = profile.language if profile.language in offered else None

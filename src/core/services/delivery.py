@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from core.db.outbox_repository import DeliveryReport, OutboxRepository
+from core.db.outbox_repository import OutboxRepository
 from core.db.unit_of_work import UnitOfWorkFactory
+from core.ports import DeliveryReport
 
 log = logging.getLogger("salonbot.outbox")
 

@@ -27,8 +27,10 @@ from datetime import timedelta
 from core.db.outbox_repository import ClaimedMessage, OutboxRepository, reply_from_body
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import ChannelSender, Clock, PermanentFailure, RetryAfter, Sent, TransientFailure
-from core.services.inbox import Wakeup, retry_delay
+from core.services.backoff import retry_delay
+from core.services.outage import Outage
 from core.services.pacing import Pacer, Pacing
+from core.services.wakeup import Wakeup
 
 log = logging.getLogger("salonbot.outbox")
 
@@ -59,6 +61,7 @@ class OutboxDispatcher:
         self._poll_interval = poll_interval
         self._max_attempts = max_attempts
         self._stopping = asyncio.Event()
+        self.outage = Outage(log, f"outbox dispatcher ({sender.name})")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -74,9 +77,11 @@ class OutboxDispatcher:
         while not self._stopping.is_set():
             try:
                 sent = await self.send_one()
-            except Exception:
-                log.exception("outbox dispatcher: a send failed unexpectedly")
+            except Exception as error:  # the database went away, say: wait, go on
+                self.outage.failed(error)
                 sent = False
+            else:
+                self.outage.succeeded()
             if not sent and not self._stopping.is_set():
                 await self._wakeup.wait(self._rest())
 

@@ -1,4 +1,5 @@
-"""Reading the outbox: replies leave through their channel's sender."""
+"""In-process delivery: a channel that shows replies in this process (the terminal) reads
+them straight from the outbox instead of through a sender and its dispatcher."""
 
 from __future__ import annotations
 

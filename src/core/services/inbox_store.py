@@ -1,0 +1,125 @@
+"""The inbox's door: what a webhook route (or a poller) calls to keep an event.
+
+``StoreInbound`` is all a webhook does: one insert, where a redelivery (the same platform
+id) changes nothing. Concurrent requests share one transaction (group commit). The wait
+is bounded (``RequestBound``): a database that hangs gets the request refused within
+about two seconds, never held for a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from core.db.inbox_repository import InboxRepository, NewEvent
+from core.db.unit_of_work import UnitOfWorkFactory
+from core.ports import Clock
+from core.services.outage import Outage
+from core.services.request_bound import RequestBound
+from core.services.wakeup import Wakeup
+
+log = logging.getLogger("salonbot.inbox")
+
+MAX_WAITING = 20_000
+
+
+class StoreInbound:
+    """Stores inbound events durably, many requests per transaction (group commit).
+
+    A request waits until its event is committed, then learns whether it was new. Events
+    arriving while a transaction is in flight go together into the next one, so a burst
+    costs a few commits instead of one each. If a batch fails, its events are stored one
+    by one, so a single bad event fails alone.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        wakeup: Wakeup,
+        *,
+        bound: RequestBound | None = None,
+        max_batch: int = 500,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._wakeup = wakeup
+        self._bound = bound or RequestBound(Outage(log, "storing inbound events"))
+        self._max_batch = max_batch
+        self._waiting: list[tuple[NewEvent, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def __call__(
+        self, channel: str, platform_id: str, chat_key: str, payload: Mapping[str, Any]
+    ) -> bool:
+        """Store the event durably; False for a redelivery. Wakes the worker.
+
+        Raises ``StoreUnavailable`` when it is not stored within the bound.
+        """
+        if len(self._waiting) >= MAX_WAITING:
+            # More events wait for their commit than the database keeps up with.
+            self._bound.refuse(f"{len(self._waiting)} events wait for their commit")
+        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((NewEvent(channel, platform_id, chat_key, dict(payload)), stored))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await self._bound(stored)
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch = self._waiting[: self._max_batch]
+            del self._waiting[: self._max_batch]
+            try:
+                new = await self._store([event for event, _ in batch])
+            except Exception:
+                new = None
+            if new is None:
+                await self._store_one_by_one(batch)
+                continue
+            for event, stored in batch:
+                key = (event.channel, event.platform_id)
+                _settle(stored, key in new)
+                new.discard(key)  # a copy later in the same batch is a redelivery
+        self._wakeup.notify()
+
+    async def _store(self, events: list[NewEvent]) -> set[tuple[str, str]]:
+        async with self._uow() as uow:
+            new = await InboxRepository(uow.connection).store_many(events, self._clock.now())
+            await uow.commit()
+        return new
+
+    async def _store_one_by_one(self, batch: list[tuple[NewEvent, asyncio.Future[bool]]]) -> None:
+        away: Exception | None = None
+        for event, stored in batch:
+            if away is not None:
+                _fail(stored, away)
+                continue
+            try:
+                new = await self._store([event])
+            except Exception as error:
+                if _database_away(error):
+                    away = error  # not this event's fault: the rest would only wait too
+                _fail(stored, error)
+                continue
+            _settle(stored, (event.channel, event.platform_id) in new)
+
+
+def _fail(stored: asyncio.Future[bool], error: Exception) -> None:
+    if not stored.done():
+        stored.set_exception(error)
+
+
+def _database_away(error: Exception) -> bool:
+    """The database, not the event, failed: no connection, or the connection broke."""
+    if isinstance(error, OSError | TimeoutError | InterfaceError | OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _settle(stored: asyncio.Future[bool], new: bool) -> None:
+    if not stored.done():  # the request may have gone away meanwhile
+        stored.set_result(new)
