@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from adapters.common.platform_input import read_limited, storable, strict_json
 from adapters.telegram.updates import CHANNEL, chat_key
-from core.untrusted_input import read_limited, storable, strict_json
 
 WEBHOOK_PATH = "/webhooks/telegram"
 MAX_BODY = 1_000_000

@@ -20,7 +20,7 @@ from typing import Any
 
 from core.db.inbox_repository import InboundEvent, InboxRepository, NewEvent
 from core.db.unit_of_work import NestedUnitOfWorkFactory, UnitOfWork, UnitOfWorkFactory
-from core.ports import Clock, InboundChannel
+from core.ports import Clock, Ignored, InboundChannel
 from core.services.availability import FindSlots
 from core.services.catalog import CatalogReader
 from core.services.converse import Converse
@@ -196,35 +196,35 @@ class InboxWorker:
                 # The chat writes faster than it is answered: its events queue up.
                 log.info("inbound chat busy", extra=_fields(event, waiting=waiting))
             try:
-                status = await self._handle(uow, event)
+                status, reason = await self._handle(uow, event)
             except Exception as error:  # any failure of this event: retried, then parked
                 await self._failed(repository, event, error)
             else:
-                await repository.finish(event.id, status, self._clock.now())
+                await repository.finish(event.id, status, self._clock.now(), reason=reason)
                 elapsed = (self._clock.now() - started).total_seconds() * 1000
                 log.info(
                     "inbound handled" if status == "done" else "inbound ignored",
-                    extra=_fields(event, latency_ms=round(elapsed, 1)),
+                    extra=_fields(event, latency_ms=round(elapsed, 1), reason=reason),
                 )
             await uow.commit()
         if self._replies_waiting is not None:
             self._replies_waiting.notify()  # the outbox has the replies: send them now
         return True
 
-    async def _handle(self, uow: UnitOfWork, event: InboundEvent) -> str:
-        """``done`` or ``ignored``; converse's writes sit in a savepoint of ``uow``."""
+    async def _handle(self, uow: UnitOfWork, event: InboundEvent) -> tuple[str, str | None]:
+        """``done``, or ``ignored`` and why; converse's writes sit in a savepoint of ``uow``."""
         channel = self._channels.get(event.channel)
         if channel is None:
-            return "ignored"
+            return "ignored", f"no channel {event.channel!r} in this process"
         await channel.acknowledge(event.payload)  # even a tap we ignore stops spinning
         translated = channel.translate(event.payload)
-        if translated is None:
-            return "ignored"
+        if isinstance(translated, Ignored):
+            return "ignored", translated.reason
         converse = Converse(
             NestedUnitOfWorkFactory(uow.connection), self._clock, self._catalogs, self._find_slots
         )
         await converse(translated.contact, translated.inbound, channel.capacity)
-        return "done"
+        return "done", None
 
     async def _failed(
         self, repository: InboxRepository, event: InboundEvent, error: Exception
