@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiogram import Bot
+from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message, Update, User
 from pydantic import ValidationError
 
@@ -109,11 +110,13 @@ def _from_message(message: Message) -> Translated | Ignored:
     if user is None:
         return Ignored("a message with no sender")
     inbound: Inbound
-    if message.contact is not None and message.contact.user_id in (None, user.id):
+    if message.contact is not None and message.contact.user_id == user.id:
+        # The customer's own number (a request_contact button always names its sender); a
+        # card without a user_id is someone from the phone book, not necessarily them.
         inbound = SharedContact(message.contact.phone_number)
     elif message.text is not None:
         inbound = parse_command(message.text) or Text(message.text)
-    elif (kind := str(message.content_type)) in UNREADABLE_CONTENT:
+    elif (kind := ContentType(message.content_type).value) in UNREADABLE_CONTENT:
         inbound = Unsupported(kind)  # someone else's contact card too: not the customer's number
     else:
         return Ignored(f"a service message ({kind})")
