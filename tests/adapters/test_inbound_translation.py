@@ -189,8 +189,8 @@ def test_a_whatsapp_customer_known_only_by_a_username_is_kept_under_their_bsuid(
 
 def test_a_whatsapp_customer_with_a_number_stays_under_the_number() -> None:
     fake = FakeWhatsApp()
-    message = fake.text_message(ADA_WA, "hi")
-    assert message["from"] == ADA_WA
-    translated = _whatsapp(fake, {**message, "from_user_id": fake.bsuid(ADA_WA)})
+    message = fake.text_message(ADA_WA, "hi")  # with the BSUID too, as Meta sends it now
+    assert (message["from"], message["from_user_id"]) == (ADA_WA, fake.bsuid(ADA_WA))
+    translated = _whatsapp(fake, message)
     assert isinstance(translated, Translated)
     assert translated.contact.chat_id == ADA_WA

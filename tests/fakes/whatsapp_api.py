@@ -686,7 +686,11 @@ class FakeWhatsApp:
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": str(body["to"]), "wa_id": to}],
+                "contacts": [
+                    {"input": str(body["to"]), "wa_id": to}
+                    if "to" in body
+                    else {"input": to, "user_id": to}  # a BSUID: the number stays hidden
+                ],
                 "messages": [message],
             }
         )
@@ -778,7 +782,11 @@ class FakeWhatsApp:
             self.open_window(sender if hidden is None else hidden[0])
         # Since April 2026 every message names the sender's BSUID; ``from`` (the number) is
         # left out for a customer who hides it behind a username.
-        who = {"from_user_id": hidden[0]} if hidden else {"from": sender}
+        who = (
+            {"from_user_id": hidden[0]}
+            if hidden
+            else {"from": sender, "from_user_id": self.bsuid(sender)}
+        )
         return {**who, "id": self._new_wamid(), "timestamp": self._timestamp(), "type": kind}
 
     def _context(self, wa_id: str, wamid: str | None) -> dict[str, str]:
