@@ -418,3 +418,26 @@ async def test_an_update_aiogram_cannot_read_is_kept_with_the_reason_and_logged_
     assert warning.levelname == "WARNING"
     assert warning.__dict__["error"] == reason
     assert salon.fake.sent == []
+
+
+async def test_long_polling_keeps_an_update_aiogram_cannot_read_and_goes_on(
+    demo: Salonbot, fake: FakeTelegram
+) -> None:
+    unreadable = {
+        "update_id": 900,
+        "message": {
+            "message_id": 1,
+            "date": 1441645532,
+            "chat": {"id": ADA, "first_name": "Ada"},
+            "from": {"id": ADA, "first_name": "Ada"},
+            "text": "/start",
+        },
+    }
+    async with serving(demo, fake, webhook=False) as salon:
+        fake.queue_update(unreadable)
+        fake.queue_update(fake.text_update(ADA, "/start"))
+        await _settled(salon, 2)
+        rows = await salon.rows("SELECT platform_id, status FROM inbound_events ORDER BY id")
+    assert rows[0] == ("900", "ignored")
+    assert rows[1][1] == "done"
+    assert len(fake.messages_to(ADA)) == 1
