@@ -62,7 +62,7 @@ def _shape(message: Mapping[str, Any]) -> dict[str, object]:
     return {
         "channel": CHANNEL,
         "type": str(message.get("type"))[:40],
-        "fields": sorted(message)[:20],
+        "fields": [str(key)[:40] for key in sorted(message)[:20]],
     }
 
 
