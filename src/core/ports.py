@@ -85,14 +85,22 @@ class KeepDeliveryReports(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """An inbound platform event salonbot stores but does not answer, and why (kept on the
+    event's row, so nothing a customer sent vanishes without a trace)."""
+
+    reason: str
+
+
 class InboundChannel(Protocol):
     """A channel's inbound side: platform events in, ``Inbound`` out."""
 
     name: str
     capacity: ChannelCapacity
 
-    def translate(self, payload: Mapping[str, Any]) -> Translated | None:
-        """The event as an ``Inbound``; None for a kind of event salonbot does not handle."""
+    def translate(self, payload: Mapping[str, Any]) -> Translated | Ignored:
+        """The event as an ``Inbound``, or why salonbot does not answer it."""
         ...
 
     async def acknowledge(self, payload: Mapping[str, Any]) -> None:

@@ -533,7 +533,7 @@ async def test_inbound_builders_have_the_real_shapes(
     choice = fake.list_reply(BEA, "r0-0", "Manicure", description="45 min", context_wamid=wamid)
     image = fake.unsupported(BEA, name="Bea")
 
-    assert set(message) == {"from", "id", "timestamp", "type", "text"}
+    assert set(message) == {"from", "from_user_id", "id", "timestamp", "type", "text"}
     assert message["from"] == ADA
     assert message["id"].startswith("wamid.")
     assert message["timestamp"].isdigit()
@@ -578,8 +578,11 @@ async def test_envelope_batches_customers_and_deliver_signs_it(
     assert b"Caf\\u00e9" in raw  # Meta escapes non-ASCII: verify the raw bytes, not re-dumped
     value = json.loads(raw)["entry"][0]["changes"][0]["value"]
     assert value["contacts"] == [
-        {"profile": {"name": "Ada"}, "wa_id": ADA},
-        {"profile": {"name": "Bea"}, "wa_id": BEA},
+        {"profile": {"name": "Ada"}, "wa_id": ADA, "user_id": fake.bsuid(ADA)},
+        {"profile": {"name": "Bea"}, "wa_id": BEA, "user_id": fake.bsuid(BEA)},
     ]
     assert [m["from"] for m in value["messages"]] == [ADA, BEA, ADA]
+    assert [m["from_user_id"] for m in value["messages"]] == [
+        fake.bsuid(c) for c in (ADA, BEA, ADA)
+    ]
     assert value["metadata"]["phone_number_id"] == fake.phone_number_id

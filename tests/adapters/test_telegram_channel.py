@@ -19,9 +19,10 @@ from tests.adapters.telegram_harness import (
     eventually,
     serving,
 )
-from tests.fakes.telegram_api import FakeTelegram, busiest_second
+from tests.fakes.telegram_api import MEDIA, FakeTelegram, busiest_second
 
 ADA = 5001
+SORRY_RU = "Извините, я понимаю только текст и кнопки ниже."
 
 
 @pytest.fixture
@@ -121,7 +122,10 @@ async def test_malformed_bodies_get_a_clear_answer_never_a_500(
         await eventually(
             lambda: salon.rows("SELECT status FROM inbound_events WHERE status <> 'pending'")
         )
-        assert await salon.rows("SELECT status FROM inbound_events") == [("ignored",)]
+        # ... and why it was ignored is kept on the row.
+        assert await salon.rows("SELECT status, last_error <> '' FROM inbound_events") == [
+            ("ignored", True)
+        ]
     else:
         assert await salon.rows("SELECT count(*) FROM inbound_events") == [(0,)]
     assert salon.fake.sent == []
@@ -334,3 +338,106 @@ async def test_one_chat_gets_its_replies_paced_at_about_one_a_second(salon: Salo
     assert busiest_second(times) <= 3  # a burst of 2, then 1/s
     assert times[-1] - times[0] >= 3.5
     assert salon.fake.requests["sendMessage"] == 6  # no 429 earned
+
+
+async def _settled(salon: Salon, events: int) -> None:
+    """Until ``events`` events are handled and every reply they wrote is sent (the replies
+    are written in the handling's transaction: none can come later)."""
+    await eventually(
+        lambda: salon.rows(
+            "SELECT 1 WHERE (SELECT count(*) FROM inbound_events WHERE status <> 'pending') = "
+            f"{events} AND NOT EXISTS (SELECT 1 FROM outbound_messages WHERE status <> 'sent')"
+        ),
+        within=30,
+    )
+
+
+async def test_media_in_a_private_chat_gets_one_polite_answer_in_the_customers_language(
+    salon: Salon,
+) -> None:
+    chats = {kind: 6001 + number for number, kind in enumerate(sorted(MEDIA))}
+    for kind, chat in chats.items():
+        answer = await salon.post(salon.fake.media_update(chat, kind, language_code="ru"))
+        assert answer.status_code == 200
+
+    await _settled(salon, len(chats))
+
+    for kind, chat in chats.items():
+        said = [m.text for m in salon.to(chat)]
+        assert sum(SORRY_RU in text_ for text_ in said) == 1, (kind, said)
+    assert await salon.rows("SELECT DISTINCT status FROM inbound_events") == [("done",)]
+
+
+async def test_messages_in_groups_and_channels_are_stored_and_never_answered(
+    salon: Salon,
+) -> None:
+    fake = salon.fake
+    updates = [
+        fake.group_update(-4001, ADA, "/start"),
+        fake.group_update(-1001234567890, ADA, "/book", chat_type="supergroup"),
+        fake.channel_post_update(-1009876543210, "/start"),
+    ]
+    for update in updates:
+        assert (await salon.post(update)).status_code == 200
+
+    await _settled(salon, len(updates))
+
+    assert await salon.rows("SELECT status, last_error FROM inbound_events ORDER BY id") == [
+        ("ignored", "a message in a group chat"),
+        ("ignored", "a message in a supergroup chat"),
+        ("ignored", "an update of a kind salonbot does not answer (channel_post)"),
+    ]
+    assert await salon.rows("SELECT count(*) FROM outbound_messages") == [(0,)]
+    assert fake.sent == []
+
+
+async def test_an_update_aiogram_cannot_read_is_kept_with_the_reason_and_logged_as_a_warning(
+    salon: Salon, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="salonbot.telegram")
+    # As in Telegram's own curl examples: no from.is_bot, no chat.type.
+    update = {
+        "update_id": 10000,
+        "message": {
+            "date": 1441645532,
+            "chat": {"id": ADA, "first_name": "Ada"},
+            "message_id": 1365,
+            "from": {"id": ADA, "first_name": "Ada"},
+            "text": "/start",
+        },
+    }
+    assert (await salon.post(update)).status_code == 200
+
+    await _settled(salon, 1)
+
+    [(status, reason)] = await salon.rows("SELECT status, last_error FROM inbound_events")
+    assert status == "ignored"
+    assert "message.from.is_bot: Field required" in reason
+    assert "message.chat.type: Field required" in reason
+    [warning] = [r for r in caplog.records if r.getMessage() == "telegram update not readable"]
+    assert warning.levelname == "WARNING"
+    assert warning.__dict__["error"] == reason
+    assert salon.fake.sent == []
+
+
+async def test_long_polling_keeps_an_update_aiogram_cannot_read_and_goes_on(
+    demo: Salonbot, fake: FakeTelegram
+) -> None:
+    unreadable = {
+        "update_id": 900,
+        "message": {
+            "message_id": 1,
+            "date": 1441645532,
+            "chat": {"id": ADA, "first_name": "Ada"},
+            "from": {"id": ADA, "first_name": "Ada"},
+            "text": "/start",
+        },
+    }
+    async with serving(demo, fake, webhook=False) as salon:
+        fake.queue_update(unreadable)
+        fake.queue_update(fake.text_update(ADA, "/start"))
+        await _settled(salon, 2)
+        rows = await salon.rows("SELECT platform_id, status FROM inbound_events ORDER BY id")
+    assert rows[0] == ("900", "ignored")
+    assert rows[1][1] == "done"
+    assert len(fake.messages_to(ADA)) == 1

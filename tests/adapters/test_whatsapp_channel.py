@@ -320,3 +320,95 @@ async def test_an_oversized_body_is_refused_before_it_is_read_whole(salon: Salon
             salon.fake.webhook_url or "", content=chunks(), headers={"X-Hub-Signature-256": "x"}
         )
     assert answer.status_code == 413
+
+
+async def _settled(salon: Salon, events: int) -> None:
+    """Until ``events`` events are handled and every reply they wrote has been sent (the
+    replies are written in the handling's transaction: none can come later)."""
+    await eventually(
+        lambda: salon.rows(
+            "SELECT 1 WHERE (SELECT count(*) FROM inbound_events WHERE status <> 'pending') = "
+            f"{events} AND NOT EXISTS (SELECT 1 FROM outbound_messages WHERE status <> 'sent')"
+        ),
+        within=30,
+    )
+
+
+async def test_a_group_message_is_stored_logged_and_not_answered(
+    salon: Salon, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="salonbot.inbox")
+    fake = salon.fake
+    assert (await fake.deliver(fake.envelope([fake.group_message(ADA, "/start")]))).is_success
+
+    await _settled(salon, 1)
+
+    assert await salon.rows("SELECT status, last_error FROM inbound_events") == [
+        ("ignored", "a message in a group")
+    ]
+    assert await salon.rows("SELECT count(*) FROM outbound_messages") == [(0,)]
+    assert fake.sent == []
+    logged = [r for r in caplog.records if r.getMessage() == "inbound ignored"]
+    assert [r.__dict__["reason"] for r in logged] == ["a message in a group"]
+
+
+async def test_a_deleted_or_edited_message_gets_no_answer(salon: Salon) -> None:
+    fake = salon.fake
+    hello = fake.text_message(ADA, "hi")
+    await salon.reply_after(ADA, hello)
+    changes = [fake.revoke(ADA, hello["id"]), fake.edit(ADA, hello["id"], "/book")]
+    assert (await fake.deliver(fake.envelope(changes))).is_success
+
+    await _settled(salon, 3)
+
+    assert len(salon.to(ADA)) == 1
+    assert await salon.rows(
+        "SELECT status, last_error FROM inbound_events WHERE status = 'ignored' ORDER BY id"
+    ) == [
+        ("ignored", "the customer deleted a message"),
+        ("ignored", "the customer edited an earlier message"),
+    ]
+
+
+async def test_a_customer_known_only_by_a_username_is_answered_under_their_bsuid(
+    salon: Salon,
+) -> None:
+    fake = salon.fake
+    bsuid = fake.hide_number(ADA, "ada.lovelace")
+
+    greeting = await salon.reply_after(bsuid, fake.text_message(ADA, "hi"))
+    help_ = await salon.reply_after(bsuid, fake.text_message(ADA, "/help"))
+
+    assert greeting.payload["recipient"] == bsuid
+    assert "to" not in greeting.payload
+    assert (greeting.body or "").startswith("Hello, Ada!")
+    assert (help_.body or "").startswith("I can book a visit for you")
+    assert await salon.rows("SELECT channel, external_id, name FROM customers") == [
+        ("whatsapp", bsuid, "Ada")
+    ]
+    # Meta reports the sends by the BSUID alone; salonbot keeps those reports too.
+    await eventually(
+        lambda: salon.rows(
+            "SELECT 1 FROM outbound_messages HAVING bool_and(delivery_status = 'delivered')"
+        )
+    )
+
+
+async def test_a_message_without_a_sender_is_kept_ignored_and_logged_as_a_warning(
+    salon: Salon, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="salonbot.whatsapp")
+    fake = salon.fake
+    nameless = fake.text_message(ADA, "hi")
+    del nameless["from"], nameless["from_user_id"]
+
+    assert (await fake.deliver(fake.envelope([nameless], contacts=[]))).is_success
+    await _settled(salon, 1)
+
+    assert await salon.rows("SELECT platform_id, status, last_error FROM inbound_events") == [
+        (nameless["id"], "ignored", "a message with no sender")
+    ]
+    assert [r.levelname for r in caplog.records if "without a sender" in r.getMessage()] == [
+        "WARNING"
+    ]
+    assert fake.sent == []

@@ -61,3 +61,10 @@ def test_duplicate_labels_or_a_long_body_fall_back_to_a_list() -> None:
     long = Reply("x" * 1025, (Choice("1.a", "Yes"),))
     assert message_payload("1", same)["interactive"]["type"] == "list"
     assert message_payload("1", long)["interactive"]["type"] == "list"
+
+
+def test_a_customer_known_by_a_bsuid_is_named_in_recipient_a_number_in_to() -> None:
+    by_number = message_payload("491511111111", Reply("Hello"))
+    by_bsuid = message_payload("DE.13491208655302741918", Reply("Hello"))
+    assert (by_number["to"], "recipient" in by_number) == ("491511111111", False)
+    assert (by_bsuid["recipient"], "to" in by_bsuid) == ("DE.13491208655302741918", False)

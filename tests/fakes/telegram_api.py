@@ -37,8 +37,12 @@ Contract (shapes as in docs/platform-facts section A and the Bot API docs):
   or a setWebhook ends a waiting poll with 409, as the real server does.
 - The fake never calls a webhook; setWebhook only records it (:attr:`FakeTelegram.webhook`).
 
-Not modelled: groups and channels, files, inline mode, payments, entity parsing, the 20
-messages per minute group limit, callback query expiry.
+Groups and channels exist only as update builders (:meth:`FakeTelegram.group_update`,
+:meth:`FakeTelegram.channel_post_update`); media only as what a user sends
+(:meth:`FakeTelegram.media_update`, :data:`MEDIA`).
+
+Not modelled: sending to groups and channels, files (download or upload), inline mode,
+payments, entity parsing, the 20 messages per minute group limit, callback query expiry.
 """
 
 from __future__ import annotations
@@ -58,6 +62,70 @@ from typing import Any, Self
 from aiohttp import web
 
 DEFAULT_TOKEN = "123456:TEST-token"
+
+
+def _file(unique: str, **more: Any) -> dict[str, Any]:
+    return {"file_id": f"AgACAgIAAxkBAAI{unique}", "file_unique_id": f"AQAD{unique}", **more}
+
+
+_LOCATION = {"latitude": 52.520008, "longitude": 13.404954}
+# What a person can send besides text, each as the message field(s) the Bot API gives it
+# (core.telegram.org/bots/api#message); someone else's contact card has another user_id.
+MEDIA: dict[str, dict[str, Any]] = {
+    "photo": {
+        "photo": [
+            _file("p1", width=90, height=67, file_size=1425),
+            _file("p2", width=1280, height=960, file_size=91204),
+        ]
+    },
+    "sticker": {
+        "sticker": _file(
+            "s1",
+            type="regular",
+            width=512,
+            height=512,
+            is_animated=False,
+            is_video=False,
+            emoji="👍",
+            file_size=23040,
+        )
+    },
+    "voice": {"voice": _file("v1", duration=3, mime_type="audio/ogg", file_size=7410)},
+    "video": {"video": _file("d1", width=720, height=1280, duration=5, mime_type="video/mp4")},
+    "video_note": {"video_note": _file("n1", length=384, duration=4, file_size=251872)},
+    "audio": {
+        "audio": _file("a1", duration=184, performer="Nina", title="Song", mime_type="audio/mpeg")
+    },
+    "document": {"document": _file("f1", file_name="price list.pdf", mime_type="application/pdf")},
+    "animation": {
+        "animation": _file("g1", width=320, height=240, duration=2, mime_type="video/mp4"),
+        "document": _file("g1", file_name="cat.mp4", mime_type="video/mp4"),
+    },
+    "location": {"location": _LOCATION},
+    "venue": {
+        "venue": {"location": _LOCATION, "title": "Studio Lumen", "address": "Torstr. 1"},
+        "location": _LOCATION,
+    },
+    "poll": {
+        "poll": {
+            "id": "5390024543925960709",
+            "question": "Which day?",
+            "options": [
+                {"persistent_id": "0", "text": "Monday", "voter_count": 0},
+                {"persistent_id": "1", "text": "Friday", "voter_count": 0},
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+    },
+    "dice": {"dice": {"emoji": "🎲", "value": 4}},
+    "contact": {"contact": {"phone_number": "+49 151 2345678", "first_name": "Bea", "user_id": 99}},
+}
 
 MAX_TEXT_LENGTH = 4096
 MAX_CALLBACK_DATA_BYTES = 64
@@ -405,6 +473,51 @@ class FakeTelegram:
         message = self._user_message(user_id, language_code, first_name)
         message["contact"] = {"phone_number": phone, "first_name": first_name, "user_id": user_id}
         return {"update_id": next(self._update_ids), "message": message}
+
+    def media_update(
+        self,
+        user_id: int,
+        kind: str,
+        language_code: str | None = "en",
+        first_name: str = "Ada",
+    ) -> dict[str, Any]:
+        """An update with a private message of ``kind`` (a key of :data:`MEDIA`): its field
+        as the Bot API documents it, with the companion field Telegram adds for backward
+        compatibility (``document`` beside ``animation``, ``location`` beside ``venue``)."""
+        message = self._user_message(user_id, language_code, first_name)
+        message.update(json.loads(json.dumps(MEDIA[kind])))
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def group_update(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        chat_type: str = "group",
+        language_code: str | None = "en",
+    ) -> dict[str, Any]:
+        """An update with a text message of ``user_id`` in a ``group`` or ``supergroup``
+        chat ``chat_id`` (negative, as Telegram's group ids are)."""
+        self._profiles.setdefault(user_id, _Profile("Ada", language_code))
+        message = {
+            "message_id": self._next_message_id(chat_id),
+            "from": self._user(user_id),
+            "chat": {"id": chat_id, "title": "Studio Lumen fans", "type": chat_type},
+            "date": int(time.time()),
+            "text": text,
+        }
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def channel_post_update(self, chat_id: int, text: str) -> dict[str, Any]:
+        """An update with a post in channel ``chat_id`` (a channel post has no ``from``)."""
+        post = {
+            "message_id": self._next_message_id(chat_id),
+            "sender_chat": {"id": chat_id, "title": "Studio Lumen news", "type": "channel"},
+            "chat": {"id": chat_id, "title": "Studio Lumen news", "type": "channel"},
+            "date": int(time.time()),
+            "text": text,
+        }
+        return {"update_id": next(self._update_ids), "channel_post": post}
 
     def callback_update(
         self,

@@ -45,8 +45,13 @@ Contract (shapes as in docs/platform-facts section B and Meta's Cloud API docs):
   signed ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app_secret, raw body)>``.
 - Inbound builders (:meth:`text_message`, :meth:`button_reply`, :meth:`list_reply`,
   :meth:`unsupported`) return one message dict and reopen that customer's 24-hour window, as a
-  customer's message does. :meth:`envelope` wraps messages in the webhook body;
+  customer's message does; :meth:`group_message`, :meth:`revoke` and :meth:`edit` build the
+  group, deletion and edit shapes. :meth:`envelope` wraps messages in the webhook body;
   :meth:`deliver` posts a body signed to ``webhook_url``.
+- Usernames: every contact entry names the customer's BSUID (``user_id``); after
+  :meth:`hide_number` their messages carry ``from_user_id`` instead of ``from``, and a send
+  names them in ``recipient`` (a BSUID, :data:`BSUID`) instead of ``to``; ``to`` wins when a
+  body has both. Statuses of such a send say ``recipient_user_id``.
 
 Not modelled: media, reactions, locations and other outgoing types, template lookup (132001),
 the ``conversation`` object of statuses, webhook retries and duplicates (post a body twice
@@ -62,6 +67,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -124,6 +130,12 @@ DELIVERY_ERRORS: dict[int, tuple[str, str]] = {
     ),
     131000: ("Something went wrong", "Something went wrong."),
 }
+
+# A business-scoped user id: an ISO country code, a dot (``ENT.`` for a parent BSUID), then
+# up to 128 letters and digits ("Business-scoped user IDs", developers.facebook.com/
+# documentation/business-messaging/whatsapp/business-scoped-user-ids). A send names it in
+# ``recipient`` instead of ``to``; when a body has both, ``to`` is used.
+BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
 
 UNSUPPORTED_KINDS = frozenset(
     {"image", "audio", "video", "document", "sticker", "location", "contacts", "reaction"}
@@ -270,6 +282,7 @@ class FakeWhatsApp:
         self._wamid_counter = itertools.count(1)
         self._recipients: dict[str, str] = {}
         self._names: dict[str, str] = {}
+        self._hidden: dict[str, tuple[str, str]] = {}  # wa_id -> (BSUID, username)
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -323,11 +336,11 @@ class FakeWhatsApp:
 
     def close_window(self, wa_id: str) -> None:
         """The customer's 24-hour window is over: non-template sends to them answer 131047."""
-        self._closed_windows.add(_digits(wa_id))
+        self._closed_windows.add(_customer(wa_id))
 
     def open_window(self, wa_id: str) -> None:
         """The customer wrote again: free-form sends to them are accepted."""
-        self._closed_windows.discard(_digits(wa_id))
+        self._closed_windows.discard(_customer(wa_id))
 
     def window_open(self, wa_id: str) -> bool:
         return _digits(wa_id) not in self._closed_windows
@@ -352,8 +365,8 @@ class FakeWhatsApp:
     # -- recording -------------------------------------------------------------------------
 
     def messages_to(self, wa_id: str) -> list[SentMessage]:
-        """Every accepted send to ``wa_id``, in order."""
-        wanted = _digits(wa_id)
+        """Every accepted send to ``wa_id`` (or to a BSUID), in order."""
+        wanted = _customer(wa_id)
         return [record for record in self.sent if record.to == wanted]
 
     def statuses_of(self, wamid: str) -> list[str]:
@@ -408,7 +421,8 @@ class FakeWhatsApp:
             "id": wamid,
             "status": status,
             "timestamp": self._timestamp(),
-            "recipient_id": recipient,
+            # A send to a BSUID is reported by that id alone (the number stays hidden).
+            ("recipient_id" if recipient.isdecimal() else "recipient_user_id"): recipient,
         }
         if status == "failed":
             entry["errors"] = errors or []
@@ -434,6 +448,51 @@ class FakeWhatsApp:
         """A customer's text message (reopens their window)."""
         message = self._inbound(wa_id, "text", name)
         message["text"] = {"body": body}
+        return message
+
+    @staticmethod
+    def bsuid(wa_id: str) -> str:
+        """The customer's business-scoped user id: a country code, a dot, and up to 128
+        letters and digits (``US.13491208655302741918``); stable per customer."""
+        digest = hashlib.sha256(_digits(wa_id).encode()).hexdigest()
+        return f"DE.{int(digest[:16], 16)}"
+
+    def hide_number(self, wa_id: str, username: str) -> str:
+        """The customer sets a WhatsApp ``username`` and hides their number: from now on
+        their messages carry only ``from_user_id`` (their BSUID, returned), their contact
+        entry only ``user_id`` and ``profile.username``, and a reply must name them in
+        ``recipient``."""
+        sender = _digits(wa_id)
+        self._hidden[sender] = (self.bsuid(sender), username)
+        return self._hidden[sender][0]
+
+    def group_message(
+        self, wa_id: str, body: str, group_id: str = "Y2FwaS5ncm91cDox"
+    ) -> dict[str, Any]:
+        """A text ``wa_id`` wrote in a group the business is in (Meta's Groups API): the
+        message carries ``group_id`` ("Group messages webhook reference",
+        developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/
+        reference/messages/group)."""
+        message = self._inbound(wa_id, "text", None, window=False)
+        message = {"from": message.pop("from"), "group_id": group_id, **message}
+        message["text"] = {"body": body}
+        return message
+
+    def revoke(self, wa_id: str, original_wamid: str) -> dict[str, Any]:
+        """The customer deleted their message ``original_wamid`` ("Revoke messages webhook
+        reference", …/webhooks/reference/messages/revoke)."""
+        message = self._inbound(wa_id, "revoke", None, window=False)
+        message["revoke"] = {"original_message_id": original_wamid}
+        return message
+
+    def edit(self, wa_id: str, original_wamid: str, body: str) -> dict[str, Any]:
+        """The customer edited their text ``original_wamid`` to ``body`` (within 15 minutes;
+        "Edit messages webhook reference", …/webhooks/reference/messages/edit)."""
+        message = self._inbound(wa_id, "edit", None, window=False)
+        message["edit"] = {
+            "original_message_id": original_wamid,
+            "message": {"type": "text", "text": {"body": body}},
+        }
         return message
 
     def button_reply(
@@ -533,11 +592,18 @@ class FakeWhatsApp:
         """
         listed = [dict(m) for m in messages]
         if contacts is None:
-            senders = list(dict.fromkeys(str(m["from"]) for m in listed))
-            contacts = [
-                {"profile": {"name": self._names.get(s, "Ada")}, "wa_id": s} for s in senders
-            ]
+            senders = list(dict.fromkeys(str(m.get("from") or m["from_user_id"]) for m in listed))
+            contacts = [self._contact_entry(s) for s in senders]
         return self._wrap({"contacts": contacts, "messages": listed})
+
+    def _contact_entry(self, sender: str) -> dict[str, Any]:
+        """``value.contacts[]`` for ``sender`` (a number, or a hidden number's BSUID)."""
+        for number, (bsuid, username) in self._hidden.items():
+            if sender == bsuid:
+                name = self._names.get(number, "Ada")
+                return {"profile": {"name": name, "username": username}, "user_id": bsuid}
+        profile = {"name": self._names.get(sender, "Ada")}
+        return {"profile": profile, "wa_id": sender, "user_id": self.bsuid(sender)}
 
     # -- signing and posting to our webhook ------------------------------------------------
 
@@ -620,7 +686,11 @@ class FakeWhatsApp:
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": str(body["to"]), "wa_id": to}],
+                "contacts": [
+                    {"input": str(body["to"]), "wa_id": to}
+                    if "to" in body
+                    else {"input": to, "user_id": to}  # a BSUID: the number stays hidden
+                ],
                 "messages": [message],
             }
         )
@@ -699,19 +769,25 @@ class FakeWhatsApp:
             ],
         }
 
-    def _inbound(self, wa_id: str, kind: str, name: str | None) -> dict[str, Any]:
+    def _inbound(
+        self, wa_id: str, kind: str, name: str | None, *, window: bool = True
+    ) -> dict[str, Any]:
         sender = _digits(wa_id)
         if name is not None:
             self._names[sender] = name
         else:
             self._names.setdefault(sender, "Ada")
-        self.open_window(sender)
-        return {
-            "from": sender,
-            "id": self._new_wamid(),
-            "timestamp": self._timestamp(),
-            "type": kind,
-        }
+        hidden = self._hidden.get(sender)
+        if window:
+            self.open_window(sender if hidden is None else hidden[0])
+        # Since April 2026 every message names the sender's BSUID; ``from`` (the number) is
+        # left out for a customer who hides it behind a username.
+        who = (
+            {"from_user_id": hidden[0]}
+            if hidden
+            else {"from": sender, "from_user_id": self.bsuid(sender)}
+        )
+        return {**who, "id": self._new_wamid(), "timestamp": self._timestamp(), "type": kind}
 
     def _context(self, wa_id: str, wamid: str | None) -> dict[str, str]:
         if wamid is None:
@@ -787,6 +863,11 @@ def _digits(number: str) -> str:
     return "".join(ch for ch in str(number) if ch.isdigit())
 
 
+def _customer(key: str) -> str:
+    """How the fake keys a customer: their BSUID, or the digits of their number."""
+    return key if BSUID.fullmatch(key) else _digits(key)
+
+
 def _reorder_context(message: dict[str, Any]) -> dict[str, Any]:
     """Meta lists ``context`` first in interactive replies."""
     return {"context": message.pop("context"), **message}
@@ -800,11 +881,16 @@ def _validate(body: Mapping[str, Any]) -> tuple[str, str]:
         raise _invalid("messaging_product must be 'whatsapp'")
     if body.get("recipient_type", "individual") != "individual":
         raise _invalid("recipient_type must be 'individual'")
-    if "to" not in body:
+    if "to" in body:  # ``to`` wins when both are given
+        to = _digits(str(body["to"]))
+        if not isinstance(body["to"], str) or not 5 <= len(to) <= 20:
+            raise _invalid("Invalid 'to' parameter: expected a phone number or wa_id")
+    elif "recipient" in body:  # a business-scoped user id (BSUID)
+        to = body["recipient"]
+        if not isinstance(to, str) or not BSUID.fullmatch(to):
+            raise _invalid("Invalid 'recipient' parameter: expected a business-scoped user id")
+    else:
         raise _required("to")
-    to = _digits(str(body["to"]))
-    if not isinstance(body["to"], str) or not 5 <= len(to) <= 20:
-        raise _invalid("Invalid 'to' parameter: expected a phone number or wa_id")
     kind = body.get("type", "text")  # Graph defaults type to text
     if kind == "text":
         _check_text(body)

@@ -15,6 +15,7 @@ from core.conversation.messages import ChatContact, Command, Reply
 from core.db.inbox_repository import InboxRepository, NewEvent
 from core.db.outbox_repository import OutboxRepository
 from core.ports import (
+    Ignored,
     PermanentFailure,
     RetryAfter,
     SendOutcome,
@@ -43,11 +44,11 @@ class RecordingChannel:
     def __init__(self) -> None:
         self.acknowledged: list[Mapping[str, Any]] = []
 
-    def translate(self, payload: Mapping[str, Any]) -> Translated | None:
+    def translate(self, payload: Mapping[str, Any]) -> Translated | Ignored:
         if payload.get("say") == "boom":
             raise ValueError("unreadable event")
         if "say" not in payload:
-            return None
+            return Ignored("nothing said")
         chat = str(payload["chat"])
         return Translated(ChatContact("test", chat, chat, "Ada", "en"), Command(payload["say"]))
 
@@ -135,14 +136,17 @@ async def test_an_event_that_keeps_failing_is_parked_and_its_chat_moves_on(
     assert error == "ValueError: unreadable event"
 
 
-async def test_an_event_no_channel_reads_is_ignored(app: Salonbot) -> None:
+async def test_an_event_no_channel_reads_is_ignored_with_the_reason_kept(app: Salonbot) -> None:
     store = StoreInbound(app.uow, app.clock, Wakeup())
     await store("test", "x", "7", {"chat": 7})
     await store("nobody", "y", "7", {"chat": 7, "say": "start"})
     worker = _worker(app, RecordingChannel())
     assert await worker.handle_one()
     assert await worker.handle_one()
-    assert await _rows(app, "SELECT status FROM inbound_events") == [("ignored",), ("ignored",)]
+    assert await _rows(app, "SELECT status, last_error FROM inbound_events ORDER BY id") == [
+        ("ignored", "nothing said"),
+        ("ignored", "no channel 'nobody' in this process"),
+    ]
     assert await _rows(app, "SELECT count(*) FROM outbound_messages") == [(0,)]
 
 

@@ -34,7 +34,7 @@ class ChatChannel:
     name = "test"
     capacity = CAPACITY
 
-    def translate(self, payload: Mapping[str, Any]) -> Translated | None:
+    def translate(self, payload: Mapping[str, Any]) -> Translated:
         chat = str(payload["chat"])
         inbound: Inbound = (
             Chosen(payload["chosen"]) if "chosen" in payload else Command(payload["command"])

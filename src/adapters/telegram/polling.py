@@ -1,22 +1,37 @@
 """Long polling (``getUpdates``), for development without a public URL.
 
 Each update is stored in the inbox before the next offset confirms it to Telegram, so a
-crash between the two only makes Telegram send it again, which the inbox drops.
+crash between the two only makes Telegram send it again, which the inbox drops. Updates
+are taken as Telegram sent them, as the webhook takes them: one that aiogram cannot read is
+stored (and ignored by the worker, with the reason) instead of failing every poll after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
 
+from adapters.common.platform_input import storable
 from adapters.telegram.updates import CHANNEL, chat_key
 from core.ports import StoreEvent
 
 POLL_TIMEOUT = 25
 log = logging.getLogger("salonbot.telegram")
+
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates``, its updates left as JSON objects (aiogram's own reads each one)."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    timeout: int | None = None
 
 
 class TelegramPolling:
@@ -57,17 +72,25 @@ class TelegramPolling:
 
     async def _poll(self, offset: int | None) -> int | None:
         """One ``getUpdates``; each update stored before the next offset confirms it."""
-        updates = await self._bot.get_updates(
-            offset=offset, timeout=POLL_TIMEOUT, request_timeout=POLL_TIMEOUT + 10
+        updates = await self._bot(
+            GetRawUpdates(offset=offset, timeout=POLL_TIMEOUT), request_timeout=POLL_TIMEOUT + 10
         )
-        for update in updates:
-            raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
-            new = await self._store(CHANNEL, str(update.update_id), chat_key(raw), raw)
+        for raw in updates:
+            update_id = raw.get("update_id")
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                log.warning("getUpdates gave something that is not an update", extra=_of(raw))
+                continue
+            offset = update_id + 1
+            try:
+                update = storable(raw)
+            except ValueError:
+                log.warning("telegram update not storable", extra=_of(raw))
+                continue
+            new = await self._store(CHANNEL, str(update_id), chat_key(update), update)
             log.info(
                 "inbound stored" if new else "inbound duplicate dropped",
-                extra={"channel": CHANNEL, "update_id": update.update_id, "chat": chat_key(raw)},
+                extra={"channel": CHANNEL, "update_id": update_id, "chat": chat_key(update)},
             )
-            offset = update.update_id + 1
         return offset
 
     async def _pause(self, seconds: float) -> None:
@@ -76,3 +99,7 @@ class TelegramPolling:
                 await self._stopping.wait()
         except TimeoutError:
             pass
+
+
+def _of(raw: dict[str, Any]) -> dict[str, object]:
+    return {"channel": CHANNEL, "update_id": str(raw.get("update_id"))[:40]}

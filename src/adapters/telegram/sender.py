@@ -14,6 +14,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.updates import CHANNEL
+from core.conversation.capacity import shorten
 from core.conversation.messages import Reply
 from core.ports import PermanentFailure, RetryAfter, SendOutcome, Sent, TransientFailure
 
@@ -22,13 +23,13 @@ MAX_TEXT = 4096  # Telegram counts UTF-16 code units
 GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
 
 
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def fit_text(text: str) -> str:
     """``text`` within Telegram's limit, cut with an ellipsis when longer."""
-    if len(text.encode("utf-16-le")) // 2 <= MAX_TEXT:
-        return text
-    while len(text.encode("utf-16-le")) // 2 > MAX_TEXT - 1:
-        text = text[: -max(1, (len(text.encode("utf-16-le")) // 2 - MAX_TEXT + 1) // 2)]
-    return text + "…"
+    return shorten(text, MAX_TEXT, utf16_units)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

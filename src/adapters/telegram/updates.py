@@ -8,19 +8,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiogram import Bot
+from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message, Update, User
+from pydantic import ValidationError
 
+from adapters.common.commands import parse_command
+from adapters.common.platform_input import part
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import (
     ChatContact,
     Chosen,
-    Command,
     Inbound,
     SharedContact,
     Text,
+    Unsupported,
 )
-from core.ports import Translated
-from core.untrusted_input import part
+from core.ports import Ignored, Translated
 
 CHANNEL = "telegram"
 # One button per row reads best on a phone; ten rows keep a message on one screen.
@@ -30,12 +33,49 @@ ACKNOWLEDGE_TIMEOUT = 3.0
 log = logging.getLogger("salonbot.telegram")
 
 
-def parse_update(payload: Mapping[str, Any]) -> Update | None:
-    """The update aiogram reads from ``payload``, or None if it is not one."""
+# What a person can send in a chat that salonbot cannot read (aiogram's content types): each
+# gets the conversation's polite "I can only read text and the buttons" answer. A contact
+# card is read when it is the sender's own number. Service messages (a pinned message, a
+# changed auto-delete timer, ...) are no one speaking to salonbot: stored, not answered.
+UNREADABLE_CONTENT = frozenset(
+    {
+        "animation",
+        "audio",
+        "checklist",
+        "contact",
+        "dice",
+        "document",
+        "game",
+        "live_photo",
+        "location",
+        "paid_media",
+        "photo",
+        "poll",
+        "sticker",
+        "story",
+        "venue",
+        "video",
+        "video_note",
+        "voice",
+    }
+)
+MAX_PROBLEMS = 5
+
+
+def parse_update(payload: Mapping[str, Any]) -> Update | Ignored:
+    """The update aiogram reads from ``payload``, or why it cannot (where and what, never
+    the values: they may be what a customer wrote)."""
     try:
         return Update.model_validate(dict(payload))
-    except ValueError:
-        return None
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(place) for place in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors(include_url=False, include_input=False)[:MAX_PROBLEMS]
+        ]
+        more = error.error_count() - len(problems)
+        return Ignored(
+            "unreadable update: " + "; ".join(problems) + (f" (and {more} more)" if more else "")
+        )
 
 
 def _id(value: Mapping[str, Any]) -> str | None:
@@ -62,30 +102,30 @@ def _contact(chat_id: int, user: User) -> ChatContact:
     return ChatContact(CHANNEL, str(chat_id), str(user.id), name, user.language_code)
 
 
-def _from_message(message: Message) -> Translated | None:
+def _from_message(message: Message) -> Translated | Ignored:
     user = message.from_user
-    if user is None or message.chat.type != "private":
-        return None  # salonbot talks to customers one to one, not in groups
+    if message.chat.type != "private":
+        # salonbot talks to customers one to one, never into a group or a channel
+        return Ignored(f"a message in a {message.chat.type} chat")
+    if user is None:
+        return Ignored("a message with no sender")
     inbound: Inbound
-    if message.contact is not None:
-        if message.contact.user_id not in (None, user.id):
-            return None  # someone else's card: not a phone number the customer shared
+    if message.contact is not None and message.contact.user_id == user.id:
+        # The customer's own number (a request_contact button always names its sender); a
+        # card without a user_id is someone from the phone book, not necessarily them.
         inbound = SharedContact(message.contact.phone_number)
     elif message.text is not None:
-        text = message.text.strip()
-        if text.startswith("/") and len(text) > 1:
-            head, _, payload = text[1:].partition(" ")
-            inbound = Command(head.split("@", 1)[0].lower(), payload.strip())
-        else:
-            inbound = Text(message.text)
+        inbound = parse_command(message.text) or Text(message.text)
+    elif (kind := ContentType(message.content_type).value) in UNREADABLE_CONTENT:
+        inbound = Unsupported(kind)  # someone else's contact card too: not the customer's number
     else:
-        return None
+        return Ignored(f"a service message ({kind})")
     return Translated(_contact(message.chat.id, user), inbound)
 
 
-def _from_callback(callback: CallbackQuery) -> Translated | None:
+def _from_callback(callback: CallbackQuery) -> Translated | Ignored:
     if not callback.data:
-        return None
+        return Ignored("a button tap with no data")
     message = callback.message
     chat_id = message.chat.id if message is not None else callback.from_user.id
     return Translated(_contact(chat_id, callback.from_user), Chosen(callback.data))
@@ -100,15 +140,25 @@ class TelegramInbound:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    def translate(self, payload: Mapping[str, Any]) -> Translated | None:
+    def translate(self, payload: Mapping[str, Any]) -> Translated | Ignored:
         update = parse_update(payload)
-        if update is None:
-            return None
+        if isinstance(update, Ignored):
+            log.warning(
+                "telegram update not readable",
+                extra={
+                    "channel": CHANNEL,
+                    "update_id": payload.get("update_id"),
+                    "error": update.reason,
+                },
+            )
+            return update
         if update.message is not None:
             return _from_message(update.message)
         if update.callback_query is not None:
             return _from_callback(update.callback_query)
-        return None  # edits, channel posts, reactions...: nothing to answer
+        # Edits, channel posts, reactions...: nothing to answer.
+        kind = next((k for k in payload if k != "update_id"), "nothing")
+        return Ignored(f"an update of a kind salonbot does not answer ({kind[:40]})")
 
     async def acknowledge(self, payload: Mapping[str, Any]) -> None:
         """Answer a button tap at once, so the customer's spinner stops."""

@@ -15,9 +15,9 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from adapters.common.platform_input import read_limited, storable, strict_json
 from adapters.telegram.updates import CHANNEL, chat_key
 from core.ports import StoreEvent, StoreUnavailable
-from core.untrusted_input import read_limited, storable, strict_json
 
 WEBHOOK_PATH = "/webhooks/telegram"
 MAX_BODY = 1_000_000

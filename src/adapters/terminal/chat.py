@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from adapters.common.commands import parse_command
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import (
     Choice,
@@ -23,7 +24,7 @@ from core.conversation.messages import (
 CHANNEL = "terminal"
 # Numbers 1-10 are quick to type; a terminal line is wide.
 CAPACITY = ChannelCapacity(choices_per_message=10, label_length=48)
-QUIT = frozenset({"/quit", "/exit"})
+QUIT = frozenset({"quit", "exit"})
 
 Exchange = Callable[[Inbound], Awaitable[Sequence[Reply]]]
 ReadLine = Callable[[], Awaitable[str | None]]
@@ -38,11 +39,8 @@ def parse(line: str, offered: Sequence[Choice]) -> Inbound | None:
     text = line.strip()
     if not text:
         return None
-    if text.startswith("/"):
-        name, _, payload = text[1:].partition(" ")
-        if name.lower() == "phone":
-            return SharedContact(payload.strip())
-        return Command(name.lower(), payload.strip())
+    if (command := parse_command(text)) is not None:
+        return SharedContact(command.payload) if command.name == "phone" else command
     if text.isascii() and text.isdigit() and 1 <= int(text) <= len(offered):
         return Chosen(offered[int(text) - 1].id)
     return Text(text)
@@ -66,7 +64,7 @@ class TerminalChat:
     async def run(self) -> None:
         await self.send(Command("start"))
         while (line := await self._read_line()) is not None:
-            if line.strip().lower() in QUIT:
+            if (command := parse_command(line)) is not None and command.name in QUIT:
                 break
             await self.type_line(line)
 

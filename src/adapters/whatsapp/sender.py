@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from adapters.whatsapp.updates import CHANNEL
+from adapters.whatsapp.updates import CHANNEL, addressee
+from core.conversation.capacity import shorten
 from core.conversation.messages import Reply
 from core.ports import PermanentFailure, RetryAfter, SendOutcome, Sent, TransientFailure
 
@@ -37,20 +38,16 @@ WAIT_AND_RETRY = {
 GONE = {131026}  # the number is not on WhatsApp, or cannot receive
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def message_payload(to: str, reply: Reply) -> dict[str, Any]:
     """The ``/messages`` body for ``reply``: never over one of the Cloud API's limits."""
     if not reply.text.strip():
         reply = Reply("…", reply.choices, reply.button)
     base: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
-    base["to"] = to
+    base.update(addressee(to))
     choices = reply.choices
     titles = [c.label for c in choices]
     if not choices:
-        return {**base, "type": "text", "text": {"body": _cut(reply.text, BODY)}}
+        return {**base, "type": "text", "text": {"body": shorten(reply.text, BODY)}}
     if (
         len(choices) <= BUTTONS
         and all(len(t) <= BUTTON_TITLE for t in titles)
@@ -64,12 +61,12 @@ def message_payload(to: str, reply: Reply) -> dict[str, Any]:
             "action": {"buttons": buttons},
         }
         return {**base, "type": "interactive", "interactive": interactive}
-    rows = [{"id": c.id, "title": _cut(c.label, ROW_TITLE)} for c in choices[:ROWS]]
+    rows = [{"id": c.id, "title": shorten(c.label, ROW_TITLE)} for c in choices[:ROWS]]
     interactive = {
         "type": "list",
-        "body": {"text": _cut(reply.text, BODY)},
+        "body": {"text": shorten(reply.text, BODY)},
         "action": {
-            "button": _cut(reply.button.strip() or "☰", LIST_BUTTON),
+            "button": shorten(reply.button.strip() or "☰", LIST_BUTTON),
             "sections": [{"rows": rows}],
         },
     }
@@ -121,7 +118,7 @@ class WhatsAppSender:
         template = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": chat_id,
+            **addressee(chat_id),
             "type": "template",
             "template": {"name": self._template, "language": {"code": self._template_language}},
         }

@@ -4,7 +4,9 @@
 matches. ``POST`` checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the app
 secret, constant time) before reading anything, then stores every message of every entry
 and change as its own inbound event keyed by its ``wamid`` (a redelivery changes nothing),
-keeps the delivery statuses, and answers 200.
+in its customer's queue (their number, else their BSUID; a message naming neither is kept
+under ``unknown:<wamid>``, logged, and ignored by the worker), keeps the delivery statuses,
+and answers 200.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from adapters.whatsapp.updates import CHANNEL
+from adapters.common.platform_input import objects, read_limited, storable, strict_json
+from adapters.whatsapp.updates import CHANNEL, sender
 from core.ports import DeliveryReport, KeepDeliveryReports, StoreEvent, StoreUnavailable
-from core.untrusted_input import objects, read_limited, storable, strict_json
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 MAX_BODY = 3_000_000  # up to 1,000 updates may come in one POST
@@ -54,6 +56,15 @@ def _report(status: Mapping[str, Any]) -> DeliveryReport | None:
     return DeliveryReport(CHANNEL, wamid, state, at, error)
 
 
+def _shape(message: Mapping[str, Any]) -> dict[str, object]:
+    """What a log may say of a message: its kind and fields, never what it says."""
+    return {
+        "channel": CHANNEL,
+        "type": str(message.get("type"))[:40],
+        "fields": [str(key)[:40] for key in sorted(message)[:20]],
+    }
+
+
 def read_notification(
     body: Mapping[str, Any], phone_number_id: str
 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[DeliveryReport]]:
@@ -71,20 +82,27 @@ def read_notification(
             if number is not None and str(number) != phone_number_id:
                 continue  # another number of the same business account: not ours to answer
             profiles = {
-                c["wa_id"]: c for c in objects(value, "contacts") if isinstance(c.get("wa_id"), str)
+                c[key]: c
+                for c in objects(value, "contacts")
+                for key in ("user_id", "wa_id")  # the phone number's entry wins
+                if isinstance(c.get(key), str)
             }
             for message in objects(value, "messages"):
-                wamid, sender = message.get("id"), message.get("from")
-                if not (isinstance(wamid, str) and isinstance(sender, str) and wamid and sender):
+                wamid, customer = message.get("id"), sender(message)
+                if not (isinstance(wamid, str) and wamid):
+                    log.warning("whatsapp message without an id skipped", extra=_shape(message))
                     continue
+                if not customer:  # never dropped without a trace: kept, and ignored later
+                    log.warning("whatsapp message without a sender", extra=_shape(message))
+                    customer = f"unknown:{wamid[:100]}"
                 try:
                     payload = storable(
-                        {"message": dict(message), "contact": profiles.get(sender, {})}
+                        {"message": dict(message), "contact": profiles.get(customer, {})}
                     )
                 except ValueError:
                     log.warning("whatsapp message not storable", extra={"wamid": wamid[:100]})
                     continue
-                messages.append((wamid, sender, payload))
+                messages.append((wamid, customer, payload))
             reports += [r for s in objects(value, "statuses") if (r := _report(s)) is not None]
     return messages, reports
 

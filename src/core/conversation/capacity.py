@@ -15,6 +15,21 @@ from core.conversation.messages import Choice
 ELLIPSIS = "…"
 
 
+def shorten(text: str, limit: int, measure: Callable[[str], int] = len) -> str:
+    """``text`` if it fits ``limit``, else cut to fit with an ellipsis at the end.
+
+    ``measure`` counts what the limit is in: characters by default, or, say, UTF-16 code
+    units; it must count each character as one or two units. Every channel cuts with this.
+    """
+    if measure(text) <= limit:
+        return text
+    room = max(0, limit - measure(ELLIPSIS))
+    cut = text[:room]
+    while (excess := measure(cut) - room) > 0:
+        cut = cut[: len(cut) - max(1, excess // 2)]  # at most one unit more than needed
+    return cut.rstrip() + ELLIPSIS
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelCapacity:
     """The most choices one message may carry, and the longest label (in characters)."""
@@ -31,10 +46,7 @@ class ChannelCapacity:
 
     def fit_label(self, label: str) -> str:
         """The label cut to the channel's length, with an ellipsis when cut."""
-        label = " ".join(label.split())
-        if len(label) <= self.label_length:
-            return label
-        return label[: self.label_length - 1].rstrip() + ELLIPSIS
+        return shorten(" ".join(label.split()), self.label_length)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,12 +118,19 @@ class InboxRepository:
         )
         return int(count or 0)
 
-    async def finish(self, event_id: int, status: InboxStatus, at: datetime) -> None:
-        """Mark the event ``done`` or ``ignored``."""
+    async def finish(
+        self, event_id: int, status: InboxStatus, at: datetime, *, reason: str | None = None
+    ) -> None:
+        """Mark the event ``done`` or ``ignored``; ``reason``: why it was ignored."""
+        values: dict[str, Any] = {
+            "status": status,
+            "handled_at": at,
+            "attempts": inbound_events.c.attempts + 1,
+        }
+        if reason is not None:
+            values["last_error"] = reason[:2000]
         await self._db.execute(
-            update(inbound_events)
-            .where(inbound_events.c.id == event_id)
-            .values(status=status, handled_at=at, attempts=inbound_events.c.attempts + 1)
+            update(inbound_events).where(inbound_events.c.id == event_id).values(**values)
         )
 
     async def failed_attempt(

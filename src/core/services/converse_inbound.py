@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from core.db.inbox_repository import InboundEvent, InboxStatus
+from core.db.inbox_repository import InboundEvent
 from core.db.unit_of_work import NestedUnitOfWorkFactory, UnitOfWork, UnitOfWorkFactory
-from core.ports import InboundChannel
+from core.ports import Ignored, InboundChannel
 from core.services.converse import Converse
 
 
@@ -26,15 +26,15 @@ class ConverseInbound:
         self._channels = channels
         self._converse_in = converse_in
 
-    async def __call__(self, uow: UnitOfWork, event: InboundEvent) -> InboxStatus:
+    async def __call__(self, uow: UnitOfWork, event: InboundEvent) -> Ignored | None:
         channel = self._channels.get(event.channel)
         if channel is None:
-            return InboxStatus.IGNORED
+            return Ignored(f"no channel {event.channel!r} in this process")
         await channel.acknowledge(event.payload)  # even a tap we ignore stops spinning
         translated = channel.translate(event.payload)
-        if translated is None:
-            return InboxStatus.IGNORED
+        if isinstance(translated, Ignored):
+            return translated
         # converse's writes sit in a savepoint of the claim's transaction.
         converse = self._converse_in(NestedUnitOfWorkFactory(uow.connection))
         await converse(translated.contact, translated.inbound, channel.capacity)
-        return InboxStatus.DONE
+        return None

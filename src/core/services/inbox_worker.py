@@ -15,7 +15,7 @@ from typing import Protocol
 
 from core.db.inbox_repository import InboundEvent, InboxRepository, InboxStatus
 from core.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from core.ports import Clock
+from core.ports import Clock, Ignored
 from core.services.backoff import retry_delay
 from core.services.outage import Outage
 from core.services.wakeup import Wakeup
@@ -26,9 +26,11 @@ MAX_ATTEMPTS = 5
 
 
 class EventHandler(Protocol):
-    async def __call__(self, uow: UnitOfWork, event: InboundEvent) -> InboxStatus:
+    async def __call__(self, uow: UnitOfWork, event: InboundEvent) -> Ignored | None:
         """Handle one claimed event inside ``uow``, the claim's transaction (work in
-        savepoints of it); ``DONE`` or ``IGNORED``. Raising counts a failed attempt."""
+        savepoints of it): None when it is done, ``Ignored(reason)`` when salonbot keeps it
+        but does not answer it (the reason is kept on the event's row). Raising counts a
+        failed attempt."""
         ...
 
 
@@ -91,15 +93,17 @@ class InboxWorker:
                 # The chat writes faster than it is answered: its events queue up.
                 log.info("inbound chat busy", extra=_fields(event, waiting=waiting))
             try:
-                status = await self._handle(uow, event)
+                ignored = await self._handle(uow, event)
             except Exception as error:  # any failure of this event: retried, then parked
                 await self._failed(repository, event, error)
             else:
-                await repository.finish(event.id, status, self._clock.now())
+                status = InboxStatus.DONE if ignored is None else InboxStatus.IGNORED
+                reason = None if ignored is None else ignored.reason
+                await repository.finish(event.id, status, self._clock.now(), reason=reason)
                 elapsed = (self._clock.now() - started).total_seconds() * 1000
                 log.info(
-                    "inbound handled" if status is InboxStatus.DONE else "inbound ignored",
-                    extra=_fields(event, latency_ms=round(elapsed, 1)),
+                    "inbound handled" if ignored is None else "inbound ignored",
+                    extra=_fields(event, latency_ms=round(elapsed, 1), reason=reason),
                 )
             await uow.commit()
         if self._replies_waiting is not None:

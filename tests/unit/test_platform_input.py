@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.untrusted_input import objects, part, read_limited, storable, strict_json, text
+from adapters.common.platform_input import objects, part, read_limited, storable, strict_json, text
 
 
 async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:

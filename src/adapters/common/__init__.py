@@ -1,0 +1,1 @@
+"""What every channel adapter shares: reading platform input, commands, cutting text."""
