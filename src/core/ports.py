@@ -96,12 +96,25 @@ class PermanentFailure:
     unreachable: bool = False
 
 
-SendOutcome = Sent | RetryAfter | TransientFailure | PermanentFailure
+@dataclass(frozen=True, slots=True)
+class OutsideWindow:
+    """The platform takes only a window reopener now: the customer has not written for too
+    long (WhatsApp's 24-hour window). The outbox queues ``reopen_window`` instead."""
+
+    error: str
+
+
+SendOutcome = Sent | RetryAfter | TransientFailure | PermanentFailure | OutsideWindow
 
 
 class ChannelSender(Protocol):
-    """A channel's outbound side; ``send`` never raises for a platform's answer."""
+    """A channel's outbound side; it never raises for a platform's answer."""
 
     name: str
 
     async def send(self, chat_id: str, reply: Reply) -> SendOutcome: ...
+
+    async def reopen_window(self, chat_id: str) -> SendOutcome:
+        """Ask the customer to write again (WhatsApp: the approved template), for a channel
+        whose ``send`` can answer ``OutsideWindow``."""
+        ...

@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from adapters.whatsapp.sender import OUTSIDE_WINDOW
 from adapters.whatsapp.updates import CHANNEL
 from core.db.outbox_repository import DeliveryReport
 from core.untrusted_input import objects, read_limited, storable, strict_json
@@ -54,7 +55,10 @@ def _report(status: Mapping[str, Any]) -> DeliveryReport | None:
         at = datetime.fromtimestamp(int(stamp), UTC)
     except (OverflowError, OSError, ValueError):
         return None
-    return DeliveryReport(CHANNEL, wamid, state, at, error)
+    # 131047 in a failed status: the window had closed after all (Meta often says so only
+    # here, the send having been accepted): the template follows, as for a refused send.
+    window_closed = any(e.get("code") == OUTSIDE_WINDOW for e in errors)
+    return DeliveryReport(CHANNEL, wamid, state, at, error, window_closed)
 
 
 def read_notification(
