@@ -98,6 +98,9 @@ class OutboxDispatcher:
         # thing on every turn, and their messages are never claimed meanwhile.
         self._unrecorded: dict[int, _Unrecorded] = {}
         self._recording = asyncio.Lock()
+        # Messages a lane is sending now. Never claimed by another lane, even when the
+        # database drops the sending lane's connection (and with it the row's lock).
+        self._in_flight: set[int] = set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -161,10 +164,14 @@ class OutboxDispatcher:
                     self._sender.name,
                     self._clock.now(),
                     [*self._pacer.waiting_chats(now_m), *held],
-                    list(self._unrecorded),
+                    [*self._unrecorded, *self._in_flight],
                 )
                 if claimed is None:
                     return False
+                if claimed.id in self._in_flight:  # taken by another lane while we claimed
+                    claimed = None
+                    return False
+                self._in_flight.add(claimed.id)
                 age = self._clock.now() - claimed.created_at
                 if age > self._shelf_life:
                     await repository.mark_expired(claimed.id, f"not sent: {age} old")
@@ -186,6 +193,9 @@ class OutboxDispatcher:
                     extra=self._fields(claimed),
                 )
             raise
+        finally:
+            if claimed is not None:
+                self._in_flight.discard(claimed.id)
         self._log(claimed, outcome, latency)
         return True
 
@@ -232,12 +242,14 @@ class OutboxDispatcher:
                 async with self._uow() as uow:
                     # Still pending unless the commit went through and only its answer was
                     # lost: then it is recorded already.
-                    if await OutboxRepository(uow.connection).lock_pending(message_id):
+                    pending = await OutboxRepository(uow.connection).lock_pending(message_id)
+                    if pending:
                         await self._record(uow, unrecorded.message, unrecorded.outcome)
                     await uow.commit()
                 del self._unrecorded[message_id]
-                log.info("outbound outcome recorded late", extra=self._fields(unrecorded.message))
-                self._log(unrecorded.message, unrecorded.outcome, 0.0)
+                if pending:
+                    log.info("outbound recorded late", extra=self._fields(unrecorded.message))
+                    self._log(unrecorded.message, unrecorded.outcome, 0.0)
 
     async def _record(self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome) -> None:
         repository = OutboxRepository(uow.connection)
