@@ -17,6 +17,7 @@ from core.conversation.messages import ChatContact, Command, Reply
 from core.db.inbox_repository import InboxRepository, NewEvent
 from core.db.outbox_repository import OutboxRepository
 from core.ports import (
+    OutsideWindow,
     PermanentFailure,
     RetryAfter,
     SendOutcome,
@@ -309,16 +310,21 @@ async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is
 
     at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
     record = RecordDeliveries(app.uow)
-    early = DeliveryReport("test", "wamid.early", "failed", at, "131047: Re-engagement message")
+    early = DeliveryReport(
+        "test", "wamid.early", "failed", at, "131047: Re-engagement message", window_closed=True
+    )
     assert await record([early]) == 0  # no such message yet: kept for later
     await _queue(app, ("a", "hello"))
     sender = ScriptedSender(Sent("wamid.early"))
-    assert await OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST).send_one()
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
 
-    assert await _rows(app, "SELECT status, delivery_status FROM outbound_messages") == [
-        ("failed", "failed")
-    ]
+    assert await _rows(
+        app, "SELECT kind, status, delivery_status FROM outbound_messages ORDER BY id"
+    ) == [("reply", "failed", "failed"), ("window_reopener", "pending", None)]
     assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
+    assert await dispatcher.send_one()
+    assert sender.sent == [("a", "hello"), ("a", "(reopener)")]
 
 
 async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> None:
@@ -408,3 +414,53 @@ async def test_a_send_the_database_could_not_record_is_kept_and_never_sent_again
     assert await _rows(
         app, "SELECT status, platform_message_id, attempts FROM outbound_messages ORDER BY id"
     ) == [("sent", "1", 1), ("sent", "2", 1)]
+
+
+async def test_a_closed_window_queues_one_reopener_for_the_replies_it_refused(
+    app: Salonbot,
+) -> None:
+    await _queue(app, ("a", "reminder"), ("a", "and its details"), ("b", "hello"))
+    closed = OutsideWindow("HTTP 400 code 131047: more than 24 hours")
+    sender = ScriptedSender(closed, closed)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    while await dispatcher.send_one():
+        pass
+    assert sender.sent == [
+        ("a", "reminder"),
+        ("a", "and its details"),
+        ("b", "hello"),
+        ("a", "(reopener)"),
+    ]
+    assert await _rows(app, "SELECT chat_id, kind, status FROM outbound_messages ORDER BY id") == [
+        ("a", "reply", "failed"),
+        ("a", "reply", "failed"),
+        ("b", "reply", "sent"),
+        ("a", "window_reopener", "sent"),
+    ]
+
+
+async def test_reports_on_messages_never_sent_here_expire_a_batch_at_a_time(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.db.outbox_repository import EARLY_REPORTS_DROPPED_AT_ONCE, DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    record = RecordDeliveries(app.uow)
+    at = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    stale = EARLY_REPORTS_DROPPED_AT_ONCE + 20
+    # Another tool on the same number: reports on its messages, kept since long ago.
+    await record(
+        [DeliveryReport("test", f"wamid.other-{n}", "delivered", at) for n in range(stale)]
+    )
+    async with app.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE early_delivery_reports SET received_at = now() - interval '61 minutes'")
+        )
+    await record([DeliveryReport("test", "wamid.fresh-1", "sent", at)])
+    assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(20 + 1,)]
+    await record([DeliveryReport("test", "wamid.fresh-2", "sent", at)])
+    assert await _rows(
+        app, "SELECT platform_message_id FROM early_delivery_reports ORDER BY id"
+    ) == [("wamid.fresh-1",), ("wamid.fresh-2",)]
