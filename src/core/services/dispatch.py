@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.db.outbox_repository import (
     ClaimedMessage,
@@ -68,6 +68,7 @@ _DOUBLINGS = 20
 class _Unrecorded:
     message: ClaimedMessage
     outcome: SendOutcome
+    at: datetime  # when the platform answered: the record says so, however late it is
 
 
 class OutboxDispatcher:
@@ -182,12 +183,13 @@ class OutboxDispatcher:
                 if chat.wait(self._monotonic()) > 0:
                     return False  # the chat rests (another lane just sent to it): let it go
                 outcome, latency = await self._send(claimed)
+                answered = self._clock.now()
                 self._pace(claimed, outcome)
-                await self._record(uow, claimed, outcome)
+                await self._record(uow, claimed, outcome, answered)
                 await uow.commit()
         except Exception:
             if claimed is not None and outcome is not None:
-                self._unrecorded[claimed.id] = _Unrecorded(claimed, outcome)
+                self._unrecorded[claimed.id] = _Unrecorded(claimed, outcome, answered)
                 log.warning(
                     "outbound outcome not recorded: kept until the database answers",
                     extra=self._fields(claimed),
@@ -244,16 +246,19 @@ class OutboxDispatcher:
                     # lost: then it is recorded already.
                     pending = await OutboxRepository(uow.connection).lock_pending(message_id)
                     if pending:
-                        await self._record(uow, unrecorded.message, unrecorded.outcome)
+                        await self._record(
+                            uow, unrecorded.message, unrecorded.outcome, unrecorded.at
+                        )
                     await uow.commit()
                 del self._unrecorded[message_id]
                 if pending:
                     log.info("outbound recorded late", extra=self._fields(unrecorded.message))
                     self._log(unrecorded.message, unrecorded.outcome, 0.0)
 
-    async def _record(self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome) -> None:
+    async def _record(
+        self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome, now: datetime
+    ) -> None:
         repository = OutboxRepository(uow.connection)
-        now = self._clock.now()
         match outcome:
             case Sent(platform_message_id=platform_id):
                 await repository.mark_sent(message.id, self._sender.name, platform_id, now)
