@@ -50,6 +50,11 @@ def downgrade() -> None:
         op.f("ix_early_delivery_reports_received_at"), table_name="early_delivery_reports"
     )
     op.drop_column("early_delivery_reports", "window_closed")
+    # Before it there are no reopeners: one still waiting would be read as an empty reply.
+    op.execute(
+        "UPDATE outbound_messages SET status = 'failed', last_error = 'schema downgraded'"
+        " WHERE kind = 'window_reopener' AND status = 'pending'"
+    )
     op.drop_constraint(op.f("ck_outbound_messages_kind"), "outbound_messages", type_="check")
     op.drop_column("outbound_messages", "kind")
     # Expired replies were never sent: they go back to being failed ones.
