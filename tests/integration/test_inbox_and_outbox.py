@@ -230,6 +230,18 @@ async def test_a_platform_down_for_hours_gets_the_reply_once_it_is_back(
     assert not await dispatcher.send_one()
 
 
+async def test_a_reply_tried_thousands_of_times_still_waits_at_most_the_cap(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    await _queue(app, ("a", "hello"))
+    async with app.engine.begin() as connection:
+        await connection.execute(text("UPDATE outbound_messages SET attempts = 5000"))
+    sender = ScriptedSender(TransientFailure("502 Bad Gateway"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert timedelta(minutes=3) < await _due_in(app, clock) <= timedelta(minutes=5) * 1.25
+
+
 async def test_a_reply_older_than_its_shelf_life_is_expired_not_sent(
     app: Salonbot, clock: FakeClock
 ) -> None:
