@@ -68,13 +68,18 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """A platform's word on a message it took: sent, delivered, read or failed."""
+    """A platform's word on a message it took: sent, delivered, read or failed.
+
+    ``window_closed``: failed because the customer's window had closed (WhatsApp's 131047);
+    the channel's window reopener is queued then, as when the send itself is refused so.
+    """
 
     channel: str
     platform_message_id: str
     status: str
     at: datetime
     error: str = ""
+    window_closed: bool = False
 
 
 class KeepDeliveryReports(Protocol):
@@ -143,12 +148,25 @@ class PermanentFailure:
     unreachable: bool = False
 
 
-SendOutcome = Sent | RetryAfter | TransientFailure | PermanentFailure
+@dataclass(frozen=True, slots=True)
+class OutsideWindow:
+    """The platform takes only a window reopener now: the customer has not written for too
+    long (WhatsApp's 24-hour window). The outbox queues ``reopen_window`` instead."""
+
+    error: str
+
+
+SendOutcome = Sent | RetryAfter | TransientFailure | PermanentFailure | OutsideWindow
 
 
 class ChannelSender(Protocol):
-    """A channel's outbound side; ``send`` never raises for a platform's answer."""
+    """A channel's outbound side; it never raises for a platform's answer."""
 
     name: str
 
     async def send(self, chat_id: str, reply: Reply) -> SendOutcome: ...
+
+    async def reopen_window(self, chat_id: str) -> SendOutcome:
+        """Ask the customer to write again (WhatsApp: the approved template), for a channel
+        whose ``send`` can answer ``OutsideWindow``."""
+        ...

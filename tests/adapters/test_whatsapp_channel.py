@@ -204,6 +204,14 @@ async def test_three_messages_from_two_customers_in_one_post_each_handled_once_i
     ]
 
 
+async def _outbox(salon: Salon) -> list[tuple[Any, ...]]:
+    return await salon.rows("SELECT kind, status FROM outbound_messages ORDER BY id")
+
+
+def _templates(salon: Salon, wa_id: str) -> list[SentMessage]:
+    return [m for m in salon.to(wa_id) if m.type == "template"]
+
+
 async def test_outside_the_24_hour_window_the_template_is_sent_instead(salon: Salon) -> None:
     await salon.say(ADA, "hi")
     # A day later the customer has not written: a message queued now (a reminder, say)
@@ -221,12 +229,52 @@ async def test_outside_the_24_hour_window_the_template_is_sent_instead(salon: Sa
     assert template.payload["template"] == {"name": "visit_follow_up", "language": {"code": "en"}}
     # Meta has it; salonbot records the send a moment later, in its own commit.
     await eventually(
-        lambda: salon.rows("SELECT 1 FROM outbound_messages HAVING bool_and(status = 'sent')")
+        lambda: salon.rows(
+            "SELECT 1 FROM outbound_messages WHERE kind = 'window_reopener' AND status = 'sent'"
+        )
     )
-    assert await salon.rows("SELECT status FROM outbound_messages ORDER BY id") == [
-        ("sent",),
-        ("sent",),
+    assert await _outbox(salon) == [
+        ("reply", "sent"),
+        ("reply", "failed"),  # refused: it never reached Ada
+        ("window_reopener", "sent"),
     ]
+
+
+async def test_a_window_closed_reported_later_sends_the_template_once(salon: Salon) -> None:
+    first = await salon.say(ADA, "hi")
+    second = await salon.say(ADA, "/help")
+    await eventually(
+        lambda: salon.rows(
+            "SELECT 1 FROM outbound_messages HAVING count(*) FILTER"
+            " (WHERE delivery_status = 'delivered') = 2"
+        )
+    )
+    # Meta took both, then reports (asynchronously) that the window had closed: twice for
+    # the first message (a redelivered webhook), once for the second.
+    salon.fake.close_window(ADA)
+    failed = await salon.fake.fail_delivery(first.wamid, code=131047)
+    assert failed.answer == 200
+    assert (await salon.fake.deliver(failed.body)).status_code == 200
+    assert (await salon.fake.fail_delivery(second.wamid, code=131047)).answer == 200
+
+    await eventually(lambda: _templates(salon, ADA))
+    await eventually(
+        lambda: salon.rows(
+            "SELECT 1 FROM outbound_messages WHERE kind = 'window_reopener' AND status = 'sent'"
+        )
+    )
+    await salon.fake.drain()
+    [template] = _templates(salon, ADA)
+    assert template.payload["template"] == {"name": "visit_follow_up", "language": {"code": "en"}}
+    assert await _outbox(salon) == [
+        ("reply", "failed"),
+        ("reply", "failed"),
+        ("window_reopener", "sent"),
+    ]
+    [(error,)] = await salon.rows(
+        "SELECT DISTINCT last_error FROM outbound_messages WHERE status = 'failed'"
+    )
+    assert "131047" in error
 
 
 async def test_a_failed_status_webhook_marks_the_message_failed(salon: Salon) -> None:
@@ -235,14 +283,15 @@ async def test_a_failed_status_webhook_marks_the_message_failed(salon: Salon) ->
         lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE delivery_status='delivered'")
     )
 
-    await salon.fake.fail_delivery(reply.wamid, code=131047)
+    await salon.fake.fail_delivery(reply.wamid, code=131026)
 
     await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status = 'failed'"))
     [(status, delivery, error)] = await salon.rows(
         "SELECT status, delivery_status, last_error FROM outbound_messages"
     )
     assert (status, delivery) == ("failed", "failed")
-    assert "131047" in error
+    assert "131026" in error
+    assert _templates(salon, ADA) == []  # not a closed window: nothing more to send
 
 
 async def test_an_older_status_arriving_late_changes_nothing(salon: Salon) -> None:

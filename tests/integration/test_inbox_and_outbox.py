@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import ChatContact, Command, Reply
@@ -16,6 +18,7 @@ from core.db.inbox_repository import InboxRepository, NewEvent
 from core.db.outbox_repository import OutboxRepository
 from core.ports import (
     Ignored,
+    OutsideWindow,
     PermanentFailure,
     RetryAfter,
     SendOutcome,
@@ -23,7 +26,7 @@ from core.ports import (
     TransientFailure,
     Translated,
 )
-from core.services.dispatch import OutboxDispatcher
+from core.services.dispatch import SHELF_LIFE, OutboxDispatcher
 from core.services.inbox_store import StoreInbound
 from core.services.inbox_worker import InboxWorker
 from core.services.pacing import Pacing
@@ -69,6 +72,9 @@ class ScriptedSender:
         self.sent.append((chat_id, reply.text))
         await asyncio.sleep(0)
         return self.script.pop(0) if self.script else Sent(str(len(self.sent)))
+
+    async def reopen_window(self, chat_id: str) -> SendOutcome:
+        return await self.send(chat_id, Reply("(reopener)"))
 
 
 async def _rows(app: Salonbot, sql: str) -> list[tuple[Any, ...]]:
@@ -202,17 +208,62 @@ async def test_a_rate_limit_rests_the_chat_and_costs_no_attempt(
     assert sender.sent == [("a", "hello"), ("a", "hello")]
 
 
-async def test_transient_failures_are_retried_then_failed(app: Salonbot, clock: FakeClock) -> None:
+async def _due_in(app: Salonbot, clock: FakeClock) -> timedelta:
+    [(due,)] = await _rows(app, "SELECT available_at FROM outbound_messages WHERE id = 1")
+    return due - clock.now()
+
+
+async def test_a_platform_down_for_hours_gets_the_reply_once_it_is_back(
+    app: Salonbot, clock: FakeClock
+) -> None:
     await _queue(app, ("a", "hello"))
-    sender = ScriptedSender(*[TransientFailure("502 Bad Gateway")] * 3)
-    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST, max_attempts=3)
-    for _ in range(3):
+    down = TransientFailure("TelegramNetworkError: Cannot connect to host")
+    sender = ScriptedSender(*[down] * 40)  # 40 failed tries: 1 s doubling, then every 5 min
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    waits = []
+    while sender.script:
         assert await dispatcher.send_one()
-        clock.advance(timedelta(minutes=10))
-    assert await _rows(app, "SELECT status, attempts, last_error FROM outbound_messages") == [
-        ("failed", 3, "502 Bad Gateway")
-    ]
+        wait = await _due_in(app, clock)
+        assert not await dispatcher.send_one()  # not due before its backoff
+        waits.append(wait)
+        clock.advance(wait)
+    assert waits[0] <= timedelta(seconds=1.25)
+    assert max(waits) <= timedelta(minutes=5) * 1.25
+    assert sum(waits, timedelta()) > timedelta(hours=2)  # and still not given up
+    assert await dispatcher.send_one()  # the platform is back
+    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("sent", 41)]
+    assert sender.sent == [("a", "hello")] * 41
     assert not await dispatcher.send_one()
+
+
+async def test_a_reply_tried_thousands_of_times_still_waits_at_most_the_cap(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    await _queue(app, ("a", "hello"))
+    async with app.engine.begin() as connection:
+        await connection.execute(text("UPDATE outbound_messages SET attempts = 5000"))
+    sender = ScriptedSender(TransientFailure("502 Bad Gateway"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert timedelta(minutes=3) < await _due_in(app, clock) <= timedelta(minutes=5) * 1.25
+
+
+async def test_a_reply_older_than_its_shelf_life_is_expired_not_sent(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    await _queue(app, ("a", "hello"), ("a", "and more"))
+    sender = ScriptedSender(TransientFailure("502 Bad Gateway"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    clock.advance(SHELF_LIFE + timedelta(seconds=1))
+    assert await dispatcher.send_one()
+    assert await dispatcher.send_one()
+    assert not await dispatcher.send_one()
+    assert sender.sent == [("a", "hello")]
+    assert await _rows(app, "SELECT status, attempts FROM outbound_messages ORDER BY id") == [
+        ("expired", 1),
+        ("expired", 0),
+    ]
 
 
 async def test_a_refusal_for_good_fails_once_and_marks_the_customer_only_when_they_are_gone(
@@ -243,23 +294,23 @@ async def test_a_refusal_for_good_fails_once_and_marks_the_customer_only_when_th
     ]
 
 
-async def test_a_damaged_outbox_row_is_retried_then_failed_without_blocking_other_chats(
+async def test_a_damaged_outbox_row_is_failed_at_once_without_blocking_other_chats(
     app: Salonbot, clock: FakeClock
 ) -> None:
     async with app.engine.begin() as connection:
         await connection.execute(
             text(
-                "INSERT INTO outbound_messages (channel, chat_id, body, available_at)"
-                " VALUES ('test', 'a', '{\"no\": \"text\"}', now() - interval '1 day')"
+                "INSERT INTO outbound_messages (channel, chat_id, body, available_at, created_at)"
+                " VALUES ('test', 'a', '{\"no\": \"text\"}', '2026-12-07 05:59Z',"
+                " '2026-12-07 05:59Z')"
             )
         )
     await _queue(app, ("b", "hello"))
     sender = ScriptedSender()
-    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST, max_attempts=2)
-    assert await dispatcher.send_one()  # the damaged row: an attempt counted, backs off
-    assert await dispatcher.send_one()  # b's message goes meanwhile
-    clock.advance(timedelta(minutes=10))
-    assert await dispatcher.send_one()  # the damaged row again: failed for good
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()  # the damaged row: it never becomes readable
+    assert await dispatcher.send_one()  # b's message goes
+    assert not await dispatcher.send_one()
     assert sender.sent == [("b", "hello")]
     assert await _rows(app, "SELECT chat_id, status FROM outbound_messages ORDER BY id") == [
         ("a", "failed"),
@@ -277,16 +328,21 @@ async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is
 
     at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
     record = RecordDeliveries(app.uow)
-    early = DeliveryReport("test", "wamid.early", "failed", at, "131047: Re-engagement message")
+    early = DeliveryReport(
+        "test", "wamid.early", "failed", at, "131047: Re-engagement message", window_closed=True
+    )
     assert await record([early]) == 0  # no such message yet: kept for later
     await _queue(app, ("a", "hello"))
     sender = ScriptedSender(Sent("wamid.early"))
-    assert await OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST).send_one()
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
 
-    assert await _rows(app, "SELECT status, delivery_status FROM outbound_messages") == [
-        ("failed", "failed")
-    ]
+    assert await _rows(
+        app, "SELECT kind, status, delivery_status FROM outbound_messages ORDER BY id"
+    ) == [("reply", "failed", "failed"), ("window_reopener", "pending", None)]
     assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
+    assert await dispatcher.send_one()
+    assert sender.sent == [("a", "hello"), ("a", "(reopener)")]
 
 
 async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> None:
@@ -314,6 +370,9 @@ async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> 
             await asyncio.sleep(0)  # let the report race the commit that follows
             return Sent(wamid)
 
+        async def reopen_window(self, chat_id: str) -> SendOutcome:
+            raise AssertionError("no window here")
+
     sender = ReportingSender()
     dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST, lanes=4)
     await asyncio.gather(*(dispatcher.send_one() for _ in chats))
@@ -323,3 +382,104 @@ async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> 
         app, "SELECT count(*) FROM outbound_messages WHERE delivery_status = 'delivered'"
     ) == [(len(chats),)]
     assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
+
+
+class CutOffSender(ScriptedSender):
+    """The platform takes the first message, and meanwhile the dispatcher's database
+    connection is cut (its backend terminated by the server): recording that send fails."""
+
+    def __init__(self, app: Salonbot) -> None:
+        super().__init__()
+        self._app = app
+        self.cuts = 0
+
+    async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
+        outcome = await super().send(chat_id, reply)
+        if self.cuts == 0:
+            async with self._app.engine.connect() as connection:
+                self.cuts = int(
+                    await connection.scalar(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                            " AND state = 'idle in transaction'"
+                        )
+                    )
+                    or 0
+                )
+        return outcome
+
+
+async def test_a_send_the_database_could_not_record_is_kept_and_never_sent_again(
+    app: Salonbot,
+) -> None:
+    await _queue(app, ("a", "hello"), ("a", "second"))
+    sender = CutOffSender(app)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    with pytest.raises(DBAPIError):
+        await dispatcher.send_one()
+    assert sender.cuts == 1  # the dispatcher's own connection, holding the claimed row
+    assert dispatcher.unrecorded == 1
+    assert await _rows(app, "SELECT status FROM outbound_messages ORDER BY id") == [
+        ("pending",),
+        ("pending",),
+    ]
+
+    assert await dispatcher.send_one()  # records "hello" first, then sends "second"
+    assert dispatcher.unrecorded == 0
+    assert not await dispatcher.send_one()
+    assert sender.sent == [("a", "hello"), ("a", "second")]  # "hello" once
+    assert await _rows(
+        app, "SELECT status, platform_message_id, attempts FROM outbound_messages ORDER BY id"
+    ) == [("sent", "1", 1), ("sent", "2", 1)]
+
+
+async def test_a_closed_window_queues_one_reopener_for_the_replies_it_refused(
+    app: Salonbot,
+) -> None:
+    await _queue(app, ("a", "reminder"), ("a", "and its details"), ("b", "hello"))
+    closed = OutsideWindow("HTTP 400 code 131047: more than 24 hours")
+    sender = ScriptedSender(closed, closed)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    while await dispatcher.send_one():
+        pass
+    assert sender.sent == [
+        ("a", "reminder"),
+        ("a", "and its details"),
+        ("b", "hello"),
+        ("a", "(reopener)"),
+    ]
+    assert await _rows(app, "SELECT chat_id, kind, status FROM outbound_messages ORDER BY id") == [
+        ("a", "reply", "failed"),
+        ("a", "reply", "failed"),
+        ("b", "reply", "sent"),
+        ("a", "window_reopener", "sent"),
+    ]
+
+
+async def test_reports_on_messages_never_sent_here_expire_a_batch_at_a_time(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.db.outbox_repository import EARLY_REPORTS_DROPPED_AT_ONCE
+    from core.ports import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    record = RecordDeliveries(app.uow)
+    at = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    stale = EARLY_REPORTS_DROPPED_AT_ONCE + 20
+    # Another tool on the same number: reports on its messages, kept since long ago.
+    await record(
+        [DeliveryReport("test", f"wamid.other-{n}", "delivered", at) for n in range(stale)]
+    )
+    async with app.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE early_delivery_reports SET received_at = now() - interval '61 minutes'")
+        )
+    await record([DeliveryReport("test", "wamid.fresh-1", "sent", at)])
+    assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(20 + 1,)]
+    await record([DeliveryReport("test", "wamid.fresh-2", "sent", at)])
+    assert await _rows(
+        app, "SELECT platform_message_id FROM early_delivery_reports ORDER BY id"
+    ) == [("wamid.fresh-1",), ("wamid.fresh-2",)]

@@ -74,3 +74,7 @@ class TelegramSender:
         except Exception as error:
             return TransientFailure(f"{type(error).__name__}: {error}")
         return Sent(str(message.message_id))
+
+    async def reopen_window(self, chat_id: str) -> SendOutcome:
+        # Telegram has no messaging window: ``send`` never answers OutsideWindow.
+        return PermanentFailure("Telegram has no messaging window to reopen")

@@ -6,9 +6,10 @@ the 24-hour window is closed.
   guarantees; row titles 24). No choices: a text message.
 * Errors are told apart by the Graph error ``code``, never by their text: 130429 (too many
   messages a second) and 131056 (too many to one customer) wait and retry; 131047 (more than
-  24 hours since the customer last wrote) sends the configured template instead, or fails
-  the message when there is none; 5xx and network errors retry; other 4xx fail the message,
-  logged with Meta's ``fbtrace_id``.
+  24 hours since the customer last wrote) answers ``OutsideWindow``, and the outbox queues
+  ``reopen_window``, the configured template (the message fails when there is none), as it
+  does when 131047 comes later in a ``failed`` status; 5xx and network errors retry; other
+  4xx fail the message, logged with Meta's ``fbtrace_id``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ import httpx
 from adapters.whatsapp.updates import CHANNEL, addressee
 from core.conversation.capacity import shorten
 from core.conversation.messages import Reply
-from core.ports import PermanentFailure, RetryAfter, SendOutcome, Sent, TransientFailure
+from core.ports import (
+    OutsideWindow,
+    PermanentFailure,
+    RetryAfter,
+    SendOutcome,
+    Sent,
+    TransientFailure,
+)
 
 BUTTONS, BUTTON_TITLE, BUTTON_BODY = 3, 20, 1024
 ROWS, ROW_TITLE, LIST_BUTTON, BODY = 10, 24, 20, 4096
@@ -108,9 +116,10 @@ class WhatsAppSender:
         self._template_language = template_language
 
     async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
-        outcome, code = await self._post(message_payload(chat_id, reply))
-        if code != OUTSIDE_WINDOW:
-            return outcome
+        return await self._post(message_payload(chat_id, reply))
+
+    async def reopen_window(self, chat_id: str) -> SendOutcome:
+        """The approved template: the customer's answer reopens the 24-hour window."""
         if self._template is None:
             return PermanentFailure(
                 "outside the 24-hour window and no WHATSAPP_TEMPLATE to reopen it"
@@ -122,25 +131,24 @@ class WhatsAppSender:
             "type": "template",
             "template": {"name": self._template, "language": {"code": self._template_language}},
         }
-        outcome, _ = await self._post(template)
-        return outcome
+        return await self._post(template)
 
-    async def _post(self, payload: dict[str, Any]) -> tuple[SendOutcome, int | None]:
+    async def _post(self, payload: dict[str, Any]) -> SendOutcome:
         try:
             answer = await self._client.post(self._url, json=payload, headers=self._headers)
         except httpx.HTTPError as error:
-            return TransientFailure(f"{type(error).__name__}: {error}"), None
+            return TransientFailure(f"{type(error).__name__}: {error}")
         if answer.status_code < 300:
             try:
                 wamid = answer.json()["messages"][0]["id"]
             except (ValueError, KeyError, IndexError, TypeError):
-                return TransientFailure(f"HTTP {answer.status_code}: unreadable answer"), None
-            return Sent(str(wamid)), None
+                return TransientFailure(f"HTTP {answer.status_code}: unreadable answer")
+            return Sent(str(wamid))
         code, text = _error(answer)
         if code in WAIT_AND_RETRY:
-            return RetryAfter(WAIT_AND_RETRY[code], text), code
+            return RetryAfter(WAIT_AND_RETRY[code], text)
         if code == OUTSIDE_WINDOW:
-            return PermanentFailure(text), code
+            return OutsideWindow(text)
         if answer.status_code >= 500 or answer.status_code in (401, 429):
-            return TransientFailure(text), code
-        return PermanentFailure(text, unreachable=code in GONE), code
+            return TransientFailure(text)
+        return PermanentFailure(text, unreachable=code in GONE)

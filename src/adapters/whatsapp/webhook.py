@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from adapters.common.platform_input import objects, read_limited, storable, strict_json
+from adapters.whatsapp.sender import OUTSIDE_WINDOW
 from adapters.whatsapp.updates import CHANNEL, sender
 from core.ports import DeliveryReport, KeepDeliveryReports, StoreEvent, StoreUnavailable
 
@@ -53,7 +54,10 @@ def _report(status: Mapping[str, Any]) -> DeliveryReport | None:
         at = datetime.fromtimestamp(int(stamp), UTC)
     except (OverflowError, OSError, ValueError):
         return None
-    return DeliveryReport(CHANNEL, wamid, state, at, error)
+    # 131047 in a failed status: the window had closed after all (Meta often says so only
+    # here, the send having been accepted): the template follows, as for a refused send.
+    window_closed = any(e.get("code") == OUTSIDE_WINDOW for e in errors)
+    return DeliveryReport(CHANNEL, wamid, state, at, error, window_closed)
 
 
 def _shape(message: Mapping[str, Any]) -> dict[str, object]:

@@ -4,21 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Reply
-from core.db.tables import (
-    conversations,
-    customers,
-    early_delivery_reports,
-    heads_of_queues,
-    outbound_messages,
-)
+from core.db.tables import early_delivery_reports, heads_of_queues, outbound_messages
 from core.ports import DeliveryReport
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbound message is (the values stored in ``outbound_messages.status``)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"  # too old to send when its turn came: never sent
+
+
+class OutboundKind(StrEnum):
+    """What an outbound message is (``outbound_messages.kind``)."""
+
+    REPLY = "reply"  # a reply of the conversation, in ``body``
+    # A channel's request that the customer write again (WhatsApp: the approved template),
+    # queued when a reply was refused because the customer's window had closed.
+    WINDOW_REOPENER = "window_reopener"
+
+
+# A report on a message salonbot has not recorded as sent is kept this long, then dropped:
+# recording a send takes seconds (longer only while the database is away, and then no
+# report can be kept either), so older ones are about messages another tool sent.
+EARLY_REPORT_LIFETIME = timedelta(hours=1)
+EARLY_REPORTS_DROPPED_AT_ONCE = 100
 
 
 def reply_body(reply: Reply) -> dict[str, Any]:
@@ -54,6 +74,8 @@ class ClaimedMessage:
     chat_id: str
     body: dict[str, Any]
     attempts: int
+    created_at: datetime
+    kind: OutboundKind = OutboundKind.REPLY
 
 
 class OutboxRepository:
@@ -95,14 +117,15 @@ class OutboxRepository:
             .where(
                 outbound_messages.c.channel == channel,
                 outbound_messages.c.chat_id == chat_id,
-                outbound_messages.c.status == "pending",
+                outbound_messages.c.status == OutboxStatus.PENDING,
+                outbound_messages.c.kind == OutboundKind.REPLY,
             )
             .with_for_update(skip_locked=True)
         )
         rows = await self._db.execute(
             update(outbound_messages)
             .where(outbound_messages.c.id.in_(pending.scalar_subquery()))
-            .values(status="sent", sent_at=at, attempts=outbound_messages.c.attempts + 1)
+            .values(status=OutboxStatus.SENT, sent_at=at, attempts=outbound_messages.c.attempts + 1)
             .returning(outbound_messages.c.id, outbound_messages.c.body)
         )
         taken = sorted(rows, key=lambda row: int(row.id))
@@ -112,20 +135,27 @@ class OutboxRepository:
         ]
 
     async def claim_next(
-        self, channel: str, now: datetime, skip_chats: Sequence[str] = ()
+        self,
+        channel: str,
+        now: datetime,
+        skip_chats: Sequence[str] = (),
+        skip_ids: Sequence[int] = (),
     ) -> ClaimedMessage | None:
         """Lock the oldest due message heading its chat's queue (chats in ``skip_chats``
-        are resting), skipping rows another dispatcher holds."""
+        are resting, messages in ``skip_ids`` are held back by the caller), skipping rows
+        another dispatcher holds."""
         query = (
             select(
                 outbound_messages.c.id,
                 outbound_messages.c.chat_id,
                 outbound_messages.c.body,
                 outbound_messages.c.attempts,
+                outbound_messages.c.created_at,
+                outbound_messages.c.kind,
             )
             .where(
                 outbound_messages.c.channel == channel,
-                outbound_messages.c.status == "pending",
+                outbound_messages.c.status == OutboxStatus.PENDING,
                 outbound_messages.c.available_at <= now,
                 heads_of_queues(outbound_messages, "chat_id"),
             )
@@ -135,10 +165,32 @@ class OutboxRepository:
         )
         if skip_chats:
             query = query.where(outbound_messages.c.chat_id.not_in(list(skip_chats)))
+        if skip_ids:
+            query = query.where(outbound_messages.c.id.not_in(list(skip_ids)))
         row = (await self._db.execute(query)).first()
         if row is None:
             return None
-        return ClaimedMessage(int(row.id), row.chat_id, row.body, int(row.attempts))
+        return ClaimedMessage(
+            int(row.id),
+            row.chat_id,
+            row.body,
+            int(row.attempts),
+            row.created_at,
+            OutboundKind(row.kind),
+        )
+
+    async def lock_pending(self, message_id: int) -> bool:
+        """Lock the message if it is still pending (waits for another holder); False if
+        its outcome is already recorded."""
+        found = await self._db.scalar(
+            select(outbound_messages.c.id)
+            .where(
+                outbound_messages.c.id == message_id,
+                outbound_messages.c.status == OutboxStatus.PENDING,
+            )
+            .with_for_update()
+        )
+        return found is not None
 
     async def mark_sent(
         self, message_id: int, channel: str, platform_message_id: str, at: datetime
@@ -150,7 +202,7 @@ class OutboxRepository:
             update(outbound_messages)
             .where(outbound_messages.c.id == message_id)
             .values(
-                status="sent",
+                status=OutboxStatus.SENT,
                 sent_at=at,
                 platform_message_id=platform_message_id,
                 attempts=outbound_messages.c.attempts + 1,
@@ -173,22 +225,67 @@ class OutboxRepository:
             update(outbound_messages)
             .where(outbound_messages.c.id == message_id)
             .values(
-                status="failed",
+                status=OutboxStatus.FAILED,
                 last_error=error[:2000],
                 attempts=outbound_messages.c.attempts + 1,
             )
         )
 
-    async def mark_unreachable(self, channel: str, chat_id: str, at: datetime) -> None:
-        """The customer behind the chat cannot be messaged any more on this channel."""
-        customer = (
-            select(conversations.c.customer_id)
-            .where(conversations.c.channel == channel, conversations.c.chat_id == chat_id)
+    async def mark_expired(self, message_id: int, reason: str) -> None:
+        """Never to be sent: it waited too long."""
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id == message_id)
+            .values(status=OutboxStatus.EXPIRED, last_error=reason[:2000])
+        )
+
+    async def queue_window_reopener(self, message_id: int) -> int | None:
+        """Queue the channel's window reopener for the chat of ``message_id``, a reply
+        refused because the customer's window had closed; its id, or None when one is
+        already queued after that reply (several refused replies ask once).
+
+        The reopener stands in for the reply: it has the reply's age (so the same expiry
+        applies) and is due at once.
+        """
+        refused = outbound_messages.alias("refused")
+        later = outbound_messages.alias("later")
+        already = exists().where(
+            later.c.channel == refused.c.channel,
+            later.c.chat_id == refused.c.chat_id,
+            later.c.kind == OutboundKind.WINDOW_REOPENER,
+            later.c.id > refused.c.id,
+        )
+        source = select(
+            refused.c.channel,
+            refused.c.chat_id,
+            literal({}, outbound_messages.c.body.type),
+            literal(OutboundKind.WINDOW_REOPENER.value),
+            refused.c.available_at,
+            refused.c.created_at,
+        ).where(
+            refused.c.id == message_id,
+            refused.c.kind == OutboundKind.REPLY,
+            ~already,
+        )
+        # One at a time per chat, so two reports on two replies do not both queue one.
+        await self._lock_chat_of(message_id)
+        inserted = await self._db.scalar(
+            outbound_messages.insert()
+            .from_select(
+                ["channel", "chat_id", "body", "kind", "available_at", "created_at"], source
+            )
+            .returning(outbound_messages.c.id)
+        )
+        return None if inserted is None else int(inserted)
+
+    async def _lock_chat_of(self, message_id: int) -> None:
+        chat = (
+            select(func.concat(outbound_messages.c.channel, ":", outbound_messages.c.chat_id))
+            .where(outbound_messages.c.id == message_id)
             .scalar_subquery()
         )
-        await self._db.execute(
-            update(customers).where(customers.c.id == customer).values(unreachable_at=at)
-        )
+        key = func.hashtextextended(func.concat("reopen:", chat), 0)
+        await self._db.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def _lock_report_slot(self, channel: str, platform_message_id: str) -> None:
         """Serialize a report with the recording of its message's send (transaction-scoped).
@@ -218,7 +315,7 @@ class OutboxRepository:
         )
         values: dict[str, Any] = {"delivery_status": report.status, "delivery_at": report.at}
         if report.status == "failed":
-            values.update(status="failed", last_error=report.error[:2000])
+            values.update(status=OutboxStatus.FAILED, last_error=report.error[:2000])
         updated = await self._db.execute(
             update(outbound_messages)
             .where(
@@ -229,7 +326,10 @@ class OutboxRepository:
             .values(**values)
             .returning(outbound_messages.c.id)
         )
-        if updated.first() is not None:
+        changed = updated.first()
+        if changed is not None:
+            if report.status == "failed" and report.window_closed:
+                await self.queue_window_reopener(int(changed.id))
             return True
         known = await self._db.scalar(
             select(outbound_messages.c.id).where(
@@ -247,9 +347,31 @@ class OutboxRepository:
                     status=report.status,
                     at=report.at,
                     error=report.error[:2000],
+                    window_closed=report.window_closed,
                 )
             )
+            await self.drop_stale_early_reports()
         return False
+
+    async def drop_stale_early_reports(self) -> int:
+        """Forget a bounded batch of reports kept longer than ``EARLY_REPORT_LIFETIME``
+        (about messages salonbot never sent: another tool on the same number); how many.
+
+        Ages are the database's own (``received_at`` is set by it), oldest first.
+        """
+        stale = (
+            select(early_delivery_reports.c.id)
+            .where(early_delivery_reports.c.received_at < func.now() - EARLY_REPORT_LIFETIME)
+            .order_by(early_delivery_reports.c.received_at)
+            .limit(EARLY_REPORTS_DROPPED_AT_ONCE)
+            .with_for_update(skip_locked=True)
+        )
+        dropped = await self._db.execute(
+            delete(early_delivery_reports)
+            .where(early_delivery_reports.c.id.in_(stale.scalar_subquery()))
+            .returning(early_delivery_reports.c.id)
+        )
+        return len(dropped.all())
 
     async def _apply_early_reports(self, channel: str, platform_message_id: str) -> None:
         """Apply the reports that came before the send was recorded, then forget them."""
@@ -264,10 +386,13 @@ class OutboxRepository:
                     early_delivery_reports.c.status,
                     early_delivery_reports.c.at,
                     early_delivery_reports.c.error,
+                    early_delivery_reports.c.window_closed,
                 )
             )
         ).all()
         for row in sorted(early, key=lambda r: (r.at, DELIVERY_RANK.get(r.status, 0))):
             await self.record_delivery(
-                DeliveryReport(channel, platform_message_id, row.status, row.at, row.error)
+                DeliveryReport(
+                    channel, platform_message_id, row.status, row.at, row.error, row.window_closed
+                )
             )

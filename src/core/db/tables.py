@@ -200,7 +200,12 @@ outbound_messages = Table(
     Column("delivery_status", Text),
     Column("delivery_at", DateTime(timezone=True)),
     _now_column("created_at"),
-    CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+    # A reply of the conversation, or a channel's request that the customer write again
+    # (WhatsApp's approved template, when the 24-hour window has closed).
+    Column("kind", Text, nullable=False, server_default="reply"),
+    # expired: too old to send when its turn came (see ``core.services.dispatch``).
+    CheckConstraint("status IN ('pending', 'sent', 'failed', 'expired')", name="status"),
+    CheckConstraint("kind IN ('reply', 'window_reopener')", name="kind"),
     # The dispatcher's queue: each chat's pending messages in the order they were written.
     Index(
         "ix_outbound_messages_platform_message_id",
@@ -228,10 +233,14 @@ early_delivery_reports = Table(
     Column("status", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("error", Text, nullable=False, server_default=""),
+    # The platform said the message failed because the customer's window had closed.
+    Column("window_closed", Boolean, nullable=False, server_default=text("false")),
     _now_column("received_at"),
     Index(
         "ix_early_delivery_reports_channel_platform_message_id", "channel", "platform_message_id"
     ),
+    # Reports on messages salonbot never sent are dropped after a while, oldest first.
+    Index("ix_early_delivery_reports_received_at", "received_at"),
 )
 
 inbound_events = Table(

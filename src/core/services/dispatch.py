@@ -7,13 +7,20 @@ records the outcome in the same transaction:
 * sent: marked sent with the platform's message id;
 * the platform asked to slow down (Telegram's 429 ``retry_after``): the chat rests that
   long and the message is tried again, without counting an attempt;
-* a network error or 5xx: tried again with exponential backoff and jitter, then failed;
+* a network error or 5xx: tried again with exponential backoff and jitter (1 s doubling
+  to 5 minutes), for as long as the reply is fresh enough to send (see ``SHELF_LIFE``);
 * refused for good (the bot was blocked, the chat does not exist): failed, and the
-  customer is marked unreachable. No retry loop.
+  customer is marked unreachable. No retry loop;
+* refused because the customer's window has closed (WhatsApp's 131047): failed, and the
+  channel's window reopener (the approved template) is queued in its place, once.
 
-A message is never sent twice on purpose. One case remains: a crash after the platform
-took the message and before the commit leaves it pending, and it is sent once more after
-restart. Telegram offers no idempotency key to prevent that.
+A reply older than ``SHELF_LIFE`` when its turn comes is marked expired and not sent.
+
+An outcome the database could not record (it went away after the platform took the
+message) is kept in memory, recorded as soon as the database answers, and its message is
+never sent again meanwhile. Two cases remain that send a message twice: a crash after the
+platform took it and before it was recorded, and a network error on a send the platform
+did take. Telegram offers no idempotency key to prevent them.
 """
 
 from __future__ import annotations
@@ -22,11 +29,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from core.db.outbox_repository import ClaimedMessage, OutboxRepository, reply_from_body
-from core.db.unit_of_work import UnitOfWorkFactory
-from core.ports import ChannelSender, Clock, PermanentFailure, RetryAfter, Sent, TransientFailure
+from core.db.outbox_repository import (
+    ClaimedMessage,
+    OutboundKind,
+    OutboxRepository,
+    reply_from_body,
+)
+from core.db.reachability_repository import ReachabilityRepository
+from core.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from core.ports import (
+    ChannelSender,
+    Clock,
+    OutsideWindow,
+    PermanentFailure,
+    RetryAfter,
+    SendOutcome,
+    Sent,
+    TransientFailure,
+)
 from core.services.backoff import retry_delay
 from core.services.outage import Outage
 from core.services.pacing import Pacer, Pacing
@@ -34,7 +57,20 @@ from core.services.wakeup import Wakeup
 
 log = logging.getLogger("salonbot.outbox")
 
-MAX_SEND_ATTEMPTS = 8
+# A reply not sent within a day is expired, never sent. A day outlasts the platforms' own
+# outages (Telegram keeps a bot's updates for 24 hours), and a WhatsApp reply could not go
+# later anyway (the customer's 24-hour window has closed; the template asks them to write
+# again). A late reply is still safe: its buttons carry their screen's generation.
+SHELF_LIFE = timedelta(hours=24)
+# retry_delay doubles per attempt up to its cap; beyond this the power only overflows.
+_DOUBLINGS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class _Unrecorded:
+    message: ClaimedMessage
+    outcome: SendOutcome
+    at: datetime  # when the platform answered: the record says so, however late it is
 
 
 class OutboxDispatcher:
@@ -47,7 +83,7 @@ class OutboxDispatcher:
         *,
         pacing: Pacing | None = None,
         poll_interval: float = 1.0,
-        max_attempts: int = MAX_SEND_ATTEMPTS,
+        shelf_life: timedelta = SHELF_LIFE,
         lanes: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -59,19 +95,43 @@ class OutboxDispatcher:
         self._monotonic = monotonic
         self._pacer = Pacer(pacing or Pacing(), monotonic())
         self._poll_interval = poll_interval
-        self._max_attempts = max_attempts
+        self._shelf_life = shelf_life
         self._stopping = asyncio.Event()
         self.outage = Outage(log, f"outbox dispatcher ({sender.name})")
+        # Outcomes of sends the database did not record, by message id: recorded first
+        # thing on every turn, and their messages are never claimed meanwhile.
+        self._unrecorded: dict[int, _Unrecorded] = {}
+        self._recording = asyncio.Lock()
+        # Messages a lane is sending now. Never claimed by another lane, even when the
+        # database drops the sending lane's connection (and with it the row's lock).
+        self._in_flight: set[int] = set()
 
     def stop(self) -> None:
         self._stopping.set()
         self._wakeup.notify()
+
+    @property
+    def unrecorded(self) -> int:
+        """How many sends are done but not yet recorded (waiting for the database)."""
+        return len(self._unrecorded)
 
     async def run(self) -> None:
         """Send until ``stop``: several lanes, so one slow answer does not hold up other
         chats; a chat's messages still go one at a time and in order (the claim takes only
         the head of a chat's queue), and all lanes share the channel's pacing."""
         await asyncio.gather(*(self._lane() for _ in range(self._lanes)))
+        if self._unrecorded:
+            try:
+                await self._record_unrecorded()
+            except Exception as error:
+                log.error(
+                    "outbound sends not recorded at stop: sent again after restart",
+                    extra={
+                        "channel": self._sender.name,
+                        "count": len(self._unrecorded),
+                        "error": f"{type(error).__name__}: {error}",
+                    },
+                )
 
     async def _lane(self) -> None:
         while not self._stopping.is_set():
@@ -93,72 +153,156 @@ class OutboxDispatcher:
         return min([self._poll_interval, *waits]) if waits else self._poll_interval
 
     async def send_one(self) -> bool:
-        """Send the next due message; False when none may go now."""
-        async with self._uow() as uow:
-            repository = OutboxRepository(uow.connection)
-            resting = self._pacer.waiting_chats(self._monotonic())
-            claimed = await repository.claim_next(self._sender.name, self._clock.now(), resting)
-            if claimed is None:
-                return False
-            chat = self._pacer.chat(claimed.chat_id, self._monotonic())
-            if chat.wait(self._monotonic()) > 0:
-                return False  # the chat rests (another lane just sent to it): let the row go
-            try:
-                reply = reply_from_body(claimed.body)
-                # The tokens are taken right before the send, not before the claim: a slow
-                # claim must not bunch sends up beyond the limit.
-                overall = self._pacer.overall
-                while (pause := overall.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - time
-                    await asyncio.sleep(pause)
-                now = self._monotonic()
-                overall.take(now)
-                chat.take(now)
-                started = time.perf_counter()
-                outcome = await self._sender.send(claimed.chat_id, reply)
-                latency = round((time.perf_counter() - started) * 1000, 1)
-            except Exception as error:
-                outcome = TransientFailure(f"{type(error).__name__}: {error}")
-                latency = 0.0
-            await self._record(repository, claimed, outcome, latency)
-            await uow.commit()
+        """Send the next due message; False when none may go now.
+
+        Raises when the database fails; an outcome it could not record is kept and
+        recorded on a later call, before anything else.
+        """
+        await self._record_unrecorded()
+        claimed: ClaimedMessage | None = None
+        outcome: SendOutcome | None = None
+        try:
+            async with self._uow() as uow:
+                repository = OutboxRepository(uow.connection)
+                now_m = self._monotonic()
+                held = [u.message.chat_id for u in self._unrecorded.values()]
+                claimed = await repository.claim_next(
+                    self._sender.name,
+                    self._clock.now(),
+                    [*self._pacer.waiting_chats(now_m), *held],
+                    [*self._unrecorded, *self._in_flight],
+                )
+                if claimed is None:
+                    return False
+                if claimed.id in self._in_flight:  # taken by another lane while we claimed
+                    claimed = None
+                    return False
+                self._in_flight.add(claimed.id)
+                age = self._clock.now() - claimed.created_at
+                if age > self._shelf_life:
+                    await repository.mark_expired(claimed.id, f"not sent: {age} old")
+                    await uow.commit()
+                    log.warning("outbound expired", extra=self._fields(claimed))
+                    return True
+                chat = self._pacer.chat(claimed.chat_id, now_m)
+                if chat.wait(self._monotonic()) > 0:
+                    return False  # the chat rests (another lane just sent to it): let it go
+                outcome, latency = await self._send(claimed)
+                answered = self._clock.now()
+                self._pace(claimed, outcome)
+                await self._record(uow, claimed, outcome, answered)
+                await uow.commit()
+        except Exception:
+            if claimed is not None and outcome is not None:
+                self._unrecorded[claimed.id] = _Unrecorded(claimed, outcome, answered)
+                log.warning(
+                    "outbound outcome not recorded: kept until the database answers",
+                    extra=self._fields(claimed),
+                )
+            raise
+        finally:
+            if claimed is not None:
+                self._in_flight.discard(claimed.id)
+        self._log(claimed, outcome, latency)
         return True
 
+    async def _send(self, claimed: ClaimedMessage) -> tuple[SendOutcome, float]:
+        """The platform's answer and its latency in ms; never raises."""
+        if claimed.kind is OutboundKind.WINDOW_REOPENER:
+            reply = None
+        else:
+            try:
+                reply = reply_from_body(claimed.body)
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                return PermanentFailure(f"unreadable reply: {type(error).__name__}: {error}"), 0
+        try:
+            # The tokens are taken right before the send, not before the claim: a slow
+            # claim must not bunch sends up beyond the limit.
+            overall = self._pacer.overall
+            while (pause := overall.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - time
+                await asyncio.sleep(pause)
+            now = self._monotonic()
+            overall.take(now)
+            self._pacer.chat(claimed.chat_id, now).take(now)
+            started = time.perf_counter()
+            if reply is None:
+                outcome = await self._sender.reopen_window(claimed.chat_id)
+            else:
+                outcome = await self._sender.send(claimed.chat_id, reply)
+            return outcome, round((time.perf_counter() - started) * 1000, 1)
+        except Exception as error:
+            return TransientFailure(f"{type(error).__name__}: {error}"), 0.0
+
+    def _pace(self, message: ClaimedMessage, outcome: SendOutcome) -> None:
+        if isinstance(outcome, RetryAfter):
+            now_m = self._monotonic()
+            self._pacer.chat(message.chat_id, now_m).hold_off(outcome.seconds, now_m)
+            # It may be flood control for the whole bot: everyone pauses a moment.
+            self._pacer.overall.hold_off(min(outcome.seconds, 1.0), now_m)
+
+    async def _record_unrecorded(self) -> None:
+        """Record the outcomes the database missed, oldest first; raises while it is away."""
+        if not self._unrecorded:
+            return
+        async with self._recording:
+            for message_id, unrecorded in sorted(self._unrecorded.items()):
+                async with self._uow() as uow:
+                    # Still pending unless the commit went through and only its answer was
+                    # lost: then it is recorded already.
+                    pending = await OutboxRepository(uow.connection).lock_pending(message_id)
+                    if pending:
+                        await self._record(
+                            uow, unrecorded.message, unrecorded.outcome, unrecorded.at
+                        )
+                    await uow.commit()
+                del self._unrecorded[message_id]
+                if pending:
+                    log.info("outbound recorded late", extra=self._fields(unrecorded.message))
+                    self._log(unrecorded.message, unrecorded.outcome, 0.0)
+
     async def _record(
-        self,
-        repository: OutboxRepository,
-        message: ClaimedMessage,
-        outcome: Sent | RetryAfter | TransientFailure | PermanentFailure,
-        latency_ms: float,
+        self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome, now: datetime
     ) -> None:
-        now = self._clock.now()
-        fields = {"channel": self._sender.name, "chat": message.chat_id, "outbox_id": message.id}
+        repository = OutboxRepository(uow.connection)
         match outcome:
             case Sent(platform_message_id=platform_id):
                 await repository.mark_sent(message.id, self._sender.name, platform_id, now)
-                log.info("outbound sent", extra={**fields, "latency_ms": latency_ms})
             case RetryAfter(seconds=seconds, error=error):
-                now_m = self._monotonic()
-                self._pacer.chat(message.chat_id, now_m).hold_off(seconds, now_m)
-                # It may be flood control for the whole bot: everyone pauses a moment.
-                self._pacer.overall.hold_off(min(seconds, 1.0), now_m)
                 await repository.retry_at(
                     message.id, now + timedelta(seconds=seconds), error, count_attempt=False
                 )
+            case TransientFailure(error=error):
+                delay = retry_delay(min(message.attempts + 1, _DOUBLINGS))
+                await repository.retry_at(message.id, now + delay, error)
+            case OutsideWindow(error=error):
+                await repository.mark_failed(message.id, error)
+                await repository.queue_window_reopener(message.id)
+            case PermanentFailure(error=error, unreachable=unreachable):
+                await repository.mark_failed(message.id, error)
+                if unreachable:
+                    await ReachabilityRepository(uow.connection).mark_unreachable(
+                        self._sender.name, message.chat_id, now
+                    )
+
+    def _fields(self, message: ClaimedMessage) -> dict[str, object]:
+        return {"channel": self._sender.name, "chat": message.chat_id, "outbox_id": message.id}
+
+    def _log(self, message: ClaimedMessage, outcome: SendOutcome, latency_ms: float) -> None:
+        fields = self._fields(message)
+        match outcome:
+            case Sent():
+                log.info("outbound sent", extra={**fields, "latency_ms": latency_ms})
+            case RetryAfter(seconds=seconds):
                 log.warning("outbound rate-limited", extra={**fields, "retry_after": seconds})
             case TransientFailure(error=error):
-                attempt = message.attempts + 1
-                if attempt >= self._max_attempts:
-                    await repository.mark_failed(message.id, error)
-                    log.error("outbound failed for good", extra={**fields, "error": error})
-                else:
-                    await repository.retry_at(message.id, now + retry_delay(attempt), error)
-                    log.warning("outbound failed, will retry", extra={**fields, "error": error})
+                log.warning("outbound failed, will retry", extra={**fields, "error": error})
+            case OutsideWindow(error=error):
+                log.warning(
+                    "outbound outside the window, reopener queued", extra={**fields, "error": error}
+                )
             case PermanentFailure(error=error, unreachable=False):
-                await repository.mark_failed(message.id, error)
                 log.error("outbound refused", extra={**fields, "error": error})
             case PermanentFailure(error=error):
-                await repository.mark_failed(message.id, error)
-                await repository.mark_unreachable(self._sender.name, message.chat_id, now)
                 log.error(
                     "outbound refused, customer unreachable", extra={**fields, "error": error}
                 )

@@ -1,0 +1,105 @@
+"""The outbox through a real client library against the fake platforms, under faults:
+the database going away between a send and its record, the platform down for hours."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.telegram.sender import TelegramSender
+from core.conversation.messages import Reply
+from core.db.outbox_repository import OutboxRepository
+from core.services.dispatch import OutboxDispatcher
+from core.services.pacing import Pacing
+from core.services.wakeup import Wakeup
+from salonbot.bootstrap import Salonbot
+from salonbot.telegram_runtime import make_bot
+from tests.adapters.telegram_harness import demo_app, eventually, serving
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
+
+ADA = 1001
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+async def _cut_connections_in_a_transaction(engine: AsyncEngine) -> int:
+    """Terminate (server side) every other session of this database inside a transaction."""
+    async with engine.connect() as connection:
+        cut = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state = 'idle in transaction'"
+            )
+        )
+    return int(cut or 0)
+
+
+async def test_a_reply_sent_while_the_database_went_away_is_recorded_and_sent_once(
+    clean_engine: AsyncEngine, fake: FakeTelegram
+) -> None:
+    app = await demo_app(clean_engine)
+    async with serving(app, fake) as salon:
+        fake.slow(0.5)  # Telegram answers slowly: the dispatcher waits inside its transaction
+        assert (await salon.post(fake.text_update(ADA, "/start"))).status_code == 200
+        await eventually(lambda: fake.requests["sendMessage"] == 1)
+        # The platform has the message; the dispatcher's connection dies before it records it.
+        assert await _cut_connections_in_a_transaction(app.engine) >= 1
+        fake.slow(0)
+        await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status='sent'"))
+        assert await salon.rows("SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
+        [(message_id,)] = await salon.rows("SELECT platform_message_id FROM outbound_messages")
+        # The dispatcher has nothing left to record, and Telegram got the greeting once.
+        await eventually(lambda: all(d.unrecorded == 0 for d in salon.runtime.dispatchers))
+        assert fake.requests["sendMessage"] == 1
+        [greeting] = fake.messages_to(ADA)
+        assert str(greeting.message_id) == message_id
+
+
+async def test_a_reply_waits_out_hours_of_telegram_outage_and_goes_once(
+    clean_engine: AsyncEngine, fake: FakeTelegram
+) -> None:
+    clock = FakeClock(
+        (await demo_app(clean_engine)).clock.now()  # the demo's Monday morning
+    )
+    app = Salonbot(clean_engine, clock)
+    async with app.uow() as uow:
+        await OutboxRepository(uow.connection).add(
+            "telegram", str(ADA), [Reply("Your visit is confirmed.")], clock.now()
+        )
+        await uow.commit()
+    bot = make_bot(DEFAULT_TOKEN, fake.base_url)
+    # Telegram's own pacing would space 31 sends to one chat by real seconds: not here.
+    unpaced = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000)
+    dispatcher = OutboxDispatcher(app.uow, clock, TelegramSender(bot), Wakeup(), pacing=unpaced)
+    fake.fail_next(30, status=502)  # Telegram's servers answer Bad Gateway for a long while
+    outage = timedelta()
+    try:
+        while fake.requests["sendMessage"] < 30:
+            assert await dispatcher.send_one()
+            [(due,)] = await _rows(app, "SELECT available_at FROM outbound_messages")
+            assert isinstance(due, datetime)
+            assert not await dispatcher.send_one()  # not before its backoff
+            outage += due - clock.now()
+            clock.set(due)
+        assert outage > timedelta(hours=1)
+        assert await _rows(app, "SELECT status FROM outbound_messages") == [("pending",)]
+        assert await dispatcher.send_one()  # Telegram is back
+    finally:
+        await bot.session.close()
+    assert [m.text for m in fake.messages_to(ADA)] == ["Your visit is confirmed."]
+    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("sent", 31)]
+
+
+async def _rows(app: Salonbot, sql: str) -> list[tuple[object, ...]]:
+    async with app.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql))]
