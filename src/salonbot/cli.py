@@ -13,23 +13,19 @@ import warnings
 from collections.abc import Coroutine, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-from sqlalchemy.exc import ArgumentError, DBAPIError
-
-from adapters.terminal import chat as terminal
 from core.catalog_file import CatalogError, load_catalog_text
-from core.domain.availability import SlotQuery
 from core.domain.errors import DomainError
-from salonbot.bootstrap import Salonbot
-from salonbot.config import Settings, system_language
-from salonbot.database import DatabaseLocation, locate, make_engine
-from salonbot.demo import load_demo_if_empty
-from salonbot.migrate import upgrade
-from salonbot.serve import ServeError, check_settings, serve
-from salonbot.slots_view import render_slots
-from salonbot.terminal_chat import terminal_contact, terminal_exchange
+
+# Everything else is imported by the command that uses it: `--help` and `catalog check`
+# must not pay for SQLAlchemy, Alembic or the channels' libraries (aiogram alone takes
+# seconds), and `chat` must not pay for `serve`'s web server. tests/unit/test_cli_imports.py
+# keeps it so.
+if TYPE_CHECKING:
+    from salonbot.bootstrap import Salonbot
+    from salonbot.config import Settings
+    from salonbot.database import DatabaseLocation
 
 
 class CommandError(Exception):
@@ -68,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     slots.add_argument("--staff", help="staff id (default: any staff)")
     slots.add_argument("--from", dest="first_day", type=_day, help="YYYY-MM-DD")
     slots.add_argument("--days", type=_day_count, default=7)
-    commands.add_parser("serve", help="run the bot: web server, inbox worker and outbox (Telegram)")
+    commands.add_parser(
+        "serve",
+        help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
+    )
     chat = commands.add_parser(
         "chat", help="chat with the salon in this terminal (loads the demo salon if none)"
     )
@@ -107,6 +106,9 @@ async def _catalog_load(app: Salonbot, path: Path) -> str:
 
 
 async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
+    from core.domain.availability import SlotQuery
+    from salonbot.slots_view import render_slots
+
     async with app.uow() as uow:
         catalog = await app.catalogs.current(uow.connection)
     first = args.first_day or app.clock.now().astimezone(catalog.salon.zone).date()
@@ -116,6 +118,11 @@ async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
 
 
 async def _chat(app: Salonbot, args: argparse.Namespace, *, embedded: bool) -> str:
+    from adapters.terminal import chat as terminal
+    from salonbot.config import system_language
+    from salonbot.demo import load_demo_if_empty
+    from salonbot.terminal_chat import terminal_contact, terminal_exchange
+
     # Only the embedded database is a playground: a configured one belongs to a salon,
     # which loads its own catalog (without one, the chat says so and stops).
     if embedded and await load_demo_if_empty(app):
@@ -140,6 +147,9 @@ async def _chat(app: Salonbot, args: argparse.Namespace, *, embedded: bool) -> s
 
 
 async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
+    from salonbot.bootstrap import Salonbot
+    from salonbot.database import make_engine
+
     app = Salonbot(make_engine(location.url, pool_size=2))
     try:
         if args.command == "catalog":
@@ -153,6 +163,10 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
 
 def _upgrade(location: DatabaseLocation) -> None:
     """Bring the schema to head; a database that cannot be reached is a one-line error."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from salonbot.migrate import upgrade
+
     where = "the embedded database" if location.server is not None else "DATABASE_URL"
     try:
         upgrade(location.url)
@@ -177,6 +191,20 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
+def _serve(settings: Settings) -> int:
+    from salonbot.database import locate
+    from salonbot.serve import ServeError, check_settings, serve
+
+    try:
+        check_settings(settings)  # before anything starts: a config error is one line
+        location = locate(settings)
+        _upgrade(location)
+        run_event_loop(serve(settings, location))
+    except ServeError as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The embedded server's helper warns on every run where XDG_RUNTIME_DIR is unset (most
@@ -187,6 +215,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             load_catalog_text(_read_catalog(args.file))
             print(f"{args.file}: valid")
             return 0
+        from pydantic import ValidationError
+
+        from salonbot.config import Settings
+        from salonbot.database import locate
+
         try:
             settings = Settings()
         except ValidationError as error:
@@ -195,14 +228,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             # The value itself is not echoed: a database URL may carry a password.
             raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
         if args.command == "serve":
-            check_settings(settings)  # before anything starts: a config error is one line
+            return _serve(settings)
         location = locate(settings)
         _upgrade(location)
         if args.command == "migrate":
             print("database schema is at head")
-            return 0
-        if args.command == "serve":
-            run_event_loop(serve(settings, location))
             return 0
         output = asyncio.run(_run(location, args))
         if output:
@@ -212,7 +242,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         source = f"{args.file}: " if args.command == "catalog" else ""
         print(f"salonbot: {source}{error}", file=sys.stderr)
         return 1
-    except (DomainError, CommandError, ServeError) as error:
+    except (DomainError, CommandError) as error:
         print(f"salonbot: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

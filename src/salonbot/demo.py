@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
+from pathlib import Path
 
 from core.catalog_file import load_catalog_text
 from core.services.catalog import CatalogNotLoaded, load_catalog
 from salonbot.bootstrap import Salonbot
 
+_PACKAGE = Path(__file__).resolve().parent
+
 
 def demo_catalog_text() -> str:
-    return files("salonbot").joinpath("demo_salon.yaml").read_text(encoding="utf-8")
+    """The demo salon: ``examples/salon.yaml``, the one file, which the wheel carries inside
+    the package as ``demo_salon.yaml`` (see pyproject.toml)."""
+    installed = _PACKAGE / "demo_salon.yaml"
+    source = installed if installed.is_file() else _PACKAGE.parents[1] / "examples" / "salon.yaml"
+    return source.read_text(encoding="utf-8")
 
 
 async def load_demo_if_empty(app: Salonbot) -> bool:

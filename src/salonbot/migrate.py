@@ -8,12 +8,19 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def migrations_directory() -> Path:
+    """The Alembic scripts: inside the installed package (the wheel carries them there, see
+    pyproject.toml), else in the source tree's ``migrations/`` (a checkout, an editable install)."""
+    installed = _PACKAGE / "migrations"
+    return installed if installed.is_dir() else _PACKAGE.parents[1] / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations_directory()))
     if url is not None:
         config.attributes["url"] = url
     return config

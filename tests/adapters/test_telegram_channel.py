@@ -20,6 +20,7 @@ from tests.adapters.telegram_harness import (
     serving,
 )
 from tests.fakes.telegram_api import MEDIA, FakeTelegram, busiest_second
+from tests.waiting import settled
 
 ADA = 5001
 SORRY_RU = "Извините, я понимаю только текст и кнопки ниже."
@@ -75,7 +76,7 @@ async def test_the_same_update_delivered_three_times_gets_one_reply(salon: Salon
 
     assert [a.status_code for a in answers] == [200, 200, 200]
     await eventually(lambda: len(salon.to(ADA)) == 1)
-    await asyncio.sleep(0.3)  # time for a wrong second reply to show up
+    await settled(salon.app.engine)  # a wrong second reply would have been sent by now
     assert len(salon.to(ADA)) == 1
     assert await salon.rows("SELECT count(*) FROM inbound_events") == [(1,)]
 
@@ -205,7 +206,7 @@ async def test_an_update_acknowledged_but_not_handled_before_a_crash_is_handled_
 
     async with serving(demo, fake) as restarted:
         await eventually(lambda: len(fake.sent) == 1)
-        await asyncio.sleep(0.3)
+        await settled(demo.engine)
         assert await restarted.rows("SELECT status, attempts FROM inbound_events") == [("done", 1)]
     assert len(fake.messages_to(ADA)) == 1
 
@@ -225,7 +226,7 @@ async def test_a_process_killed_while_handling_an_update_handles_it_once_after_r
     fake.slow(0)
     async with serving(demo, fake) as restarted:
         await eventually(lambda: len(fake.messages_to(ADA)) == 2)
-        await asyncio.sleep(0.3)
+        await settled(demo.engine)
         assert await restarted.rows(
             "SELECT status FROM inbound_events WHERE payload ? 'callback_query'"
         ) == [("done",)]
@@ -245,7 +246,7 @@ async def test_a_429_storm_delivers_every_message_once_and_never_runs_over_the_l
     await eventually(
         lambda: salon.rows("SELECT 1 FROM outbound_messages HAVING bool_and(status = 'sent')")
     )
-    await asyncio.sleep(0.3)
+    await settled(salon.app.engine)
     assert all(len(salon.to(c)) == 1 for c in chats)
     rows = await salon.rows("SELECT DISTINCT status FROM outbound_messages")
     assert rows == [("sent",)]
@@ -263,7 +264,7 @@ async def test_a_blocked_bot_fails_the_message_marks_the_customer_and_does_not_r
     await salon.post(salon.fake.callback_update(ADA, button(salon.to(ADA)[-1], "Help")))
 
     await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status='failed'"))
-    await asyncio.sleep(0.3)
+    await settled(salon.app.engine)
     assert salon.fake.requests["sendMessage"] == 2  # the first reply, and one refused try
     failed = await salon.rows("SELECT last_error FROM outbound_messages WHERE status='failed'")
     assert "blocked" in failed[0][0]

@@ -22,6 +22,7 @@ from salonbot.web import create_web_app
 from salonbot.whatsapp_runtime import add_whatsapp
 from tests.adapters.telegram_harness import demo_app, eventually
 from tests.fakes.whatsapp_api import FakeWhatsApp, SentMessage
+from tests.waiting import settled
 
 VERIFY = "verify-me"
 ADA, BEN = "491511111111", "491522222222"
@@ -159,7 +160,7 @@ async def test_a_duplicate_delivery_gets_one_reply(salon: Salon) -> None:
     answers = [await salon.fake.deliver(body) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     await eventually(lambda: len(salon.to(ADA)) == 1)
-    await asyncio.sleep(0.3)
+    await settled(salon.app.engine)
     assert len(salon.to(ADA)) == 1
     assert await salon.rows("SELECT count(*) FROM inbound_events") == [(1,)]
 
@@ -193,7 +194,7 @@ async def test_three_messages_from_two_customers_in_one_post_each_handled_once_i
     assert (await fake.deliver(body)).status_code == 200
 
     await eventually(lambda: len(salon.to(ADA)) == 2 and len(salon.to(BEN)) == 1)
-    await asyncio.sleep(0.3)
+    await settled(salon.app.engine)
     assert [len(salon.to(ADA)), len(salon.to(BEN))] == [2, 1]
     ada = [m.body or "" for m in salon.to(ADA)]
     assert ada[0].startswith("Hello, Ada!")
@@ -301,7 +302,7 @@ async def test_an_older_status_arriving_late_changes_nothing(salon: Salon) -> No
         lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE delivery_status='read'")
     )
     await salon.fake.send_status(reply.wamid, "sent")  # a straggler, same second or older
-    await asyncio.sleep(0.3)
+    await settled(salon.app.engine)
     assert await salon.rows("SELECT delivery_status FROM outbound_messages") == [("read",)]
 
 
@@ -343,7 +344,7 @@ async def test_messages_to_another_number_of_the_account_are_not_ours(salon: Sal
     body = fake.envelope([fake.text_message(ADA, "hi")])
     body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
     assert (await fake.deliver(body)).status_code == 200
-    await asyncio.sleep(0.3)
+    await settled(salon.app.engine)
     assert await salon.rows("SELECT count(*) FROM inbound_events") == [(0,)]
 
 
@@ -353,7 +354,7 @@ async def test_a_reaction_gets_no_answer(salon: Salon) -> None:
     reaction = fake.unsupported(ADA, kind="reaction")
     assert (await fake.deliver(fake.envelope([reaction]))).status_code == 200
     await eventually(lambda: salon.rows("SELECT 1 FROM inbound_events WHERE status='ignored'"))
-    await asyncio.sleep(0.3)
+    await settled(salon.app.engine)
     assert len(salon.to(ADA)) == 1
 
 

@@ -7,7 +7,7 @@ it through a custom API server::
         session = AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url))
         bot = Bot(token="123456:TEST-token", session=session)
 
-Contract (shapes as in docs/platform-facts section A and the Bot API docs):
+Contract (shapes as in docs/platform-facts.md section A and the Bot API docs):
 
 - Requests: ``GET`` or ``POST {base_url}/bot{token}/{method}``; the method name is matched
   case-insensitively. Parameters come from the query string, a form body (url-encoded or

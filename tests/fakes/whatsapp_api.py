@@ -11,7 +11,7 @@ real ``httpx.AsyncClient``::
                   "text": {"body": "Hi"}},
         )
 
-Contract (shapes as in docs/platform-facts section B and Meta's Cloud API docs):
+Contract (shapes as in docs/platform-facts.md section B and Meta's Cloud API docs):
 
 - ``base_url`` is ``http://127.0.0.1:<port>/<version>``; the one endpoint is
   ``POST {base_url}/{phone_number_id}/messages``. Any other path or method answers 400 code 100

@@ -1,9 +1,18 @@
-"""The ``salonbot`` console script, run for real as a subprocess against a fresh database."""
+"""The ``salonbot`` command line against a fresh database.
+
+Most tests run the command in this process (``salonbot.cli.run``, what the console script
+calls) with its own environment, working directory, stdin, stdout and stderr: starting a
+Python process per command cost most of the suite's time. What only a process shows runs
+the installed console script for real (``_salonbot_process``): the embedded server stopped
+when the last process exits, piped stdin, a command that must not touch any database.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
+import io
 import os
 import re
 import subprocess
@@ -15,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from salonbot.cli import run as run_salonbot
 from salonbot.database import make_engine, with_database
 from tests.catalog_cases import BROKEN, DEMO_TEXT, Broken
 from tests.db_state import State, dump_tables
@@ -43,7 +53,45 @@ def _env(database_url: str, data_dir: Path, pycache: Path) -> Env:
     return env
 
 
+@contextlib.contextmanager
+def _environment(env: Env) -> Iterator[None]:
+    """``os.environ`` is ``env`` inside, as it was afterwards."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _salonbot(env: Env, *args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``salonbot ARGS`` in this process, as the console script runs it: its exit status
+    and everything it wrote."""
+    out, err = io.StringIO(), io.StringIO()
+    stdin = sys.stdin
+    sys.stdin = io.StringIO(typed or "")
+    try:
+        with (
+            _environment(env),
+            contextlib.chdir(ROOT),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                code = run_salonbot(list(args))
+            except SystemExit as exit_:  # argparse's usage errors and --help
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.stdin = stdin
+    return subprocess.CompletedProcess(["salonbot", *args], code, out.getvalue(), err.getvalue())
+
+
+def _salonbot_process(
+    env: Env, *args: str, typed: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed console script, run for real in a new process."""
     return subprocess.run(
         [str(SALONBOT), *args],
         env=env,
@@ -169,8 +217,8 @@ def test_catalog_check_validates_without_touching_any_database(
     broken = tmp_path / "broken.yaml"
     broken.write_text(DEMO_TEXT.replace("Europe/Berlin", "Europe/Berlim"), encoding="utf-8")
 
-    valid = _salonbot(env, "catalog", "check", "examples/salon.yaml")
-    invalid = _salonbot(env, "catalog", "check", str(broken))
+    valid = _salonbot_process(env, "catalog", "check", "examples/salon.yaml")
+    invalid = _salonbot_process(env, "catalog", "check", str(broken))
 
     assert (valid.returncode, valid.stdout, valid.stderr) == (0, "examples/salon.yaml: valid\n", "")
     assert (invalid.returncode, invalid.stdout) == (1, "")
@@ -393,10 +441,10 @@ def test_without_database_url_the_embedded_server_keeps_the_data_between_runs(
     del env["DATABASE_URL"]
     tuesday = _next_tuesday()
 
-    first = _salonbot(env, "catalog", "load", "examples/salon.yaml")
+    first = _salonbot_process(env, "catalog", "load", "examples/salon.yaml")
     stopped_between_runs = _postgres_serving(embedded_pgdata)
-    again = _salonbot(env, "catalog", "load", "examples/salon.yaml")
-    slots = _salonbot(
+    again = _salonbot_process(env, "catalog", "load", "examples/salon.yaml")
+    slots = _salonbot_process(
         env, "slots", "manicure", "--staff", "maria", "--from", str(tuesday), "--days", "1"
     )
 
@@ -438,10 +486,10 @@ def test_chat_with_nothing_configured_loads_the_demo_and_books_a_visit(
         env.pop(name, None)
     env["LANG"] = "C.UTF-8"
     # Book, Nails, Manicure, Maria, the third open day, its first time, Confirm; My bookings.
-    first = _salonbot(env, "chat", typed="1\n2\n1\n2\n3\n1\n1\n2\n/quit\n")
+    first = _salonbot_process(env, "chat", typed="1\n2\n1\n2\n3\n1\n1\n2\n/quit\n")
     # A new process, the same chat. A platform's language code counts on first contact
     # only: after that the customer's own choice (here: never changed) stays.
-    again = _salonbot(env, "chat", "--language", "ru", typed="2\n")
+    again = _salonbot_process(env, "chat", "--language", "ru", typed="2\n")
 
     hint = "Type the number of a choice, any text, or a /command; /quit or Ctrl-D to leave.\n"
     assert (first.returncode, _errors(first)) == (0, hint)

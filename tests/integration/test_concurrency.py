@@ -25,6 +25,7 @@ from core.domain.errors import SlotTaken
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from tests.fakes.clock import FakeClock
+from tests.waiting import waiting_for_a_lock
 
 pytestmark = pytest.mark.race
 
@@ -194,7 +195,7 @@ async def test_a_catalog_load_waits_for_a_booking_in_flight_and_then_counts_it(
         assert slot is not None
 
         load = asyncio.create_task(load_catalog(app.uow, app.clock, document))
-        await asyncio.sleep(0.5)
+        await waiting_for_a_lock(app.engine)
         assert not load.done()  # it waits for Olga's row
 
         new = NewBooking(
@@ -225,7 +226,7 @@ async def test_time_off_waits_for_a_booking_in_flight_and_then_sees_it(app: Salo
         span = Interval(TUESDAY_11, TUESDAY_11 + timedelta(hours=1))
 
         time_off = asyncio.create_task(app.add_time_off("maria", span, STAFF, "dentist"))
-        await asyncio.sleep(0.5)
+        await waiting_for_a_lock(app.engine)
         assert not time_off.done()  # it waits for Maria's row
 
         price = catalog.services["manicure"].price
