@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from adapters.terminal import chat as terminal
-from core.catalog_file import CatalogError, load_catalog_text
+from core.catalog.file import load_catalog_text, read_catalog_file
+from core.catalog.problems import CatalogError
 from core.domain.availability import SlotQuery
 from core.domain.errors import DomainError
 from salonbot.bootstrap import Salonbot
@@ -80,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _read_catalog(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_catalog_file(path)
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
