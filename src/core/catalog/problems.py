@@ -9,6 +9,7 @@ short however large the value it quotes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -63,6 +64,9 @@ def clip(text: str, limit: int = _REASON) -> str:
 
 def _pieces(value: object, open_ids: set[int]) -> Iterator[str]:
     """``repr(value)`` in pieces, lazily, so the caller stops as soon as it has enough."""
+    if isinstance(value, date):  # as the owner wrote it, not datetime.date(2026, 12, 24)
+        yield repr(str(value))
+        return
     if isinstance(value, str | bytes):
         # A prefix one longer than what is shown is enough to show that it is cut.
         yield repr(value[: _SHOWN + 1])

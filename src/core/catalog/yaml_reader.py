@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from core.catalog.limits import MAX_DEPTH, MAX_FILE_BYTES
 from core.catalog.problems import file_too_large, show
-from core.catalog.yaml_shape import check_shape
+from core.catalog.yaml_shape import check_shape, too_deep
 
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -84,11 +83,12 @@ class _PlainLoader(yaml.SafeLoader, CatalogConstructor):
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         # Only read after libyaml stopped at an error, so its shape was checked up to there;
-        # this holds the composer's recursion in bounds should PyYAML read on further.
+        # this holds the composer's recursion in bounds should PyYAML read on further (it
+        # does past libyaml's own limit of 1,000 nested brackets).
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise ComposerError(None, None, "nested too deep", self.get_mark())
+                raise too_deep(parent.start_mark if parent is not None else self.get_mark())
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

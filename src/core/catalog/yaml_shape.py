@@ -46,6 +46,11 @@ def _refuse(mark: _Mark | None, reason: str) -> CatalogError:
     return CatalogError([f"(file): {where}: {reason}"])
 
 
+def too_deep(mark: _Mark | None) -> CatalogError:
+    """The problem of lists and mappings nested deeper than ``MAX_DEPTH``."""
+    return _refuse(mark, _TOO_DEEP)
+
+
 _TOO_DEEP = f"lists and mappings nested more than {MAX_DEPTH} levels deep; a catalog needs 8"
 _TOO_MANY = f"more than {MAX_VALUES} values; too large for a catalog"
 _REPEATS = " (an alias counts as all it repeats)"
@@ -68,7 +73,7 @@ def check_shape(text: str) -> None:
             height = 0  # of the value this event completes; a scalar has none
             if isinstance(event, CollectionStartEvent):
                 if len(opened) >= MAX_DEPTH:
-                    raise _refuse(event.start_mark, _TOO_DEEP)
+                    raise too_deep(event.start_mark)
                 opened.append(_Open(event.anchor, values))
                 values += 1
                 continue
