@@ -33,6 +33,16 @@ DEMO_TEXT = EXAMPLE_CATALOG.read_text(encoding="utf-8")
 
 Edit = Callable[[dict[str, Any]], None]
 
+# Nine lists of nine, each repeating the one before: 9**9 (387 million) "lol"s in 400 bytes.
+BILLION_LAUGHS = (
+    "salon: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(
+        f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]\n"
+        for before, name in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "services: *i\n"
+)
+
 
 def demo_data() -> dict[str, Any]:
     """A fresh decoded copy of the demo catalog, free to change."""

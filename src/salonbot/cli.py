@@ -11,7 +11,7 @@ import asyncio
 import sys
 import warnings
 from collections.abc import Coroutine, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from adapters.terminal import chat as terminal
 from core.catalog.file import load_catalog_text, read_catalog_file
+from core.catalog.limits import MAX_BOOKING_HORIZON
 from core.catalog.problems import CatalogError
 from core.domain.availability import SlotQuery
 from core.domain.errors import DomainError
@@ -37,20 +38,32 @@ class CommandError(Exception):
     """A failure the user can act on: printed as one line, exit status 1."""
 
 
+# No slot lies further ahead than the longest booking horizon a catalog may set, so days
+# beyond it only ask for date arithmetic that overflows at the ends of the calendar.
+_MOST_DAYS = MAX_BOOKING_HORIZON.days
+
+
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a date (YYYY-MM-DD)") from None
+    if abs((day - datetime.now(UTC).date()).days) > _MOST_DAYS:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {_MOST_DAYS} days from today")
+    return day
 
 
 def _day_count(text: str) -> int:
     try:
         days = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of days") from None
     if days < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    if days > _MOST_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"at most {_MOST_DAYS} (the longest booking horizon a salon may set)"
+        )
     return days
 
 

@@ -107,6 +107,10 @@ def test_the_error_message_lists_every_problem_on_its_own_line() -> None:
     assert str(error) == "invalid catalog:\n  a: 1: first\n  b: 2: second"
 
 
+def test_the_error_message_of_one_problem_is_one_line() -> None:
+    assert str(CatalogError(["a: 1: first"])) == "invalid catalog: a: 1: first"
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

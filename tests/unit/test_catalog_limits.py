@@ -30,7 +30,7 @@ from core.catalog.limits import (
     MAX_VALUES,
 )
 from core.catalog.problems import CatalogError, show
-from tests.catalog_cases import DEMO_TEXT, catalog_at_limits, edited, put, to_yaml
+from tests.catalog_cases import BILLION_LAUGHS, DEMO_TEXT, catalog_at_limits, edited, put, to_yaml
 
 TOO_LARGE = (
     f"(file): more than {MAX_FILE_BYTES} bytes: too large; "
@@ -38,17 +38,6 @@ TOO_LARGE = (
 )
 TOO_DEEP = f"lists and mappings nested more than {MAX_DEPTH} levels deep; a catalog needs 8"
 REPEATS = " (an alias counts as all it repeats)"
-
-# Nine lists of nine, each repeating the one before: 9**9 (387 million) "lol"s in 400 bytes.
-BILLION_LAUGHS = (
-    "salon: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-    + "".join(
-        f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]\n"
-        for before, name in zip("abcdefgh", "bcdefghi", strict=True)
-    )
-    + "services: *i\n"
-)
-
 
 # Every count small but one, to keep each test quick.
 SMALL = {

@@ -25,14 +25,18 @@ _REASON = 200  # characters of a reason quoted from PyYAML
 class CatalogError(Exception):
     """The catalog file is invalid; ``problems`` lists every ``path: value: reason``.
 
-    The message lists the first ``MAX_PROBLEMS_SHOWN`` problems and counts the rest.
+    The message is one line for one problem; several are listed a line each, the first
+    ``MAX_PROBLEMS_SHOWN`` of them, and the rest counted.
     """
 
     def __init__(self, problems: Sequence[str]) -> None:
         listed = list(problems[:MAX_PROBLEMS_SHOWN])
         if len(problems) > MAX_PROBLEMS_SHOWN:
             listed.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems")
-        super().__init__("invalid catalog:\n  " + "\n  ".join(listed))
+        if len(listed) == 1:
+            super().__init__(f"invalid catalog: {listed[0]}")
+        else:
+            super().__init__("invalid catalog:\n  " + "\n  ".join(listed))
         self.problems = tuple(problems)
 
 
