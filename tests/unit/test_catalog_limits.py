@@ -353,3 +353,31 @@ def test_a_thousand_problems_are_a_bounded_message() -> None:
 
     assert len(error.value.problems) == MAX_SERVICES
     assert len(str(error.value).splitlines()) == MAX_PROBLEMS_SHOWN + 2
+
+
+@pytest.mark.parametrize(
+    "duration",
+    [" " * 100_000 + "x", "1d" + " " * 100_000 + "x", "1h" + " " * 100_000 + "1h"],
+    ids=["spaces", "spaces after a unit", "spaces between units"],
+)
+def test_a_long_run_of_spaces_in_a_duration_is_refused_at_once(duration: str) -> None:
+    # Two neighbouring optional groups once shared such a run: exponential backtracking.
+    assert _problems(edited(put("services", 3, "duration", value=duration))) == (
+        f"services[3].duration: {show(duration)}: expected a duration like 45m, 1h30m, 2h or 30d",
+    )
+
+
+def test_a_huge_key_is_quoted_short_in_the_path() -> None:
+    key = "k" * 500_000
+    unknown = _problems(edited(put("policies", key, value="1h")))
+    foreign = _problems(edited(put("services", 3, "name", key, value="Manicure")))
+
+    assert unknown == (
+        f"policies.{'k' * 37}...: '1h': unknown key; expected one of min_notice, "
+        "booking_horizon, slot_step, hold_ttl, customer_cancel_cutoff, "
+        "customer_reschedule_cutoff",
+    )
+    assert foreign == (
+        f"services[3].name.{'k' * 37}...: 'Manicure': {show(key)} is not one of the salon's "
+        "languages (en, ru)",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from core.catalog.problems import show
+from core.catalog.problems import clip, show
 from core.catalog.sections import CategoryDoc, PeriodDoc, SalonDoc, ServiceDoc, StaffDoc
 from core.catalog.values import WEEKDAYS, minutes_of
 
@@ -93,7 +93,7 @@ def _names(where: str, names: Mapping[str, str], languages: list[str]) -> list[s
         if not names.get(language)
     ]
     problems += [
-        f"{where}.{language}: {show(text)}: {show(language)} is not one of the salon's "
+        f"{where}.{clip(language, 40)}: {show(text)}: {show(language)} is not one of the salon's "
         f"languages ({spoken})"
         for language, text in names.items()
         if language not in languages

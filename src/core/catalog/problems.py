@@ -177,8 +177,9 @@ def describe(error: Mapping[str, Any], root: type[BaseModel]) -> str:
         for part in error["loc"]
         if isinstance(part, int) or not part.startswith(("function-", "json-or-python", "["))
     ]
+    # A key is part of the path, and the file may hold a key of a megabyte.
     path = "".join(
-        f"[{part}]" if isinstance(part, int) else f".{part}" if i else part
+        f"[{part}]" if isinstance(part, int) else f".{clip(part, 40)}" if i else clip(part, 40)
         for i, part in enumerate(loc)
     )
     path = path or "(top level)"

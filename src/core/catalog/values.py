@@ -21,7 +21,9 @@ from core.catalog.limits import (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
+# Matched against stripped text, each run of spaces after the unit it follows: with spaces
+# free to go to either of two neighbouring groups, a long run took exponential time.
+_DURATION = re.compile(r"^(?:(\d+)\s*d\s*)?(?:(\d+)\s*h\s*)?(?:(\d+)\s*m(?:in)?)?$")
 _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
 _KEY = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{MAX_ID_CHARS - 1}}}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -40,7 +42,7 @@ def _parse_duration(value: object) -> timedelta:
         except OverflowError:
             return timedelta.max if value > 0 else timedelta.min
     if isinstance(value, str):
-        match = _DURATION.match(value)
+        match = _DURATION.match(value.strip())
         if match and any(match.groups()):
             try:
                 days, hours, minutes = (int(g or 0) for g in match.groups())
