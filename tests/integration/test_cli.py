@@ -476,7 +476,7 @@ def test_chat_on_a_configured_database_without_a_catalog_says_so_and_loads_nothi
 BEYOND_THE_LIMITS = [
     pytest.param(
         BILLION_LAUGHS,
-        "(file): line 6, column 12: more than 200000 values; too large for a catalog "
+        "(file): line 6, column 8: more than 100000 values; too large for a catalog "
         "(an alias counts as all it repeats)",
         id="billion laughs",
     ),

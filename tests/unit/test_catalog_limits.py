@@ -113,7 +113,7 @@ def test_billion_laughs_are_refused_before_they_are_expanded() -> None:
     assert len(BILLION_LAUGHS) < 4096
 
     assert _problems(BILLION_LAUGHS) == (
-        f"(file): line 6, column 12: more than {MAX_VALUES} values; "
+        f"(file): line 6, column 8: more than {MAX_VALUES} values; "
         f"too large for a catalog{REPEATS}",
     )
 

@@ -15,7 +15,7 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 20
 """Nesting of mappings and lists; the deepest a catalog needs is 9 (a break of a period)."""
 
-MAX_VALUES = 200_000
+MAX_VALUES = 100_000
 """Values in the document (keys, scalars, lists, mappings) with every alias counted in full."""
 
 MAX_CATEGORIES = 200
