@@ -482,7 +482,7 @@ BEYOND_THE_LIMITS = [
     ),
     pytest.param(
         "salon: " + "[" * 1000 + "]" * 1000 + "\n",
-        "(file): line 1, column 26: lists and mappings nested more than 20 levels deep; "
+        "(file): line 1, column 27: lists and mappings nested more than 20 levels deep; "
         "a catalog needs 8",
         id="nested 1,000 levels deep",
     ),

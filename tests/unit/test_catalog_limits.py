@@ -137,8 +137,9 @@ def test_aliases_within_the_limit_are_fine() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("salon: " + "[" * 1000 + "]" * 1000 + "\n", f"(file): line 1, column 26: {TOO_DEEP}"),
-        ("salon: " + "[" * 100_000 + "\n", f"(file): line 1, column 26: {TOO_DEEP}"),
+        ("salon: " + "[" * 500 + "]" * 500 + "\n", f"(file): line 1, column 27: {TOO_DEEP}"),
+        ("salon: " + "[" * 1000 + "]" * 1000 + "\n", f"(file): line 1, column 27: {TOO_DEEP}"),
+        ("salon: " + "[" * 100_000 + "\n", f"(file): line 1, column 27: {TOO_DEEP}"),
         (
             "salon:\n" + "".join("  " * depth + "-\n" for depth in range(1, 60)),
             f"(file): line 21, column 41: {TOO_DEEP}",
@@ -149,7 +150,13 @@ def test_aliases_within_the_limit_are_fine() -> None:
             f"(file): line 2, column 14: {TOO_DEEP}{REPEATS}",
         ),
     ],
-    ids=["flow", "flow, past libyaml's own limit", "block", "through an alias"],
+    ids=[
+        "flow",
+        "flow at libyaml's own limit",
+        "flow, past libyaml's own limit",
+        "block",
+        "through an alias",
+    ],
 )
 def test_deep_nesting_is_refused_in_one_line(text: str, problem: str) -> None:
     assert _problems(text) == (problem,)

@@ -87,7 +87,7 @@ class _PlainLoader(yaml.SafeLoader, CatalogConstructor):
         # does past libyaml's own limit of 1,000 nested brackets).
         self._depth += 1
         try:
-            if self._depth > MAX_DEPTH:
+            if self._depth > MAX_DEPTH + 1:  # + 1: here a scalar is a level too
                 raise too_deep(parent.start_mark if parent is not None else self.get_mark())
             return super().compose_node(parent, index)
         finally:
@@ -111,6 +111,19 @@ def _single_document(loader_class: type[yaml.SafeLoader | yaml.CSafeLoader], tex
         loader.dispose()
 
 
+def _compose(text: str) -> None:
+    """Compose ``text`` with PyYAML's own parser, for its wording of what is wrong.
+
+    Composed only, never built: its shape was checked only as far as libyaml read, and
+    building is where aliases and merge keys would be expanded.
+    """
+    loader = _PlainLoader(text)
+    try:
+        loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def read_yaml(text: str) -> object:
     """The single YAML document in ``text``.
 
@@ -129,6 +142,6 @@ def read_yaml(text: str) -> object:
         if _Loader is _PlainLoader:
             raise
         # libyaml words some problems tersely ("found undefined alias"); PyYAML's parser
-        # says which alias or character. The shape check bounded the text already.
-        _single_document(_PlainLoader, text)
+        # says which alias or character. Should PyYAML find nothing wrong, libyaml's words.
+        _compose(text)
         raise
