@@ -329,6 +329,9 @@ def test_a_value_is_quoted_short_however_large_it_is() -> None:
     assert show(itself) == "[1, [...]]"
     assert show({"a": {1, 2}, "b": b"\\x00"}) == repr({"a": {1, 2}, "b": b"\\x00"})
     assert show(date(2026, 12, 24)) == "'2026-12-24'"
+    for short in [(), ("a",), ("a", [1]), frozenset(), frozenset({2}), set(), [], {}]:
+        assert show(short) == repr(short)
+    assert show([("key", "x" * 10**7)]) == "[('key', '" + "x" * 47 + "..."
 
 
 def test_a_yaml_problem_quotes_little_of_what_it_names() -> None:

@@ -75,7 +75,7 @@ def _pieces(value: object, open_ids: set[int]) -> Iterator[str]:
         # A prefix one longer than what is shown is enough to show that it is cut.
         yield repr(value[: _SHOWN + 1])
         return
-    if not isinstance(value, list | dict | set | frozenset) or (
+    if not isinstance(value, list | tuple | dict | set | frozenset) or (
         isinstance(value, set | frozenset) and not value
     ):
         yield repr(value)
@@ -84,12 +84,15 @@ def _pieces(value: object, open_ids: set[int]) -> Iterator[str]:
         yield "[...]" if isinstance(value, list) else "{...}"
         return
     open_ids.add(id(value))
-    if isinstance(value, list):
-        yield "["
+    if isinstance(value, list | tuple):  # tuples: the pairs of !!omap and !!pairs
+        yield "[" if isinstance(value, list) else "("
         for index, item in enumerate(value):
             yield ", " if index else ""
             yield from _pieces(item, open_ids)
-        yield "]"
+        if isinstance(value, tuple):
+            yield ",)" if len(value) == 1 else ")"
+        else:
+            yield "]"
     elif isinstance(value, dict):
         yield "{"
         for index, (key, item) in enumerate(value.items()):
