@@ -23,8 +23,8 @@ from core.catalog.limits import MAX_DEPTH, MAX_VALUES
 from core.catalog.problems import CatalogError, clip
 
 # libyaml's parser when PyYAML was built with it (every wheel on PyPI): ten times faster.
-EventParser: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
-EventParser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_EventParser: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+_EventParser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(slots=True)
@@ -63,7 +63,7 @@ def check_shape(text: str) -> None:
     value that contains itself) is refused. Raises ``CatalogError`` with one problem, or
     ``yaml.YAMLError`` for text that is not YAML.
     """
-    parser = EventParser(text)
+    parser = _EventParser(text)
     try:
         opened: list[_Open] = []
         anchored: dict[str, tuple[int, int]] = {}  # anchor -> (values, height)
