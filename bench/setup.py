@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine, start_embedded, with_database

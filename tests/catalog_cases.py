@@ -8,15 +8,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from core.catalog.limits import (
+    MAX_BREAKS_PER_PERIOD,
+    MAX_CATEGORIES,
+    MAX_EXCEPTIONS_PER_STAFF,
+    MAX_ID_CHARS,
+    MAX_LANGUAGES,
+    MAX_NAME_CHARS,
+    MAX_PERIODS_PER_DAY,
+    MAX_PHONE_CHARS,
+    MAX_SERVICES,
+    MAX_STAFF,
+    MAX_TEXT_CHARS,
+)
+
 EXAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "examples" / "salon.yaml"
 DEMO_TEXT = EXAMPLE_CATALOG.read_text(encoding="utf-8")
 
 Edit = Callable[[dict[str, Any]], None]
+
+# Nine lists of nine, each repeating the one before: 9**9 (387 million) "lol"s in 400 bytes.
+BILLION_LAUGHS = (
+    "salon: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(
+        f"{name}: &{name} [{', '.join([f'*{before}'] * 9)}]\n"
+        for before, name in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "services: *i\n"
+)
 
 
 def demo_data() -> dict[str, Any]:
@@ -27,7 +52,8 @@ def demo_data() -> dict[str, Any]:
 
 
 def to_yaml(data: object) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    # libyaml's emitter: the largest catalogs take a second to write with PyYAML's own.
+    return yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
 
 
 def edited(*edits: Edit) -> str:
@@ -256,3 +282,82 @@ BROKEN = [
         "staff[2].hours.sun[0]: '20:00-02:00': runs into the 2026-12-14 exception's '01:00-09:00'",
     ),
 ]
+
+
+def catalog_at_limits(
+    *,
+    services: int = MAX_SERVICES,
+    staff: int = MAX_STAFF,
+    categories: int = MAX_CATEGORIES,
+    exceptions: int = MAX_EXCEPTIONS_PER_STAFF,
+    periods: int = MAX_PERIODS_PER_DAY,
+    breaks: int = MAX_BREAKS_PER_PERIOD,
+    languages: int = MAX_LANGUAGES,
+    name_chars: int = MAX_NAME_CHARS,
+) -> dict[str, Any]:
+    """A valid catalog at every count and length limit (or past one, where given).
+
+    Every service is in one category and offered by the first staff member; the first
+    staff member also has ``exceptions`` dated exceptions, one a day; the second works
+    ``periods`` periods on Mondays, the first of them with ``breaks`` breaks. Every name
+    is given in each of the salon's ``languages``; the first of each kind is the longest
+    a name may be, the others are short (all of them that long would be far over the
+    file size limit).
+    """
+    codes = ["en", "ru", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sk", "uk", "tr", "el"]
+    codes += ["sv", "da", "fi", "hu", "ro", "bg", "hr", "sl", "lt", "lv", "et"]
+    spoken = codes[:languages]
+    long_name = "N" * name_chars
+    # Names in more languages than a salon may speak would each be refused too.
+    longest = {code: long_name for code in spoken[:MAX_LANGUAGES]}
+    short = {code: "S" for code in spoken[:MAX_LANGUAGES]}
+    service_ids = [f"service-{i:04d}-" + "x" * (MAX_ID_CHARS - 13) for i in range(services)]
+    day = date(2030, 1, 1)
+    # Periods of 10 minutes each, 12 an hour apart; breaks of a minute in the first one.
+    first_period = {
+        "from": "06:00",
+        "to": "06:59",
+        "breaks": [f"06:{2 * b + 1:02d}-06:{2 * b + 2:02d}" for b in range(breaks)],
+    }
+    monday = [first_period] + [f"{7 + k:02d}:00-{7 + k:02d}:10" for k in range(periods - 1)]
+    return {
+        "salon": {
+            "name": long_name,
+            "timezone": "Europe/Berlin",
+            "languages": spoken,
+            "currency": "EUR",
+            "address": "A" * MAX_TEXT_CHARS,
+            "phone": "9" * MAX_PHONE_CHARS,
+        },
+        "categories": [
+            {"id": f"category-{i:03d}", "name": longest if i == 0 else short}
+            for i in range(categories)
+        ],
+        "services": [
+            {
+                "id": key,
+                "name": longest if i == 0 else short,
+                "category": "category-000",
+                "duration": "30m",
+                "price": 10,
+            }
+            for i, key in enumerate(service_ids)
+        ],
+        "staff": [
+            {
+                "id": f"staff-{m:03d}",
+                "name": long_name if m == 0 else "M",
+                "services": service_ids[:MAX_SERVICES] if m == 0 else [service_ids[0]],
+                "hours": {"mon": monday} if m == 1 else {"tue": ["09:00-17:00"]},
+                "exceptions": [
+                    {
+                        "date": str(day + timedelta(days=e)),
+                        "day_off": True,
+                        "note": "O" * MAX_TEXT_CHARS if e == 0 else "",
+                    }
+                    for e in range(exceptions if m == 0 else 0)
+                ],
+            }
+            for m in range(staff)
+        ],
+    }

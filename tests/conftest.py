@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.db.tables import metadata
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot

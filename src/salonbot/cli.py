@@ -11,11 +11,13 @@ import asyncio
 import sys
 import warnings
 from collections.abc import Coroutine, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.catalog_file import CatalogError, load_catalog_text
+from core.catalog.file import load_catalog_text, read_catalog_file
+from core.catalog.limits import MAX_BOOKING_HORIZON
+from core.catalog.problems import CatalogError
 from core.domain.errors import DomainError
 
 # Everything else is imported by the command that uses it: `--help` and `catalog check`
@@ -32,20 +34,32 @@ class CommandError(Exception):
     """A failure the user can act on: printed as one line, exit status 1."""
 
 
+# No slot lies further ahead than the longest booking horizon a catalog may set, so days
+# beyond it only ask for date arithmetic that overflows at the ends of the calendar.
+_MOST_DAYS = MAX_BOOKING_HORIZON.days
+
+
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a date (YYYY-MM-DD)") from None
+    if abs((day - datetime.now(UTC).date()).days) > _MOST_DAYS:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {_MOST_DAYS} days from today")
+    return day
 
 
 def _day_count(text: str) -> int:
     try:
         days = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of days") from None
     if days < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    if days > _MOST_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"at most {_MOST_DAYS} (the longest booking horizon a salon may set)"
+        )
     return days
 
 
@@ -79,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _read_catalog(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_catalog_file(path)
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:

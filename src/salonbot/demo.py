@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.services.catalog import CatalogNotLoaded, load_catalog
 from salonbot.bootstrap import Salonbot
 

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.services.catalog import load_catalog
 from core.services.pacing import Pacing
 from salonbot.bootstrap import Salonbot

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.services.catalog import load_catalog
 from core.services.outage import Outage
 from salonbot.bootstrap import Salonbot

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine

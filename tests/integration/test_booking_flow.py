@@ -282,7 +282,7 @@ async def test_naive_datetimes_are_refused(app: Salonbot) -> None:
 async def test_a_lapsed_hold_neither_blocks_removal_nor_can_be_confirmed_after(
     app: Salonbot, clock: FakeClock
 ) -> None:
-    from core.catalog_file import load_catalog_text
+    from core.catalog.file import load_catalog_text
     from core.services.catalog import load_catalog
     from tests.conftest import EXAMPLE_CATALOG
 

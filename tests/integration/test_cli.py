@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from salonbot import cli
 from salonbot.cli import run as run_salonbot
 from salonbot.database import make_engine, with_database
-from tests.catalog_cases import BROKEN, DEMO_TEXT, Broken
+from tests.catalog_cases import BILLION_LAUGHS, BROKEN, DEMO_TEXT, Broken
 from tests.db_state import State, dump_tables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +206,7 @@ def test_a_broken_catalog_exits_1_with_its_problem_and_changes_nothing(
     run = _salonbot(loaded.env, "catalog", "load", str(broken))
 
     assert (run.returncode, run.stdout) == (1, "")
-    assert run.stderr == f"salonbot: {broken}: invalid catalog:\n  {case.problem}\n"
+    assert run.stderr == f"salonbot: {broken}: invalid catalog: {case.problem}\n"
     assert _dump(loaded.url) == before
 
 
@@ -223,8 +224,8 @@ def test_catalog_check_validates_without_touching_any_database(
     assert (valid.returncode, valid.stdout, valid.stderr) == (0, "examples/salon.yaml: valid\n", "")
     assert (invalid.returncode, invalid.stdout) == (1, "")
     assert invalid.stderr == (
-        f"salonbot: {broken}: invalid catalog:\n"
-        "  salon.timezone: 'Europe/Berlim': not an IANA time zone (for example Europe/Berlin)\n"
+        f"salonbot: {broken}: invalid catalog: "
+        "salon.timezone: 'Europe/Berlim': not an IANA time zone (for example Europe/Berlin)\n"
     )
     assert not (tmp_path / "data").exists()  # no embedded server was started either
 
@@ -255,7 +256,7 @@ def test_catalog_check_prints_the_problem_of_input_that_once_crashed_or_slipped_
     run = _salonbot(env, "catalog", "check", str(broken))
 
     assert (run.returncode, run.stdout) == (1, "")
-    assert run.stderr == f"salonbot: {broken}: invalid catalog:\n  {case.problem}\n"
+    assert run.stderr == f"salonbot: {broken}: invalid catalog: {case.problem}\n"
 
 
 def test_slots_are_printed_in_the_salons_local_time(loaded: Loaded) -> None:
@@ -515,3 +516,130 @@ def test_chat_on_a_configured_database_without_a_catalog_says_so_and_loads_nothi
         "salonbot: no catalog is loaded yet: run `salonbot catalog load FILE`\n"
     )
     assert _dump(url)["salon_catalog"] == []
+
+
+# In-process from here: none of these reaches a database, so a subprocess would only add
+# its start-up time to what is tested.
+
+BEYOND_THE_LIMITS = [
+    pytest.param(
+        BILLION_LAUGHS,
+        "(file): line 6, column 8: more than 100000 values; too large for a catalog "
+        "(an alias counts as all it repeats)",
+        id="billion laughs",
+    ),
+    pytest.param(
+        "salon: " + "[" * 1000 + "]" * 1000 + "\n",
+        "(file): line 1, column 27: lists and mappings nested more than 20 levels deep; "
+        "a catalog needs 8",
+        id="nested 1,000 levels deep",
+    ),
+    pytest.param(
+        DEMO_TEXT + "#" * 9_000_000,
+        "(file): more than 1000000 bytes: too large; a catalog file may have at most 1000000 bytes",
+        id="9 MB",
+    ),
+    pytest.param(
+        DEMO_TEXT.replace("- date: 2026-12-24", "- date: 9999-12-31", 1),
+        "staff[0].exceptions[0].date: '9999-12-31': expected a date from 2000-01-01 to 2099-12-31",
+        id="an exception on 9999-12-31",
+    ),
+    pytest.param(
+        DEMO_TEXT.replace("- date: 2026-12-24", "- date: 0001-01-01", 1),
+        "staff[0].exceptions[0].date: '0001-01-01': expected a date from 2000-01-01 to 2099-12-31",
+        id="an exception on 0001-01-01",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), BEYOND_THE_LIMITS)
+def test_catalog_check_of_a_file_beyond_the_limits_is_one_line_and_exit_1(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    problem: str,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://nobody@nowhere/salon")  # never used
+    broken = tmp_path / "salon.yaml"
+    broken.write_text(text, encoding="utf-8")
+
+    status = cli.run(["catalog", "check", str(broken)])
+
+    assert (status, *capsys.readouterr()) == (
+        1,
+        "",
+        f"salonbot: {broken}: invalid catalog: {problem}\n",
+    )
+
+
+@pytest.mark.parametrize(("text", "problem"), BEYOND_THE_LIMITS)
+def test_catalog_load_of_a_file_beyond_the_limits_is_one_line_and_applies_nothing(
+    loaded: Loaded,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    problem: str,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", loaded.url)
+    monkeypatch.setenv("SALONBOT_DATA_DIR", loaded.env["SALONBOT_DATA_DIR"])
+    broken = tmp_path / "salon.yaml"
+    broken.write_text(text, encoding="utf-8")
+    before = _dump(loaded.url)
+
+    status = cli.run(["catalog", "load", str(broken)])
+
+    assert (status, *capsys.readouterr()) == (
+        1,
+        "",
+        f"salonbot: {broken}: invalid catalog: {problem}\n",
+    )
+    assert _dump(loaded.url) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ("--from", "9999-12-31"),
+            "argument --from: '9999-12-31' is more than 1096 days from today",
+        ),
+        (
+            ("--from", "0001-01-01"),
+            "argument --from: '0001-01-01' is more than 1096 days from today",
+        ),
+        (
+            ("--days", "10000000"),
+            "argument --days: at most 1096 (the longest booking horizon a salon may set)",
+        ),
+        (
+            ("--days", "1097"),
+            "argument --days: at most 1096 (the longest booking horizon a salon may set)",
+        ),
+        (("--days", "9" * 5000), f"argument --days: '{'9' * 40}' is not a number of days"),
+    ],
+    ids=["from 9999-12-31", "from 0001-01-01", "10,000,000 days", "1097 days", "5000 digits"],
+)
+def test_slots_beyond_the_calendar_is_one_usage_line(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], error: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(["slots", "manicure", *args])
+
+    out, err = capsys.readouterr()
+    assert (exit_.value.code, out) == (2, "")
+    assert err.splitlines()[-1] == f"salonbot slots: error: {error}"
+    assert "Traceback" not in err
+
+
+def test_slots_for_the_longest_span_are_printed(loaded: Loaded) -> None:
+    today = datetime.now(BERLIN).date()
+    far = today + timedelta(days=1000)
+
+    run = _salonbot(loaded.env, "slots", "manicure", "--from", str(far), "--days", "1096")
+
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.splitlines()[0] == (
+        f"Manicure with any staff, {far} to {far + timedelta(days=1095)} (Europe/Berlin)"
+    )

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.db.booking_repository import BookingRepository, NewBooking, SlotConflict
 from core.domain.availability import find_slot
 from core.domain.booking import Actor, Booking, BookingStatus
@@ -180,7 +180,7 @@ async def test_a_catalog_load_waits_for_a_booking_in_flight_and_then_counts_it(
     app: Salonbot,
 ) -> None:
     """A booking holding Olga's lock commits while a load that removes Olga waits."""
-    from core.catalog_file import load_catalog_text as parse
+    from core.catalog.file import load_catalog_text as parse
     from core.domain.errors import CatalogRemovalRefused
     from tests.conftest import EXAMPLE_CATALOG
 

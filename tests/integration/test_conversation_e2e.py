@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.terminal.chat import CAPACITY, TerminalChat
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.conversation.messages import Chosen, Command, Inbound, Reply
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import ChatContact, Chosen, Command, Inbound, Reply
 from core.domain.timeline import Interval

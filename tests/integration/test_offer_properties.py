@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.db.tables import metadata
 from core.domain.availability import SlotQuery
 from core.domain.booking import Actor

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.domain.availability import (
     Slot,
     SlotQuery,

@@ -8,12 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.catalog_file import (
-    CatalogError,
-    catalog_from_canonical,
-    load_catalog_text,
-    parse_document,
-)
+from core.catalog.file import catalog_from_canonical, load_catalog_text, parse_document
+from core.catalog.problems import CatalogError
 from core.domain.availability import SlotQuery, free_slots
 from core.domain.catalog import WorkPeriod
 from tests.catalog_cases import (
@@ -109,6 +105,10 @@ def test_the_error_message_lists_every_problem_on_its_own_line() -> None:
     error = CatalogError(["a: 1: first", "b: 2: second"])
 
     assert str(error) == "invalid catalog:\n  a: 1: first\n  b: 2: second"
+
+
+def test_the_error_message_of_one_problem_is_one_line() -> None:
+    assert str(CatalogError(["a: 1: first"])) == "invalid catalog: a: 1: first"
 
 
 @pytest.mark.parametrize(
@@ -221,7 +221,7 @@ def test_the_canonical_form_is_stable() -> None:
     stored = json.loads(json.dumps(canonical))
     again = parse_document(stored)
 
-    assert again.to_catalog() == catalog
+    assert again.catalog == catalog
     assert again.canonical() == canonical
     assert catalog_from_canonical(stored) == catalog
 
@@ -250,8 +250,6 @@ def test_the_same_catalog_spelt_differently_has_the_same_canonical_form() -> Non
 
 
 def test_an_overnight_period_running_into_the_next_days_hours_is_refused() -> None:
-    from core.catalog_file import CatalogError, load_catalog_text
-
     text = """
 salon: {name: Late, timezone: Europe/Berlin, languages: [en], currency: EUR}
 services: [{id: cut, name: {en: Cut}, duration: 30m, price: 10}]
@@ -266,8 +264,6 @@ staff:
 
 
 def test_an_overnight_period_ending_when_the_next_day_starts_is_fine() -> None:
-    from core.catalog_file import load_catalog_text
-
     text = """
 salon: {name: Late, timezone: Europe/Berlin, languages: [en], currency: EUR}
 services: [{id: cut, name: {en: Cut}, duration: 30m, price: 10}]

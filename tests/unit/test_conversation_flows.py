@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.catalog_file import load_catalog_text
+from core.catalog.file import load_catalog_text
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.contract import Screen
 from core.conversation.desk_port import pick_language

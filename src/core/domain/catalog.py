@@ -1,7 +1,7 @@
 """The salon as its owner describes it: salon, policies, services, staff and their hours.
 
 These are plain immutable values. They are built from the catalog file by
-``core.catalog_file`` and read back from the database the same way, so there is one
+``core.catalog`` and read back from the database the same way, so there is one
 definition of a valid catalog.
 """
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.catalog_file import CatalogDocument, catalog_from_canonical
+from core.catalog.document import CatalogDocument
+from core.catalog.file import catalog_from_canonical
 from core.db.booking_repository import BookingRepository
 from core.db.catalog_repository import CatalogRepository
 from core.db.unit_of_work import UnitOfWorkFactory
@@ -68,7 +69,7 @@ async def load_catalog(
     keep their history); if any of them still has future active bookings, nothing is
     applied and ``CatalogRemovalRefused`` names them.
     """
-    catalog = document.to_catalog()
+    catalog = document.catalog
     canonical = document.canonical()
     digest = digest_of(canonical)
     async with uow_factory() as uow:

@@ -1,0 +1,58 @@
+"""The whole catalog file as one document, checked across its sections and built into the
+domain ``Catalog`` once, when it is validated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from core.catalog.building import build_catalog
+from core.catalog.cross_checks import cross_check
+from core.catalog.limits import MAX_CATEGORIES, MAX_SERVICES, MAX_STAFF
+from core.catalog.problems import CatalogError
+from core.catalog.sections import (
+    CategoryDoc,
+    PoliciesDoc,
+    SalonDoc,
+    ServiceDoc,
+    StaffDoc,
+    StrictModel,
+)
+from core.domain.catalog import Catalog
+
+
+class CatalogDocument(StrictModel):
+    """The whole file. Every instance is valid: validating one runs the checks across
+    sections too (raising ``CatalogError`` with every problem) and builds its ``catalog``.
+    """
+
+    salon: SalonDoc
+    policies: PoliciesDoc = PoliciesDoc()
+    categories: list[CategoryDoc] = Field([], max_length=MAX_CATEGORIES)
+    services: list[ServiceDoc] = Field(min_length=1, max_length=MAX_SERVICES)
+    staff: list[StaffDoc] = Field(min_length=1, max_length=MAX_STAFF)
+
+    _catalog: Catalog = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _checked_and_built(self) -> CatalogDocument:
+        # CatalogError is no ValueError, so pydantic lets it through as it is: the owner
+        # gets every cross-section problem, not one wrapped validation error.
+        problems = cross_check(self.salon, self.categories, self.services, self.staff)
+        if problems:
+            raise CatalogError(problems)
+        self._catalog = build_catalog(
+            self.salon, self.policies, self.categories, self.services, self.staff
+        )
+        return self
+
+    @property
+    def catalog(self) -> Catalog:
+        """The domain catalog this document describes, built once when it was validated."""
+        return self._catalog
+
+    def canonical(self) -> dict[str, Any]:
+        """The normalized JSON form: equal catalogs give equal documents."""
+        return self.model_dump(mode="json", by_alias=True)
