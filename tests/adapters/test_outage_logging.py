@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,16 +39,25 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 async def link(database_url: str, clean_engine: AsyncEngine) -> AsyncIterator[CuttableLink]:
     parts = urlsplit(database_url)
-    async with CuttableLink(parts.hostname or "127.0.0.1", parts.port or 5432) as cuttable:
+    port = parts.port or 5432
+    # The embedded server is reached through a Unix socket named in the query's ``host``.
+    socket_dir = dict(parse_qsl(parts.query)).get("host", "")
+    if socket_dir.startswith("/"):
+        target = f"{socket_dir}/.s.PGSQL.{port}"
+    else:
+        target = parts.hostname or "127.0.0.1"
+    async with CuttableLink(target, port) as cuttable:
         yield cuttable
 
 
 def _through(database_url: str, link: CuttableLink) -> str:
+    """The database's URL over the link (TCP to the link, whatever the server listens on)."""
     parts = urlsplit(database_url)
     netloc = f"{parts.username or 'postgres'}@127.0.0.1:{link.port}"
     if parts.password:
         netloc = f"{parts.username}:{parts.password}@127.0.0.1:{link.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "host"])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _lines(caplog: pytest.LogCaptureFixture, part: str, event: str) -> list[logging.LogRecord]:

@@ -11,7 +11,8 @@ from typing import Self
 
 
 class CuttableLink:
-    """Listens on a local port and forwards every connection to ``host:port``."""
+    """Listens on a local port and forwards every connection to ``host:port``, or to the
+    Unix socket ``host`` names when it is a path (an embedded Postgres listens only there)."""
 
     def __init__(self, host: str, port: int) -> None:
         self._target = (host, port)
@@ -52,7 +53,11 @@ class CuttableLink:
 
     async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
+            host, port = self._target
+            if host.startswith("/"):
+                upstream_reader, upstream_writer = await asyncio.open_unix_connection(host)
+            else:
+                upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
         except OSError:
             writer.transport.abort()
             return
