@@ -353,6 +353,24 @@ async def test_closed_window_refuses_text_but_accepts_a_template(
     assert (await post(http, fake, text(ADA))).status_code == 200
 
 
+async def test_a_customer_is_one_customer_by_number_or_by_bsuid(
+    fake: FakeWhatsApp, http: httpx.AsyncClient
+) -> None:
+    bsuid = fake.bsuid(ADA)
+    by_bsuid = {k: v for k, v in text(ADA).items() if k != "to"} | {"recipient": bsuid}
+    fake.close_window(ADA)
+    assert (fake.window_open(ADA), fake.window_open(bsuid)) == (False, False)
+
+    assert_graph_error(await post(http, fake, by_bsuid), 400, 131047)
+
+    fake.open_window(bsuid)
+    assert (fake.window_open(ADA), fake.window_open(bsuid)) == (True, True)
+    assert (await post(http, fake, by_bsuid)).status_code == 200
+    assert (await post(http, fake, text(ADA))).status_code == 200
+    assert [r.to for r in fake.messages_to(ADA)] == [bsuid, ADA]
+    assert fake.messages_to(bsuid) == fake.messages_to(ADA)
+
+
 async def test_pair_rate_allows_a_burst_then_one_per_six_seconds(
     fake: FakeWhatsApp, http: httpx.AsyncClient, clock: ManualClock
 ) -> None:
@@ -448,6 +466,8 @@ async def test_accepted_send_is_followed_by_signed_sent_then_delivered(
     for status in statuses:
         assert status["id"] == wamid
         assert status["recipient_id"] == ADA
+        # Meta names the BSUID of a number's sent, delivered and read statuses too.
+        assert status["recipient_user_id"] == fake.bsuid(ADA)
         assert status["timestamp"].isdigit()
         assert status["pricing"]["pricing_model"] == "PMP"
     assert fake.statuses_of(wamid) == ["sent", "delivered", "read"]
@@ -499,6 +519,7 @@ async def test_fail_delivery_posts_a_failed_status_with_131047(
     assert status["status"] == "failed"
     assert status["id"] == wamid
     assert status["recipient_id"] == ADA
+    assert "recipient_user_id" not in status  # a failed send to a number: the number alone
     assert "pricing" not in status
     [error] = status["errors"]
     assert set(error) == {"code", "title", "message", "error_data", "href"}

@@ -187,10 +187,24 @@ def test_a_whatsapp_customer_known_only_by_a_username_is_kept_under_their_bsuid(
     assert addressee(ADA_WA) == {"to": ADA_WA}
 
 
-def test_a_whatsapp_customer_with_a_number_stays_under_the_number() -> None:
+def test_a_whatsapp_customer_with_a_number_is_kept_under_their_bsuid_with_the_number() -> None:
     fake = FakeWhatsApp()
     message = fake.text_message(ADA_WA, "hi")  # with the BSUID too, as Meta sends it now
     assert (message["from"], message["from_user_id"]) == (ADA_WA, fake.bsuid(ADA_WA))
     translated = _whatsapp(fake, message)
     assert isinstance(translated, Translated)
-    assert translated.contact.chat_id == ADA_WA
+    # The BSUID stays when Meta stops sharing the number: it is the key.
+    assert (translated.contact.chat_id, translated.contact.external_id) == (
+        fake.bsuid(ADA_WA),
+        fake.bsuid(ADA_WA),
+    )
+    assert translated.contact.phone == f"+{ADA_WA}"
+
+
+def test_a_whatsapp_message_without_a_bsuid_is_kept_under_the_number() -> None:
+    fake = FakeWhatsApp()
+    message = fake.text_message(ADA_WA, "hi")
+    del message["from_user_id"]  # as before Meta added BSUIDs
+    translated = _whatsapp(fake, message)
+    assert isinstance(translated, Translated)
+    assert (translated.contact.chat_id, translated.contact.phone) == (ADA_WA, f"+{ADA_WA}")

@@ -150,9 +150,38 @@ async def test_a_whole_booking_by_list_and_button_replies(salon: Salon) -> None:
     assert booked.body is not None
     assert booked.body.startswith("Booked! See you soon.")
     assert await salon.rows("SELECT status FROM bookings") == [("confirmed",)]
-    assert await salon.rows("SELECT channel, external_id, name FROM customers") == [
-        ("whatsapp", ADA, "Ada")
+    # Kept under the BSUID Meta sends with every message; the number it shares is her phone.
+    assert await salon.rows("SELECT channel, external_id, name, phone FROM customers") == [
+        ("whatsapp", salon.fake.bsuid(ADA), "Ada", f"+{ADA}")
     ]
+    assert booked.payload["recipient"] == salon.fake.bsuid(ADA)
+    assert "to" not in booked.payload
+
+
+async def test_a_customer_whose_number_is_later_hidden_stays_the_same_customer(
+    salon: Salon,
+) -> None:
+    fake = salon.fake
+    await salon.say(ADA, "hi")
+    await salon.tap(ADA, "Book a visit")
+    await salon.tap(ADA, "Nails")
+    await salon.tap(ADA, "Manicure")
+    await salon.tap(ADA, "Maria")
+    await salon.tap_nth(ADA, 2)
+    await salon.tap_nth(ADA, 0)
+    await salon.tap(ADA, "Confirm")
+
+    bsuid = fake.hide_number(ADA, "ada.lovelace")  # from now on: no "from", only the BSUID
+    later = fake.text_message(ADA, "hi")
+    assert ("from" in later, later["from_user_id"]) == (False, bsuid)
+    await salon.reply_after(ADA, later)
+    visits = await salon.tap(ADA, "My bookings")
+
+    assert (visits.body or "").startswith("Your upcoming visits:")
+    assert visits.payload["recipient"] == bsuid
+    assert await salon.rows("SELECT external_id, phone FROM customers") == [(bsuid, f"+{ADA}")]
+    assert await salon.rows("SELECT chat_id FROM conversations") == [(bsuid,)]
+    assert await salon.rows("SELECT DISTINCT chat_key FROM inbound_events") == [(bsuid,)]
 
 
 async def test_a_duplicate_delivery_gets_one_reply(salon: Salon) -> None:
@@ -461,4 +490,24 @@ async def test_a_message_without_a_sender_is_kept_ignored_and_logged_as_a_warnin
     assert [r.levelname for r in caplog.records if "without a sender" in r.getMessage()] == [
         "WARNING"
     ]
+    assert fake.sent == []
+
+
+async def test_a_changed_bsuid_is_logged_with_both_ids_and_not_answered(
+    salon: Salon, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="salonbot.whatsapp")
+    fake = salon.fake
+    notice = fake.bsuid_changed(ADA, "DE.99887766554433221100")
+
+    assert (await fake.deliver(fake.envelope([notice], contacts=[]))).is_success
+    await settled(salon.app.engine)
+
+    assert await salon.rows("SELECT chat_key, status FROM inbound_events") == [
+        (fake.bsuid(ADA), "ignored")
+    ]
+    changed = [r for r in caplog.records if "BSUID changed" in r.getMessage()]
+    assert [
+        (r.levelname, r.__dict__["previous_user_id"], r.__dict__["user_id"]) for r in changed
+    ] == [("WARNING", fake.bsuid(ADA), "DE.99887766554433221100")]
     assert fake.sent == []

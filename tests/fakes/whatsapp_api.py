@@ -48,10 +48,14 @@ Contract (shapes as in docs/platform-facts.md section B and Meta's Cloud API doc
   customer's message does; :meth:`group_message`, :meth:`revoke` and :meth:`edit` build the
   group, deletion and edit shapes. :meth:`envelope` wraps messages in the webhook body;
   :meth:`deliver` posts a body signed to ``webhook_url``.
-- Usernames: every contact entry names the customer's BSUID (``user_id``); after
-  :meth:`hide_number` their messages carry ``from_user_id`` instead of ``from``, and a send
-  names them in ``recipient`` (a BSUID, :data:`BSUID`) instead of ``to``; ``to`` wins when a
-  body has both. Statuses of such a send say ``recipient_user_id``.
+- Usernames: every message carries the customer's BSUID (``from_user_id``) next to their
+  number (``from``), and every contact entry names it (``user_id``); after
+  :meth:`hide_number` their messages carry only ``from_user_id``. A send names the customer
+  by number in ``to`` or by BSUID in ``recipient`` (:data:`BSUID`); ``to`` wins when a body
+  has both. Either way it is one customer (one window, one pair-rate bucket,
+  :meth:`FakeWhatsApp.messages_to` by either id). Statuses of a send to a number say
+  ``recipient_id`` and, for ``sent``/``delivered``/``read`` (not ``failed``), also
+  ``recipient_user_id``; statuses of a send to a BSUID say only ``recipient_user_id``.
 
 Not modelled: media, reactions, locations and other outgoing types, template lookup (132001),
 the ``conversation`` object of statuses, webhook retries and duplicates (post a body twice
@@ -343,7 +347,7 @@ class FakeWhatsApp:
         self._closed_windows.discard(_customer(wa_id))
 
     def window_open(self, wa_id: str) -> bool:
-        return _digits(wa_id) not in self._closed_windows
+        return _customer(wa_id) not in self._closed_windows
 
     def fail_next(self, n: int = 1, status: int = 500, code: int | None = None) -> None:
         """Answer the next ``n`` sends with a Graph server error (not accepted).
@@ -367,7 +371,7 @@ class FakeWhatsApp:
     def messages_to(self, wa_id: str) -> list[SentMessage]:
         """Every accepted send to ``wa_id`` (or to a BSUID), in order."""
         wanted = _customer(wa_id)
-        return [record for record in self.sent if record.to == wanted]
+        return [record for record in self.sent if _customer(record.to) == wanted]
 
     def statuses_of(self, wamid: str) -> list[str]:
         """The statuses posted for ``wamid``, in order."""
@@ -424,6 +428,10 @@ class FakeWhatsApp:
             # A send to a BSUID is reported by that id alone (the number stays hidden).
             ("recipient_id" if recipient.isdecimal() else "recipient_user_id"): recipient,
         }
+        if recipient.isdecimal() and status != "failed":
+            # Meta names the BSUID in the sent, delivered and read statuses of a send to a
+            # number too; a failed one says only the number.
+            entry["recipient_user_id"] = _customer(recipient)
         if status == "failed":
             entry["errors"] = errors or []
         else:
@@ -454,8 +462,7 @@ class FakeWhatsApp:
     def bsuid(wa_id: str) -> str:
         """The customer's business-scoped user id: a country code, a dot, and up to 128
         letters and digits (``US.13491208655302741918``); stable per customer."""
-        digest = hashlib.sha256(_digits(wa_id).encode()).hexdigest()
-        return f"DE.{int(digest[:16], 16)}"
+        return _bsuid(_digits(wa_id))
 
     def hide_number(self, wa_id: str, username: str) -> str:
         """The customer sets a WhatsApp ``username`` and hides their number: from now on
@@ -492,6 +499,26 @@ class FakeWhatsApp:
         message["edit"] = {
             "original_message_id": original_wamid,
             "message": {"type": "text", "text": {"body": body}},
+        }
+        return message
+
+    def bsuid_changed(self, wa_id: str, new_bsuid: str) -> dict[str, Any]:
+        """Meta's notice that the customer's BSUID changed and no number can be shared:
+        ``type: system``, ``system.type: user_changed_user_id`` with ``previous_user_id``
+        and the new ``user_id`` ("System messages webhook reference", …/webhooks/reference/
+        messages/system; changelog of Aug 11, 2026). It names the customer by their previous
+        BSUID; system notices come without a ``contacts`` entry (``envelope(contacts=[])``).
+        """
+        previous = self.bsuid(wa_id)
+        message = self._inbound(wa_id, "system", None, window=False)
+        message.pop("from", None)
+        message["from_user_id"] = previous
+        message["system"] = {
+            "body": f"User {self._names.get(_digits(wa_id), 'Ada')} changed from {previous} "
+            f"to {new_bsuid}",
+            "previous_user_id": previous,
+            "user_id": new_bsuid,
+            "type": "user_changed_user_id",
         }
         return message
 
@@ -696,7 +723,7 @@ class FakeWhatsApp:
         )
 
     def _check_window(self, to: str, kind: str) -> None:
-        if kind != "template" and to in self._closed_windows:
+        if kind != "template" and _customer(to) in self._closed_windows:
             raise _GraphError(400, 131047, f"(#131047) {RE_ENGAGEMENT}", RE_ENGAGEMENT_DETAILS)
 
     def _take_rate_tokens(self, to: str) -> None:
@@ -711,9 +738,9 @@ class FakeWhatsApp:
                 f"(#130429) {THROUGHPUT_LIMIT}",
                 "Cloud API message throughput has been reached.",
             )
-        pair = self._pair_buckets.get(to)
+        pair = self._pair_buckets.get(_customer(to))
         if pair is None:
-            pair = self._pair_buckets[to] = _Bucket(
+            pair = self._pair_buckets[_customer(to)] = _Bucket(
                 self.pair_burst, 1.0 / self.pair_limit_seconds, now
             )
         if not pair.available(now):
@@ -863,9 +890,14 @@ def _digits(number: str) -> str:
     return "".join(ch for ch in str(number) if ch.isdigit())
 
 
+def _bsuid(digits: str) -> str:
+    digest = hashlib.sha256(digits.encode()).hexdigest()
+    return f"DE.{int(digest[:16], 16)}"
+
+
 def _customer(key: str) -> str:
-    """How the fake keys a customer: their BSUID, or the digits of their number."""
-    return key if BSUID.fullmatch(key) else _digits(key)
+    """How the fake keys a customer, whichever id names them: their BSUID."""
+    return key if BSUID.fullmatch(key) else _bsuid(_digits(key))
 
 
 def _reorder_context(message: dict[str, Any]) -> dict[str, Any]:

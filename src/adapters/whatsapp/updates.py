@@ -3,16 +3,25 @@
 The webhook stores each message as ``{"message": ..., "contact": ...}``: the message as
 Meta sent it and the matching entry of ``value.contacts`` (the customer's profile name).
 
-Who a customer is: their phone number (``from``, the ``wa_id``) when Meta gives it, else
-their business-scoped user id (``from_user_id``, a BSUID such as ``US.13491208655302741918``):
-a customer who set a WhatsApp username may hide their number, and the BSUID is then all we
-get. Replies go back to the same id: ``to`` for a number, ``recipient`` for a BSUID (Meta's
-"Business-scoped user IDs" page, developers.facebook.com/documentation/business-messaging/
-whatsapp/business-scoped-user-ids).
+Who a customer is: their business-scoped user id (``from_user_id``, a BSUID such as
+``US.13491208655302741918``) whenever the message carries one, else their phone number
+(``from``, the ``wa_id``). Meta puts the BSUID in every messages webhook, but the number only
+while its rules let it share it: a customer who sets a WhatsApp username may hide it. Keyed by
+the BSUID, a customer stays one customer (bookings, conversation, queue) when their number
+disappears; the number, when it comes too, is kept as the new customer's phone. Replies go
+back to the key: ``recipient`` for a BSUID, ``to`` for a number (Meta's "Business-scoped
+user IDs" page, developers.facebook.com/documentation/business-messaging/whatsapp/
+business-scoped-user-ids).
+
+A BSUID changes when the customer changes their number, or on Meta's side: Meta then sends a
+``system`` notice (``user_changed_number`` or ``user_changed_user_id``) with the previous and
+the new id. salonbot does not move the customer to the new id (their next message starts a
+new customer); the notice is logged as a warning with both ids, so staff can see it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,13 +44,27 @@ IGNORED = {
     "edit": "the customer edited an earlier message",
 }
 MAX_SENDER = 200  # a phone number has at most 15 digits, a BSUID about 140 characters
+MAX_PHONE_DIGITS = 15  # E.164
+# System notices that say the customer's BSUID changed (Meta's system messages reference).
+ID_CHANGES = frozenset({"user_changed_number", "user_changed_user_id"})
+
+log = logging.getLogger("salonbot.whatsapp")
 
 
 def sender(message: Mapping[str, Any]) -> str:
-    """The customer's id: the phone number (``from``), else the BSUID (``from_user_id``);
-    empty when the message has neither (or an absurd one)."""
-    found = text(message, "from") or text(message, "from_user_id")
+    """The customer's key: the BSUID (``from_user_id``) whenever the message has one, else
+    the phone number (``from``); empty when it has neither (or an absurd one). The key never
+    changes when Meta stops sharing the number."""
+    found = text(message, "from_user_id") or text(message, "from")
     return found if len(found) <= MAX_SENDER else ""
+
+
+def phone(message: Mapping[str, Any]) -> str | None:
+    """The customer's number as ``+<digits>`` when the message shares it, else None."""
+    number = text(message, "from")
+    if number.isascii() and number.isdecimal() and len(number) <= MAX_PHONE_DIGITS:
+        return "+" + number
+    return None
 
 
 def addressee(chat_id: str) -> dict[str, str]:
@@ -68,6 +91,22 @@ def _inbound(message: Mapping[str, Any]) -> Inbound:
     return Unsupported(kind or "unknown")
 
 
+def _log_id_change(system: Mapping[str, Any]) -> None:
+    if text(system, "type") not in ID_CHANGES:
+        return
+    previous, new = text(system, "previous_user_id"), text(system, "user_id")
+    if previous and new and previous != new:
+        log.warning(
+            "whatsapp customer's BSUID changed: they will arrive as a new customer",
+            extra={
+                "channel": CHANNEL,
+                "change": text(system, "type")[:40],
+                "previous_user_id": previous[:MAX_SENDER],
+                "user_id": new[:MAX_SENDER],
+            },
+        )
+
+
 class WhatsAppInbound:
     """The inbound side of the channel, for the inbox worker."""
 
@@ -80,6 +119,8 @@ class WhatsAppInbound:
             # A booking bot does not answer group chatter, least of all privately.
             return Ignored("a message in a group")
         kind = text(message, "type")
+        if kind == "system":
+            _log_id_change(part(message, "system"))
         if kind in IGNORED:
             return Ignored(IGNORED[kind])
         chat = sender(message)
@@ -88,7 +129,7 @@ class WhatsAppInbound:
         profile = part(part(payload, "contact"), "profile")
         name = text(profile, "name") or text(profile, "username")
         # WhatsApp tells us no language: the salon's default, until the customer picks one.
-        contact = ChatContact(CHANNEL, chat, chat, name, None)
+        contact = ChatContact(CHANNEL, chat, chat, name, None, phone=phone(message))
         return Translated(contact, _inbound(message))
 
     async def acknowledge(self, payload: Mapping[str, Any]) -> None:

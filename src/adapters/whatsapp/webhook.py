@@ -4,7 +4,7 @@
 matches. ``POST`` checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the app
 secret, constant time) before reading anything, then stores every message of every entry
 and change as its own inbound event keyed by its ``wamid`` (a redelivery changes nothing),
-in its customer's queue (their number, else their BSUID; a message naming neither is kept
+in its customer's queue (their BSUID, else their number; a message naming neither is kept
 under ``unknown:<wamid>``, logged, and ignored by the worker), keeps the delivery statuses,
 and answers 200.
 """

@@ -92,3 +92,5 @@ class ChatContact:
     external_id: str
     name: str = ""
     language_code: str | None = None  # the platform's, e.g. "ru" or "en-US"
+    # Their number as "+<digits>" when the channel shares it beside its id (WhatsApp).
+    phone: str | None = None

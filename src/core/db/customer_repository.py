@@ -41,6 +41,7 @@ class CustomerRepository:
         at: datetime,
         *,
         name: str = "",
+        phone: str | None = None,
         language: str | None = None,
         start_payload: str | None = None,
     ) -> tuple[int, bool]:
@@ -55,6 +56,7 @@ class CustomerRepository:
                 channel=channel,
                 external_id=external_id,
                 name=name,
+                phone=phone,
                 language=language,
                 start_payload=start_payload,
                 created_at=at,

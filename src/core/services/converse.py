@@ -71,6 +71,7 @@ class Converse:
                     contact.external_id,
                     now,
                     name=contact.name,
+                    phone=contact.phone,
                     language=pick_language(contact.language_code, offered),
                     start_payload=_start_payload(inbound),
                 )
