@@ -442,3 +442,73 @@ async def test_long_polling_keeps_an_update_aiogram_cannot_read_and_goes_on(
     assert rows[0] == ("900", "ignored")
     assert rows[1][1] == "done"
     assert len(fake.messages_to(ADA)) == 1
+
+
+@pytest.mark.parametrize("inaccessible", [False, True])
+async def test_a_button_tap_in_a_group_stops_the_spinner_and_is_never_answered(
+    salon: Salon, inaccessible: bool
+) -> None:
+    fake = salon.fake
+    taps = [
+        fake.group_callback_update(-4001, ADA, "menu", inaccessible=inaccessible),
+        fake.group_callback_update(
+            -1001234567890, ADA, "menu", chat_type="supergroup", inaccessible=inaccessible
+        ),
+    ]
+    for tap in taps:
+        assert (await salon.post(tap)).status_code == 200
+
+    await _settled(salon, len(taps))
+
+    assert await salon.rows("SELECT status, last_error FROM inbound_events ORDER BY id") == [
+        ("ignored", "a button tap in a group chat"),
+        ("ignored", "a button tap in a supergroup chat"),
+    ]
+    answered = {a.callback_query_id for a in fake.answered_callbacks}
+    assert answered == {tap["callback_query"]["id"] for tap in taps}
+    assert await salon.rows("SELECT count(*) FROM outbound_messages") == [(0,)]
+    assert fake.sent == []
+
+
+async def test_a_private_message_with_a_field_aiogram_cannot_read_is_still_answered_once(
+    salon: Salon, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="salonbot.telegram")
+    update = salon.fake.text_update(ADA, "/start", language_code="ru")
+    # A malformed nested message (a reply to something aiogram cannot read).
+    update["message"]["reply_to_message"] = {"message_id": "not a number", "chat": 7}
+    photo = salon.fake.media_update(ADA + 1, "photo")
+    photo["message"]["reply_to_message"] = {"chat": None}
+    for sent in (update, photo):
+        assert (await salon.post(sent)).status_code == 200
+
+    await _settled(salon, 2)
+
+    [greeting] = salon.to(ADA)
+    assert greeting.text.startswith("Здравствуйте")
+    [sorry] = salon.to(ADA + 1)
+    assert "I can only read text" in sorry.text
+    assert await salon.rows("SELECT DISTINCT status FROM inbound_events") == [("done",)]
+    warnings = [r for r in caplog.records if r.getMessage() == "telegram update not readable"]
+    assert len(warnings) == 2
+    assert all("reply_to_message" in r.__dict__["error"] for r in warnings)
+
+
+async def test_the_reason_an_update_is_unreadable_is_bounded(
+    salon: Salon,
+) -> None:
+    # 300 replies deep, the innermost malformed: where it fails is a long path.
+    nested: dict[str, object] = {"message_id": "x", "date": 0, "chat": {"id": 1}}
+    for _ in range(300):
+        nested = {"message_id": 1, "date": 0, "chat": {"id": 1}, "reply_to_message": nested}
+    update = salon.fake.group_update(-4001, ADA, "hi")
+    update["message"]["reply_to_message"] = nested
+    assert (await salon.post(update)).status_code == 200
+
+    await _settled(salon, 1)
+
+    [(status, reason)] = await salon.rows("SELECT status, last_error FROM inbound_events")
+    assert status == "ignored"
+    assert reason.startswith("unreadable update: message.reply_to_message.")
+    assert len(reason) < 1_500
+    assert "more)" in reason

@@ -38,8 +38,8 @@ Contract (shapes as in docs/platform-facts.md section A and the Bot API docs):
 - The fake never calls a webhook; setWebhook only records it (:attr:`FakeTelegram.webhook`).
 
 Groups and channels exist only as update builders (:meth:`FakeTelegram.group_update`,
-:meth:`FakeTelegram.channel_post_update`); media only as what a user sends
-(:meth:`FakeTelegram.media_update`, :data:`MEDIA`).
+:meth:`FakeTelegram.group_callback_update`, :meth:`FakeTelegram.channel_post_update`);
+media only as what a user sends (:meth:`FakeTelegram.media_update`, :data:`MEDIA`).
 
 Not modelled: sending to groups and channels, files (download or upload), inline mode,
 payments, entity parsing, the 20 messages per minute group limit, callback query expiry.
@@ -550,6 +550,48 @@ class FakeTelegram:
                 "from": self._user(user_id),
                 "message": json.loads(json.dumps(stored.message)),
                 "chat_instance": str(-(7_000_000_000_000_000_000 + user_id)),
+                "data": data,
+            },
+        }
+
+    def group_callback_update(
+        self,
+        chat_id: int,
+        user_id: int,
+        data: str,
+        chat_type: str = "group",
+        inaccessible: bool = False,
+    ) -> dict[str, Any]:
+        """A press by ``user_id`` on an inline button under a bot message in the ``group``
+        (or ``supergroup``) chat ``chat_id``. ``inaccessible``: the message is too old for
+        Telegram to include, so it comes as an InaccessibleMessage (its chat, its id and
+        ``date`` 0). The query id is remembered so answerCallbackQuery accepts it."""
+        self._profiles.setdefault(user_id, _Profile("Ada", "en"))
+        chat = {"id": chat_id, "title": "Studio Lumen fans", "type": chat_type}
+        message_id = self._next_message_id(chat_id)
+        message: dict[str, Any] = (
+            {"chat": chat, "message_id": message_id, "date": 0}
+            if inaccessible
+            else {
+                "message_id": message_id,
+                "from": self.bot_user,
+                "chat": chat,
+                "date": int(time.time()),
+                "text": "Choose:",
+                "reply_markup": {
+                    "inline_keyboard": [[{"text": "Book a visit", "callback_data": data}]]
+                },
+            }
+        )
+        query_id = str(next(self._callback_ids))
+        self._callback_queries.add(query_id)
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": query_id,
+                "from": self._user(user_id),
+                "message": message,
+                "chat_instance": str(-(7_000_000_000_000_000_000 - chat_id)),
                 "data": data,
             },
         }

@@ -1,4 +1,11 @@
-"""Telegram updates in: a raw update (as stored in the inbox) becomes an ``Inbound``."""
+"""Telegram updates in: a raw update (as stored in the inbox) becomes an ``Inbound``.
+
+salonbot talks to customers one to one: a message or a button tap in a group, supergroup
+or channel is kept and not answered (a tap's spinner is still stopped). An update aiogram
+cannot read (a field it does not know yet, a malformed nested message) is logged as a
+warning with where it fails; a message in a private chat is then still answered from the
+few fields salonbot needs, read defensively, so one odd field never silences a customer.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +20,8 @@ from aiogram.types import CallbackQuery, Message, Update, User
 from pydantic import ValidationError
 
 from adapters.common.commands import parse_command
-from adapters.common.platform_input import part
-from core.conversation.capacity import ChannelCapacity
+from adapters.common.platform_input import part, text
+from core.conversation.capacity import ChannelCapacity, shorten
 from core.conversation.messages import (
     ChatContact,
     Chosen,
@@ -60,6 +67,7 @@ UNREADABLE_CONTENT = frozenset(
     }
 )
 MAX_PROBLEMS = 5
+MAX_PROBLEM = 200  # characters of one problem: a 300-deep reply chain has a long "where"
 
 
 def parse_update(payload: Mapping[str, Any]) -> Update | Ignored:
@@ -69,7 +77,9 @@ def parse_update(payload: Mapping[str, Any]) -> Update | Ignored:
         return Update.model_validate(dict(payload))
     except ValidationError as error:
         problems = [
-            f"{'.'.join(str(place) for place in problem['loc'])}: {problem['msg']}"
+            shorten(
+                f"{'.'.join(str(place) for place in problem['loc'])}: {problem['msg']}", MAX_PROBLEM
+            )
             for problem in error.errors(include_url=False, include_input=False)[:MAX_PROBLEMS]
         ]
         more = error.error_count() - len(problems)
@@ -123,10 +133,29 @@ def _from_message(message: Message) -> Translated | Ignored:
     return Translated(_contact(message.chat.id, user), inbound)
 
 
+def _from_unreadable(payload: Mapping[str, Any], unreadable: Ignored) -> Translated | Ignored:
+    """A message aiogram cannot read, answered from the fields salonbot needs when they
+    are there and it is in a private chat; otherwise still ``unreadable``."""
+    message = part(payload, "message")
+    chat, user = part(message, "chat"), part(message, "from")
+    chat_id, user_id = _id(chat), _id(user)
+    if text(chat, "type") != "private" or chat_id is None or user_id is None:
+        return unreadable
+    name = " ".join(found[:64] for key in ("first_name", "last_name") if (found := text(user, key)))
+    language = text(user, "language_code")[:35] or None  # a BCP 47 tag is at most 35
+    contact = ChatContact(CHANNEL, chat_id, user_id, name, language)
+    said = text(message, "text")
+    inbound: Inbound = (parse_command(said) or Text(said)) if said else Unsupported("unreadable")
+    return Translated(contact, inbound)
+
+
 def _from_callback(callback: CallbackQuery) -> Translated | Ignored:
+    message = callback.message  # an inaccessible one (date 0) still names its chat
+    if message is not None and message.chat.type != "private":
+        # A button of a message in a group: answering would speak into the group.
+        return Ignored(f"a button tap in a {message.chat.type} chat")
     if not callback.data:
         return Ignored("a button tap with no data")
-    message = callback.message
     chat_id = message.chat.id if message is not None else callback.from_user.id
     return Translated(_contact(chat_id, callback.from_user), Chosen(callback.data))
 
@@ -151,7 +180,7 @@ class TelegramInbound:
                     "error": update.reason,
                 },
             )
-            return update
+            return _from_unreadable(payload, update)
         if update.message is not None:
             return _from_message(update.message)
         if update.callback_query is not None:
