@@ -77,6 +77,23 @@ async def test_a_forged_day_is_answered_as_stale(arg: str) -> None:
     await _answered_as_stale(chat, f"{_generation(chat)}.d.{arg}")
 
 
+@pytest.mark.parametrize("suffix", ["0", "x", " ", "00"])
+async def test_an_offered_day_with_anything_after_it_is_answered_as_stale(suffix: str) -> None:
+    chat = Chat()
+    await _on_day_screen(chat)
+    offered = chat.reply.choices[0].id
+    await _answered_as_stale(chat, offered + suffix)
+
+
+@pytest.mark.parametrize("day", ["2_026120", "+2026120", "２０２６１２０３", "2026_12_"])
+async def test_a_day_int_would_read_but_the_screen_never_writes_is_answered_as_stale(
+    day: str,
+) -> None:
+    chat = Chat()
+    await _on_day_screen(chat)
+    await _answered_as_stale(chat, f"{_generation(chat)}.d.{day}")
+
+
 async def test_a_day_the_screen_could_not_have_offered_is_answered_as_stale() -> None:
     chat = Chat()
     await _on_day_screen(chat)
@@ -157,3 +174,19 @@ async def test_a_stored_state_on_a_day_at_the_ends_of_the_calendar_is_answered(d
     assert chat.labels() == ["↩ Other day"]
     await chat.tap("Other day")
     assert chat.screen == "day"
+
+
+@pytest.mark.parametrize("cut", ["short", "long", "underscore"])
+async def test_an_offered_time_of_11_or_13_digits_is_answered_as_stale(cut: str) -> None:
+    chat = Chat()
+    await _on_time_screen(chat)
+    offered = chat.reply.choices[0].id
+    head, stamp_text = offered.rsplit(".", 1)
+    assert len(stamp_text) == 12
+    forged = {
+        # yyyymmddHMM: strptime would read one digit of hour ("0930" as "930")
+        "short": stamp_text[:8] + stamp_text[9:] if stamp_text[8] == "0" else stamp_text[:11],
+        "long": stamp_text + "0",
+        "underscore": stamp_text[:4] + "_" + stamp_text[4:],
+    }[cut]
+    await _answered_as_stale(chat, f"{head}.{forged}")

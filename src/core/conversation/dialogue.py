@@ -16,6 +16,7 @@ than by confirming releases it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -50,6 +51,7 @@ from core.i18n.formatting import duration
 
 GREETINGS = frozenset({"hi", "hello", "hey", "start", "menu", "привет", "здравствуйте", "меню"})
 _DECORATION = "↩✅✖‹›•· "
+_DAY_SHAPE = re.compile(r"[0-9]{8}")
 
 
 class Conversation:
@@ -295,6 +297,10 @@ class Conversation:
         return True
 
     async def _pick_day(self, arg: str) -> bool:
+        # Exactly what the day screen writes (``yyyymmdd``, ASCII digits): int() alone would
+        # take "2_02" or "+202", and slicing would ignore anything after 8 characters.
+        if not _DAY_SHAPE.fullmatch(arg):
+            return False
         try:
             day = date(int(arg[:4]), int(arg[4:6]), int(arg[6:8]))
         except ValueError:

@@ -19,6 +19,8 @@ from core.conversation.messages import Choice
 
 ANY_STAFF = "*"
 _STAMP = "%Y%m%d%H%M"
+# Exactly what ``stamp`` writes: 12 ASCII digits (strptime alone takes 11, or "1" for "01").
+_STAMP_SHAPE = re.compile(r"[0-9]{12}")
 
 
 @dataclass
@@ -124,6 +126,9 @@ def stamp(moment: datetime) -> str:
 
 
 def from_stamp(text: str) -> datetime | None:
+    """The UTC minute ``text`` names (``yyyymmddHHMM``, exactly 12 ASCII digits), else None."""
+    if not _STAMP_SHAPE.fullmatch(text):
+        return None
     try:
         return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
     except ValueError:
