@@ -84,6 +84,10 @@ def test_the_installed_wheel_migrates_and_chats_with_the_demo_salon(
     assert Path(where.stdout.strip()).is_relative_to(venv)
     migrate = _run(["salonbot", "migrate"], elsewhere, env)
     assert migrate.stdout == "database schema is at head\n"
+    # What `salonbot chat` loads into an empty database, read by the installed package.
+    shown = "import sys, salonbot.demo as d; sys.stdout.write(d.demo_catalog_text())"
+    demo_text = _run([python, "-c", shown], elsewhere, env)
+    assert demo_text.stdout == (ROOT / "examples" / "salon.yaml").read_text(encoding="utf-8")
     demo = _run([python, "-c", "import salonbot.demo as d; print(d.__file__)"], elsewhere, env)
     demo_file = Path(demo.stdout.strip()).parent / "demo_salon.yaml"
     load = _run(["salonbot", "catalog", "load", str(demo_file)], elsewhere, env)
