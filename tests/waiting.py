@@ -69,6 +69,25 @@ async def settled(engine: AsyncEngine, within: float = 15.0) -> None:
     await until(idle, "the inbox and the outbox are drained and no worker holds a row", within)
 
 
+_HANDLED = text(
+    """
+    SELECT (SELECT count(*) FROM inbound_events WHERE status <> :pending) = :events
+       AND NOT EXISTS (SELECT 1 FROM outbound_messages WHERE status <> :sent)
+    """
+).bindparams(pending=InboxStatus.PENDING.value, sent=OutboxStatus.SENT.value)
+
+
+async def handled(engine: AsyncEngine, events: int, within: float = 30.0) -> None:
+    """Wait until exactly ``events`` inbound events are handled and every reply they wrote
+    is sent (the replies are written in the handling's transaction: none can come later)."""
+
+    async def done() -> bool:
+        async with engine.connect() as connection:
+            return bool((await connection.execute(_HANDLED, {"events": events})).scalar_one())
+
+    await until(done, f"{events} events are handled and their replies sent", within)
+
+
 async def waiting_for_a_lock(engine: AsyncEngine, within: float = 15.0) -> None:
     """Wait until another session of this database is blocked on a lock."""
 

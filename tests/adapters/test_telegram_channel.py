@@ -20,7 +20,7 @@ from tests.adapters.telegram_harness import (
     serving,
 )
 from tests.fakes.telegram_api import MEDIA, FakeTelegram, busiest_second
-from tests.waiting import settled
+from tests.waiting import handled, settled
 
 ADA = 5001
 SORRY_RU = "Извините, я понимаю только текст и кнопки ниже."
@@ -341,18 +341,6 @@ async def test_one_chat_gets_its_replies_paced_at_about_one_a_second(salon: Salo
     assert salon.fake.requests["sendMessage"] == 6  # no 429 earned
 
 
-async def _settled(salon: Salon, events: int) -> None:
-    """Until ``events`` events are handled and every reply they wrote is sent (the replies
-    are written in the handling's transaction: none can come later)."""
-    await eventually(
-        lambda: salon.rows(
-            "SELECT 1 WHERE (SELECT count(*) FROM inbound_events WHERE status <> 'pending') = "
-            f"{events} AND NOT EXISTS (SELECT 1 FROM outbound_messages WHERE status <> 'sent')"
-        ),
-        within=30,
-    )
-
-
 async def test_media_in_a_private_chat_gets_one_polite_answer_in_the_customers_language(
     salon: Salon,
 ) -> None:
@@ -361,7 +349,7 @@ async def test_media_in_a_private_chat_gets_one_polite_answer_in_the_customers_l
         answer = await salon.post(salon.fake.media_update(chat, kind, language_code="ru"))
         assert answer.status_code == 200
 
-    await _settled(salon, len(chats))
+    await handled(salon.app.engine, len(chats))
 
     for kind, chat in chats.items():
         said = [m.text for m in salon.to(chat)]
@@ -381,7 +369,7 @@ async def test_messages_in_groups_and_channels_are_stored_and_never_answered(
     for update in updates:
         assert (await salon.post(update)).status_code == 200
 
-    await _settled(salon, len(updates))
+    await handled(salon.app.engine, len(updates))
 
     assert await salon.rows("SELECT status, last_error FROM inbound_events ORDER BY id") == [
         ("ignored", "a message in a group chat"),
@@ -409,7 +397,7 @@ async def test_an_update_aiogram_cannot_read_is_kept_with_the_reason_and_logged_
     }
     assert (await salon.post(update)).status_code == 200
 
-    await _settled(salon, 1)
+    await handled(salon.app.engine, 1)
 
     [(status, reason)] = await salon.rows("SELECT status, last_error FROM inbound_events")
     assert status == "ignored"
@@ -437,7 +425,7 @@ async def test_long_polling_keeps_an_update_aiogram_cannot_read_and_goes_on(
     async with serving(demo, fake, webhook=False) as salon:
         fake.queue_update(unreadable)
         fake.queue_update(fake.text_update(ADA, "/start"))
-        await _settled(salon, 2)
+        await handled(salon.app.engine, 2)
         rows = await salon.rows("SELECT platform_id, status FROM inbound_events ORDER BY id")
     assert rows[0] == ("900", "ignored")
     assert rows[1][1] == "done"
@@ -458,7 +446,7 @@ async def test_a_button_tap_in_a_group_stops_the_spinner_and_is_never_answered(
     for tap in taps:
         assert (await salon.post(tap)).status_code == 200
 
-    await _settled(salon, len(taps))
+    await handled(salon.app.engine, len(taps))
 
     assert await salon.rows("SELECT status, last_error FROM inbound_events ORDER BY id") == [
         ("ignored", "a button tap in a group chat"),
@@ -482,7 +470,7 @@ async def test_a_private_message_with_a_field_aiogram_cannot_read_is_still_answe
     for sent in (update, photo):
         assert (await salon.post(sent)).status_code == 200
 
-    await _settled(salon, 2)
+    await handled(salon.app.engine, 2)
 
     [greeting] = salon.to(ADA)
     assert greeting.text.startswith("Здравствуйте")
@@ -505,7 +493,7 @@ async def test_the_reason_an_update_is_unreadable_is_bounded(
     update["message"]["reply_to_message"] = nested
     assert (await salon.post(update)).status_code == 200
 
-    await _settled(salon, 1)
+    await handled(salon.app.engine, 1)
 
     [(status, reason)] = await salon.rows("SELECT status, last_error FROM inbound_events")
     assert status == "ignored"

@@ -22,7 +22,7 @@ from salonbot.web import create_web_app
 from salonbot.whatsapp_runtime import add_whatsapp
 from tests.adapters.telegram_harness import demo_app, eventually
 from tests.fakes.whatsapp_api import FakeWhatsApp, SentMessage
-from tests.waiting import settled
+from tests.waiting import handled, settled
 
 VERIFY = "verify-me"
 ADA, BEN = "491511111111", "491522222222"
@@ -401,18 +401,6 @@ async def test_an_oversized_body_is_refused_before_it_is_read_whole(salon: Salon
     assert answer.status_code == 413
 
 
-async def _settled(salon: Salon, events: int) -> None:
-    """Until ``events`` events are handled and every reply they wrote has been sent (the
-    replies are written in the handling's transaction: none can come later)."""
-    await eventually(
-        lambda: salon.rows(
-            "SELECT 1 WHERE (SELECT count(*) FROM inbound_events WHERE status <> 'pending') = "
-            f"{events} AND NOT EXISTS (SELECT 1 FROM outbound_messages WHERE status <> 'sent')"
-        ),
-        within=30,
-    )
-
-
 async def test_a_group_message_is_stored_logged_and_not_answered(
     salon: Salon, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -420,7 +408,7 @@ async def test_a_group_message_is_stored_logged_and_not_answered(
     fake = salon.fake
     assert (await fake.deliver(fake.envelope([fake.group_message(ADA, "/start")]))).is_success
 
-    await _settled(salon, 1)
+    await handled(salon.app.engine, 1)
 
     assert await salon.rows("SELECT status, last_error FROM inbound_events") == [
         ("ignored", "a message in a group")
@@ -438,7 +426,7 @@ async def test_a_deleted_or_edited_message_gets_no_answer(salon: Salon) -> None:
     changes = [fake.revoke(ADA, hello["id"]), fake.edit(ADA, hello["id"], "/book")]
     assert (await fake.deliver(fake.envelope(changes))).is_success
 
-    await _settled(salon, 3)
+    await handled(salon.app.engine, 3)
 
     assert len(salon.to(ADA)) == 1
     assert await salon.rows(
@@ -482,7 +470,7 @@ async def test_a_message_without_a_sender_is_kept_ignored_and_logged_as_a_warnin
     del nameless["from"], nameless["from_user_id"]
 
     assert (await fake.deliver(fake.envelope([nameless], contacts=[]))).is_success
-    await _settled(salon, 1)
+    await handled(salon.app.engine, 1)
 
     assert await salon.rows("SELECT platform_id, status, last_error FROM inbound_events") == [
         (nameless["id"], "ignored", "a message with no sender")
