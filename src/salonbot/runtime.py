@@ -43,7 +43,7 @@ class Runtime:
         # in the log however many requests it refuses.
         self.request_bound = RequestBound(Outage(log, "webhooks: storing in the database"))
         self.store = StoreInbound(app.uow, app.clock, self.inbox, bound=self.request_bound)
-        self._record_deliveries = RecordDeliveries(app.uow)
+        self._record_deliveries = RecordDeliveries(app.uow, app.clock)
         self.routers: list[APIRouter] = []
         self.dispatchers: list[OutboxDispatcher] = []
         self.pollers: list[Poller] = []
@@ -110,7 +110,13 @@ class Runtime:
         return bool(tasks) and not any(task.done() for task in tasks)
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Take nothing new, let what is in hand finish (or roll back), close the sessions."""
+        """Take nothing new, let what is in hand finish (or roll back), close the sessions.
+
+        Inbox workers and pollers get ``grace`` seconds, then are cut (an event's
+        transaction rolls back: it stays pending). A dispatcher gets at least its
+        ``stop_grace``, the time a send in flight needs to finish and be recorded: cut
+        sooner, a message the platform took would be sent again after the restart.
+        """
         for poller in self.pollers:
             poller.stop()
         for task in self._poller_tasks:
@@ -121,13 +127,23 @@ class Runtime:
             worker.stop()
         for dispatcher in self.dispatchers:
             dispatcher.stop()
-        tasks = self._tasks + self._poller_tasks
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=grace)
-            for task in late:
-                task.cancel()  # its transaction rolls back: the event stays pending
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*late, return_exceptions=True)
+        sending = self._tasks[len(self.workers) :]  # ``start`` runs the workers first
+        sending_grace = max([grace, *(d.stop_grace for d in self.dispatchers)])
+        await asyncio.gather(
+            _finish(self._tasks[: len(self.workers)] + self._poller_tasks, grace),
+            _finish(sending, sending_grace),
+        )
         for close in self._closers:
             await close()
         self._closers = []
+
+
+async def _finish(tasks: Sequence[asyncio.Task[None]], within: float) -> None:
+    """Wait for the tasks to end, cancelling those still running after ``within`` s."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=within)
+    for task in late:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*late, return_exceptions=True)

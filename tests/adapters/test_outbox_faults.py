@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.telegram.sender import TelegramSender
@@ -19,6 +18,7 @@ from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from salonbot.telegram_runtime import make_bot
 from tests.adapters.telegram_harness import demo_app, eventually, serving
+from tests.db_state import cut_sessions_in_a_transaction, rows
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
 
@@ -31,19 +31,6 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-async def _cut_connections_in_a_transaction(engine: AsyncEngine) -> int:
-    """Terminate (server side) every other session of this database inside a transaction."""
-    async with engine.connect() as connection:
-        cut = await connection.scalar(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND state = 'idle in transaction'"
-            )
-        )
-    return int(cut or 0)
-
-
 async def test_a_reply_sent_while_the_database_went_away_is_recorded_and_sent_once(
     clean_engine: AsyncEngine, fake: FakeTelegram
 ) -> None:
@@ -53,7 +40,7 @@ async def test_a_reply_sent_while_the_database_went_away_is_recorded_and_sent_on
         assert (await salon.post(fake.text_update(ADA, "/start"))).status_code == 200
         await eventually(lambda: fake.requests["sendMessage"] == 1)
         # The platform has the message; the dispatcher's connection dies before it records it.
-        assert await _cut_connections_in_a_transaction(app.engine) >= 1
+        assert await cut_sessions_in_a_transaction(app.engine) >= 1
         fake.slow(0)
         await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status='sent'"))
         assert await salon.rows("SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
@@ -86,20 +73,16 @@ async def test_a_reply_waits_out_hours_of_telegram_outage_and_goes_once(
     try:
         while fake.requests["sendMessage"] < 30:
             assert await dispatcher.send_one()
-            [(due,)] = await _rows(app, "SELECT available_at FROM outbound_messages")
+            [(due,)] = await rows(app.engine, "SELECT available_at FROM outbound_messages")
             assert isinstance(due, datetime)
             assert not await dispatcher.send_one()  # not before its backoff
             outage += due - clock.now()
             clock.set(due)
         assert outage > timedelta(hours=1)
-        assert await _rows(app, "SELECT status FROM outbound_messages") == [("pending",)]
+        assert await rows(app.engine, "SELECT status FROM outbound_messages") == [("pending",)]
         assert await dispatcher.send_one()  # Telegram is back
     finally:
         await bot.session.close()
     assert [m.text for m in fake.messages_to(ADA)] == ["Your visit is confirmed."]
-    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("sent", 31)]
-
-
-async def _rows(app: Salonbot, sql: str) -> list[tuple[object, ...]]:
-    async with app.engine.connect() as connection:
-        return [tuple(row) for row in await connection.execute(text(sql))]
+    outbox = await rows(app.engine, "SELECT status, attempts FROM outbound_messages")
+    assert outbox == [("sent", 31)]
