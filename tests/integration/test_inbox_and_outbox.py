@@ -4,6 +4,8 @@ through their ports by a recording channel, no platform involved."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -34,7 +36,7 @@ from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from tests.db_state import cut_sessions_in_a_transaction, rows
 from tests.fakes.clock import FakeClock
-from tests.waiting import settled
+from tests.waiting import settled, until
 
 CAPACITY = ChannelCapacity(choices_per_message=10, label_length=40)
 FAST = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000, overall_burst=1000)
@@ -472,3 +474,128 @@ async def test_reports_on_messages_never_sent_here_expire_a_batch_at_a_time(
     assert await rows(
         app.engine, "SELECT platform_message_id FROM early_delivery_reports ORDER BY id"
     ) == [("wamid.fresh-1",), ("wamid.fresh-2",)]
+
+
+async def test_an_unrecorded_send_whose_row_stays_locked_holds_only_its_chat(
+    app: Salonbot,
+) -> None:
+    await _queue(app, ("a", "hello"), ("a", "second"), ("b", "hi"), ("c", "hey"))
+    sender = CutOffSender(app)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    with pytest.raises(DBAPIError):
+        await dispatcher.send_one()
+    assert dispatcher.unrecorded == 1
+    # The database dropped the connection on our side only: its server session lingers,
+    # still holding the row of "hello" (as until TCP keepalive ends it, hours later).
+    async with app.engine.connect() as lingering:
+        await lingering.execute(text("SELECT id FROM outbound_messages WHERE id = 1 FOR UPDATE"))
+        for _ in ("b", "c"):
+            turn = asyncio.create_task(dispatcher.send_one())
+
+            async def turn_ended(turn: asyncio.Task[bool] = turn) -> bool:
+                return turn.done()
+
+            await until(turn_ended, "a turn of the dispatcher ends without waiting for the lock")
+            assert turn.result()
+        assert not await dispatcher.send_one()  # only chat a is left, and it waits
+        assert dispatcher.unrecorded == 1
+        assert sender.sent == [("a", "hello"), ("b", "hi"), ("c", "hey")]
+        await lingering.rollback()  # the server ends the lost session at last
+
+    assert await dispatcher.send_one()  # records "hello", then sends "second"
+    assert dispatcher.unrecorded == 0
+    assert sender.sent == [("a", "hello"), ("b", "hi"), ("c", "hey"), ("a", "second")]
+    assert await rows(
+        app.engine, "SELECT chat_id, status, attempts FROM outbound_messages ORDER BY id"
+    ) == [("a", "sent", 1), ("a", "sent", 1), ("b", "sent", 1), ("c", "sent", 1)]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "due_in"),
+    [
+        (1e300, SHELF_LIFE),
+        (math.inf, SHELF_LIFE),
+        (math.nan, SHELF_LIFE),
+        (-5.0, timedelta()),
+    ],
+)
+async def test_an_absurd_retry_after_is_bounded_and_recorded(
+    app: Salonbot, clock: FakeClock, seconds: float, due_in: timedelta
+) -> None:
+    await _queue(app, ("a", "hello"))
+    sender = ScriptedSender(RetryAfter(seconds, "Too Many Requests"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert dispatcher.unrecorded == 0
+    assert await _due_in(app, clock) == due_in
+    clock.advance(due_in)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await rows(app.engine, "SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
+
+
+async def test_an_outcome_that_can_never_be_recorded_is_given_up_and_its_chat_goes_on(
+    app: Salonbot, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _queue(app, ("a", "hello"), ("a", "second"), ("b", "hi"))
+    # A platform id Postgres cannot store (text never holds NUL): recording fails the same
+    # way every time, while the database is fine.
+    sender = ScriptedSender(Sent("wamid.\x00"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    with pytest.raises(DBAPIError):
+        await dispatcher.send_one()
+    assert dispatcher.unrecorded == 1
+    with caplog.at_level(logging.ERROR, logger="salonbot.outbox"):
+        assert await dispatcher.send_one()  # gives "hello" up, then sends "second"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "outbound outcome cannot be recorded: marked failed"
+    ]
+    assert dispatcher.unrecorded == 0
+    assert await dispatcher.send_one()
+    assert not await dispatcher.send_one()
+    assert sender.sent == [("a", "hello"), ("a", "second"), ("b", "hi")]
+    outbox = await rows(
+        app.engine, "SELECT status, left(last_error, 21) FROM outbound_messages ORDER BY id"
+    )
+    assert outbox == [("failed", "outcome not recorded:"), ("sent", None), ("sent", None)]
+
+
+async def test_report_batches_naming_two_messages_in_opposite_orders_do_not_deadlock(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.ports import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    await _queue(app, ("a", "hello"), ("b", "hi"))
+    sender = ScriptedSender(Sent("wamid.1"), Sent("wamid.2"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await dispatcher.send_one()
+    at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
+    first, second = (DeliveryReport("test", f"wamid.{n}", "read", at) for n in (1, 2))
+    record = RecordDeliveries(app.uow, app.clock)
+
+    async def both_wait() -> bool:
+        waiting = await rows(
+            app.engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'",
+        )
+        return waiting == [(2,)]
+
+    # Hold both reports' locks, so the two batches queue up and then race from one moment.
+    async with app.engine.connect() as holder:
+        await OutboxRepository(holder).lock_report_slots([("test", "wamid.1"), ("test", "wamid.2")])
+        batches = [
+            asyncio.create_task(record([first, second])),
+            asyncio.create_task(record([second, first])),
+        ]
+        await until(both_wait, "both batches wait for a report's lock")
+        await holder.rollback()
+    assert sorted(await asyncio.gather(*batches)) == [0, 2]  # no DeadlockDetected
+    assert await rows(app.engine, "SELECT delivery_status FROM outbound_messages") == [
+        ("read",),
+        ("read",),
+    ]
