@@ -112,10 +112,10 @@ class Runtime:
     async def stop(self, grace: float = 10.0) -> None:
         """Take nothing new, let what is in hand finish (or roll back), close the sessions.
 
-        Inbox workers and pollers get ``grace`` seconds, then are cut (an event's
-        transaction rolls back: it stays pending). A dispatcher gets at least its
-        ``stop_grace``, the time a send in flight needs to finish and be recorded: cut
-        sooner, a message the platform took would be sent again after the restart.
+        Everything gets ``grace`` seconds, then is cut (an event's transaction rolls back:
+        it stays pending), except a dispatcher in the middle of a send: it gets its
+        ``stop_grace``, the time a send needs to finish and be recorded. Cut sooner, a
+        message the platform took would be sent again after the restart.
         """
         for poller in self.pollers:
             poller.stop()
@@ -127,23 +127,19 @@ class Runtime:
             worker.stop()
         for dispatcher in self.dispatchers:
             dispatcher.stop()
-        sending = self._tasks[len(self.workers) :]  # ``start`` runs the workers first
-        sending_grace = max([grace, *(d.stop_grace for d in self.dispatchers)])
-        await asyncio.gather(
-            _finish(self._tasks[: len(self.workers)] + self._poller_tasks, grace),
-            _finish(sending, sending_grace),
-        )
+        tasks = self._tasks + self._poller_tasks
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            # ``start`` runs the workers first, then one task per dispatcher.
+            sending = zip(self._tasks[len(self.workers) :], self.dispatchers, strict=True)
+            mid_send = {t: d.stop_grace for t, d in sending if t in late and d.sending}
+            if mid_send:
+                await asyncio.wait(mid_send, timeout=max(mid_send.values()) - grace)
+            late = {task for task in late if not task.done()}
+            for task in late:
+                task.cancel()  # its transaction rolls back: the event stays pending
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
         for close in self._closers:
             await close()
         self._closers = []
-
-
-async def _finish(tasks: Sequence[asyncio.Task[None]], within: float) -> None:
-    """Wait for the tasks to end, cancelling those still running after ``within`` s."""
-    if not tasks:
-        return
-    _, late = await asyncio.wait(tasks, timeout=within)
-    for task in late:
-        task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.gather(*late, return_exceptions=True)

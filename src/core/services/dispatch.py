@@ -147,6 +147,11 @@ class OutboxDispatcher:
         self._wakeup.notify()
 
     @property
+    def sending(self) -> bool:
+        """A message is being sent or its outcome recorded: stopping now may send it twice."""
+        return bool(self._in_flight)
+
+    @property
     def stop_grace(self) -> float:
         """How long ``run`` may take to return after ``stop``, in seconds: a send in flight
         finishing, then its recording. Cutting it sooner may send that message twice."""
