@@ -599,3 +599,52 @@ async def test_report_batches_naming_two_messages_in_opposite_orders_do_not_dead
         ("read",),
         ("read",),
     ]
+
+
+async def test_a_report_batch_takes_a_chats_reopener_lock_only_after_every_report_lock(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.ports import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    await _queue(app, ("a", "hello"), ("a", "more"))
+    sender = ScriptedSender(Sent("wamid.1"), Sent("wamid.2"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await dispatcher.send_one()
+    at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
+    closed = DeliveryReport("test", "wamid.1", "failed", at, "131047", window_closed=True)
+    delivered = DeliveryReport("test", "wamid.2", "delivered", at)
+
+    async def one_waits() -> bool:
+        waiting = await rows(
+            app.engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'",
+        )
+        return waiting == [(1,)]
+
+    # As the dispatcher recording "more": it holds that message's report lock, and (an
+    # early report said its window had closed) then wants chat a's reopener lock.
+    async with app.engine.connect() as recording:
+        repository = OutboxRepository(recording)
+        await repository.lock_report_slots([("test", "wamid.2")])
+        batch = asyncio.create_task(RecordDeliveries(app.uow, app.clock)([closed, delivered]))
+        await until(one_waits, "the batch waits for the report lock of wamid.2")
+        reopening = asyncio.create_task(repository.queue_window_reopener(2))
+
+        async def reopened() -> bool:
+            return reopening.done()
+
+        await until(reopened, "the dispatcher gets chat a's lock: the batch does not hold it")
+        await recording.rollback()
+    assert await batch == 2  # and no DeadlockDetected
+    assert await rows(
+        app.engine, "SELECT kind, status, delivery_status FROM outbound_messages ORDER BY id"
+    ) == [
+        ("reply", "failed", "failed"),
+        ("reply", "sent", "delivered"),
+        ("window_reopener", "pending", None),
+    ]
