@@ -64,7 +64,7 @@ from core.ports import (
 )
 from core.services.backoff import retry_delay
 from core.services.delivery import closes_window, reopen_windows
-from core.services.outage import Outage
+from core.services.outage import Outage, describe
 from core.services.pacing import Pacer, Pacing
 from core.services.polling_loop import poll_until_stopped
 from core.services.wakeup import Wakeup
@@ -332,7 +332,7 @@ class OutboxDispatcher:
         """The outcome fails to record, and not for an outage: it would fail forever.
         Forget it and mark the message failed (never sent again, its chat goes on)."""
         message = unrecorded.message
-        reason = f"outcome not recorded: {type(error).__name__}: {error}"
+        reason = f"outcome not recorded: {describe(error)}"
         self._given_up.add(message.id)  # until it is marked failed
         del self._unrecorded[message.id]
         log.error(
@@ -341,10 +341,12 @@ class OutboxDispatcher:
         )
         async with self._uow() as uow:
             repository = OutboxRepository(uow.connection)
-            if await repository.lock_pending(message.id) is PendingLock.LOCKED:
+            found = await repository.lock_pending(message.id)
+            if found is PendingLock.LOCKED:
                 await repository.mark_failed(message.id, reason)
             await uow.commit()
-        self._given_up.discard(message.id)
+        if found is not PendingLock.HELD:
+            self._given_up.discard(message.id)
 
     async def _record(
         self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome, now: datetime
