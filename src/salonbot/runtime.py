@@ -43,7 +43,7 @@ class Runtime:
         # in the log however many requests it refuses.
         self.request_bound = RequestBound(Outage(log, "webhooks: storing in the database"))
         self.store = StoreInbound(app.uow, app.clock, self.inbox, bound=self.request_bound)
-        self._record_deliveries = RecordDeliveries(app.uow)
+        self._record_deliveries = RecordDeliveries(app.uow, app.clock)
         self.routers: list[APIRouter] = []
         self.dispatchers: list[OutboxDispatcher] = []
         self.pollers: list[Poller] = []
@@ -110,7 +110,13 @@ class Runtime:
         return bool(tasks) and not any(task.done() for task in tasks)
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Take nothing new, let what is in hand finish (or roll back), close the sessions."""
+        """Take nothing new, let what is in hand finish (or roll back), close the sessions.
+
+        Everything gets ``grace`` seconds, then is cut (an event's transaction rolls back:
+        it stays pending), except a dispatcher in the middle of a send: it gets its
+        ``stop_grace``, the time a send needs to finish and be recorded. Cut sooner, a
+        message the platform took would be sent again after the restart.
+        """
         for poller in self.pollers:
             poller.stop()
         for task in self._poller_tasks:
@@ -124,6 +130,12 @@ class Runtime:
         tasks = self._tasks + self._poller_tasks
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace)
+            # ``start`` runs the workers first, then one task per dispatcher.
+            sending = zip(self._tasks[len(self.workers) :], self.dispatchers, strict=True)
+            mid_send = {t: d.stop_grace for t, d in sending if t in late and d.sending}
+            if mid_send:
+                await asyncio.wait(mid_send, timeout=max(mid_send.values()) - grace)
+            late = {task for task in late if not task.done()}
             for task in late:
                 task.cancel()  # its transaction rolls back: the event stays pending
             with contextlib.suppress(asyncio.CancelledError):

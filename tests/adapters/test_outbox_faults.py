@@ -3,22 +3,23 @@ the database going away between a send and its record, the platform down for hou
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.telegram.sender import TelegramSender
 from core.conversation.messages import Reply
 from core.db.outbox_repository import OutboxRepository
-from core.services.dispatch import OutboxDispatcher
+from core.services.dispatch import SHELF_LIFE, OutboxDispatcher
 from core.services.pacing import Pacing
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from salonbot.telegram_runtime import make_bot
 from tests.adapters.telegram_harness import demo_app, eventually, serving
+from tests.db_state import cut_sessions_in_a_transaction, rows
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
 
@@ -31,29 +32,17 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-async def _cut_connections_in_a_transaction(engine: AsyncEngine) -> int:
-    """Terminate (server side) every other session of this database inside a transaction."""
-    async with engine.connect() as connection:
-        cut = await connection.scalar(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND state = 'idle in transaction'"
-            )
-        )
-    return int(cut or 0)
-
-
 async def test_a_reply_sent_while_the_database_went_away_is_recorded_and_sent_once(
-    clean_engine: AsyncEngine, fake: FakeTelegram
+    clean_engine: AsyncEngine, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = await demo_app(clean_engine)
+    caplog.set_level(logging.INFO, logger="salonbot.outbox")
     async with serving(app, fake) as salon:
         fake.slow(0.5)  # Telegram answers slowly: the dispatcher waits inside its transaction
         assert (await salon.post(fake.text_update(ADA, "/start"))).status_code == 200
         await eventually(lambda: fake.requests["sendMessage"] == 1)
         # The platform has the message; the dispatcher's connection dies before it records it.
-        assert await _cut_connections_in_a_transaction(app.engine) >= 1
+        assert await cut_sessions_in_a_transaction(app.engine) >= 1
         fake.slow(0)
         await eventually(lambda: salon.rows("SELECT 1 FROM outbound_messages WHERE status='sent'"))
         assert await salon.rows("SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
@@ -63,6 +52,49 @@ async def test_a_reply_sent_while_the_database_went_away_is_recorded_and_sent_on
         assert fake.requests["sendMessage"] == 1
         [greeting] = fake.messages_to(ADA)
         assert str(greeting.message_id) == message_id
+    # The cut did hit the send's transaction: its outcome was kept, then recorded late.
+    said = [r.getMessage() for r in caplog.records if r.name == "salonbot.outbox"]
+    assert said.count("outbound outcome not recorded: kept until the database answers") == 1
+    assert said.count("outbound recorded late") == 1
+
+
+async def test_a_stop_during_a_slow_send_lets_it_finish_and_records_it(
+    clean_engine: AsyncEngine, fake: FakeTelegram
+) -> None:
+    app = await demo_app(clean_engine)
+    async with serving(app, fake) as salon:
+        fake.slow(1.0)  # Telegram takes the message, and answers a second later
+        assert (await salon.post(fake.text_update(ADA, "/start"))).status_code == 200
+        await eventually(lambda: fake.requests["sendMessage"] == 1)
+        # SIGTERM now: the inbox stops at once, the send in flight is waited for.
+        await salon.runtime.stop(grace=0.01)
+        outbox = await rows(app.engine, "SELECT status, attempts FROM outbound_messages")
+        assert outbox == [("sent", 1)]  # recorded: a restart does not send it again
+        assert len(fake.messages_to(ADA)) == 1
+
+
+async def test_a_retry_after_beyond_reason_waits_a_day_at_most(
+    clean_engine: AsyncEngine, fake: FakeTelegram
+) -> None:
+    clock = FakeClock((await demo_app(clean_engine)).clock.now())
+    app = Salonbot(clean_engine, clock)
+    async with app.uow() as uow:
+        await OutboxRepository(uow.connection).add(
+            "telegram", str(ADA), [Reply("Your visit is confirmed.")], clock.now()
+        )
+        await uow.commit()
+    bot = make_bot(DEFAULT_TOKEN, fake.base_url)
+    dispatcher = OutboxDispatcher(app.uow, clock, TelegramSender(bot), Wakeup())
+    fake.storm_429(1, retry_after=10**400)  # more seconds than a float holds
+    try:
+        assert await dispatcher.send_one()
+    finally:
+        await bot.session.close()
+    assert dispatcher.unrecorded == 0
+    [(due, attempts)] = await rows(
+        app.engine, "SELECT available_at, attempts FROM outbound_messages"
+    )
+    assert (due - clock.now(), attempts) == (SHELF_LIFE, 0)  # a rate limit, not a failure
 
 
 async def test_a_reply_waits_out_hours_of_telegram_outage_and_goes_once(
@@ -86,20 +118,16 @@ async def test_a_reply_waits_out_hours_of_telegram_outage_and_goes_once(
     try:
         while fake.requests["sendMessage"] < 30:
             assert await dispatcher.send_one()
-            [(due,)] = await _rows(app, "SELECT available_at FROM outbound_messages")
+            [(due,)] = await rows(app.engine, "SELECT available_at FROM outbound_messages")
             assert isinstance(due, datetime)
             assert not await dispatcher.send_one()  # not before its backoff
             outage += due - clock.now()
             clock.set(due)
         assert outage > timedelta(hours=1)
-        assert await _rows(app, "SELECT status FROM outbound_messages") == [("pending",)]
+        assert await rows(app.engine, "SELECT status FROM outbound_messages") == [("pending",)]
         assert await dispatcher.send_one()  # Telegram is back
     finally:
         await bot.session.close()
     assert [m.text for m in fake.messages_to(ADA)] == ["Your visit is confirmed."]
-    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("sent", 31)]
-
-
-async def _rows(app: Salonbot, sql: str) -> list[tuple[object, ...]]:
-    async with app.engine.connect() as connection:
-        return [tuple(row) for row in await connection.execute(text(sql))]
+    outbox = await rows(app.engine, "SELECT status, attempts FROM outbound_messages")
+    assert outbox == [("sent", 31)]

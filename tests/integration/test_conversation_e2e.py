@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.terminal.chat import CAPACITY, TerminalChat
@@ -21,6 +20,7 @@ from salonbot.bootstrap import Salonbot
 from salonbot.terminal_chat import terminal_contact, terminal_exchange
 from tests.catalog_cases import DEMO_TEXT
 from tests.conversation_driver import Driver
+from tests.db_state import rows
 from tests.fakes.clock import FakeClock
 
 WORDS = {
@@ -94,11 +94,6 @@ class Terminal(Driver):
         return self.reply
 
 
-async def _rows(engine: AsyncEngine, sql: str) -> list[tuple[object, ...]]:
-    async with engine.connect() as connection:
-        return [tuple(row) for row in await connection.execute(text(sql))]
-
-
 async def _book_manicure(chat: Driver, words: dict[str, str], day: int = 2) -> Reply:
     await chat.tap(words["book"])
     await chat.tap(words["nails"])
@@ -120,11 +115,11 @@ async def test_book_list_reschedule_and_cancel_in_the_terminal(
     assert reply.text.startswith(words["hello"])
     reply = await _book_manicure(chat, words)
     assert reply.text.startswith(words["booked"])
-    [(booking_id, status, first_start)] = await _rows(
+    [(booking_id, status, first_start)] = await rows(
         clean_engine, "SELECT id, status, starts_at FROM bookings"
     )
     assert status == "confirmed"
-    assert await _rows(
+    assert await rows(
         clean_engine, "SELECT channel, external_id, name, language FROM customers"
     ) == [("terminal", f"e2e-{language}", "Ada", language)]
 
@@ -135,7 +130,7 @@ async def test_book_list_reschedule_and_cancel_in_the_terminal(
     await chat.tap_first(skip=1)
     reply = await chat.tap(words["move"])
     assert reply.text.startswith(words["moved"])
-    [(moved_id, status, moved_start)] = await _rows(
+    [(moved_id, status, moved_start)] = await rows(
         clean_engine, "SELECT id, status, starts_at FROM bookings"
     )
     assert (moved_id, status) == (booking_id, "confirmed")
@@ -147,12 +142,12 @@ async def test_book_list_reschedule_and_cancel_in_the_terminal(
     reply = await chat.tap(words["yes cancel"])
     assert words["cancelled"] in reply.text
     assert words["none"] in reply.text
-    assert await _rows(clean_engine, "SELECT status FROM bookings") == [("cancelled",)]
-    actions = await _rows(clean_engine, "SELECT action FROM booking_events ORDER BY id")
+    assert await rows(clean_engine, "SELECT status FROM bookings") == [("cancelled",)]
+    actions = await rows(clean_engine, "SELECT action FROM booking_events ORDER BY id")
     assert [a for (a,) in actions] == ["held", "confirmed", "rescheduled", "cancelled"]
 
     # Every reply went through the outbox and was delivered once, in order.
-    outbox = await _rows(
+    outbox = await rows(
         clean_engine, "SELECT status, body->>'text' FROM outbound_messages ORDER BY id"
     )
     assert {status for status, _ in outbox} == {"sent"}
@@ -168,7 +163,7 @@ async def test_first_start_records_the_payload_and_the_platform_language(
     contact = terminal_contact("ad", "Ivan", "ru-RU")
     await app.converse(contact, Command("start", "spring-ad"), CAPACITY)
     await app.converse(contact, Command("start", "other"), CAPACITY)
-    assert await _rows(clean_engine, "SELECT language, start_payload FROM customers") == [
+    assert await rows(clean_engine, "SELECT language, start_payload FROM customers") == [
         ("ru", "spring-ad")
     ]
 
@@ -212,7 +207,7 @@ async def test_two_customers_taking_the_same_time_at_once_one_holds_one_hears_ju
     assert (len(summaries), len(taken)) == (1, 1)
     assert "The nearest free times:" in taken[0].text
     assert len([c for c in taken[0].choices if not c.label.startswith("↩")]) == 3
-    assert await _rows(clean_engine, "SELECT status FROM bookings") == [("held",)]
+    assert await rows(clean_engine, "SELECT status FROM bookings") == [("held",)]
 
 
 async def test_two_customers_confirming_the_same_slot_at_once_book_it_once(
@@ -229,8 +224,8 @@ async def test_two_customers_confirming_the_same_slot_at_once_book_it_once(
 
     assert replies[0].text.startswith(WORDS["en"]["lost"])
     assert replies[1].text.startswith(WORDS["en"]["booked"])
-    rows = await _rows(clean_engine, "SELECT status FROM bookings ORDER BY id")
-    assert rows == [("cancelled",), ("confirmed",)]
+    statuses = await rows(clean_engine, "SELECT status FROM bookings ORDER BY id")
+    assert statuses == [("cancelled",), ("confirmed",)]
 
 
 async def test_ten_first_messages_at_once_from_one_new_chat_make_one_customer(
@@ -239,8 +234,8 @@ async def test_ten_first_messages_at_once_from_one_new_chat_make_one_customer(
     contact = terminal_contact("burst", "Ada", "en")
     events: list[Inbound] = [Command("start")] * 10
     await asyncio.gather(*(app.converse(contact, e, CAPACITY) for e in events))
-    assert await _rows(clean_engine, "SELECT count(*) FROM customers") == [(1,)]
-    assert await _rows(clean_engine, "SELECT version FROM conversations") == [(10,)]
+    assert await rows(clean_engine, "SELECT count(*) FROM customers") == [(1,)]
+    assert await rows(clean_engine, "SELECT version FROM conversations") == [(10,)]
 
 
 async def test_forged_choice_ids_on_real_postgres_are_answered_and_change_nothing(
@@ -252,7 +247,7 @@ async def test_forged_choice_ids_on_real_postgres_are_answered_and_change_nothin
     for forged in ("².x", "1.v.99999999999999999999", "9" * 9 + ".v.1", "0.v.-1", "x" * 64):
         reply = await chat.send(Chosen(forged))
         assert reply.text.startswith(WORDS["en"]["stale"]), forged
-    assert await _rows(clean_engine, "SELECT count(*) FROM bookings") == [(0,)]
+    assert await rows(clean_engine, "SELECT count(*) FROM bookings") == [(0,)]
 
 
 async def test_a_catalog_change_under_a_flow_is_explained_and_the_flow_starts_over(
@@ -271,4 +266,4 @@ async def test_a_catalog_change_under_a_flow_is_explained_and_the_flow_starts_ov
 
     assert reply.text.startswith("That is no longer available.")
     assert chat.labels()[:2] == ["Hair", "Nails"]
-    assert await _rows(clean_engine, "SELECT count(*) FROM bookings") == [(0,)]
+    assert await rows(clean_engine, "SELECT count(*) FROM bookings") == [(0,)]

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import ChatContact, Chosen, Command
@@ -21,6 +20,7 @@ from core.services.inbox_store import StoreInbound
 from core.services.inbox_worker import InboxWorker
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from tests.db_state import rows
 
 STALE = "That button is from an earlier message. Here is where we are now:"
 
@@ -42,11 +42,6 @@ class ButtonChannel:
         pass
 
 
-async def _rows(app: Salonbot, sql: str) -> list[tuple[Any, ...]]:
-    async with app.engine.connect() as connection:
-        return [tuple(row) for row in await connection.execute(text(sql))]
-
-
 class Customer:
     """One chat, each event stored then handled by the worker; replies read from the outbox."""
 
@@ -62,13 +57,13 @@ class Customer:
         self.sent += 1
         await self.store("test", f"e{self.sent}", "7", {"chat": 7, **event})
         assert await self.worker.handle_one()
-        [(status, attempts)] = await _rows(
-            self.app,
+        [(status, attempts)] = await rows(
+            self.app.engine,
             f"SELECT status, attempts FROM inbound_events WHERE platform_id = 'e{self.sent}'",
         )
         assert (status, attempts) == ("done", 1)
-        [(body,)] = await _rows(
-            self.app, "SELECT body FROM outbound_messages ORDER BY id DESC LIMIT 1"
+        [(body,)] = await rows(
+            self.app.engine, "SELECT body FROM outbound_messages ORDER BY id DESC LIMIT 1"
         )
         assert isinstance(body, dict)
         return body
@@ -114,8 +109,10 @@ async def test_a_forged_extreme_time_is_answered_as_stale_and_the_event_is_done(
 
     assert answer["text"].startswith(STALE)
     assert answer["text"].endswith(body["text"])
-    assert await _rows(app, "SELECT count(*) FROM bookings") == [(0,)]
-    assert await _rows(app, "SELECT count(*) FROM inbound_events WHERE status <> 'done'") == [(0,)]
+    assert await rows(app.engine, "SELECT count(*) FROM bookings") == [(0,)]
+    assert await rows(app.engine, "SELECT count(*) FROM inbound_events WHERE status <> 'done'") == [
+        (0,)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -138,4 +135,4 @@ async def test_the_booking_use_cases_refuse_a_start_at_the_ends_of_the_calendar(
         await app.bookings.hold("manicure", start, staff)
     day = start.date()
     assert await app.find_slots(SlotQuery("manicure", day, day)) == []
-    assert await _rows(app, "SELECT count(*) FROM bookings") == [(0,)]
+    assert await rows(app.engine, "SELECT count(*) FROM bookings") == [(0,)]

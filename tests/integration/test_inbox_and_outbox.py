@@ -4,6 +4,8 @@ through their ports by a recording channel, no platform involved."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -32,7 +34,9 @@ from core.services.inbox_worker import InboxWorker
 from core.services.pacing import Pacing
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from tests.db_state import cut_sessions_in_a_transaction, rows
 from tests.fakes.clock import FakeClock
+from tests.waiting import settled, until
 
 CAPACITY = ChannelCapacity(choices_per_message=10, label_length=40)
 FAST = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000, overall_burst=1000)
@@ -77,11 +81,6 @@ class ScriptedSender:
         return await self.send(chat_id, Reply("(reopener)"))
 
 
-async def _rows(app: Salonbot, sql: str) -> list[tuple[Any, ...]]:
-    async with app.engine.connect() as connection:
-        return [tuple(row) for row in await connection.execute(text(sql))]
-
-
 def _worker(app: Salonbot, channel: RecordingChannel, **options: Any) -> InboxWorker:
     return InboxWorker(
         app.uow, app.clock, app.inbox_handler({"test": channel}), Wakeup(), **options
@@ -95,7 +94,7 @@ async def test_a_redelivered_event_is_stored_once_even_within_one_batch(app: Sal
         store("test", "u-2", "chat-1", {"chat": 1, "say": "help"}),
     )
     assert sorted(results) == [False, False, False, False, True, True]
-    assert await _rows(app, "SELECT platform_id FROM inbound_events ORDER BY id") == [
+    assert await rows(app.engine, "SELECT platform_id FROM inbound_events ORDER BY id") == [
         ("u-1",),
         ("u-2",),
     ]
@@ -136,9 +135,13 @@ async def test_an_event_that_keeps_failing_is_parked_and_its_chat_moves_on(
     assert await worker.handle_one()  # the third failure parks it
 
     assert await worker.handle_one()
-    rows = await _rows(app, "SELECT platform_id, status, attempts FROM inbound_events ORDER BY id")
-    assert rows == [("bad", "failed", 3), ("good", "done", 1)]
-    [(error,)] = await _rows(app, "SELECT last_error FROM inbound_events WHERE status='failed'")
+    events = await rows(
+        app.engine, "SELECT platform_id, status, attempts FROM inbound_events ORDER BY id"
+    )
+    assert events == [("bad", "failed", 3), ("good", "done", 1)]
+    [(error,)] = await rows(
+        app.engine, "SELECT last_error FROM inbound_events WHERE status='failed'"
+    )
     assert error == "ValueError: unreadable event"
 
 
@@ -149,11 +152,11 @@ async def test_an_event_no_channel_reads_is_ignored_with_the_reason_kept(app: Sa
     worker = _worker(app, RecordingChannel())
     assert await worker.handle_one()
     assert await worker.handle_one()
-    assert await _rows(app, "SELECT status, last_error FROM inbound_events ORDER BY id") == [
+    assert await rows(app.engine, "SELECT status, last_error FROM inbound_events ORDER BY id") == [
         ("ignored", "nothing said"),
         ("ignored", "no channel 'nobody' in this process"),
     ]
-    assert await _rows(app, "SELECT count(*) FROM outbound_messages") == [(0,)]
+    assert await rows(app.engine, "SELECT count(*) FROM outbound_messages") == [(0,)]
 
 
 async def _queue(app: Salonbot, *chats_and_texts: tuple[str, str]) -> None:
@@ -165,22 +168,16 @@ async def _queue(app: Salonbot, *chats_and_texts: tuple[str, str]) -> None:
 
 
 async def _drain(app: Salonbot, sender: ScriptedSender, **options: Any) -> None:
+    """Run a dispatcher until every queued message is sent (or fails the test)."""
     dispatcher = OutboxDispatcher(
         app.uow, app.clock, sender, Wakeup(), pacing=FAST, poll_interval=0.01, **options
     )
     task = asyncio.create_task(dispatcher.run())
-    for _ in range(500):
-        pending = await _rows(
-            app,
-            "SELECT count(*) FROM outbound_messages WHERE status = 'pending'"
-            " AND available_at <= now() + interval '100 years' AND attempts < 99",
-        )
-        due = await _rows(app, "SELECT count(*) FROM outbound_messages WHERE status='pending'")
-        if pending == [(0,)] or due == [(0,)]:
-            break
-        await asyncio.sleep(0.01)
-    dispatcher.stop()
-    await task
+    try:
+        await settled(app.engine)
+    finally:
+        dispatcher.stop()
+        await task
 
 
 async def test_each_chats_messages_go_out_in_order_across_lanes(app: Salonbot) -> None:
@@ -189,7 +186,7 @@ async def test_each_chats_messages_go_out_in_order_across_lanes(app: Salonbot) -
     await _drain(app, sender, lanes=4)
     for chat in ("a", "b", "c"):
         assert [said for c, said in sender.sent if c == chat] == [f"{chat}-{n}" for n in range(5)]
-    assert await _rows(app, "SELECT DISTINCT status FROM outbound_messages") == [("sent",)]
+    assert await rows(app.engine, "SELECT DISTINCT status FROM outbound_messages") == [("sent",)]
 
 
 async def test_a_rate_limit_rests_the_chat_and_costs_no_attempt(
@@ -199,17 +196,19 @@ async def test_a_rate_limit_rests_the_chat_and_costs_no_attempt(
     sender = ScriptedSender(RetryAfter(7, "Too Many Requests: retry after 7"))
     dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
     assert await dispatcher.send_one()
-    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("pending", 0)]
+    assert await rows(app.engine, "SELECT status, attempts FROM outbound_messages") == [
+        ("pending", 0)
+    ]
     assert not await dispatcher.send_one()  # not due for 7 s
     clock.advance(timedelta(seconds=7))
     dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
     assert await dispatcher.send_one()
-    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
+    assert await rows(app.engine, "SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
     assert sender.sent == [("a", "hello"), ("a", "hello")]
 
 
 async def _due_in(app: Salonbot, clock: FakeClock) -> timedelta:
-    [(due,)] = await _rows(app, "SELECT available_at FROM outbound_messages WHERE id = 1")
+    [(due,)] = await rows(app.engine, "SELECT available_at FROM outbound_messages WHERE id = 1")
     return due - clock.now()
 
 
@@ -231,7 +230,9 @@ async def test_a_platform_down_for_hours_gets_the_reply_once_it_is_back(
     assert max(waits) <= timedelta(minutes=5) * 1.25
     assert sum(waits, timedelta()) > timedelta(hours=2)  # and still not given up
     assert await dispatcher.send_one()  # the platform is back
-    assert await _rows(app, "SELECT status, attempts FROM outbound_messages") == [("sent", 41)]
+    assert await rows(app.engine, "SELECT status, attempts FROM outbound_messages") == [
+        ("sent", 41)
+    ]
     assert sender.sent == [("a", "hello")] * 41
     assert not await dispatcher.send_one()
 
@@ -260,7 +261,7 @@ async def test_a_reply_older_than_its_shelf_life_is_expired_not_sent(
     assert await dispatcher.send_one()
     assert not await dispatcher.send_one()
     assert sender.sent == [("a", "hello")]
-    assert await _rows(app, "SELECT status, attempts FROM outbound_messages ORDER BY id") == [
+    assert await rows(app.engine, "SELECT status, attempts FROM outbound_messages ORDER BY id") == [
         ("expired", 1),
         ("expired", 0),
     ]
@@ -281,17 +282,17 @@ async def test_a_refusal_for_good_fails_once_and_marks_the_customer_only_when_th
     assert await dispatcher.send_one()
     assert await dispatcher.send_one()
     assert not await dispatcher.send_one()
-    assert await _rows(app, "SELECT status FROM outbound_messages ORDER BY id") == [
+    assert await rows(app.engine, "SELECT status FROM outbound_messages ORDER BY id") == [
         ("failed",),
         ("failed",),
     ]
-    assert await _rows(
-        app, "SELECT external_id, unreachable_at IS NOT NULL FROM customers ORDER BY id"
+    assert await rows(
+        app.engine, "SELECT external_id, unreachable_at IS NOT NULL FROM customers ORDER BY id"
     ) == [("a", True), ("b", False)]
     await app.converse(contact_a, Command("help"), CAPACITY)  # Ada writes again
-    assert await _rows(app, "SELECT count(*) FROM customers WHERE unreachable_at IS NOT NULL") == [
-        (0,)
-    ]
+    assert await rows(
+        app.engine, "SELECT count(*) FROM customers WHERE unreachable_at IS NOT NULL"
+    ) == [(0,)]
 
 
 async def test_a_damaged_outbox_row_is_failed_at_once_without_blocking_other_chats(
@@ -312,7 +313,7 @@ async def test_a_damaged_outbox_row_is_failed_at_once_without_blocking_other_cha
     assert await dispatcher.send_one()  # b's message goes
     assert not await dispatcher.send_one()
     assert sender.sent == [("b", "hello")]
-    assert await _rows(app, "SELECT chat_id, status FROM outbound_messages ORDER BY id") == [
+    assert await rows(app.engine, "SELECT chat_id, status FROM outbound_messages ORDER BY id") == [
         ("a", "failed"),
         ("b", "sent"),
     ]
@@ -327,7 +328,7 @@ async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is
     from core.services.delivery import RecordDeliveries
 
     at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
-    record = RecordDeliveries(app.uow)
+    record = RecordDeliveries(app.uow, app.clock)
     early = DeliveryReport(
         "test", "wamid.early", "failed", at, "131047: Re-engagement message", window_closed=True
     )
@@ -337,10 +338,10 @@ async def test_a_report_that_beats_the_send_being_recorded_is_applied_when_it_is
     dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
     assert await dispatcher.send_one()
 
-    assert await _rows(
-        app, "SELECT kind, status, delivery_status FROM outbound_messages ORDER BY id"
+    assert await rows(
+        app.engine, "SELECT kind, status, delivery_status FROM outbound_messages ORDER BY id"
     ) == [("reply", "failed", "failed"), ("window_reopener", "pending", None)]
-    assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
+    assert await rows(app.engine, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
     assert await dispatcher.send_one()
     assert sender.sent == [("a", "hello"), ("a", "(reopener)")]
 
@@ -351,7 +352,7 @@ async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> 
     from core.ports import DeliveryReport
     from core.services.delivery import RecordDeliveries
 
-    record = RecordDeliveries(app.uow)
+    record = RecordDeliveries(app.uow, app.clock)
     chats = [f"race-{n}" for n in range(25)]
     await _queue(app, *[(chat, "hello") for chat in chats])
 
@@ -378,10 +379,10 @@ async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> 
     await asyncio.gather(*(dispatcher.send_one() for _ in chats))
     await asyncio.gather(*sender.reports)
 
-    assert await _rows(
-        app, "SELECT count(*) FROM outbound_messages WHERE delivery_status = 'delivered'"
+    assert await rows(
+        app.engine, "SELECT count(*) FROM outbound_messages WHERE delivery_status = 'delivered'"
     ) == [(len(chats),)]
-    assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
+    assert await rows(app.engine, "SELECT count(*) FROM early_delivery_reports") == [(0,)]
 
 
 class CutOffSender(ScriptedSender):
@@ -396,17 +397,7 @@ class CutOffSender(ScriptedSender):
     async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
         outcome = await super().send(chat_id, reply)
         if self.cuts == 0:
-            async with self._app.engine.connect() as connection:
-                self.cuts = int(
-                    await connection.scalar(
-                        text(
-                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                            " AND state = 'idle in transaction'"
-                        )
-                    )
-                    or 0
-                )
+            self.cuts = await cut_sessions_in_a_transaction(self._app.engine)
         return outcome
 
 
@@ -420,7 +411,7 @@ async def test_a_send_the_database_could_not_record_is_kept_and_never_sent_again
         await dispatcher.send_one()
     assert sender.cuts == 1  # the dispatcher's own connection, holding the claimed row
     assert dispatcher.unrecorded == 1
-    assert await _rows(app, "SELECT status FROM outbound_messages ORDER BY id") == [
+    assert await rows(app.engine, "SELECT status FROM outbound_messages ORDER BY id") == [
         ("pending",),
         ("pending",),
     ]
@@ -429,8 +420,9 @@ async def test_a_send_the_database_could_not_record_is_kept_and_never_sent_again
     assert dispatcher.unrecorded == 0
     assert not await dispatcher.send_one()
     assert sender.sent == [("a", "hello"), ("a", "second")]  # "hello" once
-    assert await _rows(
-        app, "SELECT status, platform_message_id, attempts FROM outbound_messages ORDER BY id"
+    assert await rows(
+        app.engine,
+        "SELECT status, platform_message_id, attempts FROM outbound_messages ORDER BY id",
     ) == [("sent", "1", 1), ("sent", "2", 1)]
 
 
@@ -449,7 +441,9 @@ async def test_a_closed_window_queues_one_reopener_for_the_replies_it_refused(
         ("b", "hello"),
         ("a", "(reopener)"),
     ]
-    assert await _rows(app, "SELECT chat_id, kind, status FROM outbound_messages ORDER BY id") == [
+    assert await rows(
+        app.engine, "SELECT chat_id, kind, status FROM outbound_messages ORDER BY id"
+    ) == [
         ("a", "reply", "failed"),
         ("a", "reply", "failed"),
         ("b", "reply", "sent"),
@@ -458,7 +452,7 @@ async def test_a_closed_window_queues_one_reopener_for_the_replies_it_refused(
 
 
 async def test_reports_on_messages_never_sent_here_expire_a_batch_at_a_time(
-    app: Salonbot,
+    app: Salonbot, clock: FakeClock
 ) -> None:
     from datetime import UTC, datetime
 
@@ -466,20 +460,191 @@ async def test_reports_on_messages_never_sent_here_expire_a_batch_at_a_time(
     from core.ports import DeliveryReport
     from core.services.delivery import RecordDeliveries
 
-    record = RecordDeliveries(app.uow)
+    record = RecordDeliveries(app.uow, app.clock)
     at = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
     stale = EARLY_REPORTS_DROPPED_AT_ONCE + 20
     # Another tool on the same number: reports on its messages, kept since long ago.
     await record(
         [DeliveryReport("test", f"wamid.other-{n}", "delivered", at) for n in range(stale)]
     )
-    async with app.engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE early_delivery_reports SET received_at = now() - interval '61 minutes'")
-        )
+    clock.advance(timedelta(minutes=61))  # salonbot's clock, not the database's
     await record([DeliveryReport("test", "wamid.fresh-1", "sent", at)])
-    assert await _rows(app, "SELECT count(*) FROM early_delivery_reports") == [(20 + 1,)]
+    assert await rows(app.engine, "SELECT count(*) FROM early_delivery_reports") == [(20 + 1,)]
     await record([DeliveryReport("test", "wamid.fresh-2", "sent", at)])
-    assert await _rows(
-        app, "SELECT platform_message_id FROM early_delivery_reports ORDER BY id"
+    assert await rows(
+        app.engine, "SELECT platform_message_id FROM early_delivery_reports ORDER BY id"
     ) == [("wamid.fresh-1",), ("wamid.fresh-2",)]
+
+
+async def test_an_unrecorded_send_whose_row_stays_locked_holds_only_its_chat(
+    app: Salonbot,
+) -> None:
+    await _queue(app, ("a", "hello"), ("a", "second"), ("b", "hi"), ("c", "hey"))
+    sender = CutOffSender(app)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    with pytest.raises(DBAPIError):
+        await dispatcher.send_one()
+    assert dispatcher.unrecorded == 1
+    # The database dropped the connection on our side only: its server session lingers,
+    # still holding the row of "hello" (as until TCP keepalive ends it, hours later).
+    async with app.engine.connect() as lingering:
+        await lingering.execute(text("SELECT id FROM outbound_messages WHERE id = 1 FOR UPDATE"))
+        for _ in ("b", "c"):
+            turn = asyncio.create_task(dispatcher.send_one())
+
+            async def turn_ended(turn: asyncio.Task[bool] = turn) -> bool:
+                return turn.done()
+
+            await until(turn_ended, "a turn of the dispatcher ends without waiting for the lock")
+            assert turn.result()
+        assert not await dispatcher.send_one()  # only chat a is left, and it waits
+        assert dispatcher.unrecorded == 1
+        assert sender.sent == [("a", "hello"), ("b", "hi"), ("c", "hey")]
+        await lingering.rollback()  # the server ends the lost session at last
+
+    assert await dispatcher.send_one()  # records "hello", then sends "second"
+    assert dispatcher.unrecorded == 0
+    assert sender.sent == [("a", "hello"), ("b", "hi"), ("c", "hey"), ("a", "second")]
+    assert await rows(
+        app.engine, "SELECT chat_id, status, attempts FROM outbound_messages ORDER BY id"
+    ) == [("a", "sent", 1), ("a", "sent", 1), ("b", "sent", 1), ("c", "sent", 1)]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "due_in"),
+    [
+        (1e300, SHELF_LIFE),
+        (math.inf, SHELF_LIFE),
+        (math.nan, SHELF_LIFE),
+        (-5.0, timedelta()),
+    ],
+)
+async def test_an_absurd_retry_after_is_bounded_and_recorded(
+    app: Salonbot, clock: FakeClock, seconds: float, due_in: timedelta
+) -> None:
+    await _queue(app, ("a", "hello"))
+    sender = ScriptedSender(RetryAfter(seconds, "Too Many Requests"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert dispatcher.unrecorded == 0
+    assert await _due_in(app, clock) == due_in
+    clock.advance(due_in)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await rows(app.engine, "SELECT status, attempts FROM outbound_messages") == [("sent", 1)]
+
+
+async def test_an_outcome_that_can_never_be_recorded_is_given_up_and_its_chat_goes_on(
+    app: Salonbot, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _queue(app, ("a", "hello"), ("a", "second"), ("b", "hi"))
+    # A platform id Postgres cannot store (text never holds NUL): recording fails the same
+    # way every time, while the database is fine.
+    sender = ScriptedSender(Sent("wamid.\x00"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    with pytest.raises(DBAPIError):
+        await dispatcher.send_one()
+    assert dispatcher.unrecorded == 1
+    with caplog.at_level(logging.ERROR, logger="salonbot.outbox"):
+        assert await dispatcher.send_one()  # gives "hello" up, then sends "second"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "outbound outcome cannot be recorded: marked failed"
+    ]
+    assert dispatcher.unrecorded == 0
+    assert await dispatcher.send_one()
+    assert not await dispatcher.send_one()
+    assert sender.sent == [("a", "hello"), ("a", "second"), ("b", "hi")]
+    outbox = await rows(
+        app.engine, "SELECT status, left(last_error, 21) FROM outbound_messages ORDER BY id"
+    )
+    assert outbox == [("failed", "outcome not recorded:"), ("sent", None), ("sent", None)]
+
+
+async def test_report_batches_naming_two_messages_in_opposite_orders_do_not_deadlock(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.ports import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    await _queue(app, ("a", "hello"), ("b", "hi"))
+    sender = ScriptedSender(Sent("wamid.1"), Sent("wamid.2"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await dispatcher.send_one()
+    at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
+    first, second = (DeliveryReport("test", f"wamid.{n}", "read", at) for n in (1, 2))
+    record = RecordDeliveries(app.uow, app.clock)
+
+    async def both_wait() -> bool:
+        waiting = await rows(
+            app.engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'",
+        )
+        return waiting == [(2,)]
+
+    # Hold both reports' locks, so the two batches queue up and then race from one moment.
+    async with app.engine.connect() as holder:
+        await OutboxRepository(holder).lock_report_slots([("test", "wamid.1"), ("test", "wamid.2")])
+        batches = [
+            asyncio.create_task(record([first, second])),
+            asyncio.create_task(record([second, first])),
+        ]
+        await until(both_wait, "both batches wait for a report's lock")
+        await holder.rollback()
+    assert sorted(await asyncio.gather(*batches)) == [0, 2]  # no DeadlockDetected
+    assert await rows(app.engine, "SELECT delivery_status FROM outbound_messages") == [
+        ("read",),
+        ("read",),
+    ]
+
+
+async def test_a_report_batch_takes_a_chats_reopener_lock_only_after_every_report_lock(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.ports import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    await _queue(app, ("a", "hello"), ("a", "more"))
+    sender = ScriptedSender(Sent("wamid.1"), Sent("wamid.2"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    assert await dispatcher.send_one()
+    assert await dispatcher.send_one()
+    at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
+    closed = DeliveryReport("test", "wamid.1", "failed", at, "131047", window_closed=True)
+    delivered = DeliveryReport("test", "wamid.2", "delivered", at)
+
+    async def one_waits() -> bool:
+        waiting = await rows(
+            app.engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'",
+        )
+        return waiting == [(1,)]
+
+    # As the dispatcher recording "more": it holds that message's report lock, and (an
+    # early report said its window had closed) then wants chat a's reopener lock.
+    async with app.engine.connect() as recording:
+        repository = OutboxRepository(recording)
+        await repository.lock_report_slots([("test", "wamid.2")])
+        batch = asyncio.create_task(RecordDeliveries(app.uow, app.clock)([closed, delivered]))
+        await until(one_waits, "the batch waits for the report lock of wamid.2")
+        reopening = asyncio.create_task(repository.queue_window_reopener(2))
+
+        async def reopened() -> bool:
+            return reopening.done()
+
+        await until(reopened, "the dispatcher gets chat a's lock: the batch does not hold it")
+        await recording.rollback()
+    assert await batch == 2  # and no DeadlockDetected
+    assert await rows(
+        app.engine, "SELECT kind, status, delivery_status FROM outbound_messages ORDER BY id"
+    ) == [
+        ("reply", "failed", "failed"),
+        ("reply", "sent", "delivered"),
+        ("window_reopener", "pending", None),
+    ]

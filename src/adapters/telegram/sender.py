@@ -21,6 +21,9 @@ from core.ports import PermanentFailure, RetryAfter, SendOutcome, Sent, Transien
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
 # A 400 that means the customer's chat is gone, not that our message was wrong.
 GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
+# The longest wait taken from a 429's ``retry_after``, in seconds: a day, as long as a
+# reply may wait to be sent at all.
+LONGEST_RETRY_AFTER = 24 * 60 * 60
 
 
 def utf16_units(text: str) -> int:
@@ -59,7 +62,8 @@ class TelegramSender:
                 chat_id=int(chat_id), text=fit_text(reply.text), reply_markup=keyboard(reply)
             )
         except TelegramRetryAfter as error:
-            return RetryAfter(float(error.retry_after), error.message)
+            # An absurd wait (Telegram's are seconds) must not overflow a float or a date.
+            return RetryAfter(float(min(error.retry_after, LONGEST_RETRY_AFTER)), error.message)
         except TelegramForbiddenError as error:  # blocked by the user, or deactivated
             return PermanentFailure(f"{type(error).__name__}: {error.message}", unreachable=True)
         except TelegramBadRequest as error:

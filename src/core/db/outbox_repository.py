@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,6 +23,14 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     EXPIRED = "expired"  # too old to send when its turn came: never sent
+
+
+class PendingLock(StrEnum):
+    """What ``lock_pending`` found of a message whose outcome is to be recorded."""
+
+    LOCKED = "locked"  # still pending, and now locked by this transaction
+    HELD = "held"  # still pending, but another session holds its row: try later
+    RECORDED = "recorded"  # its outcome is recorded already
 
 
 class OutboundKind(StrEnum):
@@ -179,25 +187,28 @@ class OutboxRepository:
             OutboundKind(row.kind),
         )
 
-    async def lock_pending(self, message_id: int) -> bool:
-        """Lock the message if it is still pending (waits for another holder); False if
-        its outcome is already recorded."""
-        found = await self._db.scalar(
-            select(outbound_messages.c.id)
-            .where(
-                outbound_messages.c.id == message_id,
-                outbound_messages.c.status == OutboxStatus.PENDING,
-            )
-            .with_for_update()
+    async def lock_pending(self, message_id: int) -> PendingLock:
+        """Lock the message if it is still pending, never waiting for another holder:
+        ``HELD`` when another session holds it (try again later), ``RECORDED`` when its
+        outcome is recorded already."""
+        locked = await self._db.scalar(
+            select(outbound_messages.c.status)
+            .where(outbound_messages.c.id == message_id)
+            .with_for_update(skip_locked=True)
         )
-        return found is not None
+        if locked is not None:
+            return PendingLock.LOCKED if locked == OutboxStatus.PENDING else PendingLock.RECORDED
+        status = await self._db.scalar(
+            select(outbound_messages.c.status).where(outbound_messages.c.id == message_id)
+        )
+        return PendingLock.HELD if status == OutboxStatus.PENDING else PendingLock.RECORDED
 
     async def mark_sent(
         self, message_id: int, channel: str, platform_message_id: str, at: datetime
-    ) -> None:
+    ) -> list[DeliveryReport]:
         """Record the send, then apply what the platform reported of it before (a report
-        can beat our commit: we send, then record)."""
-        await self._lock_report_slot(channel, platform_message_id)
+        can beat our commit: we send, then record); the reports that changed it."""
+        await self.lock_report_slots([(channel, platform_message_id)])
         await self._db.execute(
             update(outbound_messages)
             .where(outbound_messages.c.id == message_id)
@@ -208,7 +219,7 @@ class OutboxRepository:
                 attempts=outbound_messages.c.attempts + 1,
             )
         )
-        await self._apply_early_reports(channel, platform_message_id)
+        return await self._apply_early_reports(channel, platform_message_id, at)
 
     async def retry_at(
         self, message_id: int, at: datetime, error: str, *, count_attempt: bool = True
@@ -268,6 +279,8 @@ class OutboxRepository:
             ~already,
         )
         # One at a time per chat, so two reports on two replies do not both queue one.
+        # Callers take this lock after any report lock (``lock_report_slots``), never
+        # before: a report lock wanted while this one is held could deadlock.
         await self._lock_chat_of(message_id)
         inserted = await self._db.scalar(
             outbound_messages.insert()
@@ -287,23 +300,28 @@ class OutboxRepository:
         key = func.hashtextextended(func.concat("reopen:", chat), 0)
         await self._db.execute(select(func.pg_advisory_xact_lock(key)))
 
-    async def _lock_report_slot(self, channel: str, platform_message_id: str) -> None:
-        """Serialize a report with the recording of its message's send (transaction-scoped).
+    async def lock_report_slots(self, reports: Iterable[tuple[str, str]]) -> None:
+        """Serialize reports with the recording of their messages' sends (transaction-
+        scoped), by ``(channel, platform_message_id)``, always in that sorted order, so
+        two transactions taking several never wait for each other in a circle.
 
-        Without it a report could find no message (the send not yet committed) and be kept
-        as early just after the send's transaction looked for early reports: lost.
+        Without them a report could find no message (the send not yet committed) and be
+        kept as early just after the send's transaction looked for early reports: lost.
         """
-        key = func.hashtextextended(func.concat(channel, ":", platform_message_id), 0)
-        await self._db.execute(select(func.pg_advisory_xact_lock(key)))
+        for channel, platform_message_id in sorted(set(reports)):
+            key = func.hashtextextended(func.concat(channel, ":", platform_message_id), 0)
+            await self._db.execute(select(func.pg_advisory_xact_lock(key)))
 
-    async def record_delivery(self, report: DeliveryReport) -> bool:
-        """Keep what the platform says of a sent message; False if it is older news.
+    async def record_delivery(self, report: DeliveryReport, now: datetime) -> int | None:
+        """Keep what the platform says of a sent message: the id of the message it changed,
+        None if it is older news or about a message not recorded as sent (yet).
 
         Reports can arrive out of order: one is applied only if it is later than the last
         kept (by the platform's timestamp; at the same second, by how far it got). A report
-        on a message whose send is not recorded yet is kept and applied when it is.
+        on a message whose send is not recorded yet is kept and applied when it is. Takes
+        the report's lock if the caller has not (``lock_report_slots``).
         """
-        await self._lock_report_slot(report.channel, report.platform_message_id)
+        await self.lock_report_slots([(report.channel, report.platform_message_id)])
         rank = case(DELIVERY_RANK, value=outbound_messages.c.delivery_status, else_=0)
         newer = or_(
             outbound_messages.c.delivery_at.is_(None),
@@ -328,9 +346,7 @@ class OutboxRepository:
         )
         changed = updated.first()
         if changed is not None:
-            if report.status == "failed" and report.window_closed:
-                await self.queue_window_reopener(int(changed.id))
-            return True
+            return int(changed.id)
         known = await self._db.scalar(
             select(outbound_messages.c.id).where(
                 outbound_messages.c.channel == report.channel,
@@ -348,20 +364,19 @@ class OutboxRepository:
                     at=report.at,
                     error=report.error[:2000],
                     window_closed=report.window_closed,
+                    received_at=now,
                 )
             )
-            await self.drop_stale_early_reports()
-        return False
+            await self.drop_stale_early_reports(now)
+        return None
 
-    async def drop_stale_early_reports(self) -> int:
-        """Forget a bounded batch of reports kept longer than ``EARLY_REPORT_LIFETIME``
-        (about messages salonbot never sent: another tool on the same number); how many.
-
-        Ages are the database's own (``received_at`` is set by it), oldest first.
-        """
+    async def drop_stale_early_reports(self, now: datetime) -> int:
+        """Forget a bounded batch of reports kept longer than ``EARLY_REPORT_LIFETIME`` at
+        ``now`` (about messages salonbot never sent: another tool on the same number);
+        how many. Oldest first."""
         stale = (
             select(early_delivery_reports.c.id)
-            .where(early_delivery_reports.c.received_at < func.now() - EARLY_REPORT_LIFETIME)
+            .where(early_delivery_reports.c.received_at < now - EARLY_REPORT_LIFETIME)
             .order_by(early_delivery_reports.c.received_at)
             .limit(EARLY_REPORTS_DROPPED_AT_ONCE)
             .with_for_update(skip_locked=True)
@@ -373,8 +388,11 @@ class OutboxRepository:
         )
         return len(dropped.all())
 
-    async def _apply_early_reports(self, channel: str, platform_message_id: str) -> None:
-        """Apply the reports that came before the send was recorded, then forget them."""
+    async def _apply_early_reports(
+        self, channel: str, platform_message_id: str, now: datetime
+    ) -> list[DeliveryReport]:
+        """Apply the reports that came before the send was recorded, then forget them;
+        those that changed the message."""
         early = (
             await self._db.execute(
                 delete(early_delivery_reports)
@@ -390,9 +408,11 @@ class OutboxRepository:
                 )
             )
         ).all()
+        applied = []
         for row in sorted(early, key=lambda r: (r.at, DELIVERY_RANK.get(r.status, 0))):
-            await self.record_delivery(
-                DeliveryReport(
-                    channel, platform_message_id, row.status, row.at, row.error, row.window_closed
-                )
+            report = DeliveryReport(
+                channel, platform_message_id, row.status, row.at, row.error, row.window_closed
             )
+            if await self.record_delivery(report, now) is not None:
+                applied.append(report)
+        return applied

@@ -11,6 +11,9 @@ LONGEST_RETRY = timedelta(minutes=5)
 
 
 def retry_delay(attempt: int) -> timedelta:
-    """Exponential backoff with jitter: about 1 s, 2 s, 4 s, ... capped at 5 minutes."""
-    delay: timedelta = min(FIRST_RETRY * 2 ** (attempt - 1), LONGEST_RETRY)
-    return delay * random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not a secret
+    """Exponential backoff with jitter: about 1 s, 2 s, 4 s, ..., never more than 5 minutes
+    (the cap holds after the jitter)."""
+    # Twenty doublings pass the cap already; more would only overflow the power.
+    delay: timedelta = min(FIRST_RETRY * 2 ** (min(attempt, 20) - 1), LONGEST_RETRY)
+    jitter = random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not a secret
+    return min(delay * jitter, LONGEST_RETRY)

@@ -3,31 +3,59 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from core.db.outbox_repository import OutboxRepository
 from core.db.unit_of_work import UnitOfWorkFactory
-from core.ports import DeliveryReport
+from core.ports import Clock, DeliveryReport
 
 log = logging.getLogger("salonbot.outbox")
 
 
-class RecordDeliveries:
-    """Keep a batch of reports in one transaction; older news than what is kept is skipped."""
+def closes_window(report: DeliveryReport) -> bool:
+    """The message failed because the customer's window had closed (WhatsApp's 131047,
+    reported after the send call succeeded): its chat gets the window reopener, as when
+    the send call itself is refused so."""
+    return report.status == "failed" and report.window_closed
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+
+async def reopen_windows(repository: OutboxRepository, message_ids: Iterable[int]) -> None:
+    """Queue the window reopener for each message refused because its window had closed
+    (once per chat, however many). Call it after every report lock is taken: it takes a
+    per-chat lock, and a report lock wanted after that could deadlock."""
+    for message_id in sorted(set(message_ids)):
+        await repository.queue_window_reopener(message_id)
+
+
+class RecordDeliveries:
+    """Keep a batch of reports in one transaction; older news than what is kept is skipped.
+
+    Locks, to never deadlock with another batch or the dispatcher: first every report's
+    lock, in ``(channel, platform_message_id)`` order, then the rows, then the per-chat
+    locks of the window reopeners.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow_factory
+        self._clock = clock
 
     async def __call__(self, reports: Sequence[DeliveryReport]) -> int:
         """How many reports changed a message."""
         if not reports:
             return 0
         changed = 0
+        refused: list[int] = []
+        in_order = sorted(reports, key=lambda r: (r.channel, r.platform_message_id))
         async with self._uow() as uow:
             repository = OutboxRepository(uow.connection)
-            for report in reports:
-                if await repository.record_delivery(report):
+            await repository.lock_report_slots((r.channel, r.platform_message_id) for r in reports)
+            now = self._clock.now()
+            for report in in_order:
+                message_id = await repository.record_delivery(report, now)
+                if message_id is not None:
                     changed += 1
+                    if closes_window(report):
+                        refused.append(message_id)
                 if report.status == "failed":
                     log.error(
                         "outbound failed after sending",
@@ -37,5 +65,6 @@ class RecordDeliveries:
                             "error": report.error,
                         },
                     )
+            await reopen_windows(repository, refused)
             await uow.commit()
         return changed

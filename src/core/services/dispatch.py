@@ -6,7 +6,8 @@ records the outcome in the same transaction:
 
 * sent: marked sent with the platform's message id;
 * the platform asked to slow down (Telegram's 429 ``retry_after``): the chat rests that
-  long and the message is tried again, without counting an attempt;
+  long (at most the shelf life) and the message is tried again, without counting an
+  attempt;
 * a network error or 5xx: tried again with exponential backoff and jitter (1 s doubling
   to 5 minutes), for as long as the reply is fresh enough to send (see ``SHELF_LIFE``);
 * refused for good (the bot was blocked, the chat does not exist): failed, and the
@@ -18,24 +19,35 @@ A reply older than ``SHELF_LIFE`` when its turn comes is marked expired and not 
 
 An outcome the database could not record (it went away after the platform took the
 message) is kept in memory, recorded as soon as the database answers, and its message is
-never sent again meanwhile. Two cases remain that send a message twice: a crash after the
-platform took it and before it was recorded, and a network error on a send the platform
-did take. Telegram offers no idempotency key to prevent them.
+never sent again meanwhile; its chat waits, other chats go on. If its row is still locked
+by a session the database has not ended yet, it is recorded on a later turn, never waited
+for. An outcome that fails to record for another reason (a bug, not an outage) is given
+up with an error line and its message marked failed, so it is neither sent again nor
+blocking its chat.
+
+At ``stop`` no new message is claimed, and a send in flight is finished and recorded (a
+send takes at most ``SEND_TIMEOUT``; ``stop_grace`` is how long stopping may take). Two
+cases remain that send a message twice: a crash (or a kill) after the platform took it
+and before it was recorded, and a network error or timeout on a send the platform did
+take. Telegram offers no idempotency key to prevent them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.db.database_away import database_away
 from core.db.outbox_repository import (
     ClaimedMessage,
     OutboundKind,
     OutboxRepository,
+    PendingLock,
     reply_from_body,
 )
 from core.db.reachability_repository import ReachabilityRepository
@@ -51,8 +63,10 @@ from core.ports import (
     TransientFailure,
 )
 from core.services.backoff import retry_delay
-from core.services.outage import Outage
+from core.services.delivery import closes_window, reopen_windows
+from core.services.outage import Outage, describe
 from core.services.pacing import Pacer, Pacing
+from core.services.polling_loop import poll_until_stopped
 from core.services.wakeup import Wakeup
 
 log = logging.getLogger("salonbot.outbox")
@@ -62,15 +76,31 @@ log = logging.getLogger("salonbot.outbox")
 # later anyway (the customer's 24-hour window has closed; the template asks them to write
 # again). A late reply is still safe: its buttons carry their screen's generation.
 SHELF_LIFE = timedelta(hours=24)
-# retry_delay doubles per attempt up to its cap; beyond this the power only overflows.
-_DOUBLINGS = 20
+# A send the platform has not answered within this is cut and counts as a network error
+# (it may have gone: see above). Both channels answer in well under a second normally;
+# their own HTTP timeouts are longer (aiogram's 60 s), so this one bounds a stop.
+SEND_TIMEOUT = 30.0
+# After a send, recording it takes a few queries; this is what a stop allows for them.
+RECORDING_TIME = 5.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Unrecorded:
     message: ClaimedMessage
     outcome: SendOutcome
     at: datetime  # when the platform answered: the record says so, however late it is
+    held: bool = False  # its row was found locked by another session (told once)
+
+
+def _bounded(outcome: SendOutcome, longest: timedelta) -> SendOutcome:
+    """A platform's "retry after" within reason: a negative, absurd or infinite wait
+    would overflow the retry time, and a reply waits no longer than it may live."""
+    if not isinstance(outcome, RetryAfter):
+        return outcome
+    seconds = outcome.seconds
+    if not math.isfinite(seconds) or seconds > longest.total_seconds():
+        seconds = longest.total_seconds()
+    return RetryAfter(max(seconds, 0.0), outcome.error)
 
 
 class OutboxDispatcher:
@@ -84,6 +114,7 @@ class OutboxDispatcher:
         pacing: Pacing | None = None,
         poll_interval: float = 1.0,
         shelf_life: timedelta = SHELF_LIFE,
+        send_timeout: float = SEND_TIMEOUT,
         lanes: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -96,6 +127,7 @@ class OutboxDispatcher:
         self._pacer = Pacer(pacing or Pacing(), monotonic())
         self._poll_interval = poll_interval
         self._shelf_life = shelf_life
+        self._send_timeout = send_timeout
         self._stopping = asyncio.Event()
         self.outage = Outage(log, f"outbox dispatcher ({sender.name})")
         # Outcomes of sends the database did not record, by message id: recorded first
@@ -105,10 +137,25 @@ class OutboxDispatcher:
         # Messages a lane is sending now. Never claimed by another lane, even when the
         # database drops the sending lane's connection (and with it the row's lock).
         self._in_flight: set[int] = set()
+        # Messages whose outcome could not be recorded nor the message failed (a bug, and
+        # the database away meanwhile): never sent again by this process.
+        self._given_up: set[int] = set()
 
     def stop(self) -> None:
+        """Claim nothing more; ``run`` returns once the sends in flight are recorded."""
         self._stopping.set()
         self._wakeup.notify()
+
+    @property
+    def sending(self) -> bool:
+        """A message is being sent or its outcome recorded: stopping now may send it twice."""
+        return bool(self._in_flight)
+
+    @property
+    def stop_grace(self) -> float:
+        """How long ``run`` may take to return after ``stop``, in seconds: a send in flight
+        finishing, then its recording. Cutting it sooner may send that message twice."""
+        return self._send_timeout + RECORDING_TIME
 
     @property
     def unrecorded(self) -> int:
@@ -120,30 +167,25 @@ class OutboxDispatcher:
         chats; a chat's messages still go one at a time and in order (the claim takes only
         the head of a chat's queue), and all lanes share the channel's pacing."""
         await asyncio.gather(*(self._lane() for _ in range(self._lanes)))
+        error: Exception | None = None
+        try:
+            await self._record_unrecorded()
+        except Exception as away:
+            error = away
         if self._unrecorded:
-            try:
-                await self._record_unrecorded()
-            except Exception as error:
-                log.error(
-                    "outbound sends not recorded at stop: sent again after restart",
-                    extra={
-                        "channel": self._sender.name,
-                        "count": len(self._unrecorded),
-                        "error": f"{type(error).__name__}: {error}",
-                    },
-                )
+            log.error(
+                "outbound sends not recorded at stop: sent again after restart",
+                extra={
+                    "channel": self._sender.name,
+                    "count": len(self._unrecorded),
+                    "error": "row locked" if error is None else f"{type(error).__name__}: {error}",
+                },
+            )
 
     async def _lane(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sent = await self.send_one()
-            except Exception as error:  # the database went away, say: wait, go on
-                self.outage.failed(error)
-                sent = False
-            else:
-                self.outage.succeeded()
-            if not sent and not self._stopping.is_set():
-                await self._wakeup.wait(self._rest())
+        await poll_until_stopped(
+            self.send_one, self._stopping, self._wakeup, self.outage, self._rest
+        )
 
     def _rest(self) -> float:
         """How long to wait for new work: until a resting chat may go again, at most the
@@ -170,7 +212,7 @@ class OutboxDispatcher:
                     self._sender.name,
                     self._clock.now(),
                     [*self._pacer.waiting_chats(now_m), *held],
-                    [*self._unrecorded, *self._in_flight],
+                    [*self._unrecorded, *self._in_flight, *self._given_up],
                 )
                 if claimed is None:
                     return False
@@ -187,6 +229,8 @@ class OutboxDispatcher:
                 chat = self._pacer.chat(claimed.chat_id, now_m)
                 if chat.wait(self._monotonic()) > 0:
                     return False  # the chat rests (another lane just sent to it): let it go
+                if self._stopping.is_set():
+                    return False  # stopping: the claim rolls back, the message waits
                 outcome, latency = await self._send(claimed)
                 answered = self._clock.now()
                 self._pace(claimed, outcome)
@@ -225,11 +269,14 @@ class OutboxDispatcher:
             overall.take(now)
             self._pacer.chat(claimed.chat_id, now).take(now)
             started = time.perf_counter()
-            if reply is None:
-                outcome = await self._sender.reopen_window(claimed.chat_id)
-            else:
-                outcome = await self._sender.send(claimed.chat_id, reply)
-            return outcome, round((time.perf_counter() - started) * 1000, 1)
+            async with asyncio.timeout(self._send_timeout):
+                if reply is None:
+                    outcome = await self._sender.reopen_window(claimed.chat_id)
+                else:
+                    outcome = await self._sender.send(claimed.chat_id, reply)
+            return _bounded(outcome, self._shelf_life), round(
+                (time.perf_counter() - started) * 1000, 1
+            )
         except Exception as error:
             return TransientFailure(f"{type(error).__name__}: {error}"), 0.0
 
@@ -241,24 +288,65 @@ class OutboxDispatcher:
             self._pacer.overall.hold_off(min(outcome.seconds, 1.0), now_m)
 
     async def _record_unrecorded(self) -> None:
-        """Record the outcomes the database missed, oldest first; raises while it is away."""
+        """Record the outcomes the database missed, oldest first; raises while it is away.
+
+        Never waits for a row's lock: a row another session still holds (the session of
+        the failed record, which the server has not ended yet) is left for a later turn.
+        """
         if not self._unrecorded:
             return
         async with self._recording:
             for message_id, unrecorded in sorted(self._unrecorded.items()):
-                async with self._uow() as uow:
-                    # Still pending unless the commit went through and only its answer was
-                    # lost: then it is recorded already.
-                    pending = await OutboxRepository(uow.connection).lock_pending(message_id)
-                    if pending:
-                        await self._record(
-                            uow, unrecorded.message, unrecorded.outcome, unrecorded.at
+                try:
+                    found = await self._record_late(unrecorded)
+                except Exception as error:
+                    if database_away(error):
+                        raise
+                    await self._give_up(unrecorded, error)
+                    continue
+                if found is PendingLock.HELD:
+                    if not unrecorded.held:
+                        log.warning(
+                            "outbound outcome not recorded: its row is still locked by the"
+                            " lost session, recorded once the database ends it",
+                            extra=self._fields(unrecorded.message),
                         )
-                    await uow.commit()
+                        unrecorded.held = True
+                    continue
                 del self._unrecorded[message_id]
-                if pending:
+                if found is PendingLock.LOCKED:
                     log.info("outbound recorded late", extra=self._fields(unrecorded.message))
                     self._log(unrecorded.message, unrecorded.outcome, 0.0)
+
+    async def _record_late(self, unrecorded: _Unrecorded) -> PendingLock:
+        async with self._uow() as uow:
+            # Still pending unless the commit went through and only its answer was lost:
+            # then it is recorded already.
+            found = await OutboxRepository(uow.connection).lock_pending(unrecorded.message.id)
+            if found is PendingLock.LOCKED:
+                await self._record(uow, unrecorded.message, unrecorded.outcome, unrecorded.at)
+            await uow.commit()
+        return found
+
+    async def _give_up(self, unrecorded: _Unrecorded, error: Exception) -> None:
+        """The outcome fails to record, and not for an outage: it would fail forever.
+        Forget it and mark the message failed (never sent again, its chat goes on)."""
+        message = unrecorded.message
+        reason = f"outcome not recorded: {describe(error)}"
+        self._given_up.add(message.id)  # until it is marked failed
+        del self._unrecorded[message.id]
+        log.error(
+            "outbound outcome cannot be recorded: marked failed",
+            extra={**self._fields(message), "error": reason},
+        )
+        async with self._uow() as uow:
+            repository = OutboxRepository(uow.connection)
+            found = await repository.lock_pending(message.id)
+            if found is PendingLock.LOCKED:
+                await repository.mark_failed(message.id, reason)
+            await uow.commit()
+        if found is not PendingLock.HELD:
+            self._given_up.discard(message.id)
 
     async def _record(
         self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome, now: datetime
@@ -266,13 +354,18 @@ class OutboxDispatcher:
         repository = OutboxRepository(uow.connection)
         match outcome:
             case Sent(platform_message_id=platform_id):
-                await repository.mark_sent(message.id, self._sender.name, platform_id, now)
+                reports = await repository.mark_sent(
+                    message.id, self._sender.name, platform_id, now
+                )
+                # A report that beat this record may say the window had closed.
+                if any(closes_window(report) for report in reports):
+                    await reopen_windows(repository, [message.id])
             case RetryAfter(seconds=seconds, error=error):
                 await repository.retry_at(
                     message.id, now + timedelta(seconds=seconds), error, count_attempt=False
                 )
             case TransientFailure(error=error):
-                delay = retry_delay(min(message.attempts + 1, _DOUBLINGS))
+                delay = retry_delay(message.attempts + 1)
                 await repository.retry_at(message.id, now + delay, error)
             case OutsideWindow(error=error):
                 await repository.mark_failed(message.id, error)

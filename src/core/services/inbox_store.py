@@ -13,8 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
+from core.db.database_away import database_away
 from core.db.inbox_repository import InboxRepository, NewEvent
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock
@@ -101,7 +100,7 @@ class StoreInbound:
             try:
                 new = await self._store([event])
             except Exception as error:
-                if _database_away(error):
+                if database_away(error):
                     away = error  # not this event's fault: the rest would only wait too
                 _fail(stored, error)
                 continue
@@ -111,13 +110,6 @@ class StoreInbound:
 def _fail(stored: asyncio.Future[bool], error: Exception) -> None:
     if not stored.done():
         stored.set_exception(error)
-
-
-def _database_away(error: Exception) -> bool:
-    """The database, not the event, failed: no connection, or the connection broke."""
-    if isinstance(error, OSError | TimeoutError | InterfaceError | OperationalError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def _settle(stored: asyncio.Future[bool], new: bool) -> None:

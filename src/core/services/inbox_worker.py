@@ -18,6 +18,7 @@ from core.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from core.ports import Clock, Ignored
 from core.services.backoff import retry_delay
 from core.services.outage import Outage
+from core.services.polling_loop import poll_until_stopped
 from core.services.wakeup import Wakeup
 
 log = logging.getLogger("salonbot.inbox")
@@ -65,16 +66,13 @@ class InboxWorker:
         self._wakeup.notify()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                handled = await self.handle_one()
-            except Exception as error:  # the database went away, say: wait, go on
-                self.outage.failed(error)
-                handled = False
-            else:
-                self.outage.succeeded()
-            if not handled and not self._stopping.is_set():
-                await self._wakeup.wait(self._poll_interval)
+        await poll_until_stopped(
+            self.handle_one,
+            self._stopping,
+            self._wakeup,
+            self.outage,
+            lambda: self._poll_interval,
+        )
 
     async def handle_one(self) -> bool:
         """Claim and handle one due event; False when there is none.
