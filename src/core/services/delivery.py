@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from sqlalchemy import text
+
 from core.db.outbox_repository import OutboxRepository
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import DeliveryReport
 
 log = logging.getLogger("salonbot.outbox")
+
+LOCK_WAIT = "3s"  # a little past the webhook's 2 s bound: a lock just missed still lets go
 
 
 class RecordDeliveries:
@@ -24,6 +28,9 @@ class RecordDeliveries:
             return 0
         changed = 0
         async with self._uow() as uow:
+            # A webhook waits for this: a lock held on an outgoing message (a long send's
+            # record, a migration) must end the wait soon, not hold a pooled connection.
+            await uow.connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
             repository = OutboxRepository(uow.connection)
             for report in reports:
                 if await repository.record_delivery(report):
