@@ -33,6 +33,7 @@ from tests.locks import locked
 from tests.waiting import settled
 
 ADA = 5001
+POOL = 10  # as ``salonbot serve`` sizes its pool (and as many more at a peak)
 WITHIN = 3.0  # seconds: the bound is 2 s; a margin for a busy machine, not for a second bound
 
 
@@ -133,19 +134,22 @@ async def test_a_frozen_server_gets_webhooks_and_readiness_answered_503_in_time(
 
 
 @pytest.mark.parametrize(
-    "tables",
+    ("tables", "waiting"),
     [
-        "outbound_messages",  # the messages are stored at once; the reports wait
-        "inbound_events, outbound_messages",  # both wait: still one bound, not one each
+        ("outbound_messages", 1),  # the messages are stored at once; the reports wait
+        # Both wait, side by side (not one after the other): one bound, not one each.
+        ("inbound_events, outbound_messages", 2),
     ],
 )
 async def test_a_whatsapp_notification_waiting_on_a_hanging_database_gets_503_in_time(
-    demo: Salonbot, database_url: str, tables: str
+    demo: Salonbot, database_url: str, tables: str, waiting: int
 ) -> None:
     async with whatsapp_webhook(demo) as webhook:
         body = webhook.with_statuses(webhook.messages(("491511111111", "hi")), ["wamid.unknown"])
         async with locked(database_url, tables):
-            refused, took = await _timed(webhook.post(body))
+            posted = asyncio.ensure_future(_timed(webhook.post(body)))
+            await eventually(lambda: _waiting_on_locks(demo.engine, waiting), within=WITHIN)
+            refused, took = await posted
         assert refused.status_code == 503
         assert took < WITHIN
         again = await webhook.post(body)
@@ -162,23 +166,39 @@ async def test_a_whatsapp_notification_waiting_on_a_hanging_database_gets_503_in
 async def test_delivery_reports_waiting_on_a_lock_cannot_take_the_connections_of_the_store(
     demo: Salonbot, database_url: str
 ) -> None:
-    # As ``salonbot serve`` sizes its pool: 10, and 10 more at a peak.
-    app = Salonbot(make_engine(database_url, pool_size=10), demo.clock)
+    app = Salonbot(make_engine(database_url, pool_size=POOL), demo.clock)
     try:
         async with whatsapp_webhook(app) as webhook:
+            reports = webhook.runtime.report_bound
             async with locked(database_url, "outbound_messages"):
-                statuses = [webhook.post(webhook.statuses(f"wamid.s{n}")) for n in range(30)]
-                refused = await asyncio.gather(*(_timed(post) for post in statuses))
-                assert all(answer.status_code == 503 for answer, _ in refused)
-                assert all(took < WITHIN for _, took in refused)
-                assert webhook.runtime.report_bound.running <= REPORTS_AT_ONCE
-                # Messages are still stored: the pool was not used up by the reports.
+                statuses = [
+                    asyncio.ensure_future(_timed(webhook.post(webhook.statuses(f"wamid.s{n}"))))
+                    for n in range(30)
+                ]
+                # Every report let through holds a pooled connection, waiting on the lock.
+                await eventually(
+                    lambda: _waiting_on_locks(demo.engine, min(reports.running, 2 * POOL))
+                )
+                assert reports.running <= REPORTS_AT_ONCE
+                # Messages are still stored meanwhile: the reports left the pool to them.
                 stored, took = await _timed(webhook.post(webhook.messages(("4915", "hi"))))
                 assert stored.status_code == 200, stored.text
                 assert took < WITHIN
-            await eventually(lambda: webhook.runtime.report_bound.running == 0)
+                refused = await asyncio.gather(*statuses)
+                assert all(answer.status_code == 503 for answer, _ in refused)
+                assert all(took < WITHIN for _, took in refused)
+            await eventually(lambda: reports.running == 0)
     finally:
         await app.close()
+
+
+async def _waiting_on_locks(engine: AsyncEngine, sessions: int) -> bool:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with engine.connect() as connection:
+        return bool(await connection.scalar(waiting) >= sessions)
 
 
 async def test_a_call_on_a_connection_that_hangs_ends_at_its_time_limit(
