@@ -105,7 +105,9 @@ class TimeLimits:
 
     command: float = 30.0
     statement: float = 20.0
-    idle_in_transaction: float = 60.0
+    # Long: the outbox dispatcher keeps its transaction open across a send (up to a minute
+    # with Telegram's client); this only ends one that a vanished client left open.
+    idle_in_transaction: float = 300.0
     keepalive_idle: int = 30
     keepalive_interval: int = 10
     keepalive_count: int = 3
