@@ -50,6 +50,7 @@ class CuttableLink:
         for writer in list(self._writers):
             writer.transport.abort()
         self._writers.clear()
+        self._flowing.clear()
         for pipe in list(self._pipes):
             pipe.cancel()
         with contextlib.suppress(asyncio.CancelledError):

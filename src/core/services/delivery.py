@@ -13,7 +13,9 @@ from core.ports import DeliveryReport
 
 log = logging.getLogger("salonbot.outbox")
 
-LOCK_WAIT = "3s"  # a little past the webhook's 2 s bound: a lock just missed still lets go
+# A little past the webhook's 2 s bound: a lock let go just after the 503 still lets the
+# reports be kept, and a lock held for long frees the connection soon.
+WAIT_FOR_LOCKS = text("SET LOCAL lock_timeout = '3s'")
 
 
 class RecordDeliveries:
@@ -30,7 +32,7 @@ class RecordDeliveries:
         async with self._uow() as uow:
             # A webhook waits for this: a lock held on an outgoing message (a long send's
             # record, a migration) must end the wait soon, not hold a pooled connection.
-            await uow.connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+            await uow.connection.execute(WAIT_FOR_LOCKS)
             repository = OutboxRepository(uow.connection)
             for report in reports:
                 if await repository.record_delivery(report):
