@@ -31,7 +31,8 @@ log = logging.getLogger("salonbot.inbox")
 # Delivery reports kept in the background at a time (those whose request was refused
 # included): with ``outbound_messages`` locked, each would hold a pooled connection until
 # its lock wait ends, and enough of them leave the inbox's store no connection at all.
-REPORTS_AT_ONCE = 4
+# Eight of the pool's twenty: a burst of statuses (each kept in milliseconds) still passes.
+REPORTS_AT_ONCE = 8
 
 
 class Poller(Protocol):
