@@ -90,13 +90,57 @@ def locate(settings: Settings) -> DatabaseLocation:
     return start_embedded(settings.data_dir)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True, slots=True)
+class TimeLimits:
+    """How long one database call may take before salonbot gives up on its connection.
+
+    A connection that dies without a reset (a failover, a dropped link) never answers, and
+    asyncpg sets no TCP keepalive of its own (``asyncpg.connect`` has no option for one):
+    without a limit the call awaits forever and holds its part of salonbot with it.
+    ``command`` (asyncpg's ``command_timeout``) bounds every call on the client, a hung
+    connection included; the server's own limits end a statement or an open transaction
+    nobody drives any more, and its keepalives let it drop a client that is gone (with
+    its locks). Values are seconds.
+    """
+
+    command: float = 30.0
+    statement: float = 20.0
+    # Long: the outbox dispatcher keeps its transaction open across a send (up to a minute
+    # with Telegram's client); this only ends one that a vanished client left open.
+    idle_in_transaction: float = 300.0
+    keepalive_idle: int = 30
+    keepalive_interval: int = 10
+    keepalive_count: int = 3
+
+    def server_settings(self) -> dict[str, str]:
+        return {
+            "statement_timeout": f"{round(self.statement * 1000)}ms",
+            "idle_in_transaction_session_timeout": f"{round(self.idle_in_transaction * 1000)}ms",
+            # Ignored (read as 0) on a Unix socket, as the embedded server uses.
+            "tcp_keepalives_idle": str(self.keepalive_idle),
+            "tcp_keepalives_interval": str(self.keepalive_interval),
+            "tcp_keepalives_count": str(self.keepalive_count),
+        }
+
+
+# For the long-running process (``salonbot serve``): every request-path and background
+# query there is short. Not for migrations (Alembic builds its own engine) nor for one-off
+# commands such as a catalog load, which may take longer and are watched by a person.
+SERVING_LIMITS = TimeLimits()
+
+
+def make_engine(url: str, *, pool_size: int = 10, limits: TimeLimits | None = None) -> AsyncEngine:
+    """An engine on ``url``; with ``limits``, every call on its connections is bounded."""
+    # A server that takes connections but never answers must not hold a request for
+    # asyncpg's default minute.
+    connect_args: dict[str, Any] = {"timeout": 10}
+    if limits is not None:
+        connect_args["command_timeout"] = limits.command
+        connect_args["server_settings"] = limits.server_settings()
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        # A server that takes connections but never answers must not hold a request for
-        # asyncpg's default minute.
-        connect_args={"timeout": 10},
+        connect_args=connect_args,
     )

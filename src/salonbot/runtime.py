@@ -28,6 +28,12 @@ from salonbot.bootstrap import Salonbot
 
 log = logging.getLogger("salonbot.inbox")
 
+# Delivery reports kept in the background at a time (those whose request was refused
+# included): with ``outbound_messages`` locked, each would hold a pooled connection until
+# its lock wait ends, and enough of them leave the inbox's store no connection at all.
+# Eight of the pool's twenty: a burst of statuses (each kept in milliseconds) still passes.
+REPORTS_AT_ONCE = 8
+
 
 class Poller(Protocol):
     async def run(self) -> None: ...
@@ -43,6 +49,11 @@ class Runtime:
         # in the log however many requests it refuses.
         self.request_bound = RequestBound(Outage(log, "webhooks: storing in the database"))
         self.store = StoreInbound(app.uow, app.clock, self.inbox, bound=self.request_bound)
+        # Reports have their own bound and story: they touch another table, which may be
+        # locked while events are stored fine, and the two must not end each other's.
+        self.report_bound = RequestBound(
+            Outage(log, "webhooks: delivery reports"), most_at_once=REPORTS_AT_ONCE
+        )
         self._record_deliveries = RecordDeliveries(app.uow, app.clock)
         self.routers: list[APIRouter] = []
         self.dispatchers: list[OutboxDispatcher] = []
@@ -57,7 +68,13 @@ class Runtime:
 
     async def record_deliveries(self, reports: Sequence[DeliveryReport]) -> int:
         """Keep a webhook's delivery reports, within the request's bound."""
-        return await self.request_bound(self._record_deliveries(reports))
+        if not reports:  # nothing to keep: not an answer from the database either way
+            return 0
+        return await self.report_bound(self._record_deliveries(reports))
+
+    def store_answering(self) -> bool:
+        """The inbox's store is not stuck on the database (``/readyz``)."""
+        return not self.store.stalled(after=self.request_bound.seconds)
 
     def add_channel(
         self,

@@ -14,7 +14,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from salonbot.bootstrap import Salonbot
 from salonbot.config import Settings
-from salonbot.database import DatabaseLocation, make_engine
+from salonbot.database import SERVING_LIMITS, DatabaseLocation, make_engine
 from salonbot.demo import load_demo_if_empty
 from salonbot.logs import configure
 from salonbot.runtime import Runtime
@@ -107,14 +107,16 @@ def _add_whatsapp(settings: Settings, runtime: Runtime) -> str:
 async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
     configure()
-    app = Salonbot(make_engine(location.url, pool_size=10))
+    app = Salonbot(make_engine(location.url, pool_size=10, limits=SERVING_LIMITS))
     runtime = Runtime(app)
     try:
         if location.server is not None and await load_demo_if_empty(app):
             log.info("no salon was loaded yet: loaded the demo salon")
         telegram = await _add_telegram(settings, runtime)
         whatsapp = _add_whatsapp(settings, runtime)
-        web = create_web_app(app, runtime.routers, runtime.running)
+        web = create_web_app(
+            app, runtime.routers, runtime.running, store_answering=runtime.store_answering
+        )
         await runtime.start()
         log.info(
             "serving",

@@ -14,8 +14,14 @@ from salonbot.readiness import DatabaseProbe
 
 
 def create_web_app(
-    app: Salonbot, routers: Sequence[APIRouter], workers_running: Callable[[], bool]
+    app: Salonbot,
+    routers: Sequence[APIRouter],
+    workers_running: Callable[[], bool],
+    *,
+    store_answering: Callable[[], bool] | None = None,
 ) -> FastAPI:
+    """The app; with ``store_answering``, ``/readyz`` checks the inbox's store too (its
+    transaction may hang on a dead connection while a fresh one answers the probe)."""
     database = DatabaseProbe(app.engine, head_revision())
 
     @contextlib.asynccontextmanager
@@ -35,13 +41,15 @@ def create_web_app(
     @web.get("/readyz")
     async def readyz() -> JSONResponse:
         """Ready for traffic: the database answers (within about 2 s), its schema is at
-        head, workers run."""
+        head, workers run, the store is not stuck."""
         health = await database()
         checks = {
             "database": health.answers,
             "migrations": health.at_head,
             "workers": workers_running(),
         }
+        if store_answering is not None:
+            checks["store"] = store_answering()
         ready = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

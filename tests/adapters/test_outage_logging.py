@@ -4,14 +4,15 @@ each part writes one error line with the cause when it starts and one line when 
 (with how long it lasted and how many calls failed), never a traceback per failure.
 
 The outage is real: salonbot reaches the test's Postgres through a TCP link the test cuts
-(open connections break, new ones are refused) and restores.
+(open connections break, new ones are refused) and restores, or another session holds a
+table locked. Storing events and keeping delivery reports are told apart: one failing
+while the other works is one story, not a line per request.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,10 +23,12 @@ from core.services.outage import Outage
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine
 from tests.adapters.telegram_harness import MONDAY_MORNING, eventually, serving
+from tests.adapters.whatsapp_webhook import Webhook, whatsapp_webhook
 from tests.catalog_cases import DEMO_TEXT
 from tests.fakes.clock import RunningClock
-from tests.fakes.tcp_proxy import CuttableLink
+from tests.fakes.tcp_proxy import CuttableLink, link_target, through
 from tests.fakes.telegram_api import FakeTelegram
+from tests.locks import locked
 
 REFUSED = 20
 
@@ -38,26 +41,8 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def link(database_url: str, clean_engine: AsyncEngine) -> AsyncIterator[CuttableLink]:
-    parts = urlsplit(database_url)
-    port = parts.port or 5432
-    # The embedded server is reached through a Unix socket named in the query's ``host``.
-    socket_dir = dict(parse_qsl(parts.query)).get("host", "")
-    if socket_dir.startswith("/"):
-        target = f"{socket_dir}/.s.PGSQL.{port}"
-    else:
-        target = parts.hostname or "127.0.0.1"
-    async with CuttableLink(target, port) as cuttable:
+    async with CuttableLink(*link_target(database_url)) as cuttable:
         yield cuttable
-
-
-def _through(database_url: str, link: CuttableLink) -> str:
-    """The database's URL over the link (TCP to the link, whatever the server listens on)."""
-    parts = urlsplit(database_url)
-    netloc = f"{parts.username or 'postgres'}@127.0.0.1:{link.port}"
-    if parts.password:
-        netloc = f"{parts.username}:{parts.password}@127.0.0.1:{link.port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "host"])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _lines(caplog: pytest.LogCaptureFixture, part: str, event: str) -> list[logging.LogRecord]:
@@ -76,7 +61,7 @@ async def test_an_outage_is_logged_once_then_its_end_with_the_count(
     database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    engine = make_engine(_through(database_url, link), pool_size=4)
+    engine = make_engine(through(database_url, link), pool_size=4)
     app = Salonbot(engine, RunningClock(MONDAY_MORNING))
     document, _ = load_catalog_text(DEMO_TEXT)
     await load_catalog(app.uow, app.clock, document)
@@ -118,3 +103,36 @@ async def test_an_outage_is_logged_once_then_its_end_with_the_count(
         assert getattr(up, "seconds", -1) >= 0
     # O(1): a handful of lines for the whole outage, not one (or a traceback) per failure.
     assert len([r for r in records if r.levelno >= logging.WARNING]) <= 8
+
+
+ROUNDS = 3
+
+
+async def test_stored_messages_and_delivery_reports_each_tell_their_own_outage(
+    clean_engine: AsyncEngine, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Salonbot(clean_engine)
+    async with whatsapp_webhook(app) as webhook:
+        caplog.clear()
+        # Messages cannot be stored; reports are kept; some notifications carry neither.
+        async with locked(database_url, "inbound_events"):
+            for n in range(ROUNDS):
+                reports = await webhook.post(webhook.statuses(f"wamid.s{n}"))
+                assert reports.status_code == 200, reports.text
+                messages = await webhook.post(webhook.messages(("4915", f"hi {n}")))
+                assert messages.status_code == 503
+                assert (await webhook.post(webhook.meta.envelope([]))).status_code == 200
+        await eventually(lambda: _stored_now(webhook))
+
+    records = [r for r in caplog.records if r.name.startswith("salonbot")]
+    [down] = _lines(caplog, "webhooks: storing", "unavailable")
+    [up] = _lines(caplog, "webhooks: storing", "available again")
+    assert getattr(up, "failures", 0) == ROUNDS
+    assert not [r for r in records if r.message.startswith("webhooks: delivery reports")]
+    # O(1): the outage and its end, not a line (or two) per request.
+    assert [r for r in records if r.levelno >= logging.WARNING] == [down, up]
+
+
+async def _stored_now(webhook: Webhook) -> bool:
+    answer = await webhook.post(webhook.messages(("4915", "hi again")))
+    return answer.status_code == 200

@@ -10,6 +10,7 @@ import pytest
 from core.ports import StoreUnavailable
 from core.services.outage import Outage, describe
 from core.services.request_bound import RequestBound
+from tests.waiting import until
 
 log = logging.getLogger("salonbot.test")
 
@@ -104,3 +105,30 @@ async def test_a_failure_of_the_work_is_refused_too() -> None:
     with pytest.raises(StoreUnavailable):
         await bound(broken())
     assert bound.outage.failures == 1
+
+
+async def test_work_past_its_most_at_once_is_refused_without_starting() -> None:
+    bound = RequestBound(Outage(log, "the reports"), seconds=0.05, most_at_once=2)
+    release = asyncio.Event()
+    started: list[int] = []
+
+    async def waits(n: int) -> int:
+        started.append(n)
+        await release.wait()
+        return n
+
+    for n in range(2):  # refused at the bound, but still going
+        with pytest.raises(StoreUnavailable):
+            await bound(waits(n))
+    with pytest.raises(StoreUnavailable):
+        await bound(waits(2))  # two are still going: this one is not started
+    assert started == [0, 1]
+    assert bound.running == 2
+    release.set()
+
+    async def ended() -> bool:
+        return bound.running == 0
+
+    await until(ended, "the two work pieces let go have ended", within=5)
+    assert await bound(waits(3)) == 3
+    assert bound.outage.failures == 0  # the success ended the outage

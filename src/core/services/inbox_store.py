@@ -3,14 +3,18 @@
 ``StoreInbound`` is all a webhook does: one insert, where a redelivery (the same platform
 id) changes nothing. Concurrent requests share one transaction (group commit). The wait
 is bounded (``RequestBound``): a database that hangs gets the request refused within
-about two seconds, never held for a minute.
+about two seconds, never held for a minute. Each transaction is bounded too
+(``STORE_WITHIN``): one that never returns (its connection died without a reset) is left
+behind, so the next batch starts on another connection instead of every later request
+waiting behind it for good.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.db.database_away import database_away
@@ -24,6 +28,11 @@ from core.services.wakeup import Wakeup
 log = logging.getLogger("salonbot.inbox")
 
 MAX_WAITING = 20_000
+# Seconds one transaction may take before it is left behind. Requests are refused at the
+# request bound (2 s) already; this one only frees the store for the batches after it. A
+# transaction left behind may still commit: its events are then kept, and redeliveries of
+# them are dropped by their platform ids.
+STORE_WITHIN = 5.0
 
 
 class StoreInbound:
@@ -43,6 +52,8 @@ class StoreInbound:
         *,
         bound: RequestBound | None = None,
         max_batch: int = 500,
+        store_within: float = STORE_WITHIN,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
@@ -51,6 +62,16 @@ class StoreInbound:
         self._max_batch = max_batch
         self._waiting: list[tuple[NewEvent, asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._store_within = store_within
+        self._monotonic = monotonic
+        self._in_flight_since: float | None = None
+        self._left_behind: set[asyncio.Task[set[tuple[str, str]]]] = set()
+
+    def stalled(self, after: float) -> bool:
+        """Whether a transaction of the store has waited for the database more than
+        ``after`` seconds (``/readyz`` says "not ready" then: new requests are refused)."""
+        since = self._in_flight_since
+        return since is not None and self._monotonic() - since > after
 
     async def __call__(
         self, channel: str, platform_id: str, chat_key: str, payload: Mapping[str, Any]
@@ -74,7 +95,11 @@ class StoreInbound:
             del self._waiting[: self._max_batch]
             try:
                 new = await self._store([event for event, _ in batch])
-            except Exception:
+            except Exception as error:
+                if isinstance(error, TimeoutError):  # the database hangs: each alone would too
+                    for _, stored in batch:
+                        _fail(stored, error)
+                    continue
                 new = None
             if new is None:
                 await self._store_one_by_one(batch)
@@ -86,6 +111,34 @@ class StoreInbound:
         self._wakeup.notify()
 
     async def _store(self, events: list[NewEvent]) -> set[tuple[str, str]]:
+        """One transaction, waited for ``store_within`` at most (``TimeoutError`` past it)."""
+        transaction = asyncio.ensure_future(self._transaction(events))
+        self._in_flight_since = self._monotonic()
+        try:
+            async with asyncio.timeout(self._store_within):
+                # Shielded: past the bound the flusher moves on without waiting for the
+                # transaction's own end, whose rollback may hang on the same connection.
+                return await asyncio.shield(transaction)
+        except TimeoutError:
+            self._leave_behind(transaction)
+            raise
+        except asyncio.CancelledError:
+            self._leave_behind(transaction)
+            raise
+        finally:
+            self._in_flight_since = None
+
+    def _leave_behind(self, transaction: asyncio.Task[set[tuple[str, str]]]) -> None:
+        transaction.cancel()  # asyncpg asks the server to cancel; the rollback follows
+        self._left_behind.add(transaction)  # kept referenced until it ends
+        transaction.add_done_callback(self._ended)
+
+    def _ended(self, transaction: asyncio.Task[set[tuple[str, str]]]) -> None:
+        self._left_behind.discard(transaction)
+        if not transaction.cancelled():
+            transaction.exception()  # read, so a late failure is not "never retrieved"
+
+    async def _transaction(self, events: list[NewEvent]) -> set[tuple[str, str]]:
         async with self._uow() as uow:
             new = await InboxRepository(uow.connection).store_many(events, self._clock.now())
             await uow.commit()
