@@ -90,6 +90,10 @@ class _Unrecorded:
     outcome: SendOutcome
     at: datetime  # when the platform answered: the record says so, however late it is
     held: bool = False  # its row was found locked by another session (told once)
+    # Set when the outcome can never be recorded (not for an outage): the message is to be
+    # marked failed instead, with this reason. Kept here until that is committed, so its
+    # chat stays held and the message is never claimed again meanwhile.
+    give_up: str | None = None
 
 
 def _bounded(outcome: SendOutcome, longest: timedelta) -> SendOutcome:
@@ -137,9 +141,6 @@ class OutboxDispatcher:
         # Messages a lane is sending now. Never claimed by another lane, even when the
         # database drops the sending lane's connection (and with it the row's lock).
         self._in_flight: set[int] = set()
-        # Messages whose outcome could not be recorded nor the message failed (a bug, and
-        # the database away meanwhile): never sent again by this process.
-        self._given_up: set[int] = set()
 
     def stop(self) -> None:
         """Claim nothing more; ``run`` returns once the sends in flight are recorded."""
@@ -212,7 +213,7 @@ class OutboxDispatcher:
                     self._sender.name,
                     self._clock.now(),
                     [*self._pacer.waiting_chats(now_m), *held],
-                    [*self._unrecorded, *self._in_flight, *self._given_up],
+                    [*self._unrecorded, *self._in_flight],
                 )
                 if claimed is None:
                     return False
@@ -298,12 +299,19 @@ class OutboxDispatcher:
         async with self._recording:
             for message_id, unrecorded in sorted(self._unrecorded.items()):
                 try:
-                    found = await self._record_late(unrecorded)
+                    if unrecorded.give_up is None:
+                        found = await self._record_late(unrecorded)
+                    else:
+                        found = await self._mark_given_up(unrecorded.message, unrecorded.give_up)
                 except Exception as error:
-                    if database_away(error):
+                    # Marking a message failed with a plain reason cannot fail for its own
+                    # sake: any error doing that is the database's.
+                    if database_away(error) or unrecorded.give_up is not None:
                         raise
-                    await self._give_up(unrecorded, error)
-                    continue
+                    # It would fail the same way forever: mark the message failed instead.
+                    reason = f"outcome not recorded: {describe(error)}".replace("\x00", "")
+                    unrecorded.give_up = reason[:2000]
+                    found = await self._mark_given_up(unrecorded.message, unrecorded.give_up)
                 if found is PendingLock.HELD:
                     if not unrecorded.held:
                         log.warning(
@@ -314,7 +322,14 @@ class OutboxDispatcher:
                         unrecorded.held = True
                     continue
                 del self._unrecorded[message_id]
-                if found is PendingLock.LOCKED:
+                if found is not PendingLock.LOCKED:
+                    continue  # recorded already: the lost commit had gone through
+                if unrecorded.give_up is not None:
+                    log.error(
+                        "outbound outcome cannot be recorded: marked failed",
+                        extra={**self._fields(unrecorded.message), "error": unrecorded.give_up},
+                    )
+                else:
                     log.info("outbound recorded late", extra=self._fields(unrecorded.message))
                     self._log(unrecorded.message, unrecorded.outcome, 0.0)
 
@@ -328,25 +343,16 @@ class OutboxDispatcher:
             await uow.commit()
         return found
 
-    async def _give_up(self, unrecorded: _Unrecorded, error: Exception) -> None:
-        """The outcome fails to record, and not for an outage: it would fail forever.
-        Forget it and mark the message failed (never sent again, its chat goes on)."""
-        message = unrecorded.message
-        reason = f"outcome not recorded: {describe(error)}"
-        self._given_up.add(message.id)  # until it is marked failed
-        del self._unrecorded[message.id]
-        log.error(
-            "outbound outcome cannot be recorded: marked failed",
-            extra={**self._fields(message), "error": reason},
-        )
+    async def _mark_given_up(self, message: ClaimedMessage, reason: str) -> PendingLock:
+        """Mark the message failed (never sent again, its chat goes on), unless its row is
+        still held by another session or was recorded after all."""
         async with self._uow() as uow:
             repository = OutboxRepository(uow.connection)
             found = await repository.lock_pending(message.id)
             if found is PendingLock.LOCKED:
                 await repository.mark_failed(message.id, reason)
             await uow.commit()
-        if found is not PendingLock.HELD:
-            self._given_up.discard(message.id)
+        return found
 
     async def _record(
         self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome, now: datetime
