@@ -184,6 +184,23 @@ async def test_a_customer_whose_number_is_later_hidden_stays_the_same_customer(
     assert await salon.rows("SELECT DISTINCT chat_key FROM inbound_events") == [(bsuid,)]
 
 
+async def test_a_customer_stored_under_their_number_moves_to_their_bsuid_with_their_id(
+    salon: Salon,
+) -> None:
+    fake = salon.fake
+    # Before salonbot keyed customers by BSUID (or before Meta sent one), Ada was kept
+    # under her number.
+    old_style = fake.text_message(ADA, "hi")
+    del old_style["from_user_id"]
+    await salon.reply_after(ADA, old_style)
+    [(ada_id, external_id)] = await salon.rows("SELECT id, external_id FROM customers")
+    assert external_id == str(ADA)
+
+    await salon.reply_after(ADA, fake.text_message(ADA, "hi again"))  # number and BSUID
+
+    assert await salon.rows("SELECT id, external_id FROM customers") == [(ada_id, fake.bsuid(ADA))]
+
+
 async def test_a_duplicate_delivery_gets_one_reply(salon: Salon) -> None:
     body = salon.fake.envelope([salon.fake.text_message(ADA, "hi")])
     answers = [await salon.fake.deliver(body) for _ in range(3)]

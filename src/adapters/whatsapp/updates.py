@@ -129,7 +129,19 @@ class WhatsAppInbound:
         profile = part(part(payload, "contact"), "profile")
         name = text(profile, "name") or text(profile, "username")
         # WhatsApp tells us no language: the salon's default, until the customer picks one.
-        contact = ChatContact(CHANNEL, chat, chat, name, None, phone=phone(message))
+        number = phone(message)
+        contact = ChatContact(
+            CHANNEL,
+            chat,
+            chat,
+            name,
+            None,
+            phone=number,
+            # Customers from before salonbot keyed by BSUID are stored under their number
+            # (the digits of ``from``): they move to the BSUID on their first message that
+            # carries both.
+            former_external_id=number[1:] if number and number[1:] != chat else None,
+        )
         return Translated(contact, _inbound(message))
 
     async def acknowledge(self, payload: Mapping[str, Any]) -> None:

@@ -94,3 +94,7 @@ class ChatContact:
     language_code: str | None = None  # the platform's, e.g. "ru" or "en-US"
     # Their number as "+<digits>" when the channel shares it beside its id (WhatsApp).
     phone: str | None = None
+    # The id this customer was known by on this channel before ``external_id`` (WhatsApp:
+    # their number, from before salonbot keyed them by their username id). A customer
+    # still stored under it moves to ``external_id`` on first contact under the new id.
+    former_external_id: str | None = None

@@ -44,12 +44,31 @@ class CustomerRepository:
         phone: str | None = None,
         language: str | None = None,
         start_payload: str | None = None,
+        former_external_id: str | None = None,
     ) -> tuple[int, bool]:
         """The customer with this channel identity, created on first contact; (id, created).
 
         Two first messages racing each other create one customer: the unique identity
-        decides, and the loser reads the winner's row.
+        decides, and the loser reads the winner's row. A customer stored under
+        ``former_external_id`` of the same channel, and none under ``external_id`` yet,
+        moves to ``external_id`` (keeping their bookings) instead of a new one being made.
         """
+        if former_external_id and former_external_id != external_id:
+            moved = await self._db.execute(
+                update(customers)
+                .where(
+                    customers.c.channel == channel,
+                    customers.c.external_id == former_external_id,
+                    ~select(customers.c.id)
+                    .where(customers.c.channel == channel, customers.c.external_id == external_id)
+                    .exists(),
+                )
+                .values(external_id=external_id)
+                .returning(customers.c.id)
+            )
+            moved_id = moved.scalar_one_or_none()
+            if moved_id is not None:
+                return int(moved_id), False
         inserted = await self._db.execute(
             insert(customers)
             .values(

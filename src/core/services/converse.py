@@ -72,6 +72,7 @@ class Converse:
                     now,
                     name=contact.name,
                     phone=contact.phone,
+                    former_external_id=contact.former_external_id,
                     language=pick_language(contact.language_code, offered),
                     start_payload=_start_payload(inbound),
                 )
