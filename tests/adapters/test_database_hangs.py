@@ -175,10 +175,11 @@ async def test_delivery_reports_waiting_on_a_lock_cannot_take_the_connections_of
                     asyncio.ensure_future(_timed(webhook.post(webhook.statuses(f"wamid.s{n}"))))
                     for n in range(30)
                 ]
-                # Every report let through holds a pooled connection, waiting on the lock.
-                await eventually(
-                    lambda: _waiting_on_locks(demo.engine, min(reports.running, 2 * POOL))
-                )
+                # As many reports as the cap are let through (first: until then, a count
+                # of sessions waiting would hold at 0) and each holds a pooled connection,
+                # waiting on the lock.
+                await eventually(lambda: reports.running == REPORTS_AT_ONCE)
+                await eventually(lambda: _waiting_on_locks(demo.engine, REPORTS_AT_ONCE))
                 assert reports.running <= REPORTS_AT_ONCE
                 # Messages are still stored meanwhile: the reports left the pool to them.
                 stored, took = await _timed(webhook.post(webhook.messages(("4915", "hi"))))

@@ -482,6 +482,24 @@ async def test_a_private_message_with_a_field_aiogram_cannot_read_is_still_answe
     assert all("reply_to_message" in r.__dict__["error"] for r in warnings)
 
 
+async def test_a_private_service_message_aiogram_cannot_read_is_never_answered(
+    salon: Salon,
+) -> None:
+    pinned = salon.fake.text_update(ADA, "x")
+    del pinned["message"]["text"]
+    # A pinned message aiogram cannot read: no one wrote to salonbot.
+    pinned["message"]["pinned_message"] = {"message_id": "not a number", "chat": 7}
+    assert (await salon.post(pinned)).status_code == 200
+
+    await handled(salon.app.engine, 1)
+
+    [(status, reason)] = await salon.rows("SELECT status, last_error FROM inbound_events")
+    assert status == "ignored"
+    assert reason.startswith("unreadable update: message.pinned_message.")
+    assert await salon.rows("SELECT count(*) FROM outbound_messages") == [(0,)]
+    assert salon.fake.sent == []
+
+
 async def test_the_reason_an_update_is_unreadable_is_bounded(
     salon: Salon,
 ) -> None:

@@ -601,6 +601,64 @@ async def test_report_batches_naming_two_messages_in_opposite_orders_do_not_dead
     ]
 
 
+async def test_report_batches_closing_two_chats_windows_in_crossing_orders_do_not_deadlock(
+    app: Salonbot,
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.ports import DeliveryReport
+    from core.services.delivery import RecordDeliveries
+
+    await _queue(app, ("a", "hello"), ("b", "hi"), ("a", "more"), ("b", "and more"))
+    dispatcher = OutboxDispatcher(app.uow, app.clock, ScriptedSender(), Wakeup(), pacing=FAST)
+    while await dispatcher.send_one():
+        pass
+    sent = await rows(
+        app.engine, "SELECT id, chat_id, platform_message_id FROM outbound_messages ORDER BY id"
+    )
+    assert [chat for _, chat, _ in sent] == ["a", "b", "a", "b"]
+    at = datetime(2026, 12, 7, 6, 0, 5, tzinfo=UTC)
+    closed = [
+        DeliveryReport("test", platform_id, "failed", at, "131047", window_closed=True)
+        for _, _, platform_id in sent
+    ]
+    record = RecordDeliveries(app.uow, app.clock)
+
+    async def both_wait_for_a_chat() -> bool:
+        waiting = await rows(
+            app.engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+        )
+        return waiting == [(2,)]
+
+    # The report locks of the two batches do not overlap: only the chats' reopener locks
+    # do. Message ids order them a, b in one batch and b, a in the other. Hold both
+    # chats' locks (as a transaction queuing their reopeners), so the two batches queue
+    # up at them and then race from one moment.
+    async with app.engine.connect() as holder:
+        repository = OutboxRepository(holder)
+        await repository.queue_window_reopener(sent[0][0])
+        await repository.queue_window_reopener(sent[1][0])
+        batches = [
+            asyncio.create_task(record([closed[0], closed[3]])),  # chats a, then b
+            asyncio.create_task(record([closed[1], closed[2]])),  # chats b, then a
+        ]
+        await until(both_wait_for_a_chat, "both batches wait for a chat's reopener lock")
+        await holder.rollback()
+    assert await asyncio.gather(*batches) == [2, 2]  # no DeadlockDetected
+    assert await rows(
+        app.engine, "SELECT kind, chat_id, status FROM outbound_messages ORDER BY kind, chat_id"
+    ) == [
+        ("reply", "a", "failed"),
+        ("reply", "a", "failed"),
+        ("reply", "b", "failed"),
+        ("reply", "b", "failed"),
+        ("window_reopener", "a", "pending"),  # one reopener per chat
+        ("window_reopener", "b", "pending"),
+    ]
+
+
 async def test_a_report_batch_takes_a_chats_reopener_lock_only_after_every_report_lock(
     app: Salonbot,
 ) -> None:

@@ -3,8 +3,9 @@
 salonbot talks to customers one to one: a message or a button tap in a group, supergroup
 or channel is kept and not answered (a tap's spinner is still stopped). An update aiogram
 cannot read (a field it does not know yet, a malformed nested message) is logged as a
-warning with where it fails; a message in a private chat is then still answered from the
-few fields salonbot needs, read defensively, so one odd field never silences a customer.
+warning with where it fails; a message someone wrote in a private chat is then still
+answered from the few fields salonbot needs, read defensively, so one odd field never
+silences a customer (a service message stays unanswered, as when it is read).
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def _from_message(message: Message) -> Translated | Ignored:
 
 def _from_unreadable(payload: Mapping[str, Any], unreadable: Ignored) -> Translated | Ignored:
     """A message aiogram cannot read, answered from the fields salonbot needs when they
-    are there and it is in a private chat; otherwise still ``unreadable``."""
+    are there, it is in a private chat and someone wrote it (text, or content salonbot
+    answers as unsupported); otherwise still ``unreadable``."""
     message = part(payload, "message")
     chat, user = part(message, "chat"), part(message, "from")
     chat_id, user_id = _id(chat), _id(user)
@@ -145,7 +147,13 @@ def _from_unreadable(payload: Mapping[str, Any], unreadable: Ignored) -> Transla
     language = text(user, "language_code")[:35] or None  # a BCP 47 tag is at most 35
     contact = ChatContact(CHANNEL, chat_id, user_id, name, language)
     said = text(message, "text")
-    inbound: Inbound = (parse_command(said) or Text(said)) if said else Unsupported("unreadable")
+    inbound: Inbound
+    if said:
+        inbound = parse_command(said) or Text(said)
+    elif "text" in message or not UNREADABLE_CONTENT.isdisjoint(message):
+        inbound = Unsupported("unreadable")  # someone sent what salonbot cannot read
+    else:
+        return unreadable  # a service message (a pinned message, ...): no one spoke
     return Translated(contact, inbound)
 
 

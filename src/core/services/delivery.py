@@ -28,8 +28,11 @@ def closes_window(report: DeliveryReport) -> bool:
 async def reopen_windows(repository: OutboxRepository, message_ids: Iterable[int]) -> None:
     """Queue the window reopener for each message refused because its window had closed
     (once per chat, however many). Call it after every report lock is taken: it takes a
-    per-chat lock, and a report lock wanted after that could deadlock."""
-    for message_id in sorted(set(message_ids)):
+    per-chat lock, and a report lock wanted after that could deadlock. The chats' locks
+    are taken in ``(channel, chat_id)`` order, so two batches refusing messages of the
+    same chats never wait for each other in a circle (message ids order them otherwise:
+    messages 1 and 4 of chats a and b, 2 and 3 of chats b and a)."""
+    for message_id in await repository.in_chat_order(message_ids):
         await repository.queue_window_reopener(message_id)
 
 
@@ -38,7 +41,7 @@ class RecordDeliveries:
 
     Locks, to never deadlock with another batch or the dispatcher: first every report's
     lock, in ``(channel, platform_message_id)`` order, then the rows, then the per-chat
-    locks of the window reopeners.
+    locks of the window reopeners, in ``(channel, chat_id)`` order.
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
