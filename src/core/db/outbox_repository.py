@@ -315,6 +315,11 @@ class OutboxRepository:
         key = func.hashtextextended(func.concat("reopen:", chat), 0)
         await self._db.execute(select(func.pg_advisory_xact_lock(key)))
 
+    async def wait_for_locks_at_most(self, seconds: int) -> None:
+        """For the rest of this transaction, a statement waiting longer than ``seconds`` for
+        a lock fails instead (``lock_timeout``)."""
+        await self._db.execute(select(func.set_config("lock_timeout", f"{int(seconds)}s", True)))
+
     async def lock_report_slots(self, reports: Iterable[tuple[str, str]]) -> None:
         """Serialize reports with the recording of their messages' sends (transaction-
         scoped), by ``(channel, platform_message_id)``, always in that sorted order, so

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import text
-
 from core.db.outbox_repository import OutboxRepository
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, DeliveryReport
@@ -15,7 +13,7 @@ log = logging.getLogger("salonbot.outbox")
 
 # A little past the webhook's 2 s bound: a lock let go just after the 503 still lets the
 # reports be kept, and a lock held for long frees the connection soon.
-WAIT_FOR_LOCKS = text("SET LOCAL lock_timeout = '3s'")
+WAIT_FOR_LOCKS_SECONDS = 3
 
 
 def closes_window(report: DeliveryReport) -> bool:
@@ -58,8 +56,8 @@ class RecordDeliveries:
         async with self._uow() as uow:
             # A webhook waits for this: a lock held on an outgoing message (a long send's
             # record, a migration) must end the wait soon, not hold a pooled connection.
-            await uow.connection.execute(WAIT_FOR_LOCKS)
             repository = OutboxRepository(uow.connection)
+            await repository.wait_for_locks_at_most(WAIT_FOR_LOCKS_SECONDS)
             await repository.lock_report_slots((r.channel, r.platform_message_id) for r in reports)
             now = self._clock.now()
             for report in in_order:
