@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from salonbot.bootstrap import Salonbot
 from salonbot.database import SERVING_LIMITS, TimeLimits, make_engine
 from salonbot.runtime import REPORTS_AT_ONCE
-from tests.adapters.telegram_harness import Salon, demo_app, eventually, serving
+from tests.adapters.telegram_harness import Salon, eventually, serving
 from tests.adapters.whatsapp_webhook import Webhook, whatsapp_webhook
 from tests.fakes.tcp_proxy import CuttableLink, link_target, through
 from tests.fakes.telegram_api import FakeTelegram
@@ -35,17 +35,6 @@ from tests.waiting import settled
 ADA = 5001
 POOL = 10  # as ``salonbot serve`` sizes its pool (and as many more at a peak)
 WITHIN = 3.0  # seconds: the bound is 2 s; a margin for a busy machine, not for a second bound
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def demo(clean_engine: AsyncEngine) -> Salonbot:
-    return await demo_app(clean_engine)
 
 
 async def _timed(request: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:

@@ -34,12 +34,6 @@ REFUSED = 20
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def link(database_url: str, clean_engine: AsyncEngine) -> AsyncIterator[CuttableLink]:
     async with CuttableLink(*link_target(database_url)) as cuttable:
         yield cuttable

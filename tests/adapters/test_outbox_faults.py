@@ -4,7 +4,6 @@ the database going away between a send and its record, the platform down for hou
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -24,12 +23,6 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
 
 ADA = 1001
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
 
 
 async def test_a_reply_sent_while_the_database_went_away_is_recorded_and_sent_once(
@@ -73,16 +66,23 @@ async def test_a_stop_during_a_slow_send_lets_it_finish_and_records_it(
         assert len(fake.messages_to(ADA)) == 1
 
 
-async def test_a_retry_after_beyond_reason_waits_a_day_at_most(
-    clean_engine: AsyncEngine, fake: FakeTelegram
-) -> None:
-    clock = FakeClock((await demo_app(clean_engine)).clock.now())
-    app = Salonbot(clean_engine, clock)
+async def _one_reply_waiting(engine: AsyncEngine) -> tuple[Salonbot, FakeClock]:
+    """The demo salon on a clock the test moves (from the demo's Monday morning), with one
+    reply to Ada waiting in the outbox."""
+    clock = FakeClock((await demo_app(engine)).clock.now())
+    app = Salonbot(engine, clock)
     async with app.uow() as uow:
         await OutboxRepository(uow.connection).add(
             "telegram", str(ADA), [Reply("Your visit is confirmed.")], clock.now()
         )
         await uow.commit()
+    return app, clock
+
+
+async def test_a_retry_after_beyond_reason_waits_a_day_at_most(
+    clean_engine: AsyncEngine, fake: FakeTelegram
+) -> None:
+    app, clock = await _one_reply_waiting(clean_engine)
     bot = make_bot(DEFAULT_TOKEN, fake.base_url)
     dispatcher = OutboxDispatcher(app.uow, clock, TelegramSender(bot), Wakeup())
     fake.storm_429(1, retry_after=10**400)  # more seconds than a float holds
@@ -100,15 +100,7 @@ async def test_a_retry_after_beyond_reason_waits_a_day_at_most(
 async def test_a_reply_waits_out_hours_of_telegram_outage_and_goes_once(
     clean_engine: AsyncEngine, fake: FakeTelegram
 ) -> None:
-    clock = FakeClock(
-        (await demo_app(clean_engine)).clock.now()  # the demo's Monday morning
-    )
-    app = Salonbot(clean_engine, clock)
-    async with app.uow() as uow:
-        await OutboxRepository(uow.connection).add(
-            "telegram", str(ADA), [Reply("Your visit is confirmed.")], clock.now()
-        )
-        await uow.commit()
+    app, clock = await _one_reply_waiting(clean_engine)
     bot = make_bot(DEFAULT_TOKEN, fake.base_url)
     # Telegram's own pacing would space 31 sends to one chat by real seconds: not here.
     unpaced = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000)

@@ -8,14 +8,12 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from salonbot.bootstrap import Salonbot
 from tests.adapters.telegram_harness import (
     Salon,
     button,
     buttons,
-    demo_app,
     eventually,
     serving,
 )
@@ -24,17 +22,6 @@ from tests.waiting import handled, settled
 
 ADA = 5001
 SORRY_RU = "Извините, я понимаю только текст и кнопки ниже."
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def demo(clean_engine: AsyncEngine) -> Salonbot:
-    return await demo_app(clean_engine)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import uvicorn
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.conversation.messages import Reply
 from core.db.outbox_repository import OutboxRepository
@@ -20,7 +19,7 @@ from salonbot.bootstrap import Salonbot
 from salonbot.runtime import Runtime
 from salonbot.web import create_web_app
 from salonbot.whatsapp_runtime import add_whatsapp
-from tests.adapters.telegram_harness import demo_app, eventually
+from tests.adapters.telegram_harness import eventually
 from tests.fakes.whatsapp_api import FakeWhatsApp, SentMessage
 from tests.waiting import handled, settled
 
@@ -85,11 +84,6 @@ def choices(message: SentMessage) -> tuple[str, list[tuple[str, str]]]:
         rows = [r for s in interactive["action"]["sections"] for r in s["rows"]]
         return "list", [(r["id"], r["title"]) for r in rows]
     return "text", []
-
-
-@pytest.fixture
-async def demo(clean_engine: AsyncEngine) -> Salonbot:
-    return await demo_app(clean_engine)
 
 
 @pytest.fixture

@@ -73,6 +73,14 @@ class Customer:
         return await self.send(tap=choice_id)
 
 
+async def _marias_days(customer: Customer) -> dict[str, Any]:
+    """From the start to the days Maria has time for a manicure: that screen's reply."""
+    body = await customer.send(say="start")
+    for label in ("Book a visit", "Nails", "Manicure", "Maria"):
+        body = await customer.tap(label, body)
+    return body
+
+
 def _generation(body: dict[str, Any]) -> str:
     return str(next(c["id"] for c in body["choices"] if "." in c["id"]).split(".")[0])
 
@@ -82,9 +90,7 @@ async def test_a_forged_extreme_day_is_answered_as_stale_and_the_event_is_done(
     app: Salonbot, day: str
 ) -> None:
     customer = Customer(app)
-    body = await customer.send(say="start")
-    for label in ("Book a visit", "Nails", "Manicure", "Maria"):
-        body = await customer.tap(label, body)
+    body = await _marias_days(customer)
 
     answer = await customer.send(tap=f"{_generation(body)}.d.{day}")
 
@@ -100,10 +106,7 @@ async def test_a_forged_extreme_time_is_answered_as_stale_and_the_event_is_done(
     app: Salonbot, start: str
 ) -> None:
     customer = Customer(app)
-    body = await customer.send(say="start")
-    for label in ("Book a visit", "Nails", "Manicure", "Maria"):
-        body = await customer.tap(label, body)
-    body = await customer.send(tap=body["choices"][2]["id"])
+    body = await customer.send(tap=(await _marias_days(customer))["choices"][2]["id"])
 
     answer = await customer.send(tap=f"{_generation(body)}.t.{start}")
 
