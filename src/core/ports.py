@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core.conversation.capacity import ChannelCapacity
-from core.conversation.messages import ChatContact, Inbound, Reply
+from core.conversation.messages import ChatContact, Form, Inbound, Reply
 from core.domain.timeline import Interval
 
 
@@ -169,4 +169,10 @@ class ChannelSender(Protocol):
     async def reopen_window(self, chat_id: str) -> SendOutcome:
         """Ask the customer to write again (WhatsApp: the approved template), for a channel
         whose ``send`` can answer ``OutsideWindow``."""
+        ...
+
+    async def send_form(self, chat_id: str, form: Form) -> SendOutcome:
+        """Send the message as its pre-approved form (WhatsApp: the template configured for
+        ``form.name``), for a channel whose ``send`` can answer ``OutsideWindow``; a channel
+        with no such form configured answers ``PermanentFailure`` saying so."""
         ...

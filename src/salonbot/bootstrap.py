@@ -15,6 +15,7 @@ from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
+from core.services.booking_changes import BookingFollower
 from core.services.catalog import CatalogReader
 from core.services.converse import Converse
 from core.services.converse_inbound import ConverseInbound
@@ -38,14 +39,25 @@ class Salonbot:
         self.uow = UnitOfWorkFactory(self.engine)
         self.catalogs = CatalogReader()
         self.find_slots = FindSlots(self.uow, self.clock, self.catalogs, self.external_busy)
-        self.bookings = Bookings(self.uow, self.clock, self.catalogs, self.external_busy)
+        # What else happens, in the same transaction, whenever a booking changes.
+        self.followers: tuple[BookingFollower, ...] = ()
+        self.bookings = Bookings(
+            self.uow, self.clock, self.catalogs, self.external_busy, self.followers
+        )
         self.add_time_off = AddTimeOff(self.uow, self.clock)
         self.converse = self.converse_in(self.uow)
         self.deliver_in_process = DeliverInProcess(self.uow, self.clock)
 
     def converse_in(self, uow_factory: UnitOfWorkFactory) -> Converse:
         """``converse`` over ``uow_factory`` (savepoints of a caller's transaction, say)."""
-        return Converse(uow_factory, self.clock, self.catalogs, self.find_slots, self.external_busy)
+        return Converse(
+            uow_factory,
+            self.clock,
+            self.catalogs,
+            self.find_slots,
+            self.external_busy,
+            self.followers,
+        )
 
     def inbox_handler(self, channels: Mapping[str, InboundChannel]) -> ConverseInbound:
         """What the inbox workers do with an event of one of ``channels``."""

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from core.conversation.capacity import ChannelCapacity
-from core.conversation.messages import ChatContact, Command, Reply
+from core.conversation.messages import ChatContact, Command, Form, Reply
 from core.db.inbox_repository import InboxRepository, NewEvent
 from core.db.outbox_repository import OutboxRepository
 from core.ports import (
@@ -79,6 +79,9 @@ class ScriptedSender:
 
     async def reopen_window(self, chat_id: str) -> SendOutcome:
         return await self.send(chat_id, Reply("(reopener)"))
+
+    async def send_form(self, chat_id: str, form: Form) -> SendOutcome:
+        return await self.send(chat_id, Reply(f"(form {form.name})"))
 
 
 def _worker(app: Salonbot, channel: RecordingChannel, **options: Any) -> InboxWorker:
@@ -372,6 +375,9 @@ async def test_reports_racing_the_sends_commit_are_never_lost(app: Salonbot) -> 
             return Sent(wamid)
 
         async def reopen_window(self, chat_id: str) -> SendOutcome:
+            raise AssertionError("no window here")
+
+        async def send_form(self, chat_id: str, form: Form) -> SendOutcome:
             raise AssertionError("no window here")
 
     sender = ReportingSender()

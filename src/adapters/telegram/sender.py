@@ -15,7 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.updates import CHANNEL
 from core.conversation.capacity import shorten
-from core.conversation.messages import Reply
+from core.conversation.messages import Form, Reply
 from core.ports import PermanentFailure, RetryAfter, SendOutcome, Sent, TransientFailure
 
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
@@ -82,3 +82,7 @@ class TelegramSender:
     async def reopen_window(self, chat_id: str) -> SendOutcome:
         # Telegram has no messaging window: ``send`` never answers OutsideWindow.
         return PermanentFailure("Telegram has no messaging window to reopen")
+
+    async def send_form(self, chat_id: str, form: Form) -> SendOutcome:
+        # Nor pre-approved forms: every reply goes as itself.
+        return PermanentFailure("Telegram has no pre-approved message forms")

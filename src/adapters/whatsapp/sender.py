@@ -20,7 +20,7 @@ import httpx
 
 from adapters.whatsapp.updates import CHANNEL, addressee
 from core.conversation.capacity import shorten
-from core.conversation.messages import Reply
+from core.conversation.messages import Form, Reply
 from core.ports import (
     OutsideWindow,
     PermanentFailure,
@@ -132,6 +132,10 @@ class WhatsAppSender:
             "template": {"name": self._template, "language": {"code": self._template_language}},
         }
         return await self._post(template)
+
+    async def send_form(self, chat_id: str, form: Form) -> SendOutcome:
+        """The template configured for ``form.name``."""
+        return PermanentFailure(f"no WhatsApp template is configured for {form.name!r}")
 
     async def _post(self, payload: dict[str, Any]) -> SendOutcome:
         try:

@@ -74,6 +74,20 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Form:
+    """A message as a pre-approved form: for a channel that takes only such forms from a
+    business the customer has not written to for a while (WhatsApp's templates outside the
+    24-hour window). The channel maps ``name`` to its own form (``"reminder"``: the
+    configured reminder template); ``params`` fill its body in order, ``payloads`` are the
+    choice ids its quick-reply buttons send back, in order."""
+
+    name: str
+    language: str
+    params: tuple[str, ...] = ()
+    payloads: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """Localized text and the choices offered with it, in order."""
 
@@ -81,6 +95,10 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     # What a channel that folds the choices away (WhatsApp's list) shows on its button.
     button: str = ""
+    # The same message as a pre-approved form, sent instead when the channel refuses the
+    # reply because the customer's window has closed (a reminder); None: the channel's
+    # window reopener is sent instead.
+    form: Form | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,11 @@ class BookingRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
+    @property
+    def connection(self) -> AsyncConnection:
+        """The connection (and transaction) this repository works in."""
+        return self._db
+
     async def lock_staff(self, keys: Iterable[str]) -> dict[str, int]:
         """Lock the active staff rows (in id order, so lockers never deadlock); key -> id."""
         rows = await self._db.execute(

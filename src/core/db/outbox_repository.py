@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
@@ -40,6 +40,16 @@ class OutboundKind(StrEnum):
     # A channel's request that the customer write again (WhatsApp: the approved template),
     # queued when a reply was refused because the customer's window had closed.
     WINDOW_REOPENER = "window_reopener"
+    # A message as its pre-approved form (``Form``, in ``body["form"]``): queued when a
+    # reply that has one was refused because the customer's window had closed.
+    TEMPLATE = "template"
+
+
+class Priority(IntEnum):
+    """Which messages go first (``outbound_messages.priority``), under the same pacing."""
+
+    CONVERSATION = 0  # a customer is chatting and waiting for this
+    BULK = 1  # reminders, follow-ups, staff notices and agendas
 
 
 # A report on a message salonbot has not recorded as sent is kept this long, then dropped:

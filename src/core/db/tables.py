@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     Table,
     Text,
     UniqueConstraint,
@@ -126,6 +127,9 @@ bookings = Table(
     Column("price", Numeric(12, 2), nullable=False),
     _now_column("created_at"),
     _now_column("updated_at"),
+    # When the customer confirmed they are coming (a reminder's Confirm); None: not asked
+    # or not answered. The booking's status is unchanged by it.
+    Column("customer_confirmed_at", DateTime(timezone=True)),
     CheckConstraint(
         "status IN ('held', 'confirmed', 'cancelled', 'completed', 'no_show')", name="status"
     ),
@@ -202,10 +206,23 @@ outbound_messages = Table(
     _now_column("created_at"),
     # A reply of the conversation, or a channel's request that the customer write again
     # (WhatsApp's approved template, when the 24-hour window has closed).
+    # A reply-shaped message (text and choices: conversation replies, reminders, notices),
+    # a channel's request that the customer write again (WhatsApp's approved template, when
+    # the 24-hour window has closed), or a template message whose body names the template
+    # and its parameters (WhatsApp's reminder template).
     Column("kind", Text, nullable=False, server_default="reply"),
+    # 0: the conversation (a customer is waiting); 1: bulk (reminders, notices, agendas).
+    # Lower goes first, under the same pacing.
+    Column("priority", SmallInteger, nullable=False, server_default=text("0")),
+    # Not sent after this instant (a reminder after its visit has started); None: the
+    # dispatcher's shelf life from ``created_at``.
+    Column("expires_at", DateTime(timezone=True)),
+    # The visit a reminder or follow-up is about: withdrawn if the visit moves or ends.
+    Column("booking_id", BigInteger, ForeignKey("bookings.id")),
     # expired: too old to send when its turn came (see ``core.services.dispatch``).
     CheckConstraint("status IN ('pending', 'sent', 'failed', 'expired')", name="status"),
-    CheckConstraint("kind IN ('reply', 'window_reopener')", name="kind"),
+    CheckConstraint("kind IN ('reply', 'window_reopener', 'template')", name="kind"),
+    CheckConstraint("priority IN (0, 1)", name="priority"),
     # The dispatcher's queue: each chat's pending messages in the order they were written.
     Index(
         "ix_outbound_messages_platform_message_id",
@@ -220,6 +237,92 @@ outbound_messages = Table(
         "id",
         postgresql_where=text("status = 'pending'"),
     ),
+    # The claim's walk: the conversation's messages first, then bulk, oldest first.
+    Index(
+        "ix_outbound_messages_pending_by_priority",
+        "channel",
+        "priority",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_outbound_messages_booking_id",
+        "booking_id",
+        postgresql_where=text("booking_id IS NOT NULL AND status = 'pending'"),
+    ),
+)
+
+scheduled_notices = Table(
+    "scheduled_notices",
+    metadata,
+    # A message salonbot sends without being written to: a visit's reminder (one per rule)
+    # and follow-up, a staff member's agenda. Planned as ``pending`` with the instant it is
+    # due; the scheduler claims due rows (FOR UPDATE SKIP LOCKED) and queues each in the
+    # outbox at most once: the unique keys below name each message.
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("kind", Text, nullable=False),
+    Column("booking_id", BigInteger, ForeignKey("bookings.id")),
+    Column("staff_id", BigInteger, ForeignKey("staff.id")),
+    # Which reminder rule ("before:24h", "day_before_at:18:00"); empty for the others.
+    Column("rule", Text, nullable=False, server_default=""),
+    # What the message is about: the visit's start (reminder), its end (follow-up), or the
+    # start of the staff member's local day (agenda). A moved visit has new keys.
+    Column("occasion", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("outbox_id", BigInteger),
+    Column("decided_at", DateTime(timezone=True)),
+    # Why it was skipped or withdrawn.
+    Column("note", Text, nullable=False, server_default=""),
+    _now_column("created_at"),
+    CheckConstraint("kind IN ('reminder', 'follow_up', 'agenda')", name="kind"),
+    CheckConstraint("status IN ('pending', 'queued', 'skipped', 'withdrawn')", name="status"),
+    # An agenda is a staff member's; the others are a visit's.
+    CheckConstraint(
+        "(kind = 'agenda' AND staff_id IS NOT NULL AND booking_id IS NULL)"
+        " OR (kind <> 'agenda' AND booking_id IS NOT NULL AND staff_id IS NULL)",
+        name="subject",
+    ),
+    Index(
+        "uq_scheduled_notices_booking",
+        "booking_id",
+        "kind",
+        "rule",
+        "occasion",
+        unique=True,
+        postgresql_where=text("booking_id IS NOT NULL"),
+    ),
+    Index(
+        "uq_scheduled_notices_staff",
+        "staff_id",
+        "kind",
+        "occasion",
+        unique=True,
+        postgresql_where=text("staff_id IS NOT NULL"),
+    ),
+    Index("ix_scheduled_notices_due", "due_at", postgresql_where=text("status = 'pending'")),
+)
+
+staff_chats = Table(
+    "staff_chats",
+    metadata,
+    # A chat linked to a staff member (``salonbot staff link``): their notices and agenda
+    # go there, and staff commands (/today, /tomorrow) are answered there.
+    Column("channel", Text, primary_key=True),
+    Column("chat_id", Text, primary_key=True),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("language", Text, nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+)
+
+staff_link_codes = Table(
+    "staff_link_codes",
+    metadata,
+    # One-time codes that link a chat to a staff member; only their SHA-256 is kept.
+    Column("code_digest", Text, primary_key=True),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    _now_column("created_at"),
 )
 
 early_delivery_reports = Table(

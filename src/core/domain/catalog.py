@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from core.domain.errors import UnknownService, UnknownStaff
+from core.domain.reminders import FollowUp, ReminderPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,11 @@ class Catalog:
     staff: Mapping[str, Staff]
     # In the owner's order; services name theirs by key.
     categories: Mapping[str, Category] = field(default_factory=dict)
+    # What is sent unasked: reminders before a visit, the follow-up after it (None: none),
+    # and each linked staff member's agenda at this local time (None: none).
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    follow_up: FollowUp | None = None
+    staff_agenda_at: time | None = None
 
     def service(self, key: str) -> Service:
         try:

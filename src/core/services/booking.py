@@ -10,7 +10,7 @@ alternatives.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -39,6 +39,12 @@ from core.domain.errors import (
 )
 from core.domain.timeline import Interval, to_utc
 from core.ports import Clock, ExternalBusy, NoExternalBusy
+from core.services.booking_changes import (
+    BookingAction,
+    BookingChange,
+    BookingFollower,
+    tell_followers,
+)
 from core.services.busy_time import busy_by_staff, local_day_span, local_days_window
 from core.services.catalog import CatalogReader
 from core.services.holds import expire_lapsed_holds
@@ -96,11 +102,33 @@ class Bookings:
         clock: Clock,
         catalogs: CatalogReader,
         external: ExternalBusy | None = None,
+        followers: Sequence[BookingFollower] = (),
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._catalogs = catalogs
         self._external = external or NoExternalBusy()
+        self._followers = tuple(followers)
+
+    async def _changed(
+        self,
+        repository: BookingRepository,
+        catalog: Catalog,
+        action: BookingAction,
+        actor: Actor,
+        now: datetime,
+        *,
+        before: Booking | None,
+        after: Booking,
+        note: str = "",
+    ) -> None:
+        """Record the change in the booking's history and tell the followers, in the
+        change's transaction."""
+        await repository.record(
+            after.id, actor, action.value, now, before=before, after=after, note=note
+        )
+        change = BookingChange(action, before, after, actor, now)
+        await tell_followers(self._followers, repository.connection, catalog, change)
 
     async def hold(
         self,
@@ -158,8 +186,14 @@ class Bookings:
                 raise HoldExpired(booking_id)
             confirmed = replace(booking, status=BookingStatus.CONFIRMED, hold_expires_at=None)
             await repository.set_status(booking_id, BookingStatus.CONFIRMED, now)
-            await repository.record(
-                booking_id, actor, "confirmed", now, before=booking, after=confirmed
+            await self._changed(
+                repository,
+                catalog,
+                BookingAction.CONFIRMED,
+                actor,
+                now,
+                before=booking,
+                after=confirmed,
             )
             await uow.commit()
             return confirmed
@@ -209,9 +243,10 @@ class Bookings:
                 )
             cancelled = replace(booking, status=BookingStatus.CANCELLED, hold_expires_at=None)
             await repository.set_status(booking_id, BookingStatus.CANCELLED, now)
-            action = "released" if booking.status is BookingStatus.HELD else "cancelled"
-            await repository.record(
-                booking_id, actor, action, now, before=booking, after=cancelled, note=note
+            held = booking.status is BookingStatus.HELD
+            action = BookingAction.RELEASED if held else BookingAction.CANCELLED
+            await self._changed(
+                repository, catalog, action, actor, now, before=booking, after=cancelled, note=note
             )
             await uow.commit()
             return cancelled
@@ -222,6 +257,7 @@ class Bookings:
             raise ValueError(f"{status} is not an outcome")
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
+            catalog = await self._catalogs.current(uow.connection)
             now = self._clock.now()
             booking = await self._owned(repository, booking_id, actor, lock=True)
             require_status(booking, f"mark {status.value}", BookingStatus.CONFIRMED)
@@ -229,8 +265,14 @@ class Bookings:
                 raise InvalidTransition(booking_id, "not started yet", f"mark {status.value}")
             after = replace(booking, status=status)
             await repository.set_status(booking_id, status, now)
-            await repository.record(
-                booking_id, actor, status.value, now, before=booking, after=after
+            await self._changed(
+                repository,
+                catalog,
+                BookingAction(status.value),
+                actor,
+                now,
+                before=booking,
+                after=after,
             )
             await uow.commit()
             return after
@@ -295,8 +337,14 @@ class Bookings:
                 if done is not None:
                     moved = replace(current, staff_key=target.key, start=slot.start, end=slot.end)
             if moved is not None:
-                await repository.record(
-                    booking_id, actor, "rescheduled", now, before=current, after=moved
+                await self._changed(
+                    repository,
+                    catalog,
+                    BookingAction.RESCHEDULED,
+                    actor,
+                    now,
+                    before=current,
+                    after=moved,
                 )
                 await uow.commit()
                 return moved
@@ -371,8 +419,14 @@ class Bookings:
                     status,
                     expires,
                 )
-                await repository.record(
-                    booking_id, actor, "held" if hold else "booked", now, after=booking
+                await self._changed(
+                    repository,
+                    catalog,
+                    BookingAction.HELD if hold else BookingAction.BOOKED,
+                    actor,
+                    now,
+                    before=None,
+                    after=booking,
                 )
                 await uow.commit()
                 return booking

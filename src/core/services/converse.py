@@ -7,6 +7,8 @@ commit. If anything fails, nothing of the step is kept, so the caller may simply
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.desk_port import pick_language
 from core.conversation.dialogue import Conversation
@@ -19,6 +21,7 @@ from core.db.outbox_repository import OutboxRepository
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, ExternalBusy
 from core.services.availability import FindSlots
+from core.services.booking_changes import BookingFollower
 from core.services.catalog import CatalogReader
 from core.services.stored_desk import StoredDesk
 
@@ -33,12 +36,14 @@ class Converse:
         catalogs: CatalogReader,
         find_slots: FindSlots,
         external: ExternalBusy | None = None,
+        followers: Sequence[BookingFollower] = (),
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._catalogs = catalogs
         self._find_slots = find_slots
         self._external = external
+        self._followers = tuple(followers)
 
     async def __call__(
         self, contact: ChatContact, inbound: Inbound, capacity: ChannelCapacity
@@ -90,6 +95,7 @@ class Converse:
                 self._catalogs,
                 self._find_slots,
                 self._external,
+                self._followers,
             )
             conversation = Conversation(
                 desk,

@@ -23,6 +23,7 @@ from core.domain.errors import BookingNotFound, DomainError
 from core.ports import Clock, ExternalBusy
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
+from core.services.booking_changes import BookingFollower
 from core.services.catalog import CatalogReader
 
 
@@ -37,6 +38,7 @@ class StoredDesk:
         catalogs: CatalogReader,
         find_slots: FindSlots,
         external: ExternalBusy | None = None,
+        followers: Sequence[BookingFollower] = (),
     ) -> None:
         self._db = connection
         self._customer = customer_id
@@ -44,7 +46,9 @@ class StoredDesk:
         self._clock = clock
         self._catalogs = catalogs
         self._find_slots = find_slots
-        self._bookings = Bookings(NestedUnitOfWorkFactory(connection), clock, catalogs, external)
+        self._bookings = Bookings(
+            NestedUnitOfWorkFactory(connection), clock, catalogs, external, followers
+        )
 
     def now(self) -> datetime:
         return self._clock.now()
