@@ -522,7 +522,7 @@ class Conversation:
         when = {"day": self.words.day(visit.start), "time": self.words.time(visit.start)}
         upcoming = visit.start > self.desk.now()
         if visit.status is BookingStatus.CANCELLED:
-            self._note(self._("Your visit on %(day)s at %(time)s was cancelled.") % when)
+            self._note(self._("Your visit on %(day)s at %(time)s is cancelled.") % when)
         elif visit.status is not BookingStatus.CONFIRMED:
             self._note(self._("That visit is no longer active."))
         elif stamp(visit.start) != version:
