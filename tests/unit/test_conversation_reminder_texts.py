@@ -89,9 +89,7 @@ def test_a_reminder_carries_itself_as_the_approved_form_with_all_three_buttons()
     _fits_a_template(reply.form)
 
 
-def test_a_reminder_that_does_not_ask_offers_only_reschedule_and_cancel_but_its_form_has_three() -> (
-    None
-):
+def test_a_reminder_not_asking_offers_reschedule_and_cancel_and_its_form_all_three() -> None:
     reply = reminder_reply(CATALOG, "en", VISIT, ask_to_confirm=False)
 
     assert [c.label for c in reply.choices] == ["Reschedule", "✖ Cancel visit"]
