@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,3 +184,18 @@ def test_a_follow_up_keeps_the_whole_review_link_even_with_the_longest_names(
 
     assert reply.text.endswith("\n" + link)
     _fits_every_channel(reply)
+
+
+def test_a_reminder_of_a_service_the_catalog_no_longer_offers_still_says_what_and_when() -> None:
+    visit = replace(VISIT, service_key="gel-nails")
+
+    reply = reminder_reply(CATALOG, "en", visit, ask_to_confirm=True)
+
+    lines = _plain(reply.text).splitlines()
+    assert lines[1:4] == [
+        "gel-nails",
+        "Specialist: Maria",
+        "When: Wednesday, 9 December at 10:00 AM",
+    ]
+    assert reply.form is not None
+    assert reply.form.params[0] == "gel-nails"
