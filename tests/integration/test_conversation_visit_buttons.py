@@ -219,3 +219,22 @@ async def test_confirm_attendance_refuses_a_visit_not_confirmed_or_started_and_o
 
     assert (await _visit(clean_engine, visit.id)).customer_confirmed_at is None
     assert "attendance_confirmed" not in [a for a, _ in await _actions(clean_engine)]
+
+
+async def test_a_move_clears_the_confirmation_so_the_new_time_is_asked_again(
+    app: Salonbot, clean_engine: AsyncEngine, clock: FakeClock, recorder: Recorder
+) -> None:
+    chat = _chat(app)
+    visit, reminder = await _booked(app, clean_engine, chat)
+    await chat.send(Chosen(reminder.choices[CONFIRM].id))
+    assert (await _visit(clean_engine, visit.id)).customer_confirmed_at is not None
+
+    moved = await app.bookings.reschedule(
+        visit.id, visit.start + timedelta(days=7), Actor.customer(visit.customer_id or 0)
+    )
+
+    assert moved.customer_confirmed_at is None
+    assert await _visit(clean_engine, visit.id) == moved
+    again = reminder_reply(CATALOG, "en", moved, ask_to_confirm=True)
+    reply = await chat.send(Chosen(again.choices[CONFIRM].id))
+    assert reply.text.startswith("Thank you for confirming! See you soon.")

@@ -168,6 +168,8 @@ class BookingRepository:
                         blocked_from=slot.blocked.start,
                         blocked_until=slot.blocked.end,
                         updated_at=at,
+                        # The customer confirmed the old time, not this one.
+                        customer_confirmed_at=None,
                     )
                 )
             return booking_id

@@ -367,7 +367,13 @@ class Bookings:
                     lambda: repository.move(booking_id, found, staff_ids[target.key], now),
                 )
                 if done is not None:
-                    moved = replace(current, staff_key=target.key, start=slot.start, end=slot.end)
+                    moved = replace(
+                        current,
+                        staff_key=target.key,
+                        start=slot.start,
+                        end=slot.end,
+                        customer_confirmed_at=None,
+                    )
             if moved is not None:
                 await self._changed(
                     repository,
