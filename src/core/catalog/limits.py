@@ -34,6 +34,10 @@ MAX_TEXT_CHARS = 500
 """An address or an exception's note."""
 MAX_PHONE_CHARS = 50
 MAX_LANGUAGE_CODE_CHARS = 35
+MAX_REMINDER_RULES = 6
+"""Reminders before one visit; more would be nagging, not reminding."""
+MAX_URL_CHARS = 500
+"""The follow-up's review link: it must fit one message with the thanks around it."""
 
 FIRST_EXCEPTION_DATE = date(2000, 1, 1)
 LAST_EXCEPTION_DATE = date(2099, 12, 31)
