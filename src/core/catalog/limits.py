@@ -1,7 +1,7 @@
 """What a catalog file may be: bounds generous for any real salon, small enough that a
 broken or hostile file is refused in well under a second instead of exhausting the machine.
 
-The demo salon (``examples/salon.yaml``, 3.7 KB) has 7 services, 3 staff and nesting 9
+The demo salon (``examples/salon.yaml``, 4.8 KB) has 7 services, 3 staff and nesting 9
 levels deep; these bounds leave a large salon two orders of magnitude of room.
 """
 
