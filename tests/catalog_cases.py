@@ -141,6 +141,49 @@ class Broken:
 # Mondays from 11:00; exceptions[0] 2026-12-07 off). 2026-12-11 is a Friday.
 BROKEN = [
     Broken(
+        "a reminder given twice, once in days and once in hours",
+        edited(lambda d: d["reminders"]["rules"].append({"before": "1d"})),
+        "reminders.rules[3]: 'before:24h': the same reminder as rules[0]",
+    ),
+    Broken(
+        "a reminder rule with both before and day_before_at",
+        edited(put("reminders", "rules", 1, "before", value="3h")),
+        "reminders.rules[1]: {'day_before_at': '18:00', 'before': '3h'}: "
+        "give exactly one of before (like 24h) or day_before_at (like '18:00')",
+    ),
+    Broken(
+        "a reminder a month before the visit",
+        edited(put("reminders", "rules", 0, "before", value="30d")),
+        "reminders.rules[0].before: '30d': must be at most 14d",
+    ),
+    Broken(
+        "quiet hours that end when they start",
+        edited(put("reminders", "quiet_hours", value="00:00-24:00")),
+        "reminders.quiet_hours: '00:00-24:00': quiet hours must start and end at different times",
+    ),
+    Broken(
+        "a misspelt reminder setting",
+        edited(put("reminders", "quiet_hour", value="22:00-08:00")),
+        "reminders.quiet_hour: '22:00-08:00': unknown key; "
+        "expected one of rules, quiet_hours, ask_to_confirm",
+    ),
+    Broken(
+        "a follow-up more than a week after the visit",
+        edited(put("follow_up", "after", value="8d")),
+        "follow_up.after: '8d': must be at most 7d",
+    ),
+    Broken(
+        "a review link that is no web address",
+        edited(put("follow_up", "review_url", value="javascript:alert(1)")),
+        "follow_up.review_url: 'javascript:alert(1)': expected an http:// or https:// address, "
+        "for example https://example.com/review",
+    ),
+    Broken(
+        "a staff agenda at 24:00",
+        edited(put("staff_agenda_at", value="24:00")),
+        "staff_agenda_at: '24:00': not a time of day (00:00 to 23:59)",
+    ),
+    Broken(
         "a staff member offers an unknown service",
         edited(lambda d: d["staff"][0]["services"].append("nail-art")),
         "staff[0].services[3]: 'nail-art': no such service in 'services'",
