@@ -23,9 +23,11 @@ from core.catalog.limits import (
     MAX_NAME_CHARS,
     MAX_PERIODS_PER_DAY,
     MAX_PHONE_CHARS,
+    MAX_REMINDER_RULES,
     MAX_SERVICES,
     MAX_STAFF,
     MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
 )
 
 EXAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "examples" / "salon.yaml"
@@ -338,6 +340,8 @@ def catalog_at_limits(
     breaks: int = MAX_BREAKS_PER_PERIOD,
     languages: int = MAX_LANGUAGES,
     name_chars: int = MAX_NAME_CHARS,
+    reminder_rules: int = MAX_REMINDER_RULES,
+    url_chars: int = MAX_URL_CHARS,
 ) -> dict[str, Any]:
     """A valid catalog at every count and length limit (or past one, where given).
 
@@ -346,7 +350,8 @@ def catalog_at_limits(
     ``periods`` periods on Mondays, the first of them with ``breaks`` breaks. Every name
     is given in each of the salon's ``languages``; the first of each kind is the longest
     a name may be, the others are short (all of them that long would be far over the
-    file size limit).
+    file size limit). It sends ``reminder_rules`` reminders, the longest a day before, and a
+    follow-up with a review link of ``url_chars`` characters.
     """
     codes = ["en", "ru", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sk", "uk", "tr", "el"]
     codes += ["sv", "da", "fi", "hu", "ro", "bg", "hr", "sl", "lt", "lv", "et"]
@@ -404,4 +409,14 @@ def catalog_at_limits(
             }
             for m in range(staff)
         ],
+        "reminders": {
+            "rules": [{"before": f"{14 * 24 - r}h"} for r in range(reminder_rules)],
+            "quiet_hours": "21:00-09:00",
+            "ask_to_confirm": True,
+        },
+        "follow_up": {
+            "after": "7d",
+            "review_url": "https://e.com/" + "r" * (url_chars - len("https://e.com/")),
+        },
+        "staff_agenda_at": "23:59",
     }
