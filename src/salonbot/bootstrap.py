@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
+from core.services.agendas import QueueAgendas
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
@@ -20,6 +21,8 @@ from core.services.catalog import CatalogReader
 from core.services.converse import Converse
 from core.services.converse_inbound import ConverseInbound
 from core.services.in_process_delivery import DeliverInProcess
+from core.services.staff_link import StaffLinks
+from core.services.staff_notices import StaffNotices
 from core.services.time_off import AddTimeOff
 
 
@@ -40,11 +43,13 @@ class Salonbot:
         self.catalogs = CatalogReader()
         self.find_slots = FindSlots(self.uow, self.clock, self.catalogs, self.external_busy)
         # What else happens, in the same transaction, whenever a booking changes.
-        self.followers: tuple[BookingFollower, ...] = ()
+        self.followers: tuple[BookingFollower, ...] = (StaffNotices(),)
         self.bookings = Bookings(
             self.uow, self.clock, self.catalogs, self.external_busy, self.followers
         )
         self.add_time_off = AddTimeOff(self.uow, self.clock)
+        self.staff_links = StaffLinks(self.uow, self.clock)
+        self.queue_agendas = QueueAgendas(self.uow, self.clock, self.catalogs)
         self.converse = self.converse_in(self.uow)
         self.deliver_in_process = DeliverInProcess(self.uow, self.clock)
 
