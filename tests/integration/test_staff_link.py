@@ -81,7 +81,8 @@ async def test_salonbot_staff_link_prints_a_code_that_links_the_chat_that_sends_
 
     assert (code, err) == (0, "")
     printed = _printed_code(out)
-    assert len(printed) == CODE_LENGTH and set(printed) <= set(CODE_ALPHABET)
+    assert len(printed) == CODE_LENGTH
+    assert set(printed) <= set(CODE_ALPHABET)
     assert out.startswith(f"One-time code for Maria (maria): {printed}\n")
     reply = await say(app, "9001", Command("link", printed.lower()), language="ru")
     assert reply.text.startswith("Готово: в этот чат теперь приходят уведомления")
@@ -141,7 +142,14 @@ async def test_an_expired_code_is_refused_and_nothing_is_changed(
 @pytest.mark.parametrize(
     "typed",
     ["ABCDEFGH", "short", "ABCD-EFG0", "x" * 5000, "/link", "ЖЖЖЖЖЖЖЖ"],
-    ids=["never issued", "too short", "letters not in the alphabet", "huge", "a command", "cyrillic"],
+    ids=[
+        "never issued",
+        "too short",
+        "letters not in the alphabet",
+        "huge",
+        "a command",
+        "cyrillic",
+    ],
 )
 async def test_a_wrong_code_is_refused_and_nothing_is_changed(app: Salonbot, typed: str) -> None:
     await app.staff_links.issue_code("maria")
