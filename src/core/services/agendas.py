@@ -61,11 +61,9 @@ class QueueAgendas:
             chats = await _chats_by_staff(StaffChatRepository(connection), catalog)
             if not chats:
                 return 0
-            today = local_day(now, catalog)
-            queued = 0
-            # Yesterday too: a process down over midnight records what it missed.
-            for day in (today - timedelta(days=1), today):
-                queued += await self._day(connection, catalog, day, chats, now)
+            # Only today's: an agenda is useless once its day is over, so a day the
+            # process missed entirely leaves no record (there is no one to tell).
+            queued = await self._day(connection, catalog, local_day(now, catalog), chats, now)
             await uow.commit()
         if queued:
             log.info("agendas queued: %d", queued)
