@@ -120,7 +120,8 @@ class QueueAgendas:
 async def _chats_by_staff(
     repository: StaffChatRepository, catalog: Catalog
 ) -> dict[int, tuple[str, list[StaffChat]]]:
-    """Linked chats by staff id (with the staff key), of staff the catalog still has."""
+    """Linked chats by staff id (with the staff key), of staff the catalog still has, in
+    staff id order: concurrent runners claim in one order, so they never deadlock."""
     members = {m.id: m.key for m in await repository.members() if m.active}
     found: dict[int, list[StaffChat]] = defaultdict(list)
     for chat in await repository.all_chats():
