@@ -37,6 +37,7 @@ class FakeDesk:
         self.bookings: list[Booking] = []
         self.language: str | None = None
         self.phone: str | None = None
+        self.attendance_confirmations = 0  # how many were recorded, as booking events are
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -138,6 +139,17 @@ class FakeDesk:
                 self._set(replace(booking, status=BookingStatus.CANCELLED))
                 raise HoldExpired(booking_id) from None
         return self._set(replace(booking, status=BookingStatus.CONFIRMED, hold_expires_at=None))
+
+    async def confirm_attendance(self, booking_id: int) -> Booking:
+        booking = await self.booking(booking_id)
+        if booking.status is not BookingStatus.CONFIRMED:
+            raise InvalidTransition(booking_id, booking.status.value, "confirm attendance")
+        if booking.customer_confirmed_at is not None:
+            return booking
+        if booking.start <= self.now():
+            raise InvalidTransition(booking_id, "started", "confirm attendance")
+        self.attendance_confirmations += 1
+        return self._set(replace(booking, customer_confirmed_at=self.now()))
 
     async def upcoming(self) -> Sequence[Booking]:
         return sorted(

@@ -16,6 +16,11 @@ class Screen(enum.StrEnum):
     """Where a chat stands; each one is drawn, handled and left by its ``Page``."""
 
     MENU = "menu"
+    # A reminder's buttons; argument: "<booking id>.<stamp of the visit's start>", the start
+    # being the visit's version (``core.conversation.reminders.visit_arg``).
+    CONFIRM_VISIT = "cv"
+    RESCHEDULE_VISIT = "rv"
+    CANCEL_VISIT = "cx"
     HELP = "help"
     LANGUAGE = "language"
     CATEGORY = "category"
@@ -70,3 +75,8 @@ class Anywhere(enum.StrEnum):
     LANGUAGE = "lang"
     HELP = "help"
     MENU = "menu"
+    # A reminder's buttons; argument: "<booking id>.<stamp of the visit's start>", the start
+    # being the visit's version (``core.conversation.reminders.visit_arg``).
+    CONFIRM_VISIT = "cv"
+    RESCHEDULE_VISIT = "rv"
+    CANCEL_VISIT = "cx"

@@ -36,6 +36,12 @@ class Desk(Protocol):
         """Confirm this customer's hold; raises ``HoldExpired``."""
         ...
 
+    async def confirm_attendance(self, booking_id: int) -> Booking:
+        """Note that the customer is coming to this confirmed visit of theirs (a reminder's
+        Confirm); already noted: unchanged. Raises ``BookingNotFound`` or
+        ``InvalidTransition`` (no longer confirmed, or started)."""
+        ...
+
     async def booking(self, booking_id: int) -> Booking:
         """One of this customer's bookings; raises ``BookingNotFound``."""
         ...

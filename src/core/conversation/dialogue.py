@@ -474,10 +474,13 @@ class Conversation:
             return True
         if self._too_late(visit, self.catalog.salon.policies.customer_reschedule_cutoff, "move"):
             return True
+        self._start_move(visit)
+        return True
+
+    def _start_move(self, visit: Booking) -> None:
         self.state = self.state.restart(Screen.DAY, mode=Mode.MOVE)
         self.state.booking, self.state.service = visit.id, visit.service_key
         self.state.staff = visit.staff_key
-        return True
 
     async def _ask_cancel(self, _arg: str) -> bool:
         visit = await self._upcoming(self.state.booking or 0)
@@ -500,6 +503,90 @@ class Conversation:
         )
         self.state = self.state.restart(Screen.BOOKINGS)
         return True
+
+    # -- a visit's own buttons (a reminder's), valid from any state -----------------------
+
+    async def _visit_named(self, booking_id: int, version: str) -> Booking | None:
+        """The visit a button names (its id, and its start's stamp when the button was
+        sent), if it can still be acted on as the button meant: this customer's, confirmed,
+        at that start, not started.
+
+        Otherwise None, and the customer is told why (a visit that has moved is opened at
+        its new time); nothing is changed.
+        """
+        try:
+            visit = await self.desk.booking(booking_id)
+        except DomainError:
+            self._note(self._("Sorry, I could not find that visit."))
+            return None
+        when = {"day": self.words.day(visit.start), "time": self.words.time(visit.start)}
+        upcoming = visit.start > self.desk.now()
+        if visit.status is BookingStatus.CANCELLED:
+            self._note(self._("Your visit on %(day)s at %(time)s was cancelled.") % when)
+        elif visit.status is not BookingStatus.CONFIRMED:
+            self._note(self._("That visit is no longer active."))
+        elif stamp(visit.start) != version:
+            self._note(self._("Your visit has moved: it is now on %(day)s at %(time)s.") % when)
+            if upcoming:
+                self._open(visit.id)
+        elif not upcoming:
+            self._note(self._("That visit has already started."))
+        else:
+            return visit
+        return None
+
+    async def _confirm_visit(self, arg: str) -> bool:
+        if (ref := _visit_ref(arg)) is None:
+            return False
+        visit = await self._visit_named(*ref)
+        if visit is None:
+            return True
+        try:
+            confirmed = await self.desk.confirm_attendance(visit.id)
+        except DomainError:  # cancelled or moved by the salon a moment ago
+            self._note(self._("That visit is no longer active."))
+            return True
+        if visit.customer_confirmed_at is not None:
+            thanks = self._("You have already confirmed this visit. See you soon!")
+        else:
+            thanks = self._("Thank you for confirming! See you soon.")
+        self._note(thanks + "\n" + self.words.visit(confirmed))
+        self.state = self.state.restart(Screen.MENU)
+        return True
+
+    async def _reschedule_visit(self, arg: str) -> bool:
+        if (ref := _visit_ref(arg)) is None:
+            return False
+        visit = await self._visit_named(*ref)
+        if visit is None:
+            return True
+        cutoff = self.catalog.salon.policies.customer_reschedule_cutoff
+        if self._too_late(visit, cutoff, "move"):
+            self._open(visit.id)
+        else:
+            self._start_move(visit)
+        return True
+
+    async def _cancel_visit(self, arg: str) -> bool:
+        """Show the cancel confirmation: one tap more, so a stray tap never cancels."""
+        if (ref := _visit_ref(arg)) is None:
+            return False
+        visit = await self._visit_named(*ref)
+        if visit is None:
+            return True
+        self._open(visit.id)
+        if not self._too_late(visit, self.catalog.salon.policies.customer_cancel_cutoff, "cancel"):
+            self._go(Screen.CANCEL)
+        return True
+
+
+def _visit_ref(arg: str) -> tuple[int, str] | None:
+    """A visit button's argument as (booking id, stamp of the start), if well formed."""
+    booking_text, _, version = arg.partition(".")
+    booking_id = small_number(booking_text)
+    if booking_id is None or from_stamp(version) is None:
+        return None
+    return booking_id, version
 
 
 # -- the screens, one row each ------------------------------------------------------------
@@ -608,10 +695,14 @@ ANYWHERE: Mapping[Anywhere, Handler] = {
     Anywhere.LANGUAGE: _opens(Screen.LANGUAGE),
     Anywhere.HELP: _opens(Screen.HELP),
     Anywhere.MENU: _opens(Screen.MENU),
+    Anywhere.CONFIRM_VISIT: Conversation._confirm_visit,
+    Anywhere.RESCHEDULE_VISIT: Conversation._reschedule_visit,
+    Anywhere.CANCEL_VISIT: Conversation._cancel_visit,
 }
 """What each choice valid from any state does, whatever the chat stands on.
 
-How to add one, e.g. a reminder's "Confirm" that must work from any state and any message:
+How to add one that must work from any state and any message, as a reminder's "Confirm"
+does (``CONFIRM_VISIT``, sent by ``core.conversation.reminders``):
 
 1. name it in ``Anywhere`` (``CONFIRM_VISIT = "cv"``: a new value, never a reused one);
 2. send it with ``global_choice(Anywhere.CONFIRM_VISIT, label, f"{booking_id}.{version}")``

@@ -54,6 +54,7 @@ _BOOKING_COLUMNS = (
     bookings.c.ends_at,
     bookings.c.status,
     bookings.c.hold_expires_at,
+    bookings.c.customer_confirmed_at,
 )
 _BOOKING_FROM = bookings.join(services, bookings.c.service_id == services.c.id).join(
     staff, bookings.c.staff_id == staff.c.id
@@ -70,6 +71,7 @@ def _booking(m: RowMapping) -> Booking:
         end=m["ends_at"],
         status=BookingStatus(m["status"]),
         hold_expires_at=m["hold_expires_at"],
+        customer_confirmed_at=m["customer_confirmed_at"],
     )
 
 
@@ -185,6 +187,14 @@ class BookingRepository:
             update(bookings)
             .where(bookings.c.id == booking_id)
             .values(status=status.value, updated_at=at, hold_expires_at=hold_expires_at)
+        )
+
+    async def confirm_attendance(self, booking_id: int, at: datetime) -> None:
+        """Note that the customer said they are coming; the status is unchanged."""
+        await self._db.execute(
+            update(bookings)
+            .where(bookings.c.id == booking_id)
+            .values(customer_confirmed_at=at, updated_at=at)
         )
 
     async def expire_holds(self, staff_ids: Sequence[int] | None, now: datetime) -> list[Booking]:

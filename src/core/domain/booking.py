@@ -62,6 +62,8 @@ class Booking:
     end: datetime
     status: BookingStatus
     hold_expires_at: datetime | None = None
+    # When the customer said they are coming (a reminder's Confirm); None: not yet.
+    customer_confirmed_at: datetime | None = None
 
     def hold_expired(self, now: datetime) -> bool:
         return (

@@ -251,6 +251,38 @@ class Bookings:
             await uow.commit()
             return cancelled
 
+    async def confirm_attendance(self, booking_id: int, actor: Actor) -> Booking:
+        """Note that the customer is coming to a confirmed visit that has not started.
+
+        Recorded (``ATTENDANCE_CONFIRMED``) and told to the followers the first time; a
+        visit already confirmed so is returned unchanged, nothing recorded again. Raises
+        ``BookingNotFound`` (not the actor's) or ``InvalidTransition`` (not confirmed, or
+        started).
+        """
+        async with self._uow() as uow:
+            repository = BookingRepository(uow.connection)
+            catalog = await self._catalogs.current(uow.connection)
+            now = self._clock.now()
+            booking = await self._owned(repository, booking_id, actor, lock=True)
+            require_status(booking, "confirm attendance", BookingStatus.CONFIRMED)
+            if booking.customer_confirmed_at is not None:
+                return booking
+            if booking.start <= now:
+                raise InvalidTransition(booking_id, "started", "confirm attendance")
+            confirmed = replace(booking, customer_confirmed_at=now)
+            await repository.confirm_attendance(booking_id, now)
+            await self._changed(
+                repository,
+                catalog,
+                BookingAction.ATTENDANCE_CONFIRMED,
+                actor,
+                now,
+                before=booking,
+                after=confirmed,
+            )
+            await uow.commit()
+            return confirmed
+
     async def record_outcome(self, booking_id: int, actor: Actor, status: BookingStatus) -> Booking:
         """Staff mark a confirmed visit completed or a no-show."""
         if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
