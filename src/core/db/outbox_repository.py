@@ -101,15 +101,7 @@ class OutboxRepository:
         self._db = connection
 
     async def add(
-        self,
-        channel: str,
-        chat_id: str,
-        replies: Sequence[Reply],
-        at: datetime,
-        *,
-        priority: Priority = Priority.CONVERSATION,
-        booking_id: int | None = None,
-        expires_at: datetime | None = None,
+        self, channel: str, chat_id: str, replies: Sequence[Reply], at: datetime
     ) -> list[int]:
         """Queue the replies for the chat, in order; their ids."""
         if not replies:
@@ -124,9 +116,6 @@ class OutboxRepository:
                         "body": reply_body(reply),
                         "available_at": at,
                         "created_at": at,
-                        "priority": int(priority),
-                        "booking_id": booking_id,
-                        "expires_at": expires_at,
                     }
                     for reply in replies
                 ]
@@ -134,23 +123,6 @@ class OutboxRepository:
             .returning(outbound_messages.c.id)
         )
         return sorted(int(i) for i in rows.scalars())
-
-    async def withdraw(self, booking_id: int, reason: str) -> int:
-        """TEMPORARY STAND-IN for part B's method (replaced when h-b is merged)."""
-        held = (
-            select(outbound_messages.c.id)
-            .where(
-                outbound_messages.c.booking_id == booking_id,
-                outbound_messages.c.status == OutboxStatus.PENDING,
-            )
-            .with_for_update(skip_locked=True)
-        )
-        result = await self._db.execute(
-            update(outbound_messages)
-            .where(outbound_messages.c.id.in_(held.scalar_subquery()))
-            .values(status=OutboxStatus.EXPIRED, last_error=reason)
-        )
-        return int(result.rowcount)
 
     async def take_pending(self, channel: str, chat_id: str, at: datetime) -> list[OutboundMessage]:
         """Mark the chat's pending messages sent and return them, oldest first.
