@@ -210,7 +210,8 @@ BROKEN = [
         "an unknown top-level key",
         edited(put("opening_hours", value="09:00-18:00")),
         "opening_hours: '09:00-18:00': unknown key; "
-        "expected one of salon, policies, categories, services, staff",
+        "expected one of salon, policies, categories, services, staff, reminders, follow_up, "
+        "staff_agenda_at",
     ),
     Broken(
         "text that is not YAML",

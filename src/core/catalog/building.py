@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from core.catalog.reminder_sections import FollowUpDoc, RemindersDoc
 from core.catalog.sections import (
     CategoryDoc,
     PeriodDoc,
@@ -24,6 +25,7 @@ from core.domain.catalog import (
     Staff,
     WorkPeriod,
 )
+from core.domain.reminders import ReminderPolicy
 
 
 def build_catalog(
@@ -32,6 +34,10 @@ def build_catalog(
     categories: Sequence[CategoryDoc],
     services: Sequence[ServiceDoc],
     staff: Sequence[StaffDoc],
+    *,
+    reminders: RemindersDoc | None = None,
+    follow_up: FollowUpDoc | None = None,
+    staff_agenda_at: str | None = None,
 ) -> Catalog:
     """The domain catalog of sections that passed every check (``cross_check`` included)."""
     return Catalog(
@@ -49,6 +55,9 @@ def build_catalog(
         services={s.id: _service(s) for s in services},
         staff={m.id: _member(m) for m in staff},
         categories={c.id: Category(key=c.id, names=dict(c.name)) for c in categories},
+        reminders=reminders.policy() if reminders is not None else ReminderPolicy(),
+        follow_up=follow_up.follow_up() if follow_up is not None else None,
+        staff_agenda_at=time_of(staff_agenda_at) if staff_agenda_at is not None else None,
     )
 
 

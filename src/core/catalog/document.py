@@ -12,6 +12,7 @@ from core.catalog.building import build_catalog
 from core.catalog.cross_checks import cross_check
 from core.catalog.limits import MAX_CATEGORIES, MAX_SERVICES, MAX_STAFF
 from core.catalog.problems import CatalogError
+from core.catalog.reminder_sections import ClockTime, FollowUpDoc, RemindersDoc
 from core.catalog.sections import (
     CategoryDoc,
     PoliciesDoc,
@@ -33,6 +34,9 @@ class CatalogDocument(StrictModel):
     categories: list[CategoryDoc] = Field([], max_length=MAX_CATEGORIES)
     services: list[ServiceDoc] = Field(min_length=1, max_length=MAX_SERVICES)
     staff: list[StaffDoc] = Field(min_length=1, max_length=MAX_STAFF)
+    reminders: RemindersDoc | None = None
+    follow_up: FollowUpDoc | None = None
+    staff_agenda_at: ClockTime | None = None
 
     _catalog: Catalog = PrivateAttr()
 
@@ -44,7 +48,14 @@ class CatalogDocument(StrictModel):
         if problems:
             raise CatalogError(problems)
         self._catalog = build_catalog(
-            self.salon, self.policies, self.categories, self.services, self.staff
+            self.salon,
+            self.policies,
+            self.categories,
+            self.services,
+            self.staff,
+            reminders=self.reminders,
+            follow_up=self.follow_up,
+            staff_agenda_at=self.staff_agenda_at,
         )
         return self
 
@@ -54,5 +65,15 @@ class CatalogDocument(StrictModel):
         return self._catalog
 
     def canonical(self) -> dict[str, Any]:
-        """The normalized JSON form: equal catalogs give equal documents."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The normalized JSON form: equal catalogs give equal documents.
+
+        The optional sections of what is sent unasked are left out when absent, so a
+        catalog written before they existed keeps its stored form."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for key in _LEFT_OUT_WHEN_ABSENT:
+            if data[key] is None:
+                del data[key]
+        return data
+
+
+_LEFT_OUT_WHEN_ABSENT = ("reminders", "follow_up", "staff_agenda_at")

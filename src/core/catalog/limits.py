@@ -1,7 +1,7 @@
 """What a catalog file may be: bounds generous for any real salon, small enough that a
 broken or hostile file is refused in well under a second instead of exhausting the machine.
 
-The demo salon (``examples/salon.yaml``, 3.7 KB) has 7 services, 3 staff and nesting 9
+The demo salon (``examples/salon.yaml``, 4.8 KB) has 7 services, 3 staff and nesting 9
 levels deep; these bounds leave a large salon two orders of magnitude of room.
 """
 
@@ -34,6 +34,10 @@ MAX_TEXT_CHARS = 500
 """An address or an exception's note."""
 MAX_PHONE_CHARS = 50
 MAX_LANGUAGE_CODE_CHARS = 35
+MAX_REMINDER_RULES = 6
+"""Reminders before one visit; more would be nagging, not reminding."""
+MAX_URL_CHARS = 500
+"""The follow-up's review link: it must fit one message with the thanks around it."""
 
 FIRST_EXCEPTION_DATE = date(2000, 1, 1)
 LAST_EXCEPTION_DATE = date(2099, 12, 31)

@@ -19,6 +19,7 @@ from core.catalog.limits import (
     MAX_ID_CHARS,
     MAX_LANGUAGE_CODE_CHARS,
 )
+from core.domain.durations import format_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Matched against stripped text, each run of spaces after the unit it follows: with spaces
@@ -50,11 +51,6 @@ def _parse_duration(value: object) -> timedelta:
             except (OverflowError, ValueError):
                 return timedelta.max
     raise ValueError("expected a duration like 45m, 1h30m, 2h or 30d")
-
-
-def _format_duration(value: timedelta) -> str:
-    minutes = int(value.total_seconds() // 60)
-    return f"{minutes}m"
 
 
 def _parse_date(value: object) -> object:
@@ -150,7 +146,7 @@ def _check_weekday(value: object) -> object:
 
 
 Duration = Annotated[
-    timedelta, BeforeValidator(_parse_duration), PlainSerializer(_format_duration, return_type=str)
+    timedelta, BeforeValidator(_parse_duration), PlainSerializer(format_duration, return_type=str)
 ]
 NonNegativeDuration = Annotated[Duration, AfterValidator(_non_negative)]
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
