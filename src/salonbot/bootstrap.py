@@ -53,7 +53,6 @@ class Salonbot:
         )
         self.add_time_off = AddTimeOff(self.uow, self.clock)
         self.staff_links = StaffLinks(self.uow, self.clock)
-        self.queue_agendas = QueueAgendas(self.uow, self.clock, self.catalogs)
         self.converse = self.converse_in(self.uow)
         self.deliver_in_process = DeliverInProcess(self.uow, self.clock)
         # The scheduler's ticks (``salonbot.scheduler``).
@@ -63,6 +62,11 @@ class Salonbot:
         """The tick that queues due reminders and follow-ups, waking ``outbox``'s
         dispatchers when it queued some."""
         return QueueDueNotices(self.uow, self.clock, self.catalogs, wakeup=outbox)
+
+    def agendas(self, outbox: Wakeup | None = None) -> QueueAgendas:
+        """The tick that queues the staff's agendas, waking ``outbox``'s dispatchers when
+        it queued some."""
+        return QueueAgendas(self.uow, self.clock, self.catalogs, wakeup=outbox)
 
     def converse_in(self, uow_factory: UnitOfWorkFactory) -> Converse:
         """``converse`` over ``uow_factory`` (savepoints of a caller's transaction, say)."""

@@ -13,6 +13,7 @@ from core.catalog.file import load_catalog_text
 from core.domain.booking import Actor
 from core.services.agendas import CATCH_UP, QueueAgendas
 from core.services.catalog import CatalogReader, load_catalog
+from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine
 from tests.catalog_cases import drop, edited
@@ -191,3 +192,15 @@ async def test_without_linked_chats_nothing_is_recorded(app: Salonbot, clock: Fa
 
     assert await _agendas(app).run() == 0
     assert await rows(app.engine, "SELECT count(*) FROM scheduled_notices") == [(0,)]
+
+
+async def test_queued_agendas_wake_the_outbox_dispatchers(
+    linked: Salonbot, clock: FakeClock
+) -> None:
+    outbox = Wakeup()
+    clock.set(AGENDA_TIME)
+
+    assert await linked.agendas(outbox).run() == 1
+
+    # Returns at once when notified; a dispatcher would otherwise sleep until its next poll.
+    await asyncio.wait_for(outbox.wait(3600), timeout=30)

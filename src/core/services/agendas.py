@@ -31,6 +31,7 @@ from core.domain.reminders import agenda_due
 from core.ports import Clock
 from core.services.busy_time import local_day_span
 from core.services.catalog import CatalogNotLoaded, CatalogReader
+from core.services.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,18 @@ CATCH_UP = timedelta(hours=3)
 
 class QueueAgendas:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, catalogs: CatalogReader
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        catalogs: CatalogReader,
+        *,
+        wakeup: Wakeup | None = None,
     ) -> None:
+        """``wakeup``: the outbox dispatchers', notified after a commit that queued some."""
         self._uow = uow_factory
         self._clock = clock
         self._catalogs = catalogs
+        self._wakeup = wakeup
 
     async def run(self) -> int:
         """Queue the agendas that are due and not claimed yet, in one transaction; how many
@@ -67,6 +75,8 @@ class QueueAgendas:
             await uow.commit()
         if queued:
             log.info("agendas queued: %d", queued)
+            if self._wakeup is not None:
+                self._wakeup.notify()
         return queued
 
     async def _day(
