@@ -85,7 +85,6 @@ class StaffDesk:
         """The chat's customer's language, else the platform's, else the salon default."""
         offered = offered_languages(self._catalog)
         chosen = await self._chats.customer_language(contact.channel, contact.chat_id)
-        if chosen in offered:
-            assert chosen is not None
+        if chosen is not None and chosen in offered:
             return chosen
         return pick_language(contact.language_code, offered)
