@@ -142,24 +142,13 @@ class StaffChatRepository:
         )
         return len(removed.all())
 
-    async def chats_of(self, staff_ids: Iterable[int]) -> list[StaffChat]:
-        """The linked chats of these staff members, in the order they were linked."""
-        wanted = sorted(set(staff_ids))
-        if not wanted:
-            return []
-        rows = await self._db.execute(
-            select(staff_chats)
-            .where(staff_chats.c.staff_id.in_(wanted))
-            .order_by(staff_chats.c.linked_at, staff_chats.c.channel, staff_chats.c.chat_id)
-        )
-        return [_chat(row) for row in rows]
-
     async def chats_of_keys(self, staff_keys: Iterable[str]) -> list[StaffChat]:
-        """``chats_of`` the staff members stored under these keys."""
+        """The linked chats of the staff members stored under these keys, in the order
+        they were linked."""
         wanted = select(staff.c.id).where(staff.c.key.in_(sorted(set(staff_keys))))
         rows = await self._db.execute(
             select(staff_chats)
-            .where(staff_chats.c.staff_id.in_(wanted.scalar_subquery()))
+            .where(staff_chats.c.staff_id.in_(wanted))
             .order_by(staff_chats.c.linked_at, staff_chats.c.channel, staff_chats.c.chat_id)
         )
         return [_chat(row) for row in rows]
