@@ -25,6 +25,7 @@ from core.services.pacing import Pacing
 from core.services.request_bound import RequestBound
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from salonbot.scheduler import Scheduler
 
 log = logging.getLogger("salonbot.inbox")
 
@@ -42,9 +43,20 @@ class Poller(Protocol):
 
 
 class Runtime:
-    def __init__(self, app: Salonbot, *, workers: int = 2, poll_interval: float = 1.0) -> None:
+    """``schedule``: also run the scheduler's ticks (reminders, follow-ups, completed
+    visits), as ``salonbot serve`` does; tests of the channels leave it off."""
+
+    def __init__(
+        self,
+        app: Salonbot,
+        *,
+        workers: int = 2,
+        poll_interval: float = 1.0,
+        schedule: bool = False,
+    ) -> None:
         self.app = app
         self.inbox, self.outbox = Wakeup(), Wakeup()
+        self.scheduler = Scheduler(app, self.outbox) if schedule else None
         # Everything a webhook request waits for is bounded, and one outage is one story
         # in the log however many requests it refuses.
         self.request_bound = RequestBound(Outage(log, "webhooks: storing in the database"))
@@ -121,6 +133,8 @@ class Runtime:
         loops = [w.run() for w in self.workers] + [d.run() for d in self.dispatchers]
         self._tasks = [asyncio.create_task(loop) for loop in loops]
         self._poller_tasks = [asyncio.create_task(p.run()) for p in self.pollers]
+        if self.scheduler is not None:
+            self.scheduler.start()
 
     def running(self) -> bool:
         tasks = self._tasks + self._poller_tasks
@@ -134,6 +148,9 @@ class Runtime:
         ``stop_grace``, the time a send needs to finish and be recorded. Cut sooner, a
         message the platform took would be sent again after the restart.
         """
+        if self.scheduler is not None:
+            # Nothing new is queued while the dispatchers finish.
+            await self.scheduler.stop(grace)
         for poller in self.pollers:
             poller.stop()
         for task in self._poller_tasks:

@@ -100,6 +100,7 @@ def _add_whatsapp(settings: Settings, runtime: Runtime) -> str:
         verify_token=settings.whatsapp_verify_token.get_secret_value(),
         template=settings.whatsapp_template,
         template_language=settings.whatsapp_template_language,
+        reminder_template=settings.whatsapp_reminder_template,
     )
     return "webhook"
 
@@ -108,7 +109,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
     configure()
     app = Salonbot(make_engine(location.url, pool_size=10, limits=SERVING_LIMITS))
-    runtime = Runtime(app)
+    runtime = Runtime(app, schedule=True)
     try:
         if location.server is not None and await load_demo_if_empty(app):
             log.info("no salon was loaded yet: loaded the demo salon")

@@ -121,6 +121,22 @@ class BookingRepository:
         )
         return [_booking(row._mapping) for row in rows]
 
+    async def lock_ended(self, now: datetime, limit: int) -> list[Booking]:
+        """Lock up to ``limit`` confirmed bookings whose visit has ended, earliest end
+        first, skipping rows another session holds."""
+        rows = await self._db.execute(
+            select(*_BOOKING_COLUMNS)
+            .select_from(_BOOKING_FROM)
+            .where(
+                bookings.c.status == BookingStatus.CONFIRMED.value,
+                bookings.c.ends_at <= now,
+            )
+            .order_by(bookings.c.ends_at, bookings.c.id)
+            .limit(limit)
+            .with_for_update(of=bookings, skip_locked=True)
+        )
+        return [_booking(row._mapping) for row in rows]
+
     async def add(self, new: NewBooking, staff_id: int, at: datetime) -> int:
         """Insert the booking; raise ``SlotConflict`` if the constraint refuses it.
 

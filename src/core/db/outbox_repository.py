@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
+from sqlalchemy import Select, and_, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.conversation.messages import Choice, Reply
+from core.conversation.messages import Choice, Form, Reply
 from core.db.tables import early_delivery_reports, heads_of_queues, outbound_messages
 from core.ports import DeliveryReport
 
@@ -45,6 +45,15 @@ class OutboundKind(StrEnum):
     TEMPLATE = "template"
 
 
+class StandIn(StrEnum):
+    """What was queued in place of a message refused because the customer's window had
+    closed (``OutboxRepository.stand_in_for_refused``)."""
+
+    TEMPLATE = "template"  # the message's own pre-approved form
+    REOPENER = "reopener"  # the channel's window reopener (asks the customer to write)
+    NOTHING = "nothing"  # a bulk message with no form: the salon does not ask unasked
+
+
 class Priority(IntEnum):
     """Which messages go first (``outbound_messages.priority``), under the same pacing."""
 
@@ -59,17 +68,43 @@ EARLY_REPORT_LIFETIME = timedelta(hours=1)
 EARLY_REPORTS_DROPPED_AT_ONCE = 100
 
 
-def reply_body(reply: Reply) -> dict[str, Any]:
+def form_body(form: Form) -> dict[str, Any]:
     return {
+        "name": form.name,
+        "language": form.language,
+        "params": list(form.params),
+        "payloads": list(form.payloads),
+    }
+
+
+def form_from_body(body: dict[str, Any]) -> Form:
+    """The form stored by ``form_body``; raises (KeyError, TypeError, ValueError) when the
+    stored shape is damaged."""
+    params = body["params"]
+    payloads = body["payloads"]
+    if not all(isinstance(p, str) for p in [*params, *payloads]):
+        raise ValueError("a form's params and payloads are strings")
+    if not isinstance(body["name"], str) or not isinstance(body["language"], str):
+        raise ValueError("a form's name and language are strings")
+    return Form(body["name"], body["language"], tuple(params), tuple(payloads))
+
+
+def reply_body(reply: Reply) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "text": reply.text,
         "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
         "button": reply.button,
     }
+    if reply.form is not None:
+        body["form"] = form_body(reply.form)
+    return body
 
 
 def reply_from_body(body: dict[str, Any]) -> Reply:
     choices = tuple(Choice(c["id"], c["label"]) for c in body["choices"])
-    return Reply(body["text"], choices, body.get("button", ""))
+    stored_form = body.get("form")
+    form = None if stored_form is None else form_from_body(stored_form)
+    return Reply(body["text"], choices, body.get("button", ""), form)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +129,46 @@ class ClaimedMessage:
     attempts: int
     created_at: datetime
     kind: OutboundKind = OutboundKind.REPLY
+    priority: Priority = Priority.CONVERSATION
+    # Not to be sent after this instant (None: the dispatcher's shelf life applies).
+    expires_at: datetime | None = None
+
+
+def next_to_claim(
+    channel: str, now: datetime, skip_chats: Sequence[str] = (), skip_ids: Sequence[int] = ()
+) -> Select[Any]:
+    """The claim's query (``OutboxRepository.claim_next``).
+
+    It walks ``ix_outbound_messages_pending_by_priority`` in order and stops at the first
+    due head of a chat's queue, so its cost does not grow with a bulk backlog behind the
+    conversation's replies.
+    """
+    query = (
+        select(
+            outbound_messages.c.id,
+            outbound_messages.c.chat_id,
+            outbound_messages.c.body,
+            outbound_messages.c.attempts,
+            outbound_messages.c.created_at,
+            outbound_messages.c.kind,
+            outbound_messages.c.priority,
+            outbound_messages.c.expires_at,
+        )
+        .where(
+            outbound_messages.c.channel == channel,
+            outbound_messages.c.status == OutboxStatus.PENDING,
+            outbound_messages.c.available_at <= now,
+            heads_of_queues(outbound_messages, "chat_id"),
+        )
+        .order_by(outbound_messages.c.priority, outbound_messages.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=outbound_messages)
+    )
+    if skip_chats:
+        query = query.where(outbound_messages.c.chat_id.not_in(list(skip_chats)))
+    if skip_ids:
+        query = query.where(outbound_messages.c.id.not_in(list(skip_ids)))
+    return query
 
 
 class OutboxRepository:
@@ -101,11 +176,27 @@ class OutboxRepository:
         self._db = connection
 
     async def add(
-        self, channel: str, chat_id: str, replies: Sequence[Reply], at: datetime
+        self,
+        channel: str,
+        chat_id: str,
+        replies: Sequence[Reply],
+        at: datetime,
+        *,
+        priority: Priority = Priority.CONVERSATION,
+        booking_id: int | None = None,
+        expires_at: datetime | None = None,
     ) -> list[int]:
-        """Queue the replies for the chat, in order; their ids."""
+        """Queue the replies for the chat, in order; their ids.
+
+        ``priority``: BULK for what the salon sends unasked (reminders, notices), claimed
+        after every pending conversation reply of the channel. ``booking_id``: the visit
+        the messages are about (``withdraw`` takes them back if it moves or ends).
+        ``expires_at``: never sent after this instant (else the dispatcher's shelf life).
+        """
         if not replies:
             return []
+        if expires_at is not None and expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware")
         rows = await self._db.execute(
             outbound_messages.insert()
             .values(
@@ -116,6 +207,9 @@ class OutboxRepository:
                         "body": reply_body(reply),
                         "available_at": at,
                         "created_at": at,
+                        "priority": int(priority),
+                        "booking_id": booking_id,
+                        "expires_at": expires_at,
                     }
                     for reply in replies
                 ]
@@ -123,6 +217,29 @@ class OutboxRepository:
             .returning(outbound_messages.c.id)
         )
         return sorted(int(i) for i in rows.scalars())
+
+    async def withdraw(self, booking_id: int, reason: str) -> int:
+        """Take back the booking's pending messages (its visit moved or ended): they become
+        ``expired`` with ``reason`` and are never sent; how many.
+
+        A message a dispatcher holds right now (being sent) is let go, not waited for: it
+        goes out, as it would have a moment earlier.
+        """
+        pending = (
+            select(outbound_messages.c.id)
+            .where(
+                outbound_messages.c.booking_id == booking_id,
+                outbound_messages.c.status == OutboxStatus.PENDING,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        withdrawn = await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id.in_(pending.scalar_subquery()))
+            .values(status=OutboxStatus.EXPIRED, last_error=f"withdrawn: {reason}"[:2000])
+            .returning(outbound_messages.c.id)
+        )
+        return len(withdrawn.all())
 
     async def take_pending(self, channel: str, chat_id: str, at: datetime) -> list[OutboundMessage]:
         """Mark the chat's pending messages sent and return them, oldest first.
@@ -159,32 +276,11 @@ class OutboxRepository:
         skip_chats: Sequence[str] = (),
         skip_ids: Sequence[int] = (),
     ) -> ClaimedMessage | None:
-        """Lock the oldest due message heading its chat's queue (chats in ``skip_chats``
-        are resting, messages in ``skip_ids`` are held back by the caller), skipping rows
-        another dispatcher holds."""
-        query = (
-            select(
-                outbound_messages.c.id,
-                outbound_messages.c.chat_id,
-                outbound_messages.c.body,
-                outbound_messages.c.attempts,
-                outbound_messages.c.created_at,
-                outbound_messages.c.kind,
-            )
-            .where(
-                outbound_messages.c.channel == channel,
-                outbound_messages.c.status == OutboxStatus.PENDING,
-                outbound_messages.c.available_at <= now,
-                heads_of_queues(outbound_messages, "chat_id"),
-            )
-            .order_by(outbound_messages.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True, of=outbound_messages)
-        )
-        if skip_chats:
-            query = query.where(outbound_messages.c.chat_id.not_in(list(skip_chats)))
-        if skip_ids:
-            query = query.where(outbound_messages.c.id.not_in(list(skip_ids)))
+        """Lock the next due message heading its chat's queue: the lowest ``priority``
+        first (a conversation reply before any bulk message), then the oldest. Chats in
+        ``skip_chats`` are resting, messages in ``skip_ids`` are held back by the caller;
+        rows another dispatcher holds are skipped."""
+        query = next_to_claim(channel, now, skip_chats, skip_ids)
         row = (await self._db.execute(query)).first()
         if row is None:
             return None
@@ -195,6 +291,8 @@ class OutboxRepository:
             int(row.attempts),
             row.created_at,
             OutboundKind(row.kind),
+            Priority(row.priority),
+            row.expires_at,
         )
 
     async def lock_pending(self, message_id: int) -> PendingLock:
@@ -296,6 +394,84 @@ class OutboxRepository:
             outbound_messages.insert()
             .from_select(
                 ["channel", "chat_id", "body", "kind", "available_at", "created_at"], source
+            )
+            .returning(outbound_messages.c.id)
+        )
+        return None if inserted is None else int(inserted)
+
+    async def stand_in_for_refused(self, message_id: int) -> StandIn:
+        """Queue what goes in place of ``message_id``, refused because the customer's
+        window had closed, once however often that is reported:
+
+        * a reply with a form (a reminder): the form, as a ``template`` message with the
+          reply's priority, booking, expiry and age, due at once;
+        * a conversation reply without one: the channel's window reopener
+          (``queue_window_reopener``);
+        * a bulk reply without one (a follow-up, a staff notice): nothing. Asking a
+          customer to write again is for a conversation they are having.
+
+        A refused template or reopener gets nothing (it would be refused the same way).
+        Takes the chat's reopener lock: call it after any report lock.
+        """
+        refused = (
+            await self._db.execute(
+                select(
+                    outbound_messages.c.kind,
+                    outbound_messages.c.priority,
+                    outbound_messages.c.body,
+                ).where(outbound_messages.c.id == message_id)
+            )
+        ).first()
+        if refused is None or refused.kind != OutboundKind.REPLY:
+            return StandIn.NOTHING
+        form = refused.body.get("form") if isinstance(refused.body, dict) else None
+        if form is not None:
+            await self._queue_form(message_id)
+            return StandIn.TEMPLATE
+        if refused.priority != Priority.CONVERSATION:
+            return StandIn.NOTHING
+        await self.queue_window_reopener(message_id)
+        return StandIn.REOPENER
+
+    async def _queue_form(self, message_id: int) -> int | None:
+        """Queue the form of reply ``message_id`` as a template message; its id, or None
+        when one is queued for that reply already."""
+        refused = outbound_messages.alias("refused")
+        later = outbound_messages.alias("later")
+        already = exists().where(
+            later.c.channel == refused.c.channel,
+            later.c.chat_id == refused.c.chat_id,
+            later.c.kind == OutboundKind.TEMPLATE,
+            later.c.body["in_place_of"].as_integer() == refused.c.id,
+        )
+        body = func.jsonb_build_object("form", refused.c.body["form"], "in_place_of", refused.c.id)
+        source = select(
+            refused.c.channel,
+            refused.c.chat_id,
+            body,
+            literal(OutboundKind.TEMPLATE.value),
+            refused.c.available_at,
+            refused.c.created_at,
+            refused.c.priority,
+            refused.c.booking_id,
+            refused.c.expires_at,
+        ).where(refused.c.id == message_id, ~already)
+        await self._lock_chat_of(message_id)
+        inserted = await self._db.scalar(
+            outbound_messages.insert()
+            .from_select(
+                [
+                    "channel",
+                    "chat_id",
+                    "body",
+                    "kind",
+                    "available_at",
+                    "created_at",
+                    "priority",
+                    "booking_id",
+                    "expires_at",
+                ],
+                source,
             )
             .returning(outbound_messages.c.id)
         )

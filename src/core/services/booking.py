@@ -309,6 +309,33 @@ class Bookings:
             await uow.commit()
             return after
 
+    async def complete_ended(self, limit: int) -> int:
+        """Record up to ``limit`` confirmed visits whose end has passed as completed (a
+        no-show is marked by staff before); how many. Rows another caller holds are
+        skipped, so concurrent callers never complete a visit twice."""
+        async with self._uow() as uow:
+            repository = BookingRepository(uow.connection)
+            now = self._clock.now()
+            ended = await repository.lock_ended(now, limit)
+            if not ended:
+                return 0
+            catalog = await self._catalogs.current(uow.connection)
+            actor = Actor.system("visit ended")
+            for booking in ended:
+                completed = replace(booking, status=BookingStatus.COMPLETED)
+                await repository.set_status(booking.id, BookingStatus.COMPLETED, now)
+                await self._changed(
+                    repository,
+                    catalog,
+                    BookingAction.COMPLETED,
+                    actor,
+                    now,
+                    before=booking,
+                    after=completed,
+                )
+            await uow.commit()
+            return len(ended)
+
     async def reschedule(
         self, booking_id: int, new_start: datetime, actor: Actor, *, staff_key: str | None = None
     ) -> Booking:

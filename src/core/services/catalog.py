@@ -19,6 +19,7 @@ from core.domain.catalog import Catalog
 from core.domain.errors import CatalogRemovalRefused, DomainError
 from core.ports import Clock
 from core.services.holds import expire_lapsed_holds
+from core.services.reminders import replan_upcoming
 
 
 class CatalogNotLoaded(DomainError):
@@ -66,7 +67,8 @@ async def load_catalog(
     """Apply a validated catalog in one transaction; loading the same catalog again is a no-op.
 
     Services and staff missing from the new catalog are deactivated (their past bookings
-    keep their history); if any of them still has future active bookings, nothing is
+    keep their history), and the upcoming visits' reminders and follow-ups are planned by
+    the new settings; if any of them still has future active bookings, nothing is
     applied and ``CatalogRemovalRefused`` names them.
     """
     catalog = document.catalog
@@ -104,6 +106,8 @@ async def load_catalog(
         await repository.deactivate_services(gone_services)
         await repository.deactivate_staff(gone_staff)
         await repository.save(canonical, digest, now)
+        # The reminder rules may have changed: every upcoming visit is planned anew.
+        await replan_upcoming(uow.connection, catalog, now)
         await uow.commit()
     return LoadResult(
         changed=True,

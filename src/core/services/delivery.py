@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from core.db.outbox_repository import OutboxRepository
+from core.db.outbox_repository import OutboxRepository, StandIn
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, DeliveryReport
 
@@ -23,15 +23,28 @@ def closes_window(report: DeliveryReport) -> bool:
     return report.status == "failed" and report.window_closed
 
 
-async def reopen_windows(repository: OutboxRepository, message_ids: Iterable[int]) -> None:
-    """Queue the window reopener for each message refused because its window had closed
-    (once per chat, however many). Call it after every report lock is taken: it takes a
-    per-chat lock, and a report lock wanted after that could deadlock. The chats' locks
-    are taken in ``(channel, chat_id)`` order, so two batches refusing messages of the
-    same chats never wait for each other in a circle (message ids order them otherwise:
-    messages 1 and 4 of chats a and b, 2 and 3 of chats b and a)."""
+async def reopen_windows(
+    repository: OutboxRepository, message_ids: Iterable[int]
+) -> dict[int, StandIn]:
+    """Queue what stands in for each message refused because its window had closed
+    (``OutboxRepository.stand_in_for_refused``: its form as a template, else for a
+    conversation reply the window reopener, once per chat however many; a bulk message
+    without a form gets nothing); what each got. Call it after every report lock is
+    taken: it takes a per-chat lock, and a report lock wanted after that could deadlock.
+    The chats' locks are taken in ``(channel, chat_id)`` order, so two batches refusing
+    messages of the same chats never wait for each other in a circle (message ids order
+    them otherwise: messages 1 and 4 of chats a and b, 2 and 3 of chats b and a)."""
+    stand_ins: dict[int, StandIn] = {}
     for message_id in await repository.in_chat_order(message_ids):
-        await repository.queue_window_reopener(message_id)
+        stand_ins[message_id] = await repository.stand_in_for_refused(message_id)
+        if stand_ins[message_id] is StandIn.NOTHING:
+            # A reminder without a form, a follow-up, a staff notice: not sent, and the
+            # customer is not asked to write again for it.
+            log.warning(
+                "outbound outside the window, nothing sent in its place",
+                extra={"outbox_id": message_id},
+            )
+    return stand_ins
 
 
 class RecordDeliveries:

@@ -12,10 +12,18 @@ records the outcome in the same transaction:
   to 5 minutes), for as long as the reply is fresh enough to send (see ``SHELF_LIFE``);
 * refused for good (the bot was blocked, the chat does not exist): failed, and the
   customer is marked unreachable. No retry loop;
-* refused because the customer's window has closed (WhatsApp's 131047): failed, and the
-  channel's window reopener (the approved template) is queued in its place, once.
+* refused because the customer's window has closed (WhatsApp's 131047): failed, and
+  something is queued in its place, once: the reply's own form (a reminder's template)
+  when it has one, else for a conversation reply the channel's window reopener (the
+  approved template asking the customer to write); a bulk message without a form gets
+  nothing (logged).
 
-A reply older than ``SHELF_LIFE`` when its turn comes is marked expired and not sent.
+Conversation replies go before bulk messages (reminders, notices): the claim takes the
+lowest priority first, under the same pacing. A message of kind ``template`` is sent
+through the sender's ``send_form``.
+
+A message past its ``expires_at`` when its turn comes (a reminder whose visit has
+started), or without one older than ``SHELF_LIFE``, is marked expired and not sent.
 
 An outcome the database could not record (it went away after the platform took the
 message) is kept in memory, recorded as soon as the database answers, and its message is
@@ -42,12 +50,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.conversation.messages import Form, Reply
 from core.db.database_away import database_away
 from core.db.outbox_repository import (
     ClaimedMessage,
     OutboundKind,
     OutboxRepository,
     PendingLock,
+    StandIn,
+    form_from_body,
     reply_from_body,
 )
 from core.db.reachability_repository import ReachabilityRepository
@@ -94,6 +105,7 @@ class _Unrecorded:
     # marked failed instead, with this reason. Kept here until that is committed, so its
     # chat stays held and the message is never claimed again meanwhile.
     give_up: str | None = None
+    stand_in: StandIn | None = None  # what the record queued in the message's place
 
 
 def _bounded(outcome: SendOutcome, longest: timedelta) -> SendOutcome:
@@ -221,11 +233,10 @@ class OutboxDispatcher:
                     claimed = None
                     return False
                 self._in_flight.add(claimed.id)
-                age = self._clock.now() - claimed.created_at
-                if age > self._shelf_life:
-                    await repository.mark_expired(claimed.id, f"not sent: {age} old")
+                if (stale := self._stale(claimed)) is not None:
+                    await repository.mark_expired(claimed.id, stale)
                     await uow.commit()
-                    log.warning("outbound expired", extra=self._fields(claimed))
+                    log.warning("outbound expired", extra={**self._fields(claimed), "why": stale})
                     return True
                 chat = self._pacer.chat(claimed.chat_id, now_m)
                 if chat.wait(self._monotonic()) > 0:
@@ -235,7 +246,7 @@ class OutboxDispatcher:
                 outcome, latency = await self._send(claimed)
                 answered = self._clock.now()
                 self._pace(claimed, outcome)
-                await self._record(uow, claimed, outcome, answered)
+                stand_in = await self._record(uow, claimed, outcome, answered)
                 await uow.commit()
         except Exception:
             if claimed is not None and outcome is not None:
@@ -248,18 +259,31 @@ class OutboxDispatcher:
         finally:
             if claimed is not None:
                 self._in_flight.discard(claimed.id)
-        self._log(claimed, outcome, latency)
+        self._log(claimed, outcome, latency, stand_in)
         return True
+
+    def _stale(self, claimed: ClaimedMessage) -> str | None:
+        """Why the message is too late to send now, or None."""
+        now = self._clock.now()
+        if claimed.expires_at is not None:
+            if now >= claimed.expires_at:
+                return f"not sent: expired at {claimed.expires_at.isoformat()}"
+            return None
+        age = now - claimed.created_at
+        return f"not sent: {age} old" if age > self._shelf_life else None
 
     async def _send(self, claimed: ClaimedMessage) -> tuple[SendOutcome, float]:
         """The platform's answer and its latency in ms; never raises."""
-        if claimed.kind is OutboundKind.WINDOW_REOPENER:
-            reply = None
-        else:
-            try:
-                reply = reply_from_body(claimed.body)
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
-                return PermanentFailure(f"unreadable reply: {type(error).__name__}: {error}"), 0
+        message: Reply | Form | None = None
+        try:
+            if claimed.kind is OutboundKind.TEMPLATE:
+                message = form_from_body(claimed.body["form"])
+            elif claimed.kind is OutboundKind.REPLY:
+                message = reply_from_body(claimed.body)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            return PermanentFailure(
+                f"unreadable {claimed.kind}: {type(error).__name__}: {error}"
+            ), 0
         try:
             # The tokens are taken right before the send, not before the claim: a slow
             # claim must not bunch sends up beyond the limit.
@@ -271,10 +295,12 @@ class OutboxDispatcher:
             self._pacer.chat(claimed.chat_id, now).take(now)
             started = time.perf_counter()
             async with asyncio.timeout(self._send_timeout):
-                if reply is None:
+                if message is None:
                     outcome = await self._sender.reopen_window(claimed.chat_id)
+                elif isinstance(message, Form):
+                    outcome = await self._sender.send_form(claimed.chat_id, message)
                 else:
-                    outcome = await self._sender.send(claimed.chat_id, reply)
+                    outcome = await self._sender.send(claimed.chat_id, message)
             return _bounded(outcome, self._shelf_life), round(
                 (time.perf_counter() - started) * 1000, 1
             )
@@ -331,7 +357,7 @@ class OutboxDispatcher:
                     )
                 else:
                     log.info("outbound recorded late", extra=self._fields(unrecorded.message))
-                    self._log(unrecorded.message, unrecorded.outcome, 0.0)
+                    self._log(unrecorded.message, unrecorded.outcome, 0.0, unrecorded.stand_in)
 
     async def _record_late(self, unrecorded: _Unrecorded) -> PendingLock:
         async with self._uow() as uow:
@@ -339,7 +365,9 @@ class OutboxDispatcher:
             # then it is recorded already.
             found = await OutboxRepository(uow.connection).lock_pending(unrecorded.message.id)
             if found is PendingLock.LOCKED:
-                await self._record(uow, unrecorded.message, unrecorded.outcome, unrecorded.at)
+                unrecorded.stand_in = await self._record(
+                    uow, unrecorded.message, unrecorded.outcome, unrecorded.at
+                )
             await uow.commit()
         return found
 
@@ -356,7 +384,9 @@ class OutboxDispatcher:
 
     async def _record(
         self, uow: UnitOfWork, message: ClaimedMessage, outcome: SendOutcome, now: datetime
-    ) -> None:
+    ) -> StandIn | None:
+        """Record the outcome; for a message refused outside the window, what was queued in
+        its place."""
         repository = OutboxRepository(uow.connection)
         match outcome:
             case Sent(platform_message_id=platform_id):
@@ -375,18 +405,25 @@ class OutboxDispatcher:
                 await repository.retry_at(message.id, now + delay, error)
             case OutsideWindow(error=error):
                 await repository.mark_failed(message.id, error)
-                await repository.queue_window_reopener(message.id)
+                return await repository.stand_in_for_refused(message.id)
             case PermanentFailure(error=error, unreachable=unreachable):
                 await repository.mark_failed(message.id, error)
                 if unreachable:
                     await ReachabilityRepository(uow.connection).mark_unreachable(
                         self._sender.name, message.chat_id, now
                     )
+        return None
 
     def _fields(self, message: ClaimedMessage) -> dict[str, object]:
         return {"channel": self._sender.name, "chat": message.chat_id, "outbox_id": message.id}
 
-    def _log(self, message: ClaimedMessage, outcome: SendOutcome, latency_ms: float) -> None:
+    def _log(
+        self,
+        message: ClaimedMessage,
+        outcome: SendOutcome,
+        latency_ms: float,
+        stand_in: StandIn | None = None,
+    ) -> None:
         fields = self._fields(message)
         match outcome:
             case Sent():
@@ -395,9 +432,16 @@ class OutboxDispatcher:
                 log.warning("outbound rate-limited", extra={**fields, "retry_after": seconds})
             case TransientFailure(error=error):
                 log.warning("outbound failed, will retry", extra={**fields, "error": error})
-            case OutsideWindow(error=error):
+            case OutsideWindow(error=error) if stand_in is StandIn.NOTHING:
+                # A bulk message without a form (a follow-up, a staff notice): dropped.
                 log.warning(
-                    "outbound outside the window, reopener queued", extra={**fields, "error": error}
+                    "outbound outside the window, nothing sent in its place",
+                    extra={**fields, "error": error},
+                )
+            case OutsideWindow(error=error):
+                what = "template" if stand_in is StandIn.TEMPLATE else "reopener"
+                log.warning(
+                    f"outbound outside the window, {what} queued", extra={**fields, "error": error}
                 )
             case PermanentFailure(error=error, unreachable=False):
                 log.error("outbound refused", extra={**fields, "error": error})

@@ -1,0 +1,252 @@
+"""The scheduler's tick for visits: queue the reminders and follow-ups that are due.
+
+Each batch is one transaction: claim the due pending notices (``FOR UPDATE SKIP LOCKED``,
+oldest due first, so any number of processes can tick at once and each notice is decided
+by exactly one of them), decide each, write the queued ones to the outbox (priority bulk,
+about their booking) and record every decision, then commit. A notice leaves ``pending``
+once, in the transaction that writes its message: never sent twice, never lost.
+
+Deciding is where a process that was down catches up: what is still useful goes late,
+the rest is recorded skipped (or withdrawn), and each such decision is logged with why.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.conversation.desk_port import pick_language
+from core.conversation.messages import Reply
+from core.conversation.reminders import follow_up_reply, reminder_reply
+from core.conversation.words import offered_languages
+from core.db.notice_repository import (
+    Decision,
+    DueNotice,
+    NoticeKind,
+    NoticeRepository,
+    NoticeStatus,
+)
+from core.db.outbox_repository import OutboxRepository, Priority
+from core.db.unit_of_work import UnitOfWorkFactory
+from core.domain.booking import BookingStatus
+from core.domain.catalog import Catalog
+from core.domain.reminders import follow_up_due, in_quiet_hours, out_of_quiet_hours
+from core.ports import Clock
+from core.services.catalog import CatalogReader
+from core.services.wakeup import Wakeup
+
+log = logging.getLogger("salonbot.notices")
+
+# Notices decided per transaction: large enough that a burst of thousands is a few dozen
+# round trips of claiming, small enough that a batch's row locks are held briefly.
+BATCH = 500
+# A follow-up later than this after its time is no longer a thank-you: skipped.
+FOLLOW_UP_LATENESS = timedelta(days=1)
+# A follow-up whose visit has ended but is not yet recorded completed looks again then.
+COMPLETION_WAIT = timedelta(minutes=1)
+
+
+@dataclass
+class TickCounts:
+    """What one tick decided."""
+
+    queued: int = 0
+    skipped: int = 0
+    withdrawn: int = 0
+    postponed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def count(self, decision: Decision) -> None:
+        if decision.due_at is not None:
+            self.postponed += 1
+        elif decision.status is NoticeStatus.QUEUED:
+            self.queued += 1
+        elif decision.status is NoticeStatus.SKIPPED:
+            self.skipped += 1
+        else:
+            self.withdrawn += 1
+        if decision.status is not NoticeStatus.QUEUED:
+            self.reasons[decision.note] = self.reasons.get(decision.note, 0) + 1
+
+
+class QueueDueNotices:
+    """``run()``: decide every visit notice due now; what was decided."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        catalogs: CatalogReader,
+        *,
+        wakeup: Wakeup | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._catalogs = catalogs
+        self._wakeup = wakeup
+        self._batch = batch
+
+    async def run(self) -> TickCounts:
+        counts = TickCounts()
+        while True:
+            claimed = await self._batch_once(counts)
+            if claimed < self._batch:
+                break
+        if counts.queued or counts.skipped or counts.withdrawn or counts.postponed:
+            log.info(
+                "notices decided",
+                extra={
+                    "queued": counts.queued,
+                    "skipped": counts.skipped,
+                    "withdrawn": counts.withdrawn,
+                    "postponed": counts.postponed,
+                },
+            )
+        return counts
+
+    async def _batch_once(self, counts: TickCounts) -> int:
+        async with self._uow() as uow:
+            connection = uow.connection
+            now = self._clock.now()
+            notices = NoticeRepository(connection)
+            claimed = await notices.claim_due(now, self._batch)
+            if not claimed:
+                return 0
+            catalog = await self._catalogs.current(connection)
+            outbox = OutboxRepository(connection)
+            decisions: list[Decision] = []
+            for notice in claimed:
+                decision = _decide(notice, catalog, now)
+                if decision is None:
+                    decision = await _queue(outbox, notice, catalog, now)
+                else:
+                    _log_decision(notice, decision)
+                decisions.append(decision)
+                counts.count(decision)
+            await notices.decide(decisions, now)
+            await uow.commit()
+        if self._wakeup is not None and any(d.status is NoticeStatus.QUEUED for d in decisions):
+            self._wakeup.notify()
+        return len(claimed)
+
+
+async def _queue(
+    outbox: OutboxRepository, notice: DueNotice, catalog: Catalog, now: datetime
+) -> Decision:
+    """Write the notice's message to the outbox, behind the conversation's replies; a
+    reminder is not sent once its visit has started."""
+    if notice.channel is None or notice.chat_id is None:
+        return _skipped(notice, "the customer has no chat with the salon")
+    reminder = notice.kind is NoticeKind.REMINDER
+    [outbox_id] = await outbox.add(
+        notice.channel,
+        notice.chat_id,
+        [_message(notice, catalog)],
+        now,
+        priority=Priority.BULK,
+        booking_id=notice.booking.id,
+        expires_at=notice.booking.start if reminder else None,
+    )
+    return Decision(notice.id, NoticeStatus.QUEUED, outbox_id=outbox_id)
+
+
+def _decide(notice: DueNotice, catalog: Catalog, now: datetime) -> Decision | None:
+    """Why the notice does not go now (skipped, withdrawn or postponed); None: it goes."""
+    if notice.kind is NoticeKind.REMINDER:
+        return _reminder_stops(notice, catalog, now)
+    return _follow_up_stops(notice, catalog, now)
+
+
+def _reminder_stops(notice: DueNotice, catalog: Catalog, now: datetime) -> Decision | None:
+    booking = notice.booking
+    if booking.status is not BookingStatus.CONFIRMED:
+        return _withdrawn(notice, f"the booking is {booking.status.value}, no longer confirmed")
+    if booking.start != notice.occasion:
+        return _withdrawn(notice, "the visit moved")
+    if now >= booking.start:
+        return _skipped(notice, "the visit has started")
+    if notice.superseded:
+        return _skipped(notice, "a later reminder of the same visit is due too")
+    if stop := _unreachable(notice):
+        return stop
+    return _out_of_quiet_hours(notice, catalog, now, deadline=booking.start)
+
+
+def _follow_up_stops(notice: DueNotice, catalog: Catalog, now: datetime) -> Decision | None:
+    booking = notice.booking
+    if booking.end != notice.occasion:
+        return _withdrawn(notice, "the visit moved")
+    if catalog.follow_up is None:
+        return _skipped(notice, "follow-ups are no longer set in the catalog")
+    quiet, zone = catalog.reminders.quiet_hours, catalog.salon.zone
+    latest = follow_up_due(catalog.follow_up, booking.end, quiet, zone) + FOLLOW_UP_LATENESS
+    if now > latest:
+        return _skipped(notice, "more than a day late for a follow-up")
+    if booking.status is BookingStatus.CONFIRMED:
+        # Ended, but not recorded completed yet (the visits' tick does that): look again.
+        return Decision(notice.id, NoticeStatus.PENDING, "", due_at=now + COMPLETION_WAIT)
+    if booking.status is not BookingStatus.COMPLETED:
+        return _withdrawn(notice, f"the booking is {booking.status.value}, not completed")
+    if stop := _unreachable(notice):
+        return stop
+    return _out_of_quiet_hours(notice, catalog, now, deadline=latest)
+
+
+def _unreachable(notice: DueNotice) -> Decision | None:
+    if notice.unreachable:
+        return _skipped(notice, "the customer is unreachable on their channel")
+    if notice.channel is None or notice.chat_id is None:
+        return _skipped(notice, "the customer has no chat with the salon")
+    return None
+
+
+def _out_of_quiet_hours(
+    notice: DueNotice, catalog: Catalog, now: datetime, *, deadline: datetime
+) -> Decision | None:
+    quiet, zone = catalog.reminders.quiet_hours, catalog.salon.zone
+    if not in_quiet_hours(now, quiet, zone):
+        return None
+    later = out_of_quiet_hours(now, deadline, quiet, zone)
+    if later is not None and now < later < deadline:
+        return Decision(notice.id, NoticeStatus.PENDING, "quiet hours", due_at=later)
+    return _skipped(notice, "quiet hours now, and they end too late")
+
+
+def _message(notice: DueNotice, catalog: Catalog) -> Reply:
+    offered = offered_languages(catalog)
+    language = notice.customer_language
+    if language not in offered:
+        language = pick_language(language, offered)
+    if notice.kind is NoticeKind.REMINDER:
+        # The first reminder that goes asks, unless the customer has said they are coming.
+        ask = (
+            catalog.reminders.ask_to_confirm
+            and not notice.reminded_before
+            and notice.booking.customer_confirmed_at is None
+        )
+        return reminder_reply(catalog, language, notice.booking, ask_to_confirm=ask)
+    review_url = catalog.follow_up.review_url if catalog.follow_up is not None else ""
+    return follow_up_reply(catalog, language, notice.booking, review_url)
+
+
+def _skipped(notice: DueNotice, why: str) -> Decision:
+    return Decision(notice.id, NoticeStatus.SKIPPED, why)
+
+
+def _withdrawn(notice: DueNotice, why: str) -> Decision:
+    return Decision(notice.id, NoticeStatus.WITHDRAWN, why)
+
+
+def _log_decision(notice: DueNotice, decision: Decision) -> None:
+    what = "postponed" if decision.due_at is not None else decision.status.value
+    log.info(
+        f"{notice.kind.value} {what}: {decision.note}",
+        extra={
+            "booking_id": notice.booking.id,
+            "rule": notice.rule,
+            "due_at": notice.due_at.isoformat(),
+            **({"until": decision.due_at.isoformat()} if decision.due_at else {}),
+        },
+    )

@@ -1,0 +1,97 @@
+"""The scheduler inside ``salonbot serve``: it only ticks.
+
+APScheduler's ``AsyncIOScheduler`` runs a few interval jobs on the server's event loop;
+each calls a use case that claims its work in Postgres (``FOR UPDATE SKIP LOCKED``, a
+unique key per message), so restarts, a tick that runs long and any number of processes
+on one database never send a message twice. A job never overlaps itself
+(``max_instances=1``), missed runs fold into one (``coalesce``), and a tick that fails is
+logged and the next one runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+
+from core.services.wakeup import Wakeup
+from salonbot.bootstrap import Salonbot
+
+log = logging.getLogger("salonbot.scheduler")
+
+# Reminders are minutes apart at the finest (quiet hours end on the minute): a tick every
+# 20 seconds sends each within half a minute of its time, at a few idle queries a minute.
+VISITS_EVERY = 20.0
+# Agendas are due once a day per staff member: once a minute is punctual enough.
+AGENDAS_EVERY = 60.0
+
+
+class Scheduler:
+    """Ticks the scheduled work of ``app``; ``outbox`` wakes the dispatchers."""
+
+    def __init__(
+        self,
+        app: Salonbot,
+        outbox: Wakeup,
+        *,
+        visits_every: float = VISITS_EVERY,
+        agendas_every: float = AGENDAS_EVERY,
+    ) -> None:
+        self._app = app
+        self._due_notices = app.due_notices(outbox)
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._ticking: set[asyncio.Task[None]] = set()
+        self._add("visits", self.tick_visits, visits_every)
+        self._agendas_every = agendas_every
+
+    def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._ticking.add(task)
+            try:
+                await tick()
+            except Exception:
+                # The next tick tries again: what failed rolled back and is still pending.
+                log.exception("scheduler tick failed", extra={"job": name})
+            finally:
+                self._ticking.discard(task)
+
+        self._scheduler.add_job(
+            run,
+            "interval",
+            seconds=seconds,
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            # The first tick at once: a process that was down catches up on start.
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=None,
+        )
+
+    async def tick_visits(self) -> None:
+        """Ended visits become completed, then the due reminders and follow-ups go (a
+        follow-up waits for its visit to be completed)."""
+        await self._app.complete_ended_visits.run()
+        await self._due_notices.run()
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """No new tick starts; a tick in progress gets ``grace`` seconds to commit, then
+        is cut (its transaction rolls back: what it held is still pending)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        ticking = set(self._ticking)
+        if not ticking:
+            return
+        _, late = await asyncio.wait(ticking, timeout=grace)
+        for task in late:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*late, return_exceptions=True)
