@@ -32,6 +32,7 @@ from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from tests.db_state import rows
 from tests.fakes.clock import FakeClock
+from tests.waiting import until
 
 FAST = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000, overall_burst=1000)
 TUESDAY_11 = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
@@ -359,3 +360,33 @@ async def test_a_damaged_template_row_is_failed_without_blocking_its_chat(app: S
     )
     assert status == "failed"
     assert error.startswith("unreadable template")
+
+
+async def test_a_conversation_reply_waits_a_token_or_two_behind_a_burst_of_bulk_messages(
+    app: Salonbot,
+) -> None:
+    for n in range(40):
+        await _add(app, f"bulk-{n}", Reply(f"reminder {n}"), priority=Priority.BULK)
+    sender = FormSender()
+    # Ten tokens a second, all eight lanes busy with bulk messages waiting for them.
+    paced = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=10, overall_burst=1)
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=paced, lanes=8)
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: _sent_at_least(sender, 3), "three reminders are sent")
+        await _add(app, "chatting", Reply("answer"))
+        queued_at = len(sender.sent)
+        await until(lambda: _sent_at_least(sender, 0, "chatting"), "the answer is sent")
+    finally:
+        dispatcher.stop()
+        await running
+    answered_at = sender.sent.index(("chatting", "answer"))
+    # Bulk sends between its queueing and its send: the one a lane was finishing, then a
+    # token or two (without its priority for the token: up to one per lane).
+    assert answered_at - queued_at <= 3
+
+
+async def _sent_at_least(sender: FormSender, count: int, chat: str | None = None) -> bool:
+    if chat is not None:
+        return any(c == chat for c, _ in sender.sent)
+    return len(sender.sent) >= count
