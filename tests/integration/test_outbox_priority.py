@@ -390,3 +390,40 @@ async def _sent_at_least(sender: FormSender, count: int, chat: str | None = None
     if chat is not None:
         return any(c == chat for c, _ in sender.sent)
     return len(sender.sent) >= count
+
+
+@pytest.mark.parametrize("change", ["cancelled", "moved"])
+async def test_a_reminder_refused_after_its_visit_changed_gets_no_template(
+    app: Salonbot, clock: FakeClock, change: str
+) -> None:
+    booking_id = await _booking(app)
+    reminder = Reply("Your visit tomorrow at 11:00", form=REMINDER_FORM)
+    await _add(app, "a", reminder, priority=Priority.BULK, booking_id=booking_id)
+    # The visit changes while the reminder is being sent (``withdraw`` lets that one go).
+    clock.advance(timedelta(minutes=1))
+    if change == "cancelled":
+        await app.bookings.cancel(booking_id, STAFF)
+    else:
+        await app.bookings.reschedule(booking_id, TUESDAY_11 + timedelta(days=1), STAFF)
+    sender = FormSender(OutsideWindow("HTTP 400 code 131047: more than 24 hours"))
+    await _send_all(_dispatcher(app, sender))
+    assert sender.sent == [("a", "Your visit tomorrow at 11:00")]
+    assert await rows(app.engine, "SELECT kind, status FROM outbound_messages") == [
+        ("reply", "failed")
+    ]
+
+
+async def test_a_channel_delivering_in_process_shows_no_message_past_its_expiry(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    await _add(app, "a", Reply("reminder"), priority=Priority.BULK, expires_at=TUESDAY_11)
+    await _add(app, "a", Reply("still fresh"))
+    clock.set(TUESDAY_11)
+    async with app.uow() as uow:
+        taken = await OutboxRepository(uow.connection).take_pending("test", "a", clock.now())
+        await uow.commit()
+    assert [m.reply.text for m in taken] == ["still fresh"]
+    assert await rows(app.engine, "SELECT status FROM outbound_messages ORDER BY id") == [
+        ("expired",),
+        ("sent",),
+    ]
