@@ -12,7 +12,8 @@ from sqlalchemy import Select, and_, case, delete, exists, func, literal, or_, s
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Form, Reply
-from core.db.tables import early_delivery_reports, heads_of_queues, outbound_messages
+from core.db.tables import bookings, early_delivery_reports, heads_of_queues, outbound_messages
+from core.domain.booking import BookingStatus
 from core.ports import DeliveryReport
 
 
@@ -189,14 +190,18 @@ class OutboxRepository:
         """Queue the replies for the chat, in order; their ids.
 
         ``priority``: BULK for what the salon sends unasked (reminders, notices), claimed
-        after every pending conversation reply of the channel. ``booking_id``: the visit
-        the messages are about (``withdraw`` takes them back if it moves or ends).
+        after every pending conversation reply of the channel. A conversation reply
+        raises the chat's pending bulk messages to its priority (they go before it).
+        ``booking_id``: the visit the messages are about (``withdraw`` takes them back if
+        it moves or ends).
         ``expires_at``: never sent after this instant (else the dispatcher's shelf life).
         """
         if not replies:
             return []
         if expires_at is not None and expires_at.tzinfo is None:
             raise ValueError("expires_at must be timezone-aware")
+        if priority is Priority.CONVERSATION:
+            await self._promote_bulk_ahead(channel, chat_id)
         rows = await self._db.execute(
             outbound_messages.insert()
             .values(
@@ -217,6 +222,27 @@ class OutboxRepository:
             .returning(outbound_messages.c.id)
         )
         return sorted(int(i) for i in rows.scalars())
+
+    async def _promote_bulk_ahead(self, channel: str, chat_id: str) -> None:
+        """The chat's pending bulk messages go at the conversation's priority: a chat's
+        messages keep their order, so a reminder queued before a reply would otherwise
+        hold the reply back behind every other chat's bulk. One being sent right now
+        (locked) is skipped, not waited for."""
+        bulk_ahead = (
+            select(outbound_messages.c.id)
+            .where(
+                outbound_messages.c.channel == channel,
+                outbound_messages.c.chat_id == chat_id,
+                outbound_messages.c.status == OutboxStatus.PENDING,
+                outbound_messages.c.priority == Priority.BULK,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id.in_(bulk_ahead.scalar_subquery()))
+            .values(priority=int(Priority.CONVERSATION))
+        )
 
     async def withdraw(self, booking_id: int, reason: str) -> int:
         """Take back the booking's pending messages (its visit moved or ended): they become
@@ -245,8 +271,24 @@ class OutboxRepository:
         """Mark the chat's pending messages sent and return them, oldest first.
 
         For a channel that delivers in-process (the terminal): taking is delivering.
-        Rows another taker holds are skipped, never sent twice.
+        Rows another taker holds are skipped, never sent twice. Messages past their
+        ``expires_at`` are marked expired instead.
         """
+        late = (
+            select(outbound_messages.c.id)
+            .where(
+                outbound_messages.c.channel == channel,
+                outbound_messages.c.chat_id == chat_id,
+                outbound_messages.c.status == OutboxStatus.PENDING,
+                outbound_messages.c.expires_at <= at,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id.in_(late.scalar_subquery()))
+            .values(status=OutboxStatus.EXPIRED, last_error="not sent: expired")
+        )
         pending = (
             select(outbound_messages.c.id)
             .where(
@@ -404,7 +446,8 @@ class OutboxRepository:
         window had closed, once however often that is reported:
 
         * a reply with a form (a reminder): the form, as a ``template`` message with the
-          reply's priority, booking, expiry and age, due at once;
+          reply's priority, booking, expiry and age, due at once; nothing if its booking
+          is no longer confirmed or has changed since the reply was queued;
         * a conversation reply without one: the channel's window reopener
           (``queue_window_reopener``);
         * a bulk reply without one (a follow-up, a staff notice): nothing. Asking a
@@ -419,6 +462,8 @@ class OutboxRepository:
                     outbound_messages.c.kind,
                     outbound_messages.c.priority,
                     outbound_messages.c.body,
+                    outbound_messages.c.booking_id,
+                    outbound_messages.c.created_at,
                 ).where(outbound_messages.c.id == message_id)
             )
         ).first()
@@ -426,12 +471,29 @@ class OutboxRepository:
             return StandIn.NOTHING
         form = refused.body.get("form") if isinstance(refused.body, dict) else None
         if form is not None:
+            if refused.booking_id is not None and await self._visit_changed_since(
+                refused.booking_id, refused.created_at
+            ):
+                # Withdrawn while it was being sent (``withdraw`` lets that one go): its
+                # form would tell of a visit that has moved or ended.
+                return StandIn.NOTHING
             await self._queue_form(message_id)
             return StandIn.TEMPLATE
         if refused.priority != Priority.CONVERSATION:
             return StandIn.NOTHING
         await self.queue_window_reopener(message_id)
         return StandIn.REOPENER
+
+    async def _visit_changed_since(self, booking_id: int, at: datetime) -> bool:
+        """The booking is no longer confirmed, or has changed (moved) after ``at``."""
+        unchanged = await self._db.scalar(
+            select(bookings.c.id).where(
+                bookings.c.id == booking_id,
+                bookings.c.status == BookingStatus.CONFIRMED,
+                bookings.c.updated_at <= at,
+            )
+        )
+        return unchanged is None
 
     async def _queue_form(self, message_id: int) -> int | None:
         """Queue the form of reply ``message_id`` as a template message; its id, or None
