@@ -23,9 +23,11 @@ from core.catalog.limits import (
     MAX_NAME_CHARS,
     MAX_PERIODS_PER_DAY,
     MAX_PHONE_CHARS,
+    MAX_REMINDER_RULES,
     MAX_SERVICES,
     MAX_STAFF,
     MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
 )
 
 EXAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "examples" / "salon.yaml"
@@ -140,6 +142,49 @@ class Broken:
 # 13:00-13:30; Sat 10:00-15:00; exceptions[0] 2026-12-24 off), [2] Olga (works Sundays,
 # Mondays from 11:00; exceptions[0] 2026-12-07 off). 2026-12-11 is a Friday.
 BROKEN = [
+    Broken(
+        "a reminder given twice, once in days and once in hours",
+        edited(lambda d: d["reminders"]["rules"].append({"before": "1d"})),
+        "reminders.rules[3]: 'before:24h': the same reminder as rules[0]",
+    ),
+    Broken(
+        "a reminder rule with both before and day_before_at",
+        edited(put("reminders", "rules", 1, "before", value="3h")),
+        "reminders.rules[1]: {'day_before_at': '18:00', 'before': '3h'}: "
+        "give exactly one of before (like 24h) or day_before_at (like '18:00')",
+    ),
+    Broken(
+        "a reminder a month before the visit",
+        edited(put("reminders", "rules", 0, "before", value="30d")),
+        "reminders.rules[0].before: '30d': must be at most 14d",
+    ),
+    Broken(
+        "quiet hours that end when they start",
+        edited(put("reminders", "quiet_hours", value="00:00-24:00")),
+        "reminders.quiet_hours: '00:00-24:00': quiet hours must start and end at different times",
+    ),
+    Broken(
+        "a misspelt reminder setting",
+        edited(put("reminders", "quiet_hour", value="22:00-08:00")),
+        "reminders.quiet_hour: '22:00-08:00': unknown key; "
+        "expected one of rules, quiet_hours, ask_to_confirm",
+    ),
+    Broken(
+        "a follow-up more than a week after the visit",
+        edited(put("follow_up", "after", value="8d")),
+        "follow_up.after: '8d': must be at most 7d",
+    ),
+    Broken(
+        "a review link that is no web address",
+        edited(put("follow_up", "review_url", value="javascript:alert(1)")),
+        "follow_up.review_url: 'javascript:alert(1)': expected an http:// or https:// address, "
+        "for example https://example.com/review",
+    ),
+    Broken(
+        "a staff agenda at 24:00",
+        edited(put("staff_agenda_at", value="24:00")),
+        "staff_agenda_at: '24:00': not a time of day (00:00 to 23:59)",
+    ),
     Broken(
         "a staff member offers an unknown service",
         edited(lambda d: d["staff"][0]["services"].append("nail-art")),
@@ -295,6 +340,8 @@ def catalog_at_limits(
     breaks: int = MAX_BREAKS_PER_PERIOD,
     languages: int = MAX_LANGUAGES,
     name_chars: int = MAX_NAME_CHARS,
+    reminder_rules: int = MAX_REMINDER_RULES,
+    url_chars: int = MAX_URL_CHARS,
 ) -> dict[str, Any]:
     """A valid catalog at every count and length limit (or past one, where given).
 
@@ -303,7 +350,8 @@ def catalog_at_limits(
     ``periods`` periods on Mondays, the first of them with ``breaks`` breaks. Every name
     is given in each of the salon's ``languages``; the first of each kind is the longest
     a name may be, the others are short (all of them that long would be far over the
-    file size limit).
+    file size limit). It sends ``reminder_rules`` reminders, the longest a day before, and a
+    follow-up with a review link of ``url_chars`` characters.
     """
     codes = ["en", "ru", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sk", "uk", "tr", "el"]
     codes += ["sv", "da", "fi", "hu", "ro", "bg", "hr", "sl", "lt", "lv", "et"]
@@ -361,4 +409,14 @@ def catalog_at_limits(
             }
             for m in range(staff)
         ],
+        "reminders": {
+            "rules": [{"before": f"{14 * 24 - r}h"} for r in range(reminder_rules)],
+            "quiet_hours": "21:00-09:00",
+            "ask_to_confirm": True,
+        },
+        "follow_up": {
+            "after": "7d",
+            "review_url": "https://e.com/" + "r" * (url_chars - len("https://e.com/")),
+        },
+        "staff_agenda_at": "23:59",
     }

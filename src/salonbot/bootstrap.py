@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
+from core.services.agendas import QueueAgendas
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
@@ -22,6 +23,8 @@ from core.services.converse_inbound import ConverseInbound
 from core.services.due_notices import QueueDueNotices
 from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
+from core.services.staff_link import StaffLinks
+from core.services.staff_notices import StaffNotices
 from core.services.time_off import AddTimeOff
 from core.services.visits_done import CompleteEndedVisits
 from core.services.wakeup import Wakeup
@@ -44,11 +47,12 @@ class Salonbot:
         self.catalogs = CatalogReader()
         self.find_slots = FindSlots(self.uow, self.clock, self.catalogs, self.external_busy)
         # What else happens, in the same transaction, whenever a booking changes.
-        self.followers: tuple[BookingFollower, ...] = (ReminderPlanner(),)
+        self.followers: tuple[BookingFollower, ...] = (ReminderPlanner(), StaffNotices())
         self.bookings = Bookings(
             self.uow, self.clock, self.catalogs, self.external_busy, self.followers
         )
         self.add_time_off = AddTimeOff(self.uow, self.clock)
+        self.staff_links = StaffLinks(self.uow, self.clock)
         self.converse = self.converse_in(self.uow)
         self.deliver_in_process = DeliverInProcess(self.uow, self.clock)
         # The scheduler's ticks (``salonbot.scheduler``).
@@ -58,6 +62,11 @@ class Salonbot:
         """The tick that queues due reminders and follow-ups, waking ``outbox``'s
         dispatchers when it queued some."""
         return QueueDueNotices(self.uow, self.clock, self.catalogs, wakeup=outbox)
+
+    def agendas(self, outbox: Wakeup | None = None) -> QueueAgendas:
+        """The tick that queues the staff's agendas, waking ``outbox``'s dispatchers when
+        it queued some."""
+        return QueueAgendas(self.uow, self.clock, self.catalogs, wakeup=outbox)
 
     def converse_in(self, uow_factory: UnitOfWorkFactory) -> Converse:
         """``converse`` over ``uow_factory`` (savepoints of a caller's transaction, say)."""

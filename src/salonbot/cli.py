@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     slots.add_argument("--staff", help="staff id (default: any staff)")
     slots.add_argument("--from", dest="first_day", type=_day, help="YYYY-MM-DD")
     slots.add_argument("--days", type=_day_count, default=7)
+    staff = commands.add_parser("staff", help="link staff members' chats for their notices")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    link = staff_commands.add_parser("link", help="print a one-time code that links a chat")
+    link.add_argument("staff", help="staff id from the catalog")
+    unlink = staff_commands.add_parser("unlink", help="unlink every chat of a staff member")
+    unlink.add_argument("staff", help="staff id from the catalog")
+    staff_commands.add_parser("list", help="show who is linked, and where")
     commands.add_parser(
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
@@ -117,6 +124,16 @@ async def _catalog_load(app: Salonbot, path: Path) -> str:
         if keys:
             lines.append(f"  {label}: {', '.join(keys)}")
     return "\n".join(lines)
+
+
+async def _staff(app: Salonbot, args: argparse.Namespace) -> str:
+    from salonbot.staff_view import render_code, render_linked, render_unlinked
+
+    if args.staff_command == "link":
+        return render_code(await app.staff_links.issue_code(args.staff))
+    if args.staff_command == "unlink":
+        return render_unlinked(*await app.staff_links.unlink(args.staff))
+    return render_linked(await app.staff_links.linked())
 
 
 async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
@@ -170,6 +187,8 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
             return await _catalog_load(app, args.file)
         if args.command == "chat":
             return await _chat(app, args, embedded=location.server is not None)
+        if args.command == "staff":
+            return await _staff(app, args)
         return await _slots(app, args)
     finally:
         await app.close()

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     whatsapp_api_base: str | None = Field(default=None, validation_alias="WHATSAPP_API_BASE")
     # An approved template that reopens the conversation after 24 hours of silence.
     whatsapp_template: str | None = Field(default=None, validation_alias="WHATSAPP_TEMPLATE")
+    # The approved reminder template (Utility; body {{1}} service, {{2}} date and time,
+    # {{3}} specialist; quick replies Confirm, Reschedule, Cancel), one per salon language.
+    whatsapp_reminder_template: str | None = Field(
+        default=None, validation_alias="WHATSAPP_REMINDER_TEMPLATE"
+    )
     whatsapp_template_language: str = Field(
         default="en", validation_alias="WHATSAPP_TEMPLATE_LANGUAGE"
     )
@@ -72,7 +77,7 @@ class Settings(BaseSettings):
     def whatsapp_on(self) -> bool:
         return bool(self.whatsapp_token) and not self.whatsapp_missing()
 
-    @field_validator("whatsapp_template")
+    @field_validator("whatsapp_template", "whatsapp_reminder_template")
     @classmethod
     def _template_name(cls, value: str | None) -> str | None:
         if value in (None, ""):

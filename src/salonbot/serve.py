@@ -100,6 +100,7 @@ def _add_whatsapp(settings: Settings, runtime: Runtime) -> str:
         verify_token=settings.whatsapp_verify_token.get_secret_value(),
         template=settings.whatsapp_template,
         template_language=settings.whatsapp_template_language,
+        reminder_template=settings.whatsapp_reminder_template,
     )
     return "webhook"
 

@@ -27,6 +27,7 @@ def add_whatsapp(
     verify_token: str,
     template: str | None = None,
     template_language: str = "en",
+    reminder_template: str | None = None,
     pacing: Pacing = WHATSAPP_PACING,
 ) -> None:
     """One ``httpx.AsyncClient`` for the process, closed when the runtime stops."""
@@ -38,6 +39,7 @@ def add_whatsapp(
         token,
         template=template,
         template_language=template_language,
+        reminder_template=reminder_template,
     )
     route = whatsapp_webhook(
         runtime.store, runtime.record_deliveries, app_secret, verify_token, phone_number_id

@@ -89,6 +89,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 async def fake(clock: ManualClock) -> AsyncIterator[FakeWhatsApp]:
     async with FakeWhatsApp(clock=clock) as server:
+        server.approve_template("booking_reminder", "en_US")
         yield server
 
 
@@ -530,6 +531,7 @@ async def test_fail_delivery_posts_a_failed_status_with_131047(
 
 async def test_template_statuses_are_billable(receiver: Receiver, http: httpx.AsyncClient) -> None:
     async with FakeWhatsApp(webhook_url=receiver.url) as fake:
+        fake.approve_template("booking_reminder", "en_US")
         await post(http, fake, template(ADA))
 
     pricing = [s["pricing"] for s in receiver.statuses()]
@@ -538,6 +540,113 @@ async def test_template_statuses_are_billable(receiver: Receiver, http: httpx.As
         == [{"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"}]
         * 2
     )
+
+
+def reminder(*components: dict[str, Any], language: str = "en") -> dict[str, Any]:
+    body = template(ADA)
+    body["template"] = {"name": "visit_reminder", "language": {"code": language}}
+    if components:
+        body["template"]["components"] = list(components)
+    return body
+
+
+def body_text(*texts: str) -> dict[str, Any]:
+    return {"type": "body", "parameters": [{"type": "text", "text": t} for t in texts]}
+
+
+def quick_reply(index: str, payload: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "sub_type": "quick_reply",
+        "index": index,
+        "parameters": [{"type": "payload", "payload": payload}],
+    }
+
+
+REMINDER_BUTTONS = ("Confirm", "Reschedule", "Cancel")
+FILLED = (
+    body_text("Manicure", "Tue 8 Dec, 11:00", "Maria"),
+    quick_reply("0", "cv:7.x"),
+    quick_reply("1", "rv:7.x"),
+    quick_reply("2", "cx:7.x"),
+)
+
+
+async def test_an_approved_template_filled_in_full_is_accepted(
+    fake: FakeWhatsApp, http: httpx.AsyncClient
+) -> None:
+    fake.approve_template("visit_reminder", "en", 3, REMINDER_BUTTONS)
+    response = await post(http, fake, reminder(*FILLED))
+    assert response.status_code == 200, response.text
+    assert response.json()["messages"][0]["message_status"] == "accepted"
+    assert [m.type for m in fake.messages_to(ADA)] == ["template"]
+
+
+async def test_a_template_not_approved_in_that_language_answers_132001(
+    fake: FakeWhatsApp, http: httpx.AsyncClient
+) -> None:
+    fake.approve_template("visit_reminder", "en", 3, REMINDER_BUTTONS)
+    response = await post(http, fake, reminder(*FILLED, language="ru"))
+    error = assert_graph_error(response, 404, 132001)
+    assert error["error_data"]["details"] == "template name (visit_reminder) does not exist in ru"
+    assert fake.sent == []
+
+
+@pytest.mark.parametrize(
+    ("components", "status", "code", "problem"),
+    [
+        ((body_text("Manicure", "Tue"),), 400, 132000, "(2) does not match the expected"),
+        ((body_text("Manicure", "Tue\n11:00", "Maria"),), 400, 100, "new-line/tab"),
+        ((body_text("Manicure", "Tue      11:00", "Maria"),), 400, 100, "4 consecutive"),
+        ((body_text("Manicure", "", "Maria"),), 400, 131009, "is empty"),
+        ((body_text("M" * 1025, "Tue", "Maria"),), 400, 131009, "Max length: 1024"),
+        ((*FILLED, quick_reply("3", "more")), 400, 131009, "index 3 of type Quick_reply"),
+        ((*FILLED[:2], quick_reply("0", "again")), 400, 131009, "index 0 is given twice"),
+        ((*FILLED[:1], quick_reply("10", "x")), 400, 131009, "from '0' to '9'"),
+        ((*FILLED[:1], quick_reply("0", "p" * 257)), 400, 131009, "Max length: 256"),
+        ((*FILLED[:1], {**quick_reply("0", "x"), "sub_type": "url"}), 400, 131009, "quick_reply"),
+        ((*FILLED, body_text("again")), 400, 131009, "one body component"),
+        ((*FILLED[:1], {"type": "footer"}), 400, 131009, "header, body or button"),
+    ],
+)
+async def test_template_components_are_checked_as_meta_does(
+    fake: FakeWhatsApp,
+    http: httpx.AsyncClient,
+    components: tuple[dict[str, Any], ...],
+    status: int,
+    code: int,
+    problem: str,
+) -> None:
+    fake.approve_template("visit_reminder", "en", 3, REMINDER_BUTTONS)
+    response = await post(http, fake, reminder(*components))
+    error = assert_graph_error(response, status, code)
+    assert problem in error["error_data"]["details"]
+    assert fake.sent == []
+
+
+async def test_tapping_a_quick_reply_sends_its_payload_back_as_a_button_message(
+    fake: FakeWhatsApp, http: httpx.AsyncClient
+) -> None:
+    fake.approve_template("visit_reminder", "en", 3, REMINDER_BUTTONS)
+    await post(http, fake, reminder(*FILLED))
+    fake.close_window(ADA)
+    [sent] = fake.messages_to(ADA)
+
+    tap = fake.quick_reply(ADA, 1)
+
+    assert tap["context"] == {"from": fake.display_phone_number, "id": sent.wamid}
+    assert tap["type"] == "button"
+    assert tap["button"] == {"payload": "rv:7.x", "text": "Reschedule"}
+    assert set(tap) == {"context", "from", "from_user_id", "id", "timestamp", "type", "button"}
+    assert fake.window_open(ADA)  # the customer wrote: the window is open again
+
+
+async def test_a_quick_reply_sent_without_a_payload_comes_back_with_its_label(
+    fake: FakeWhatsApp, http: httpx.AsyncClient
+) -> None:
+    fake.approve_template("visit_reminder", "en", 3, REMINDER_BUTTONS)
+    await post(http, fake, reminder(FILLED[0]))
+    assert fake.quick_reply(ADA, 2)["button"] == {"payload": "Cancel", "text": "Cancel"}
 
 
 # -- inbound builders -----------------------------------------------------------------------

@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
-from core.conversation.messages import Reply
-from core.db.outbox_repository import OutboxRepository
+from core.conversation.messages import Choice, Form, Reply
+from core.db.outbox_repository import OutboxRepository, Priority
 from core.services.pacing import Pacing
 from salonbot.bootstrap import Salonbot
 from salonbot.runtime import Runtime
@@ -92,6 +92,8 @@ async def salon(demo: Salonbot) -> AsyncIterator[Salon]:
     async with FakeWhatsApp(
         webhook_url=f"http://127.0.0.1:{port}/webhooks/whatsapp", pair_limit_seconds=0.1
     ) as fake:
+        fake.approve_template("visit_follow_up", "en")
+        fake.approve_template("visit_reminder", "en", 3, ("Confirm", "Reschedule", "Cancel"))
         runtime = Runtime(demo, poll_interval=0.05)
         add_whatsapp(
             runtime,
@@ -101,6 +103,7 @@ async def salon(demo: Salonbot) -> AsyncIterator[Salon]:
             app_secret=fake.app_secret,
             verify_token=VERIFY,
             template="visit_follow_up",
+            reminder_template="visit_reminder",
             pacing=QUICK,
         )
         web = create_web_app(demo, runtime.routers, runtime.running)
@@ -316,6 +319,36 @@ async def test_a_window_closed_reported_later_sends_the_template_once(salon: Sal
         "SELECT DISTINCT last_error FROM outbound_messages WHERE status = 'failed'"
     )
     assert "131047" in error
+
+
+async def test_a_tap_on_the_reminder_templates_quick_reply_does_what_the_button_does(
+    salon: Salon,
+) -> None:
+    await salon.say(ADA, "hi")
+    salon.fake.close_window(ADA)
+    # Global choices the conversation has today stand in for a reminder's Confirm,
+    # Reschedule and Cancel: the payload comes back as the choice, from any screen.
+    form = Form("reminder", "en", ("Manicure", "Tue 8 Dec, 11:00", "Maria"), ("help", "my", "menu"))
+    reminder = Reply("Your visit is tomorrow.", (Choice("help", "Help"),), form=form)
+    async with salon.app.uow() as uow:
+        await OutboxRepository(uow.connection).add(
+            "whatsapp", ADA, [reminder], salon.app.clock.now(), priority=Priority.BULK
+        )
+        await uow.commit()
+    await eventually(lambda: _templates(salon, ADA))
+    [template] = _templates(salon, ADA)
+    assert template.payload["template"]["name"] == "visit_reminder"
+
+    answer = await salon.reply_after(ADA, salon.fake.quick_reply(ADA, 0))
+
+    assert (answer.body or "").startswith("I can book a visit for you")  # the help screen
+    await settled(salon.app.engine)
+    assert await _outbox(salon) == [
+        ("reply", "sent"),
+        ("reply", "failed"),  # the reminder itself, refused outside the window
+        ("template", "sent"),
+        ("reply", "sent"),  # the answer to the tap
+    ]
 
 
 async def test_a_failed_status_webhook_marks_the_message_failed(salon: Salon) -> None:

@@ -34,7 +34,18 @@ Contract (shapes as in docs/platform-facts.md section B and Meta's Cloud API doc
   to}], "messages": [{"id": "wamid.<unique>"}]}``; a template adds ``"message_status":
   "accepted"``. Accepted means accepted, not delivered.
 - Message types: ``text``, ``interactive`` (``button`` and ``list``, with Meta's limits) and
-  ``template`` (any name and language is accepted).
+  ``template``. A template must be approved first (:meth:`approve_template`: name, language,
+  how many body parameters, the quick-reply buttons' labels); any other name or language
+  answers 404 code 132001. Its ``components`` are checked as Meta does: at most one
+  ``header`` and one ``body``, whose ``parameters`` are ``{"type": "text", "text": ...}``
+  (not empty; a newline, a tab or more than 4 spaces in a row: 400 code 100 "Param text
+  cannot have new-line/tab characters or more than 4 consecutive spaces"); as many body
+  parameters as the template has variables (else 400 code 132000); ``button`` components
+  ``{"type": "button", "sub_type": "quick_reply", "index": "<0-9>", "parameters": [{"type":
+  "payload", "payload": ...}]}``, one per index, naming a button the template has (else 400
+  code 131009). Other parameter and button kinds are not modelled (400 code 131009).
+  :meth:`quick_reply` builds the customer's tap on a template's quick-reply button: an
+  inbound ``button`` message carrying the payload sent with it.
 - Status webhooks: with ``webhook_url`` set and ``auto_statuses`` on, each accepted send is
   followed by signed ``sent`` then ``delivered`` status POSTs, in a background task (the send's
   answer never waits for them). :meth:`read`, :meth:`fail_delivery` and :meth:`send_status`
@@ -57,7 +68,7 @@ Contract (shapes as in docs/platform-facts.md section B and Meta's Cloud API doc
   ``recipient_id`` and, for ``sent``/``delivered``/``read`` (not ``failed``), also
   ``recipient_user_id``; statuses of a send to a BSUID say only ``recipient_user_id``.
 
-Not modelled: media, reactions, locations and other outgoing types, template lookup (132001),
+Not modelled: media, reactions, locations and other outgoing types, template categories,
 the ``conversation`` object of statuses, webhook retries and duplicates (post a body twice
 with :meth:`deliver`), management endpoints, the real 24-hour clock (windows change only
 through :meth:`close_window`/:meth:`open_window` and inbound builders).
@@ -105,6 +116,14 @@ MAX_ROW_ID = 200
 MAX_ROW_TITLE = 24
 MAX_ROW_DESCRIPTION = 72
 
+MAX_TEMPLATE_NAME = 512
+MAX_TEMPLATE_HEADER_PARAMETER = 60
+MAX_TEMPLATE_BODY_PARAMETER = 1024  # a template's whole body is at most 1,024 characters
+MAX_TEMPLATE_BUTTONS = 10
+# Unconfirmed: Meta's reference names no limit for a quick reply's payload; taken as the
+# reply button id's. salonbot's payloads are choice ids, at most 64 bytes.
+MAX_QUICK_REPLY_PAYLOAD = 256
+
 ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 INVALID_TOKEN = "Invalid OAuth access token - Cannot parse access token"
 PARAMETER_NOT_VALID = "Parameter value is not valid"
@@ -114,6 +133,9 @@ RE_ENGAGEMENT_DETAILS = (
     "replied to this number."
 )
 PAIR_RATE_LIMIT = "(Business Account, Consumer Account) pair rate limit hit"
+TEMPLATE_MISSING = "Template name does not exist in the translation"
+PARAMETER_COUNT = "Number of parameters does not match the expected number of params"
+PARAMETER_TEXT = "Param text cannot have new-line/tab characters or more than 4 consecutive spaces"
 THROUGHPUT_LIMIT = "Rate limit hit"
 
 # Titles and details of delivery failures (failed status webhooks), by code.
@@ -165,6 +187,17 @@ class SentMessage:
         if self.type == "interactive":
             return str(self.payload["interactive"]["body"]["text"])
         return None
+
+
+@dataclass(frozen=True)
+class ApprovedTemplate:
+    """A template Meta approved: its name and language, how many ``{{n}}`` variables its
+    body has, and its quick-reply buttons' labels, in order."""
+
+    name: str
+    language: str
+    body_parameters: int = 0
+    quick_replies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,6 +314,8 @@ class FakeWhatsApp:
         self._faults: list[_Fault] = []
         self._delay = 0.0
         self._closed_windows: set[str] = set()
+        self.templates: dict[tuple[str, str], ApprovedTemplate] = {}
+        """Approved templates by (name, language code); see :meth:`approve_template`."""
         self._pair_buckets: dict[str, _Bucket] = {}
         self._throughput: _Bucket | None = None
         self._wamid_counter = itertools.count(1)
@@ -337,6 +372,20 @@ class FakeWhatsApp:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # -- behaviour toggles -----------------------------------------------------------------
+
+    def approve_template(
+        self,
+        name: str,
+        language: str,
+        body_parameters: int = 0,
+        quick_replies: Iterable[str] = (),
+    ) -> ApprovedTemplate:
+        """Meta approved template ``name`` in ``language``: sends of it are accepted."""
+        approved = ApprovedTemplate(name, language, body_parameters, tuple(quick_replies))
+        if len(approved.quick_replies) > MAX_TEMPLATE_BUTTONS:
+            raise ValueError(f"a template has at most {MAX_TEMPLATE_BUTTONS} buttons")
+        self.templates[(name, language)] = approved
+        return approved
 
     def close_window(self, wa_id: str) -> None:
         """The customer's 24-hour window is over: non-template sends to them answer 131047."""
@@ -540,6 +589,30 @@ class FakeWhatsApp:
         }
         return _reorder_context(message)
 
+    def quick_reply(
+        self, wa_id: str, index: int, sent: SentMessage | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """The customer taps quick-reply button ``index`` of template message ``sent``
+        (default: the latest template sent to ``wa_id``): an inbound ``button`` message with
+        the button's label and the payload the send gave it (none given: the label, as Meta
+        does), its ``context`` the template message. Reopens the customer's window."""
+        if sent is None:
+            templates = [m for m in self.messages_to(wa_id) if m.type == "template"]
+            if not templates:
+                raise ValueError(f"no template was sent to {wa_id}")
+            sent = templates[-1]
+        template = sent.payload["template"]
+        approved = self.templates[(template["name"], template["language"]["code"])]
+        label = approved.quick_replies[index]
+        payload = label
+        for component in template.get("components") or []:
+            if component["type"] == "button" and int(component["index"]) == index:
+                payload = component["parameters"][0]["payload"]
+        message = self._inbound(wa_id, "button", name)
+        message["context"] = self._context(wa_id, sent.wamid)
+        message["button"] = {"payload": payload, "text": label}
+        return _reorder_context(message)
+
     def list_reply(
         self,
         wa_id: str,
@@ -698,6 +771,8 @@ class FakeWhatsApp:
                 fault = self._faults.pop(0)
                 raise _GraphError(fault.status, fault.code, fault.message, fault.message)
             to, kind = _validate(body)
+            if kind == "template":
+                self._check_approved(body["template"])
             self._check_window(to, kind)
             self._take_rate_tokens(to)
         except _GraphError as error:
@@ -721,6 +796,35 @@ class FakeWhatsApp:
                 "messages": [message],
             }
         )
+
+    def _check_approved(self, template: Mapping[str, Any]) -> None:
+        """The template is approved in that language, and the send fills what it has."""
+        name, language = template["name"], template["language"]["code"]
+        approved = self.templates.get((name, language))
+        if approved is None:
+            raise _GraphError(
+                404,
+                132001,
+                f"(#132001) {TEMPLATE_MISSING}",
+                f"template name ({name}) does not exist in {language}",
+            )
+        components = template.get("components") or []
+        given = sum(len(c["parameters"]) for c in components if c["type"] == "body")
+        if given != approved.body_parameters:
+            raise _GraphError(
+                400,
+                132000,
+                f"(#132000) {PARAMETER_COUNT}",
+                f"body: number of localizable_params ({given}) does not match the expected "
+                f"number of params ({approved.body_parameters})",
+            )
+        for component in components:
+            if component["type"] == "button" and int(component["index"]) >= len(
+                approved.quick_replies
+            ):
+                raise _invalid(
+                    f"Button at index {component['index']} of type Quick_reply does not exist"
+                )
 
     def _check_window(self, to: str, kind: str) -> None:
         if kind != "template" and _customer(to) in self._closed_windows:
@@ -1077,12 +1181,65 @@ def _check_list(action: Mapping[str, Any]) -> None:
 
 def _check_template(body: Mapping[str, Any]) -> None:
     template = _object(body.get("template"), "template")
-    _string(template, "name", "template['name']", 512)
+    _string(template, "name", "template['name']", MAX_TEMPLATE_NAME)
     language = _object(template.get("language"), "template['language']")
     _string(language, "code", "template['language']['code']", 15)
     components = template.get("components")
-    if components is not None and not isinstance(components, list):
+    if components is None:
+        return
+    if not isinstance(components, list):
         raise _invalid("template['components'] must be an array")
+    kinds: set[str] = set()
+    indexes: set[str] = set()
+    for c_index, component in enumerate(components):
+        where = f"template['components'][{c_index}]"
+        component = _object(component, where)
+        kind = component.get("type")
+        if kind in ("header", "body"):
+            if kind in kinds:
+                raise _invalid(f"{where}: a template has one {kind} component")
+            kinds.add(str(kind))
+            limit = (
+                MAX_TEMPLATE_HEADER_PARAMETER if kind == "header" else MAX_TEMPLATE_BODY_PARAMETER
+            )
+            _check_text_parameters(component.get("parameters"), where, limit)
+        elif kind == "button":
+            index = _check_quick_reply(component, where)
+            if index in indexes:
+                raise _invalid(f"{where}: button index {index} is given twice")
+            indexes.add(index)
+        else:
+            raise _invalid(f"{where}['type'] '{kind}' is not valid (header, body or button)")
+
+
+def _check_text_parameters(parameters: Any, where: str, limit: int) -> None:
+    if not isinstance(parameters, list) or not parameters:
+        raise _required(f"{where}['parameters']")
+    for p_index, parameter in enumerate(parameters):
+        at = f"{where}['parameters'][{p_index}]"
+        parameter = _object(parameter, at)
+        if parameter.get("type") != "text":
+            raise _invalid(f"{at}['type'] '{parameter.get('type')}' (the fake models text)")
+        value = str(_string(parameter, "text", f"{at}['text']", limit))
+        if "\n" in value or "\t" in value or " " * 5 in value:
+            raise _GraphError(400, 100, "(#100) Invalid parameter", PARAMETER_TEXT)
+
+
+def _check_quick_reply(component: Mapping[str, Any], where: str) -> str:
+    """Check a quick-reply button component; its index."""
+    if component.get("sub_type") != "quick_reply":
+        raise _invalid(f"{where}['sub_type'] must be 'quick_reply' (the fake models those)")
+    index = component.get("index")
+    if not isinstance(index, str) or not re.fullmatch(r"[0-9]", index):
+        raise _invalid(f"{where}['index'] must be a button position from '0' to '9'")
+    parameters = component.get("parameters")
+    if not isinstance(parameters, list) or len(parameters) != 1:
+        raise _invalid(f"{where}['parameters'] must hold one payload parameter")
+    parameter = _object(parameters[0], f"{where}['parameters'][0]")
+    if parameter.get("type") != "payload":
+        raise _invalid(f"{where}['parameters'][0]['type'] must be 'payload'")
+    _string(parameter, "payload", f"{where}['parameters'][0]['payload']", MAX_QUICK_REPLY_PAYLOAD)
+    return index
 
 
 def _error_response(error: _GraphError) -> web.Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ from core.catalog.problems import CatalogError
 from core.domain.availability import SlotQuery
 from core.domain.booking import Actor
 from core.domain.errors import CatalogRemovalRefused, UnknownService, UnknownStaff
+from core.domain.reminders import BeforeVisit, QuietHours, ReminderPolicy
 from core.services.catalog import LoadResult, load_catalog
 from salonbot.bootstrap import Salonbot
 from tests.catalog_cases import (
@@ -23,6 +24,7 @@ from tests.catalog_cases import (
     Broken,
     Edit,
     demo_data,
+    drop,
     edited,
     put,
     without_service,
@@ -261,3 +263,71 @@ async def test_a_catalog_loaded_elsewhere_is_seen_by_a_running_app(
     await _load(other_process, clock, edited(without_staff("olga")))
 
     assert {s.staff_key for s in await app.find_slots(query)} == {"maria"}
+
+
+async def _stored_document(engine: AsyncEngine) -> dict[str, object]:
+    async with engine.connect() as connection:
+        document = (await connection.execute(text("SELECT document FROM salon_catalog"))).scalar()
+    assert isinstance(document, dict)
+    return document
+
+
+async def test_changed_reminders_are_a_change_a_running_app_sees(
+    app: Salonbot, clock: FakeClock, clean_engine: AsyncEngine
+) -> None:
+    other_process = Salonbot(clean_engine, clock)
+
+    result = await _load(
+        other_process,
+        clock,
+        edited(
+            put("reminders", "rules", value=[{"before": "3h"}]),
+            put("reminders", "quiet_hours", value="22:00-08:00"),
+            put("staff_agenda_at", value="07:30"),
+        ),
+    )
+
+    assert result.changed is True
+    async with app.uow() as uow:
+        catalog = await app.catalogs.current(uow.connection)
+    assert catalog.reminders == ReminderPolicy(
+        rules=(BeforeVisit(timedelta(hours=3)),),
+        quiet_hours=QuietHours(time(22, 0), time(8, 0)),
+        ask_to_confirm=True,
+    )
+    assert catalog.staff_agenda_at == time(7, 30)
+    assert (await _stored_document(clean_engine))["reminders"] == {
+        "rules": [{"before": "3h"}],
+        "quiet_hours": "22:00-08:00",
+        "ask_to_confirm": True,
+    }
+
+
+async def test_the_same_reminders_spelt_differently_are_unchanged(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    respelt = DEMO_TEXT.replace("- before: 24h ", "- before: 1d  ").replace(
+        'quiet_hours: "21:00-09:00"', 'quiet_hours: "21:00 - 9:00"'
+    )
+    assert respelt != DEMO_TEXT
+
+    assert (await _load(app, clock, respelt)).changed is False
+
+
+async def test_a_catalog_without_reminders_is_stored_without_them_and_sends_nothing_unasked(
+    app: Salonbot, clock: FakeClock, clean_engine: AsyncEngine
+) -> None:
+    plain = edited(drop("reminders"), drop("follow_up"), drop("staff_agenda_at"))
+
+    assert (await _load(app, clock, plain)).changed is True
+
+    stored = await _stored_document(clean_engine)
+    assert not {"reminders", "follow_up", "staff_agenda_at"} & set(stored)
+    async with app.uow() as uow:
+        catalog = await app.catalogs.current(uow.connection)
+    assert (catalog.reminders, catalog.follow_up, catalog.staff_agenda_at) == (
+        ReminderPolicy(),
+        None,
+        None,
+    )
+    assert (await _load(app, clock, plain)).changed is False

@@ -24,9 +24,11 @@ from core.catalog.limits import (
     MAX_PERIODS_PER_DAY,
     MAX_PHONE_CHARS,
     MAX_PROBLEMS_SHOWN,
+    MAX_REMINDER_RULES,
     MAX_SERVICES,
     MAX_STAFF,
     MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
     MAX_VALUES,
 )
 from core.catalog.problems import CatalogError, show
@@ -71,6 +73,9 @@ def test_a_catalog_at_every_limit_loads() -> None:
     assert len(monday) == MAX_PERIODS_PER_DAY
     assert len(monday[0].breaks) == MAX_BREAKS_PER_PERIOD
     assert len(first.name) == MAX_NAME_CHARS
+    assert len(catalog.reminders.rules) == MAX_REMINDER_RULES
+    assert catalog.follow_up is not None
+    assert len(catalog.follow_up.review_url) == MAX_URL_CHARS
 
 
 def test_a_file_of_exactly_the_largest_size_loads() -> None:
@@ -212,6 +217,11 @@ def test_a_value_that_contains_itself_is_refused() -> None:
         (
             {"languages": MAX_LANGUAGES + 1},
             f"salon.languages: {MAX_LANGUAGES + 1} entries: too many; at most {MAX_LANGUAGES}",
+        ),
+        (
+            {"reminder_rules": MAX_REMINDER_RULES + 1},
+            f"reminders.rules: {MAX_REMINDER_RULES + 1} entries: too many; "
+            f"at most {MAX_REMINDER_RULES}",
         ),
     ],
     ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",

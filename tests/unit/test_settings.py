@@ -110,3 +110,12 @@ def test_a_phone_number_id_is_digits() -> None:
     loc, message = _problem(WHATSAPP_PHONE_NUMBER_ID="+49 151")
     assert loc == "WHATSAPP_PHONE_NUMBER_ID"
     assert "digits" in message
+
+
+def test_the_reminder_template_is_a_template_name_and_blank_means_none() -> None:
+    loc, message = _problem(WHATSAPP_REMINDER_TEMPLATE="Visit Reminder")
+    assert loc == "WHATSAPP_REMINDER_TEMPLATE"
+    assert "template's name" in message
+    assert _settings(WHATSAPP_REMINDER_TEMPLATE="").whatsapp_reminder_template is None
+    named = _settings(WHATSAPP_REMINDER_TEMPLATE="visit_reminder")
+    assert named.whatsapp_reminder_template == "visit_reminder"

@@ -10,6 +10,10 @@ the 24-hour window is closed.
   ``reopen_window``, the configured template (the message fails when there is none), as it
   does when 131047 comes later in a ``failed`` status; 5xx and network errors retry; other
   4xx fail the message, logged with Meta's ``fbtrace_id``.
+* A message that has a form (a reminder) is queued as that form instead when refused so:
+  ``send_form`` sends the configured reminder template (``WHATSAPP_REMINDER_TEMPLATE``) in
+  the form's language, its parameters and quick-reply payloads filled; with none
+  configured the form fails, saying so (a customer outside the window gets no reminder).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from adapters.whatsapp.templates import template_payload
 from adapters.whatsapp.updates import CHANNEL, addressee
 from core.conversation.capacity import shorten
 from core.conversation.messages import Form, Reply
@@ -108,12 +113,15 @@ class WhatsAppSender:
         *,
         template: str | None = None,
         template_language: str = "en",
+        reminder_template: str | None = None,
     ) -> None:
         self._client = client
         self._url = f"{api_base.rstrip('/')}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._template = template
         self._template_language = template_language
+        # Template names by the form they send (``Form.name``).
+        self._forms = {"reminder": reminder_template} if reminder_template else {}
 
     async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
         return await self._post(message_payload(chat_id, reply))
@@ -124,18 +132,23 @@ class WhatsAppSender:
             return PermanentFailure(
                 "outside the 24-hour window and no WHATSAPP_TEMPLATE to reopen it"
             )
-        template = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            **addressee(chat_id),
-            "type": "template",
-            "template": {"name": self._template, "language": {"code": self._template_language}},
-        }
-        return await self._post(template)
+        return await self._post(template_payload(chat_id, self._template, self._template_language))
 
     async def send_form(self, chat_id: str, form: Form) -> SendOutcome:
-        """The template configured for ``form.name``."""
-        return PermanentFailure(f"no WhatsApp template is configured for {form.name!r}")
+        """The template configured for ``form.name`` (``"reminder"``: the reminder template)
+        in the form's language, its body filled with ``form.params`` and its quick-reply
+        buttons with ``form.payloads``."""
+        name = self._forms.get(form.name)
+        if name is None:
+            setting = "WHATSAPP_REMINDER_TEMPLATE" if form.name == "reminder" else "template"
+            return PermanentFailure(
+                f"outside the 24-hour window and no {setting} for the {form.name!r} form"
+            )
+        try:
+            payload = template_payload(chat_id, name, form.language, form.params, form.payloads)
+        except ValueError as error:
+            return PermanentFailure(f"form {form.name!r} does not fit its template: {error}")
+        return await self._post(payload)
 
     async def _post(self, payload: dict[str, Any]) -> SendOutcome:
         try:

@@ -12,7 +12,12 @@ from core.catalog.building import build_catalog
 from core.catalog.cross_checks import cross_check
 from core.catalog.limits import MAX_CATEGORIES, MAX_SERVICES, MAX_STAFF
 from core.catalog.problems import CatalogError
-from core.catalog.reminder_sections import ClockTime, FollowUpDoc, RemindersDoc
+from core.catalog.reminder_sections import (
+    ClockTime,
+    FollowUpDoc,
+    RemindersDoc,
+    check_reminders,
+)
 from core.catalog.sections import (
     CategoryDoc,
     PoliciesDoc,
@@ -45,6 +50,7 @@ class CatalogDocument(StrictModel):
         # CatalogError is no ValueError, so pydantic lets it through as it is: the owner
         # gets every cross-section problem, not one wrapped validation error.
         problems = cross_check(self.salon, self.categories, self.services, self.staff)
+        problems += check_reminders(self.reminders)
         if problems:
             raise CatalogError(problems)
         self._catalog = build_catalog(

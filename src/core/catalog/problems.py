@@ -131,8 +131,15 @@ def _step(annotation: Any, part: str | int) -> Any:
 
 
 def _model(annotation: Any) -> type[BaseModel] | None:
-    while get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
+    while get_origin(annotation) in (Annotated, Union, UnionType):
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        # An optional section (``RemindersDoc | None``) has the keys of its model.
+        models = [arg for arg in get_args(annotation) if _model(arg) is not None]
+        if len(models) != 1:
+            return None
+        annotation = models[0]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     return None

@@ -15,12 +15,12 @@ from pydantic import (
     BeforeValidator,
     Field,
     SerializerFunctionWrapHandler,
-    field_validator,
     model_serializer,
     model_validator,
 )
 
 from core.catalog.limits import MAX_REMINDER_RULES, MAX_URL_CHARS
+from core.catalog.problems import show
 from core.catalog.sections import StrictModel
 from core.catalog.values import (
     NonNegativeDuration,
@@ -114,15 +114,6 @@ class RemindersDoc(StrictModel):
     quiet_hours: QuietHoursText | None = None
     ask_to_confirm: bool = False
 
-    @field_validator("rules")
-    @classmethod
-    def _each_once(cls, value: list[ReminderRuleDoc]) -> list[ReminderRuleDoc]:
-        keys = [doc.rule().key for doc in value]
-        twice = sorted({key for key in keys if keys.count(key) > 1})
-        if twice:
-            raise ValueError(f"the same reminder given twice: {', '.join(twice)}")
-        return value
-
     def policy(self) -> ReminderPolicy:
         quiet = None
         if self.quiet_hours is not None:
@@ -133,6 +124,22 @@ class RemindersDoc(StrictModel):
             quiet_hours=quiet,
             ask_to_confirm=self.ask_to_confirm,
         )
+
+
+def check_reminders(reminders: RemindersDoc | None) -> list[str]:
+    """The problems of reminders whose every field is valid: a rule given twice (``1d`` and
+    ``24h`` are one rule), named at its second mention."""
+    if reminders is None:
+        return []
+    problems: list[str] = []
+    first: dict[str, int] = {}
+    for i, doc in enumerate(reminders.rules):
+        key = doc.rule().key
+        if first.setdefault(key, i) != i:
+            problems.append(
+                f"reminders.rules[{i}]: {show(key)}: the same reminder as rules[{first[key]}]"
+            )
+    return problems
 
 
 class FollowUpDoc(StrictModel):

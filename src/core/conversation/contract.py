@@ -16,11 +16,6 @@ class Screen(enum.StrEnum):
     """Where a chat stands; each one is drawn, handled and left by its ``Page``."""
 
     MENU = "menu"
-    # A reminder's buttons; argument: "<booking id>.<stamp of the visit's start>", the start
-    # being the visit's version (``core.conversation.reminders.visit_arg``).
-    CONFIRM_VISIT = "cv"
-    RESCHEDULE_VISIT = "rv"
-    CANCEL_VISIT = "cx"
     HELP = "help"
     LANGUAGE = "language"
     CATEGORY = "category"

@@ -522,7 +522,7 @@ class Conversation:
         when = {"day": self.words.day(visit.start), "time": self.words.time(visit.start)}
         upcoming = visit.start > self.desk.now()
         if visit.status is BookingStatus.CANCELLED:
-            self._note(self._("Your visit on %(day)s at %(time)s was cancelled.") % when)
+            self._note(self._("Your visit on %(day)s at %(time)s is cancelled.") % when)
         elif visit.status is not BookingStatus.CONFIRMED:
             self._note(self._("That visit is no longer active."))
         elif stamp(visit.start) != version:
@@ -581,10 +581,11 @@ class Conversation:
 
 
 def _visit_ref(arg: str) -> tuple[int, str] | None:
-    """A visit button's argument as (booking id, stamp of the start), if well formed."""
+    """A visit button's argument as (booking id, stamp of the start), if exactly as
+    ``core.conversation.reminders.visit_arg`` writes it."""
     booking_text, _, version = arg.partition(".")
     booking_id = small_number(booking_text)
-    if booking_id is None or from_stamp(version) is None:
+    if booking_id is None or str(booking_id) != booking_text or from_stamp(version) is None:
         return None
     return booking_id, version
 

@@ -58,18 +58,17 @@ def reminder_reply(
     """
     words = Words(catalog, language)
     _ = words._
-    lines = [
-        _("A reminder of your visit to %(salon)s:") % {"salon": catalog.salon.name},
-        words.visit(booking),
-    ]
+    opening = _("A reminder of your visit to %(salon)s:") % {"salon": catalog.salon.name}
+    if ask_to_confirm:
+        question = _("Please confirm that you are coming, or change your visit below.")
+    else:
+        question = _("If your plans have changed, you can move or cancel your visit below.")
+    details = words.visit(booking)
     if contacts := words.contacts():
-        lines += ["", contacts]
-    lines += [
-        "",
-        _("Please confirm that you are coming, or change your visit below.")
-        if ask_to_confirm
-        else _("If your plans have changed, you can move or cancel your visit below."),
-    ]
+        details += "\n\n" + contacts
+    # Very long names give way in the middle: the opening and the question always show.
+    room = TEXT_LIMIT - len(opening) - len(question) - 3
+    text = "\n".join([opening, shorten(details, room), "", question])
     confirm, reschedule, cancel = visit_choices(words, booking)
     choices = (confirm, reschedule, cancel) if ask_to_confirm else (reschedule, cancel)
     form = Form(
@@ -82,7 +81,7 @@ def reminder_reply(
         ),
         payloads=(confirm.id, reschedule.id, cancel.id),
     )
-    return Reply(shorten("\n".join(lines), TEXT_LIMIT), choices, _("Choose"), form)
+    return Reply(text, choices, _("Choose"), form)
 
 
 def follow_up_reply(catalog: Catalog, language: str, booking: Booking, review_url: str) -> Reply:

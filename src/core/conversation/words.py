@@ -64,10 +64,15 @@ class Words:
         }
 
     def visit(self, booking: Booking) -> str:
-        """Every detail of a visit, one per line."""
+        """Every detail of a visit, one per line; of a service the catalog no longer offers,
+        its name alone (a visit booked before the owner dropped it still takes place)."""
+        if booking.service_key in self.catalog.services:
+            what = self.service_line(booking.service_key, booking.staff_key)
+        else:
+            what = self.service_name(booking.service_key)
         return "\n".join(
             [
-                self.service_line(booking.service_key, booking.staff_key),
+                what,
                 self._("Specialist: %(name)s") % {"name": self.staff_name(booking.staff_key)},
                 self._("When: %(day)s at %(time)s")
                 % {"day": self.day(booking.start), "time": self.time(booking.start)},

@@ -12,7 +12,8 @@ from sqlalchemy import Select, and_, case, delete, exists, func, literal, or_, s
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Choice, Form, Reply
-from core.db.tables import early_delivery_reports, heads_of_queues, outbound_messages
+from core.db.tables import bookings, early_delivery_reports, heads_of_queues, outbound_messages
+from core.domain.booking import BookingStatus
 from core.ports import DeliveryReport
 
 
@@ -284,8 +285,24 @@ class OutboxRepository:
         """Mark the chat's pending messages sent and return them, oldest first.
 
         For a channel that delivers in-process (the terminal): taking is delivering.
-        Rows another taker holds are skipped, never sent twice.
+        Rows another taker holds are skipped, never sent twice. Messages past their
+        ``expires_at`` are marked expired instead.
         """
+        late = (
+            select(outbound_messages.c.id)
+            .where(
+                outbound_messages.c.channel == channel,
+                outbound_messages.c.chat_id == chat_id,
+                outbound_messages.c.status == OutboxStatus.PENDING,
+                outbound_messages.c.expires_at <= at,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id.in_(late.scalar_subquery()))
+            .values(status=OutboxStatus.EXPIRED, last_error="not sent: expired")
+        )
         pending = (
             select(outbound_messages.c.id)
             .where(
@@ -443,7 +460,8 @@ class OutboxRepository:
         window had closed, once however often that is reported:
 
         * a reply with a form (a reminder): the form, as a ``template`` message with the
-          reply's priority, booking, expiry and age, due at once;
+          reply's priority, booking, expiry and age, due at once; nothing if its booking
+          is no longer confirmed or has changed since the reply was queued;
         * a conversation reply without one: the channel's window reopener
           (``queue_window_reopener``);
         * a bulk reply without one (a follow-up, a staff notice): nothing. Asking a
@@ -458,6 +476,8 @@ class OutboxRepository:
                     outbound_messages.c.kind,
                     outbound_messages.c.priority,
                     outbound_messages.c.body,
+                    outbound_messages.c.booking_id,
+                    outbound_messages.c.created_at,
                 ).where(outbound_messages.c.id == message_id)
             )
         ).first()
@@ -465,12 +485,29 @@ class OutboxRepository:
             return StandIn.NOTHING
         form = refused.body.get("form") if isinstance(refused.body, dict) else None
         if form is not None:
+            if refused.booking_id is not None and await self._visit_changed_since(
+                refused.booking_id, refused.created_at
+            ):
+                # Withdrawn while it was being sent (``withdraw`` lets that one go): its
+                # form would tell of a visit that has moved or ended.
+                return StandIn.NOTHING
             await self._queue_form(message_id)
             return StandIn.TEMPLATE
         if refused.priority != Priority.CONVERSATION:
             return StandIn.NOTHING
         await self.queue_window_reopener(message_id)
         return StandIn.REOPENER
+
+    async def _visit_changed_since(self, booking_id: int, at: datetime) -> bool:
+        """The booking is no longer confirmed, or has changed (moved) after ``at``."""
+        unchanged = await self._db.scalar(
+            select(bookings.c.id).where(
+                bookings.c.id == booking_id,
+                bookings.c.status == BookingStatus.CONFIRMED,
+                bookings.c.updated_at <= at,
+            )
+        )
+        return unchanged is None
 
     async def _queue_form(self, message_id: int) -> int | None:
         """Queue the form of reply ``message_id`` as a template message; its id, or None

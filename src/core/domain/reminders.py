@@ -22,7 +22,7 @@ SKIPPED_QUIET_BEFORE_BOOKING = "quiet hours leave no time between the booking an
 
 BEFORE_QUIET = timedelta(minutes=10)
 """How long before the quiet hours begin a reminder moved ahead of them is due: the
-scheduler ticks every few seconds, so a reminder due exactly at their start would be
+scheduler ticks every 15 to 30 seconds, so a reminder due exactly at their start would be
 found inside them."""
 
 
@@ -107,7 +107,7 @@ def in_quiet_hours(moment: datetime, quiet: QuietHours | None, zone: ZoneInfo) -
     customer may be messaged again."""
     if quiet is None:
         return False
-    wall = to_utc(moment).astimezone(zone).time().replace(tzinfo=None)
+    wall = to_utc(moment).astimezone(zone).time()
     if quiet.crosses_midnight:
         return wall >= quiet.start or wall < quiet.end
     return quiet.start <= wall < quiet.end
@@ -121,6 +121,7 @@ def out_of_quiet_hours(
     Moved to their end when that is before ``deadline`` (the visit's start); else ahead of
     them, to ``BEFORE_QUIET`` before their start (never into the quiet hours of the day
     before), which lies before ``due``; None when that too is not before ``deadline``.
+    Asked at sending time (``due`` = now), a result before now means the chance has passed.
     """
     due = to_utc(due)
     if quiet is None or not in_quiet_hours(due, quiet, zone):

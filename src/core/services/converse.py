@@ -3,6 +3,8 @@
 Load (and lock) the chat's state, step the conversation, let it hold, confirm, move or
 cancel through the booking use cases, save the state and queue the reply in the outbox;
 commit. If anything fails, nothing of the step is kept, so the caller may simply retry it.
+A staff command (``/today``, ``/link CODE``, ...) is answered by ``StaffDesk`` instead, in
+the same way, and leaves the chat's conversation as it was.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.ports import Clock, ExternalBusy
 from core.services.availability import FindSlots
 from core.services.booking_changes import BookingFollower
 from core.services.catalog import CatalogReader
+from core.services.staff_desk import StaffDesk, staff_command
 from core.services.stored_desk import StoredDesk
 
 ATTEMPTS = 3
@@ -64,8 +67,18 @@ class Converse:
     ) -> list[Reply]:
         async with self._uow() as uow:
             connection = uow.connection
-            conversations = ConversationRepository(connection)
             now = self._clock.now()
+            command = staff_command(inbound)
+            if command is not None:
+                # Staff commands never touch the chat's conversation (nor make a customer).
+                catalog = await self._catalogs.current(connection)
+                reply = await StaffDesk(connection, catalog, now).answer(contact, command)
+                await OutboxRepository(connection).add(
+                    contact.channel, contact.chat_id, [reply], now
+                )
+                await uow.commit()
+                return [reply]
+            conversations = ConversationRepository(connection)
             stored = await conversations.load(contact.channel, contact.chat_id)
             catalog = await self._catalogs.current(connection)
             offered = offered_languages(catalog)

@@ -57,6 +57,7 @@ from core.db.outbox_repository import (
     OutboundKind,
     OutboxRepository,
     PendingLock,
+    Priority,
     StandIn,
     form_from_body,
     reply_from_body,
@@ -93,6 +94,9 @@ SHELF_LIFE = timedelta(hours=24)
 SEND_TIMEOUT = 30.0
 # After a send, recording it takes a few queries; this is what a stop allows for them.
 RECORDING_TIME = 5.0
+# How soon a bulk message that found a token looks again while a conversation reply waits
+# for it (the reply takes it on its own wake-up, at once).
+YIELD_TO_CONVERSATION = 0.005
 
 
 @dataclass(slots=True)
@@ -153,6 +157,8 @@ class OutboxDispatcher:
         # Messages a lane is sending now. Never claimed by another lane, even when the
         # database drops the sending lane's connection (and with it the row's lock).
         self._in_flight: set[int] = set()
+        # Conversation replies waiting for the channel's next token (``_next_token``).
+        self._conversation_waiting = 0
 
     def stop(self) -> None:
         """Claim nothing more; ``run`` returns once the sends in flight are recorded."""
@@ -287,11 +293,9 @@ class OutboxDispatcher:
         try:
             # The tokens are taken right before the send, not before the claim: a slow
             # claim must not bunch sends up beyond the limit.
-            overall = self._pacer.overall
-            while (pause := overall.wait(self._monotonic())) > 0:  # noqa: ASYNC110 - time
-                await asyncio.sleep(pause)
+            await self._next_token(claimed.priority)
             now = self._monotonic()
-            overall.take(now)
+            self._pacer.overall.take(now)
             self._pacer.chat(claimed.chat_id, now).take(now)
             started = time.perf_counter()
             async with asyncio.timeout(self._send_timeout):
@@ -306,6 +310,23 @@ class OutboxDispatcher:
             )
         except Exception as error:
             return TransientFailure(f"{type(error).__name__}: {error}"), 0.0
+
+    async def _next_token(self, priority: Priority) -> None:
+        """Wait until the channel's pacing lets a message go; the caller takes the token
+        at once. A conversation reply waiting for a token gets it before any bulk message
+        another lane holds: a burst of reminders delays a chatting customer by a token or
+        two, not by every lane's turn."""
+        overall = self._pacer.overall
+        urgent = priority is Priority.CONVERSATION
+        self._conversation_waiting += urgent
+        try:
+            while True:
+                pause = overall.wait(self._monotonic())
+                if pause <= 0 and (urgent or not self._conversation_waiting):
+                    return
+                await asyncio.sleep(pause if pause > 0 else YIELD_TO_CONVERSATION)
+        finally:
+            self._conversation_waiting -= urgent
 
     def _pace(self, message: ClaimedMessage, outcome: SendOutcome) -> None:
         if isinstance(outcome, RetryAfter):

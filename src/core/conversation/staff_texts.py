@@ -1,0 +1,163 @@
+"""What salonbot tells staff: a booking's notice, a day's agenda, the answers about linking.
+
+Pure rendering in the staff chat's language, with dates and times in the salon's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from core.conversation.messages import Reply
+from core.domain.booking import Booking, BookingStatus
+from core.domain.catalog import Catalog
+from core.i18n.catalogs import translations
+from core.i18n.formatting import local_date, local_time
+
+# A day longer than this is cut with "and N more": every channel's message stays well
+# inside its limit (a line is under 120 characters; Telegram takes 4,096).
+MOST_AGENDA_LINES = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who a visit is for, as staff see them; both empty for a walk-in without details."""
+
+    name: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaEntry:
+    """One visit of a staff member's day."""
+
+    start: datetime
+    service_key: str
+    visitor: Visitor
+    status: BookingStatus
+    customer_confirmed: bool = False
+
+
+class StaffTexts:
+    """Staff-facing phrases in one language for one salon."""
+
+    def __init__(self, catalog: Catalog, language: str) -> None:
+        self.catalog = catalog
+        self.language = language
+        self._ = translations(language).gettext
+
+    def _when(self, moment: datetime) -> str:
+        zone = self.catalog.salon.zone
+        return self._("%(day)s at %(time)s") % {
+            "day": local_date(moment, zone, self.language),
+            "time": local_time(moment, zone, self.language),
+        }
+
+    def _service(self, key: str) -> str:
+        service = self.catalog.services.get(key)
+        return service.name(self.language) if service is not None else key
+
+    def _staff(self, key: str) -> str:
+        member = self.catalog.staff.get(key)
+        return member.name if member is not None else key
+
+    def _visitor(self, visitor: Visitor) -> str:
+        name = visitor.name.strip() or self._("a customer without a name")
+        return f"{name}, {visitor.phone}" if visitor.phone else name
+
+    # -- notices --------------------------------------------------------------------------
+
+    def booked(self, booking: Booking, visitor: Visitor) -> str:
+        return self._details(self._("New booking"), booking, visitor)
+
+    def cancelled(self, booking: Booking, visitor: Visitor) -> str:
+        return self._details(self._("Booking cancelled"), booking, visitor)
+
+    def attendance_confirmed(self, booking: Booking, visitor: Visitor) -> str:
+        return self._details(self._("The customer confirmed they are coming"), booking, visitor)
+
+    def moved(self, before: Booking, after: Booking, visitor: Visitor) -> str:
+        was, now = self._when(before.start), self._when(after.start)
+        if before.staff_key != after.staff_key:
+            was += f" ({self._staff(before.staff_key)})"
+            now += f" ({self._staff(after.staff_key)})"
+        return "\n".join(
+            [
+                self._("Booking moved"),
+                f"{self._service(after.service_key)}: {self._visitor(visitor)}",
+                self._("Was: %(when)s") % {"when": was},
+                self._("Now: %(when)s") % {"when": now},
+            ]
+        )
+
+    def _details(self, headline: str, booking: Booking, visitor: Visitor) -> str:
+        return "\n".join(
+            [
+                headline,
+                f"{self._service(booking.service_key)}: {self._visitor(visitor)}",
+                self._when(booking.start),
+            ]
+        )
+
+    # -- the day --------------------------------------------------------------------------
+
+    def agenda(self, day: date, entries: Sequence[AgendaEntry]) -> str:
+        """The staff member's bookings of local ``day``, in time order, or a short line
+        saying there are none."""
+        day_name = local_date(_noon(day, self.catalog), self.catalog.salon.zone, self.language)
+        if not entries:
+            return self._("%(day)s: nothing booked.") % {"day": day_name}
+        lines = [self._("%(day)s, your bookings:") % {"day": day_name}]
+        shown = sorted(entries, key=lambda e: e.start)[:MOST_AGENDA_LINES]
+        lines += [self._entry(entry) for entry in shown]
+        if len(entries) > len(shown):
+            lines.append(self._("…and %(count)d more.") % {"count": len(entries) - len(shown)})
+        return "\n".join(lines)
+
+    def _entry(self, entry: AgendaEntry) -> str:
+        time = local_time(entry.start, self.catalog.salon.zone, self.language)
+        line = f"{time} {self._service(entry.service_key)}: {self._visitor(entry.visitor)}"
+        return f"{line} ({self._status(entry)})"
+
+    def _status(self, entry: AgendaEntry) -> str:
+        if entry.status is BookingStatus.COMPLETED:
+            return self._("done")
+        if entry.status is BookingStatus.NO_SHOW:
+            return self._("did not come")
+        if entry.customer_confirmed:
+            return self._("confirmed by the customer")
+        return self._("booked")
+
+    # -- linking and commands -------------------------------------------------------------
+
+    def linked(self, staff_name: str) -> Reply:
+        return Reply(
+            self._(
+                "Linked: this chat now gets %(name)s's booking notices and agenda. "
+                "Send /today or /tomorrow for your day, /unlink to stop."
+            )
+            % {"name": staff_name}
+        )
+
+    def bad_code(self) -> Reply:
+        return Reply(
+            self._(
+                "That code is not valid: it may be mistyped, used already or expired. "
+                "Ask the salon's owner for a new one."
+            )
+        )
+
+    def code_missing(self) -> Reply:
+        return Reply(self._("Send the code from the salon's owner with the command: /link CODE"))
+
+    def unlinked(self) -> Reply:
+        return Reply(self._("Unlinked: this chat gets no more staff notices."))
+
+    def staff_only(self) -> Reply:
+        return Reply(self._("That command is for the salon's staff."))
+
+
+def _noon(day: date, catalog: Catalog) -> datetime:
+    """An instant inside local ``day`` (its noon exists in every zone), to name the day."""
+    return datetime(day.year, day.month, day.day, 12, tzinfo=catalog.salon.zone)
