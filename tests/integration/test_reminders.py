@@ -203,6 +203,18 @@ async def test_a_process_that_was_down_sends_only_the_latest_due_reminder_and_lo
     assert skipped == ["reminder skipped: a later reminder of the same visit is due too"] * 2
 
 
+async def test_no_reminder_goes_once_the_visit_has_started(salon: Salonbot) -> None:
+    booking = await _book(salon, await _customer(salon))
+
+    await _tick(salon, VISIT + timedelta(minutes=10))
+
+    assert await _outbox(salon) == []
+    notices = await _notices(salon, booking.id)
+    assert [(s, n) for k, *_, s, n in notices if k == "reminder"] == [
+        ("skipped", "the visit has started")
+    ] * 3
+
+
 async def test_a_reminder_found_due_in_quiet_hours_waits_for_their_end(salon: Salonbot) -> None:
     booking = await _book(salon, await _customer(salon))
     late_evening = datetime(2026, 12, 8, 21, 0, tzinfo=UTC)  # Tuesday 22:00 in Berlin

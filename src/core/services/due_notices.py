@@ -175,7 +175,8 @@ def _follow_up_stops(notice: DueNotice, catalog: Catalog, now: datetime) -> Deci
         return _skipped(notice, "more than a day late for a follow-up")
     if booking.status is BookingStatus.CONFIRMED:
         # Ended, but not recorded completed yet (the visits' tick does that): look again.
-        return Decision(notice.id, NoticeStatus.PENDING, "", due_at=now + COMPLETION_WAIT)
+        waiting = "the visit is not recorded completed yet"
+        return Decision(notice.id, NoticeStatus.PENDING, waiting, due_at=now + COMPLETION_WAIT)
     if booking.status is not BookingStatus.COMPLETED:
         return _withdrawn(notice, f"the booking is {booking.status.value}, not completed")
     if stop := _unreachable(notice):
