@@ -77,8 +77,11 @@ class Scheduler:
     async def tick_visits(self) -> None:
         """Ended visits become completed, then the due reminders and follow-ups go (a
         follow-up waits for its visit to be completed)."""
-        await self._app.complete_ended_visits.run()
-        await self._due_notices.run()
+        try:
+            await self._app.complete_ended_visits.run()
+        finally:
+            # Reminders go even when completing failed (logged as the tick's failure).
+            await self._due_notices.run()
 
     async def tick_agendas(self) -> None:
         """Each linked staff member's day, once, at the catalog's ``staff_agenda_at``."""
