@@ -427,3 +427,21 @@ async def test_a_channel_delivering_in_process_shows_no_message_past_its_expiry(
         ("expired",),
         ("sent",),
     ]
+
+
+async def test_a_reminder_ahead_of_a_chatting_customers_reply_goes_with_it_before_other_bulk(
+    app: Salonbot,
+) -> None:
+    await _add(app, "b", Reply("reminder for b"), priority=Priority.BULK)
+    await _add(app, "a", Reply("reminder for a"), priority=Priority.BULK)
+    await _add(app, "a", Reply("answer to a"))
+    sender = FormSender()
+    await _send_all(_dispatcher(app, sender))
+    assert sender.sent == [("a", "reminder for a"), ("a", "answer to a"), ("b", "reminder for b")]
+    assert await rows(
+        app.engine, "SELECT chat_id, priority FROM outbound_messages ORDER BY id"
+    ) == [
+        ("b", 1),
+        ("a", 0),
+        ("a", 0),
+    ]

@@ -202,14 +202,18 @@ class OutboxRepository:
         """Queue the replies for the chat, in order; their ids.
 
         ``priority``: BULK for what the salon sends unasked (reminders, notices), claimed
-        after every pending conversation reply of the channel. ``booking_id``: the visit
-        the messages are about (``withdraw`` takes them back if it moves or ends).
+        after every pending conversation reply of the channel. A conversation reply
+        raises the chat's pending bulk messages to its priority (they go before it).
+        ``booking_id``: the visit the messages are about (``withdraw`` takes them back if
+        it moves or ends).
         ``expires_at``: never sent after this instant (else the dispatcher's shelf life).
         """
         if not replies:
             return []
         if expires_at is not None and expires_at.tzinfo is None:
             raise ValueError("expires_at must be timezone-aware")
+        if priority is Priority.CONVERSATION:
+            await self._promote_bulk_ahead(channel, chat_id)
         rows = await self._db.execute(
             outbound_messages.insert()
             .values(
@@ -257,6 +261,27 @@ class OutboxRepository:
             ],
         )
         return [int(i) for i in rows.scalars()]
+
+    async def _promote_bulk_ahead(self, channel: str, chat_id: str) -> None:
+        """The chat's pending bulk messages go at the conversation's priority: a chat's
+        messages keep their order, so a reminder queued before a reply would otherwise
+        hold the reply back behind every other chat's bulk. One being sent right now
+        (locked) is skipped, not waited for."""
+        bulk_ahead = (
+            select(outbound_messages.c.id)
+            .where(
+                outbound_messages.c.channel == channel,
+                outbound_messages.c.chat_id == chat_id,
+                outbound_messages.c.status == OutboxStatus.PENDING,
+                outbound_messages.c.priority == Priority.BULK,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id.in_(bulk_ahead.scalar_subquery()))
+            .values(priority=int(Priority.CONVERSATION))
+        )
 
     async def withdraw(self, booking_id: int, reason: str) -> int:
         """Take back the booking's pending messages (its visit moved or ended): they become
