@@ -16,7 +16,7 @@ from core.services.catalog import CatalogReader, load_catalog
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine
-from tests.catalog_cases import drop, edited
+from tests.catalog_cases import drop, edited, without_staff
 from tests.db_state import rows
 from tests.fakes.clock import FakeClock
 from tests.staff_chats import add_customer, link, queued
@@ -204,3 +204,15 @@ async def test_queued_agendas_wake_the_outbox_dispatchers(
 
     # Returns at once when notified; a dispatcher would otherwise sleep until its next poll.
     await asyncio.wait_for(outbox.wait(3600), timeout=30)
+
+
+async def test_a_staff_member_the_catalog_dropped_gets_no_agenda(
+    linked: Salonbot, clock: FakeClock
+) -> None:
+    document, _ = load_catalog_text(edited(without_staff("maria")))
+    await load_catalog(linked.uow, clock, document)
+    clock.set(AGENDA_TIME + timedelta(days=1))  # Tuesday: Anna works, Maria would
+
+    assert await _agendas(linked).run() == 1
+    assert await _agenda_texts(linked, "9001") == []
+    assert len(await _agenda_texts(linked, "9003")) == 1
