@@ -123,20 +123,23 @@ class QueueDueNotices:
                 if decision is None:
                     going.append(notice)
                 else:
-                    _log_decision(notice, decision)
                     decisions.append(decision)
             # One statement for the batch's messages: a burst of thousands is queued in
             # seconds, not one round trip each.
             ids = await outbox.add_bulk([_message(n, catalog) for n in going], now)
-            decisions += [
+            queued = [
                 Decision(n.id, NoticeStatus.QUEUED, outbox_id=i)
                 for n, i in zip(going, ids, strict=True)
             ]
-            for decision in decisions:
-                counts.count(decision)
-            await notices.decide(decisions, now)
+            await notices.decide(decisions + queued, now)
             await uow.commit()
-        if self._wakeup is not None and any(d.status is NoticeStatus.QUEUED for d in decisions):
+        # Told once it is so: a batch that failed rolled back and decided nothing.
+        by_id = {n.id: n for n in claimed}
+        for decision in decisions:
+            _log_decision(by_id[decision.notice_id], decision)
+        for decision in decisions + queued:
+            counts.count(decision)
+        if queued and self._wakeup is not None:
             self._wakeup.notify()
         return len(claimed)
 
