@@ -334,10 +334,3 @@ class NoticeRepository:
             .order_by(bookings.c.id)
         )
         return [(int(r.id), r.starts_at, r.ends_at) for r in rows]
-
-    async def of_booking(self, booking_id: int) -> list[dict[str, object]]:
-        """The visit's notices, oldest first (for the record and for tests)."""
-        rows = await self._db.execute(
-            select(notices).where(notices.c.booking_id == booking_id).order_by(notices.c.id)
-        )
-        return [dict(r._mapping) for r in rows]
