@@ -43,10 +43,11 @@ class Scheduler:
     ) -> None:
         self._app = app
         self._due_notices = app.due_notices(outbox)
+        self._agendas = app.agendas(outbox)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._ticking: set[asyncio.Task[None]] = set()
         self._add("visits", self.tick_visits, visits_every)
-        self._agendas_every = agendas_every
+        self._add("agendas", self.tick_agendas, agendas_every)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:
@@ -76,8 +77,15 @@ class Scheduler:
     async def tick_visits(self) -> None:
         """Ended visits become completed, then the due reminders and follow-ups go (a
         follow-up waits for its visit to be completed)."""
-        await self._app.complete_ended_visits.run()
-        await self._due_notices.run()
+        try:
+            await self._app.complete_ended_visits.run()
+        finally:
+            # Reminders go even when completing failed (logged as the tick's failure).
+            await self._due_notices.run()
+
+    async def tick_agendas(self) -> None:
+        """Each linked staff member's day, once, at the catalog's ``staff_agenda_at``."""
+        await self._agendas.run()
 
     def start(self) -> None:
         self._scheduler.start()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog.file import load_catalog_text
@@ -201,6 +202,18 @@ async def test_a_process_that_was_down_sends_only_the_latest_due_reminder_and_lo
     assert len(body["choices"]) == 3  # the only one that goes asks to confirm
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert skipped == ["reminder skipped: a later reminder of the same visit is due too"] * 2
+
+
+async def test_no_reminder_goes_once_the_visit_has_started(salon: Salonbot) -> None:
+    booking = await _book(salon, await _customer(salon))
+
+    await _tick(salon, VISIT + timedelta(minutes=10))
+
+    assert await _outbox(salon) == []
+    notices = await _notices(salon, booking.id)
+    assert [(s, n) for k, *_, s, n in notices if k == "reminder"] == [
+        ("skipped", "the visit has started")
+    ] * 3
 
 
 async def test_a_reminder_found_due_in_quiet_hours_waits_for_their_end(salon: Salonbot) -> None:
@@ -401,6 +414,27 @@ async def test_a_catalog_load_replans_the_upcoming_visits_by_the_new_rules(
         "follow_up:": "pending",
         "reminder:before:3h": "pending",
     }
+
+
+async def test_a_catalog_load_that_keeps_the_reminder_settings_leaves_the_plans_alone(
+    salon: Salonbot, clock: FakeClock
+) -> None:
+    booking = await _book(salon, await _customer(salon))
+    postponed = DUE_24H + timedelta(minutes=7)  # as a tick in quiet hours would have
+    async with salon.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE scheduled_notices SET due_at = :at WHERE rule = 'before:24h'"),
+            {"at": postponed},
+        )
+
+    renamed = SALON.replace("RULES", REMINDING).replace("name: Lumen", "name: Lumen Studio")
+
+    await load_catalog(salon.uow, clock, load_catalog_text(renamed)[0])
+    assert (await _notices(salon, booking.id))[0][3] == postponed
+
+    quieter = renamed.replace("21:00-09:00", "22:00-08:00")
+    await load_catalog(salon.uow, clock, load_catalog_text(quieter)[0])
+    assert (await _notices(salon, booking.id))[0][3] == DUE_24H
 
 
 async def test_a_salon_without_reminder_settings_plans_nothing(

@@ -153,6 +153,38 @@ async def test_two_processes_ticking_at_once_queue_each_reminder_exactly_once(
     assert completions == 40
 
 
+async def test_two_schedulers_on_one_database_queue_a_burst_exactly_once(
+    salon: Salonbot, other_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    booked = await _book_many(salon, 40)
+    clock.set(WEDNESDAY - timedelta(hours=20))  # Tuesday 13:00 local
+    schedulers = [
+        Scheduler(app, Wakeup(), visits_every=0.01, agendas_every=3600)
+        for app in (Salonbot(salon.engine, clock), Salonbot(other_engine, clock))
+    ]
+
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        await until(lambda: _due_pending(salon), "no due reminder is left pending")
+    finally:
+        for scheduler in schedulers:
+            await scheduler.stop()
+
+    due = sum(b.start - timedelta(hours=24) <= clock.now() for b in booked)
+    assert due == 10  # Wednesday 09:00-13:00 local, two stylists
+    assert await _queued_and_sent(salon) == (due,) * 3
+
+
+async def _due_pending(app: Salonbot) -> bool:
+    [(count,)] = await rows(
+        app.engine,
+        "SELECT count(*) FROM scheduled_notices WHERE status = 'pending'"
+        " AND due_at <= '2026-12-08 12:00+00'",
+    )
+    return bool(count == 0)
+
+
 async def test_reminders_held_by_a_tick_in_progress_are_left_to_it_and_sent_once_after_its_crash(
     salon: Salonbot, other_engine: AsyncEngine, clock: FakeClock
 ) -> None:

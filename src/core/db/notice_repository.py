@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, exists, or_, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, exists, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -192,16 +192,10 @@ class NoticeRepository:
     async def claim_due(self, now: datetime, limit: int) -> list[DueNotice]:
         """Lock up to ``limit`` due pending visit notices, oldest due first, skipping rows
         another ticker holds; with their booking, customer and the customer's chat (the
-        one they wrote from last)."""
+        one of their channel identity: salonbot talks in private chats only, where the
+        chat is the person)."""
         later = notices.alias("later")
         sent = notices.alias("sent")
-        chat = (
-            select(conversations.c.channel, conversations.c.chat_id)
-            .where(conversations.c.customer_id == bookings.c.customer_id)
-            .order_by(conversations.c.updated_at.desc())
-            .limit(1)
-            .lateral("chat")
-        )
         superseded = exists().where(
             later.c.booking_id == notices.c.booking_id,
             later.c.kind == NoticeKind.REMINDER,
@@ -237,8 +231,8 @@ class NoticeRepository:
                 staff.c.key.label("staff_key"),
                 customers.c.language,
                 customers.c.unreachable_at,
-                chat.c.channel,
-                chat.c.chat_id,
+                conversations.c.channel,
+                conversations.c.chat_id,
                 superseded.label("superseded"),
                 reminded.label("reminded_before"),
             )
@@ -247,7 +241,14 @@ class NoticeRepository:
                 .join(services, services.c.id == bookings.c.service_id)
                 .join(staff, staff.c.id == bookings.c.staff_id)
                 .outerjoin(customers, customers.c.id == bookings.c.customer_id)
-                .outerjoin(chat, text("true"))
+                # The customer's chat is their channel identity's (private chats only).
+                .outerjoin(
+                    conversations,
+                    and_(
+                        conversations.c.channel == customers.c.channel,
+                        conversations.c.chat_id == customers.c.external_id,
+                    ),
+                )
             )
             .where(
                 notices.c.status == NoticeStatus.PENDING,
@@ -333,10 +334,3 @@ class NoticeRepository:
             .order_by(bookings.c.id)
         )
         return [(int(r.id), r.starts_at, r.ends_at) for r in rows]
-
-    async def of_booking(self, booking_id: int) -> list[dict[str, object]]:
-        """The visit's notices, oldest first (for the record and for tests)."""
-        rows = await self._db.execute(
-            select(notices).where(notices.c.booking_id == booking_id).order_by(notices.c.id)
-        )
-        return [dict(r._mapping) for r in rows]

@@ -121,6 +121,18 @@ DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
 
 
 @dataclass(frozen=True, slots=True)
+class BulkMessage:
+    """One message the salon sends unasked (``OutboxRepository.add_bulk``): to a chat,
+    maybe about a visit (``booking_id``), maybe never after ``expires_at``."""
+
+    channel: str
+    chat_id: str
+    reply: Reply
+    booking_id: int | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedMessage:
     """A row locked for sending; ``body`` is read by the caller (it may be damaged)."""
 
@@ -222,6 +234,33 @@ class OutboxRepository:
             .returning(outbound_messages.c.id)
         )
         return sorted(int(i) for i in rows.scalars())
+
+    async def add_bulk(self, messages: Sequence[BulkMessage], at: datetime) -> list[int]:
+        """Queue messages to many chats at priority BULK in one statement (a burst of
+        reminders); their ids, in the order given. Each is as ``add`` would queue it."""
+        if not messages:
+            return []
+        if any(m.expires_at is not None and m.expires_at.tzinfo is None for m in messages):
+            raise ValueError("expires_at must be timezone-aware")
+        rows = await self._db.execute(
+            outbound_messages.insert().returning(
+                outbound_messages.c.id, sort_by_parameter_order=True
+            ),
+            [
+                {
+                    "channel": m.channel,
+                    "chat_id": m.chat_id,
+                    "body": reply_body(m.reply),
+                    "available_at": at,
+                    "created_at": at,
+                    "priority": int(Priority.BULK),
+                    "booking_id": m.booking_id,
+                    "expires_at": m.expires_at,
+                }
+                for m in messages
+            ],
+        )
+        return [int(i) for i in rows.scalars()]
 
     async def _promote_bulk_ahead(self, channel: str, chat_id: str) -> None:
         """The chat's pending bulk messages go at the conversation's priority: a chat's

@@ -19,7 +19,7 @@ from core.domain.catalog import Catalog
 from core.domain.errors import CatalogRemovalRefused, DomainError
 from core.ports import Clock
 from core.services.holds import expire_lapsed_holds
-from core.services.reminders import replan_upcoming
+from core.services.reminders import reminders_changed, replan_upcoming
 
 
 class CatalogNotLoaded(DomainError):
@@ -79,6 +79,8 @@ async def load_catalog(
         await repository.lock()
         if await repository.digest() == digest:
             return LoadResult(changed=False)
+        stored = await repository.stored()
+        before = None if stored is None else catalog_from_canonical(stored[1])
         await repository.lock_all_staff()
         now = clock.now()
         # A lapsed hold is no future booking: sweep them so they neither block a removal
@@ -106,8 +108,10 @@ async def load_catalog(
         await repository.deactivate_services(gone_services)
         await repository.deactivate_staff(gone_staff)
         await repository.save(canonical, digest, now)
-        # The reminder rules may have changed: every upcoming visit is planned anew.
-        await replan_upcoming(uow.connection, catalog, now)
+        if before is None or reminders_changed(before, catalog):
+            # Every upcoming visit is planned anew (thousands take seconds: only when the
+            # settings that decide the times changed).
+            await replan_upcoming(uow.connection, catalog, now)
         await uow.commit()
     return LoadResult(
         changed=True,

@@ -27,7 +27,7 @@ from core.db.notice_repository import (
     NoticeRepository,
     NoticeStatus,
 )
-from core.db.outbox_repository import OutboxRepository, Priority
+from core.db.outbox_repository import BulkMessage, OutboxRepository
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.booking import BookingStatus
 from core.domain.catalog import Catalog
@@ -117,39 +117,31 @@ class QueueDueNotices:
             catalog = await self._catalogs.current(connection)
             outbox = OutboxRepository(connection)
             decisions: list[Decision] = []
+            going: list[DueNotice] = []
             for notice in claimed:
                 decision = _decide(notice, catalog, now)
                 if decision is None:
-                    decision = await _queue(outbox, notice, catalog, now)
+                    going.append(notice)
                 else:
-                    _log_decision(notice, decision)
-                decisions.append(decision)
-                counts.count(decision)
-            await notices.decide(decisions, now)
+                    decisions.append(decision)
+            # One statement for the batch's messages: a burst of thousands is queued in
+            # seconds, not one round trip each.
+            ids = await outbox.add_bulk([_message(n, catalog) for n in going], now)
+            queued = [
+                Decision(n.id, NoticeStatus.QUEUED, outbox_id=i)
+                for n, i in zip(going, ids, strict=True)
+            ]
+            await notices.decide(decisions + queued, now)
             await uow.commit()
-        if self._wakeup is not None and any(d.status is NoticeStatus.QUEUED for d in decisions):
+        # Told once it is so: a batch that failed rolled back and decided nothing.
+        by_id = {n.id: n for n in claimed}
+        for decision in decisions:
+            _log_decision(by_id[decision.notice_id], decision)
+        for decision in decisions + queued:
+            counts.count(decision)
+        if queued and self._wakeup is not None:
             self._wakeup.notify()
         return len(claimed)
-
-
-async def _queue(
-    outbox: OutboxRepository, notice: DueNotice, catalog: Catalog, now: datetime
-) -> Decision:
-    """Write the notice's message to the outbox, behind the conversation's replies; a
-    reminder is not sent once its visit has started."""
-    if notice.channel is None or notice.chat_id is None:
-        return _skipped(notice, "the customer has no chat with the salon")
-    reminder = notice.kind is NoticeKind.REMINDER
-    [outbox_id] = await outbox.add(
-        notice.channel,
-        notice.chat_id,
-        [_message(notice, catalog)],
-        now,
-        priority=Priority.BULK,
-        booking_id=notice.booking.id,
-        expires_at=notice.booking.start if reminder else None,
-    )
-    return Decision(notice.id, NoticeStatus.QUEUED, outbox_id=outbox_id)
 
 
 def _decide(notice: DueNotice, catalog: Catalog, now: datetime) -> Decision | None:
@@ -186,7 +178,8 @@ def _follow_up_stops(notice: DueNotice, catalog: Catalog, now: datetime) -> Deci
         return _skipped(notice, "more than a day late for a follow-up")
     if booking.status is BookingStatus.CONFIRMED:
         # Ended, but not recorded completed yet (the visits' tick does that): look again.
-        return Decision(notice.id, NoticeStatus.PENDING, "", due_at=now + COMPLETION_WAIT)
+        waiting = "the visit is not recorded completed yet"
+        return Decision(notice.id, NoticeStatus.PENDING, waiting, due_at=now + COMPLETION_WAIT)
     if booking.status is not BookingStatus.COMPLETED:
         return _withdrawn(notice, f"the booking is {booking.status.value}, not completed")
     if stop := _unreachable(notice):
@@ -214,7 +207,22 @@ def _out_of_quiet_hours(
     return _skipped(notice, "quiet hours now, and they end too late")
 
 
-def _message(notice: DueNotice, catalog: Catalog) -> Reply:
+def _message(notice: DueNotice, catalog: Catalog) -> BulkMessage:
+    """The notice's message, in the customer's language; a reminder is not sent once its
+    visit has started."""
+    assert notice.channel is not None
+    assert notice.chat_id is not None
+    reminder = notice.kind is NoticeKind.REMINDER
+    return BulkMessage(
+        notice.channel,
+        notice.chat_id,
+        _reply(notice, catalog),
+        booking_id=notice.booking.id,
+        expires_at=notice.booking.start if reminder else None,
+    )
+
+
+def _reply(notice: DueNotice, catalog: Catalog) -> Reply:
     offered = offered_languages(catalog)
     language = notice.customer_language
     if language not in offered:

@@ -77,6 +77,15 @@ class ReminderPlanner:
                 pass
 
 
+def reminders_changed(before: Catalog, after: Catalog) -> bool:
+    """Whether a visit's notices may be planned otherwise by ``after`` than by ``before``."""
+    return (before.reminders, before.follow_up, before.salon.zone) != (
+        after.reminders,
+        after.follow_up,
+        after.salon.zone,
+    )
+
+
 async def replan_upcoming(connection: AsyncConnection, catalog: Catalog, now: datetime) -> int:
     """Plan every upcoming confirmed visit's notices by ``catalog`` (a load's new rules),
     in the caller's transaction: new rules planned, changed due times moved, notices of
