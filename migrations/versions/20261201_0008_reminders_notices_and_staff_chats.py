@@ -22,6 +22,12 @@ def upgrade() -> None:
     op.add_column(
         "bookings", sa.Column("customer_confirmed_at", sa.DateTime(timezone=True), nullable=True)
     )
+    op.create_index(
+        "ix_bookings_confirmed_ends_at",
+        "bookings",
+        ["ends_at"],
+        postgresql_where=sa.text("status = 'confirmed'"),
+    )
     op.add_column(
         "outbound_messages",
         sa.Column("priority", sa.SmallInteger(), server_default=sa.text("0"), nullable=False),
@@ -174,4 +180,5 @@ def downgrade() -> None:
     op.drop_column("outbound_messages", "booking_id")
     op.drop_column("outbound_messages", "expires_at")
     op.drop_column("outbound_messages", "priority")
+    op.drop_index("ix_bookings_confirmed_ends_at", table_name="bookings")
     op.drop_column("bookings", "customer_confirmed_at")

@@ -148,9 +148,11 @@ class Runtime:
         ``stop_grace``, the time a send needs to finish and be recorded. Cut sooner, a
         message the platform took would be sent again after the restart.
         """
-        if self.scheduler is not None:
-            # Nothing new is queued while the dispatchers finish.
-            await self.scheduler.stop(grace)
+        # No tick starts from now on; one in progress finishes (or rolls back) within the
+        # same grace as everything else, not before it.
+        scheduler = (
+            asyncio.create_task(self.scheduler.stop(grace)) if self.scheduler is not None else None
+        )
         for poller in self.pollers:
             poller.stop()
         for task in self._poller_tasks:
@@ -174,6 +176,8 @@ class Runtime:
                 task.cancel()  # its transaction rolls back: the event stays pending
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*late, return_exceptions=True)
+        if scheduler is not None:
+            await scheduler
         for close in self._closers:
             await close()
         self._closers = []

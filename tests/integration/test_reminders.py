@@ -452,3 +452,24 @@ async def test_a_salon_without_reminder_settings_plans_nothing(
 async def _history(app: Salonbot, booking_id: int) -> list[dict[str, object]]:
     async with app.uow() as uow:
         return await BookingRepository(uow.connection).history(booking_id)
+
+
+async def test_staff_correct_a_completed_visit_to_a_no_show_and_back_and_the_follow_up_follows(
+    salon: Salonbot,
+) -> None:
+    booking = await _book(salon, await _customer(salon))
+    end = VISIT + timedelta(minutes=45)
+    await _tick(salon, end)  # recorded completed when it ended
+
+    missed = await salon.bookings.record_outcome(booking.id, STAFF, BookingStatus.NO_SHOW)
+    again = await salon.bookings.record_outcome(booking.id, STAFF, BookingStatus.NO_SHOW)
+    assert (missed.status, again.status) == (BookingStatus.NO_SHOW, BookingStatus.NO_SHOW)
+    assert (await _statuses(salon, booking.id))["follow_up:"] == "withdrawn"
+
+    await salon.bookings.record_outcome(booking.id, STAFF, BookingStatus.COMPLETED)
+    await _tick(salon, end + timedelta(hours=2, minutes=1))
+
+    history = [e["action"] for e in await _history(salon, booking.id)]
+    assert history == ["booked", "completed", "no_show", "completed"]
+    follow_ups = [body for *_, body in await _outbox(salon) if "review" in body["text"]]
+    assert len(follow_ups) == 1

@@ -329,6 +329,7 @@ class NoticeRepository:
             select(bookings.c.id, bookings.c.starts_at, bookings.c.ends_at)
             .where(
                 bookings.c.status == BookingStatus.CONFIRMED.value,
+                bookings.c.ends_at > now,  # the partial index on confirmed ends
                 bookings.c.starts_at > now,
             )
             .order_by(bookings.c.id)

@@ -284,7 +284,12 @@ class Bookings:
             return confirmed
 
     async def record_outcome(self, booking_id: int, actor: Actor, status: BookingStatus) -> Booking:
-        """Staff mark a confirmed visit completed or a no-show."""
+        """Staff mark a visit that has started completed or a no-show.
+
+        A visit the scheduler recorded completed when it ended (``complete_ended``) can
+        still be marked a no-show, and the other way round: staff correct the record.
+        Marking what is already marked changes nothing.
+        """
         if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
             raise ValueError(f"{status} is not an outcome")
         async with self._uow() as uow:
@@ -292,7 +297,15 @@ class Bookings:
             catalog = await self._catalogs.current(uow.connection)
             now = self._clock.now()
             booking = await self._owned(repository, booking_id, actor, lock=True)
-            require_status(booking, f"mark {status.value}", BookingStatus.CONFIRMED)
+            if booking.status is status:
+                return booking
+            require_status(
+                booking,
+                f"mark {status.value}",
+                BookingStatus.CONFIRMED,
+                BookingStatus.COMPLETED,
+                BookingStatus.NO_SHOW,
+            )
             if now < booking.start:
                 raise InvalidTransition(booking_id, "not started yet", f"mark {status.value}")
             after = replace(booking, status=status)

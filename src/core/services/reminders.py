@@ -69,10 +69,13 @@ class ReminderPlanner:
                 await notices.withdraw([booking.id], note, at)
                 await OutboxRepository(connection).withdraw(booking.id, note)
             case BookingAction.COMPLETED:
-                # Reminders of a visit that took place are moot; its follow-up stays.
+                # Reminders of a visit that took place are moot; its follow-up stays (and
+                # comes back when staff correct a no-show to completed).
                 await notices.withdraw(
                     [booking.id], "the visit took place", at, kinds=(NoticeKind.REMINDER,)
                 )
+                planned = planned_notices(catalog, booking.id, booking.start, booking.end, at)
+                await notices.plan([p for p in planned if p.kind is NoticeKind.FOLLOW_UP], at)
             case _:
                 pass
 
