@@ -269,6 +269,11 @@ def test_the_largest_settings_are_accepted() -> None:
             "https:// address, for example https://example.com/review",
         ),
         (
+            put("follow_up", "review_url", value="https://example.com:99999/review"),
+            "follow_up.review_url: 'https://example.com:99999/review': expected an http:// or "
+            "https:// address, for example https://example.com/review",
+        ),
+        (
             put("follow_up", "review_url", value="https:///review"),
             "follow_up.review_url: 'https:///review': expected an http:// or https:// "
             "address, for example https://example.com/review",

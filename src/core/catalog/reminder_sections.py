@@ -67,11 +67,22 @@ def _parse_quiet_hours(value: object) -> str:
 
 
 def _check_url(value: str) -> str:
-    if value and (not _URL.match(value) or not urlsplit(value).hostname):
+    if value and not _a_web_address(value):
         raise ValueError(
             "expected an http:// or https:// address, for example https://example.com/review"
         )
     return value
+
+
+def _a_web_address(value: str) -> bool:
+    if not _URL.match(value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 ClockTime = Annotated[str, BeforeValidator(_parse_clock_time)]
