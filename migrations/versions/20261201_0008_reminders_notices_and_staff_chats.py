@@ -22,6 +22,10 @@ def upgrade() -> None:
     op.add_column(
         "bookings", sa.Column("customer_confirmed_at", sa.DateTime(timezone=True), nullable=True)
     )
+    op.add_column(
+        "bookings",
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+    )
     op.create_index(
         "ix_bookings_confirmed_ends_at",
         "bookings",
@@ -181,4 +185,5 @@ def downgrade() -> None:
     op.drop_column("outbound_messages", "expires_at")
     op.drop_column("outbound_messages", "priority")
     op.drop_index("ix_bookings_confirmed_ends_at", table_name="bookings")
+    op.drop_column("bookings", "version")
     op.drop_column("bookings", "customer_confirmed_at")

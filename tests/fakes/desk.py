@@ -22,6 +22,7 @@ from core.domain.errors import (
     InvalidTransition,
     SlotTaken,
     StaffDoesNotPerform,
+    VisitMoved,
 )
 from core.domain.timeline import Interval
 from tests.fakes.clock import FakeClock
@@ -140,10 +141,12 @@ class FakeDesk:
                 raise HoldExpired(booking_id) from None
         return self._set(replace(booking, status=BookingStatus.CONFIRMED, hold_expires_at=None))
 
-    async def confirm_attendance(self, booking_id: int) -> Booking:
+    async def confirm_attendance(self, booking_id: int, version: int) -> Booking:
         booking = await self.booking(booking_id)
         if booking.status is not BookingStatus.CONFIRMED:
             raise InvalidTransition(booking_id, booking.status.value, "confirm attendance")
+        if booking.version != version:
+            raise VisitMoved(booking_id, version)
         if booking.customer_confirmed_at is not None:
             return booking
         if booking.start <= self.now():
@@ -182,7 +185,15 @@ class FakeDesk:
         policies = self._catalog.salon.policies
         self._check_cutoff(booking, policies.customer_reschedule_cutoff, "rescheduled")
         slot = self._find(booking.service_key, start, booking.staff_key, booking.id)
-        return self._set(replace(booking, start=slot.start, end=slot.end))
+        return self._set(
+            replace(
+                booking,
+                start=slot.start,
+                end=slot.end,
+                customer_confirmed_at=None,
+                version=booking.version + 1,
+            )
+        )
 
     async def set_language(self, language: str) -> None:
         self.language = language

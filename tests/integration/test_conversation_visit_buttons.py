@@ -16,7 +16,7 @@ from core.conversation.reminders import reminder_reply
 from core.db.booking_repository import BookingRepository
 from core.domain.booking import Actor, Booking, BookingStatus
 from core.domain.catalog import Catalog
-from core.domain.errors import BookingNotFound, InvalidTransition
+from core.domain.errors import BookingNotFound, InvalidTransition, VisitMoved
 from core.services.booking_changes import BookingAction, BookingChange
 from salonbot.bootstrap import Salonbot
 from salonbot.terminal_chat import terminal_contact
@@ -27,6 +27,7 @@ from tests.fakes.clock import FakeClock
 
 CATALOG = load_catalog_text(DEMO_TEXT)[1]
 CONFIRM, RESCHEDULE, CANCEL = 0, 1, 2
+STAFF = Actor.staff("owner")
 
 
 class Recorder:
@@ -238,3 +239,23 @@ async def test_a_move_clears_the_confirmation_so_the_new_time_is_asked_again(
     again = reminder_reply(CATALOG, "en", moved, ask_to_confirm=True)
     reply = await chat.send(Chosen(again.choices[CONFIRM].id))
     assert reply.text.startswith("Thank you for confirming! See you soon.")
+
+
+async def test_confirming_attendance_as_shown_before_a_move_is_refused_and_changes_nothing(
+    app: Salonbot, clean_engine: AsyncEngine, recorder: Recorder
+) -> None:
+    chat = _chat(app)
+    visit, _ = await _booked(app, clean_engine, chat)
+    actor = Actor.customer(visit.customer_id or 0)
+    # The salon moves the visit: a new version.
+    moved = await app.bookings.reschedule(visit.id, visit.start + timedelta(days=7), STAFF)
+    told = len(recorder.changes)
+
+    with pytest.raises(VisitMoved):
+        await app.bookings.confirm_attendance(visit.id, actor, version=visit.version)
+
+    assert moved.version == visit.version + 1
+    assert await _visit(clean_engine, visit.id) == moved
+    assert len(recorder.changes) == told
+    confirmed = await app.bookings.confirm_attendance(visit.id, actor, version=moved.version)
+    assert confirmed.customer_confirmed_at is not None

@@ -70,8 +70,8 @@ class Anywhere(enum.StrEnum):
     LANGUAGE = "lang"
     HELP = "help"
     MENU = "menu"
-    # A reminder's buttons; argument: "<booking id>.<stamp of the visit's start>", the start
-    # being the visit's version (``core.conversation.reminders.visit_arg``).
+    # A reminder's buttons; argument: "<booking id>.<version>", the version being bumped by
+    # every move of the visit (``core.conversation.reminders.visit_arg``).
     CONFIRM_VISIT = "cv"
     RESCHEDULE_VISIT = "rv"
     CANCEL_VISIT = "cx"

@@ -36,10 +36,11 @@ class Desk(Protocol):
         """Confirm this customer's hold; raises ``HoldExpired``."""
         ...
 
-    async def confirm_attendance(self, booking_id: int) -> Booking:
+    async def confirm_attendance(self, booking_id: int, version: int) -> Booking:
         """Note that the customer is coming to this confirmed visit of theirs (a reminder's
-        Confirm); already noted: unchanged. Raises ``BookingNotFound`` or
-        ``InvalidTransition`` (no longer confirmed, or started)."""
+        Confirm), as they were shown it (``version``); already noted: unchanged. Raises
+        ``BookingNotFound``, ``InvalidTransition`` (no longer confirmed, or started) or
+        ``VisitMoved`` (moved since that version)."""
         ...
 
     async def booking(self, booking_id: int) -> Booking:

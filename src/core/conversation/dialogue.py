@@ -46,7 +46,13 @@ from core.conversation.words import Words, offered_languages
 from core.domain.availability import local_day
 from core.domain.booking import Booking, BookingStatus
 from core.domain.catalog import Catalog
-from core.domain.errors import CutoffPassed, DomainError, SlotNotOffered, SlotTaken
+from core.domain.errors import (
+    CutoffPassed,
+    DomainError,
+    SlotNotOffered,
+    SlotTaken,
+    VisitMoved,
+)
 from core.i18n.formatting import duration
 
 GREETINGS = frozenset({"hi", "hello", "hey", "start", "menu", "привет", "здравствуйте", "меню"})
@@ -506,10 +512,10 @@ class Conversation:
 
     # -- a visit's own buttons (a reminder's), valid from any state -----------------------
 
-    async def _visit_named(self, booking_id: int, version: str) -> Booking | None:
-        """The visit a button names (its id, and its start's stamp when the button was
-        sent), if it can still be acted on as the button meant: this customer's, confirmed,
-        at that start, not started.
+    async def _visit_named(self, booking_id: int, version: int) -> Booking | None:
+        """The visit a button names (its id, and its version when the button was sent),
+        if it can still be acted on as the button meant: this customer's, confirmed, not
+        moved since, not started.
 
         Otherwise None, and the customer is told why (a visit that has moved is opened at
         its new time); nothing is changed.
@@ -525,15 +531,21 @@ class Conversation:
             self._note(self._("Your visit on %(day)s at %(time)s is cancelled.") % when)
         elif visit.status is not BookingStatus.CONFIRMED:
             self._note(self._("That visit is no longer active."))
-        elif stamp(visit.start) != version:
-            self._note(self._("Your visit has moved: it is now on %(day)s at %(time)s.") % when)
-            if upcoming:
-                self._open(visit.id)
+        elif visit.version != version:
+            self._moved(visit)
         elif not upcoming:
             self._note(self._("That visit has already started."))
         else:
             return visit
         return None
+
+    def _moved(self, visit: Booking) -> None:
+        """Tell the customer their visit has moved since the message they tapped, and open
+        it as it is now (if it is still ahead)."""
+        when = {"day": self.words.day(visit.start), "time": self.words.time(visit.start)}
+        self._note(self._("Your visit has moved: it is now on %(day)s at %(time)s.") % when)
+        if visit.start > self.desk.now():
+            self._open(visit.id)
 
     async def _confirm_visit(self, arg: str) -> bool:
         if (ref := _visit_ref(arg)) is None:
@@ -542,8 +554,11 @@ class Conversation:
         if visit is None:
             return True
         try:
-            confirmed = await self.desk.confirm_attendance(visit.id)
-        except DomainError:  # cancelled or moved by the salon a moment ago
+            confirmed = await self.desk.confirm_attendance(visit.id, visit.version)
+        except VisitMoved:  # by the salon, while this tap was being handled
+            self._moved(await self.desk.booking(visit.id))
+            return True
+        except DomainError:  # cancelled by the salon, or started, a moment ago
             self._note(self._("That visit is no longer active."))
             return True
         if visit.customer_confirmed_at is not None:
@@ -580,12 +595,14 @@ class Conversation:
         return True
 
 
-def _visit_ref(arg: str) -> tuple[int, str] | None:
-    """A visit button's argument as (booking id, stamp of the start), if exactly as
+def _visit_ref(arg: str) -> tuple[int, int] | None:
+    """A visit button's argument as (booking id, version), if exactly as
     ``core.conversation.reminders.visit_arg`` writes it."""
-    booking_text, _, version = arg.partition(".")
-    booking_id = small_number(booking_text)
-    if booking_id is None or str(booking_id) != booking_text or from_stamp(version) is None:
+    booking_text, _, version_text = arg.partition(".")
+    booking_id, version = small_number(booking_text), small_number(version_text)
+    if booking_id is None or version is None:
+        return None
+    if (str(booking_id), str(version)) != (booking_text, version_text):
         return None
     return booking_id, version
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from core.conversation.capacity import shorten
 from core.conversation.contract import Anywhere
 from core.conversation.messages import Choice, Form, Reply
-from core.conversation.state import global_choice, stamp
+from core.conversation.state import global_choice
 from core.conversation.words import Words
 from core.domain.booking import Booking
 from core.domain.catalog import Catalog
@@ -26,12 +26,12 @@ REMINDER_FORM = "reminder"
 
 
 def visit_arg(booking: Booking) -> str:
-    """What a visit's buttons act on: ``"<booking id>.<stamp of its start>"``.
+    """What a visit's buttons act on: ``"<booking id>.<version>"``.
 
-    The start is the visit's version: a tap on a reminder of a visit that has moved since
-    names the old start and is recognised as such.
+    Every move (a new time or staff member) bumps the version: a tap on a reminder of a
+    visit that has moved since names an older one and is recognised as such.
     """
-    return f"{booking.id}.{stamp(booking.start)}"
+    return f"{booking.id}.{booking.version}"
 
 
 def visit_choices(words: Words, booking: Booking) -> tuple[Choice, Choice, Choice]:

@@ -55,6 +55,7 @@ _BOOKING_COLUMNS = (
     bookings.c.status,
     bookings.c.hold_expires_at,
     bookings.c.customer_confirmed_at,
+    bookings.c.version,
 )
 _BOOKING_FROM = bookings.join(services, bookings.c.service_id == services.c.id).join(
     staff, bookings.c.staff_id == staff.c.id
@@ -72,6 +73,7 @@ def _booking(m: RowMapping) -> Booking:
         status=BookingStatus(m["status"]),
         hold_expires_at=m["hold_expires_at"],
         customer_confirmed_at=m["customer_confirmed_at"],
+        version=m["version"],
     )
 
 
@@ -186,6 +188,7 @@ class BookingRepository:
                         updated_at=at,
                         # The customer confirmed the old time, not this one.
                         customer_confirmed_at=None,
+                        version=bookings.c.version + 1,
                     )
                 )
             return booking_id

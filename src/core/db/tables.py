@@ -130,6 +130,9 @@ bookings = Table(
     # When the customer confirmed they are coming (a reminder's Confirm); None: not asked
     # or not answered. The booking's status is unchanged by it.
     Column("customer_confirmed_at", DateTime(timezone=True)),
+    # Bumped by every move (a new time or staff member): a button that names an older
+    # version (a reminder's) is about a visit that has since moved.
+    Column("version", Integer, nullable=False, server_default=text("1")),
     CheckConstraint(
         "status IN ('held', 'confirmed', 'cancelled', 'completed', 'no_show')", name="status"
     ),

@@ -64,6 +64,9 @@ class Booking:
     hold_expires_at: datetime | None = None
     # When the customer said they are coming (a reminder's Confirm); None: not yet.
     customer_confirmed_at: datetime | None = None
+    # Bumped by every move (a new time or staff member): what a button that outlives a
+    # conversation names, so a tap on an older message is known for what it is.
+    version: int = 1
 
     def hold_expired(self, now: datetime) -> bool:
         return (

@@ -70,6 +70,16 @@ class InvalidTransition(DomainError):
         self.action = action
 
 
+class VisitMoved(DomainError):
+    """The visit has moved (a new time or staff member) since the version the caller
+    acted on: what it meant to do is not done to the visit as it is now."""
+
+    def __init__(self, booking_id: int, version: int) -> None:
+        super().__init__(f"booking #{booking_id} has moved since version {version}")
+        self.booking_id = booking_id
+        self.version = version
+
+
 class HoldExpired(DomainError):
     def __init__(self, booking_id: int) -> None:
         super().__init__(f"the hold #{booking_id} expired before it was confirmed")

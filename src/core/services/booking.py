@@ -36,6 +36,7 @@ from core.domain.errors import (
     SlotNotOffered,
     SlotTaken,
     StaffDoesNotPerform,
+    VisitMoved,
 )
 from core.domain.timeline import Interval, to_utc
 from core.ports import Clock, ExternalBusy, NoExternalBusy
@@ -251,13 +252,17 @@ class Bookings:
             await uow.commit()
             return cancelled
 
-    async def confirm_attendance(self, booking_id: int, actor: Actor) -> Booking:
+    async def confirm_attendance(
+        self, booking_id: int, actor: Actor, *, version: int | None = None
+    ) -> Booking:
         """Note that the customer is coming to a confirmed visit that has not started.
 
         Recorded (``ATTENDANCE_CONFIRMED``) and told to the followers the first time; a
         visit already confirmed so is returned unchanged, nothing recorded again. Raises
-        ``BookingNotFound`` (not the actor's) or ``InvalidTransition`` (not confirmed, or
-        started).
+        ``BookingNotFound`` (not the actor's), ``InvalidTransition`` (not confirmed, or
+        started), or ``VisitMoved`` when ``version`` (the visit the customer was shown) is
+        not the visit's version any more: checked under the row's lock, so a move that
+        commits while the customer's tap is handled is never confirmed on their behalf.
         """
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
@@ -265,6 +270,8 @@ class Bookings:
             now = self._clock.now()
             booking = await self._owned(repository, booking_id, actor, lock=True)
             require_status(booking, "confirm attendance", BookingStatus.CONFIRMED)
+            if version is not None and booking.version != version:
+                raise VisitMoved(booking_id, version)
             if booking.customer_confirmed_at is not None:
                 return booking
             if booking.start <= now:
@@ -413,6 +420,7 @@ class Bookings:
                         start=slot.start,
                         end=slot.end,
                         customer_confirmed_at=None,
+                        version=current.version + 1,
                     )
             if moved is not None:
                 await self._changed(

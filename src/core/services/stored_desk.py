@@ -74,8 +74,8 @@ class StoredDesk:
     async def confirm(self, booking_id: int) -> Booking:
         return await self._bookings.confirm(booking_id, self._actor)
 
-    async def confirm_attendance(self, booking_id: int) -> Booking:
-        return await self._bookings.confirm_attendance(booking_id, self._actor)
+    async def confirm_attendance(self, booking_id: int, version: int) -> Booking:
+        return await self._bookings.confirm_attendance(booking_id, self._actor, version=version)
 
     async def booking(self, booking_id: int) -> Booking:
         booking = await BookingRepository(self._db).get(booking_id)
