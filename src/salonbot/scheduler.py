@@ -77,11 +77,16 @@ class Scheduler:
     async def tick_visits(self) -> None:
         """Ended visits become completed, then the due reminders and follow-ups go (a
         follow-up waits for its visit to be completed)."""
+        failure: Exception | None = None
         try:
             await self._app.complete_ended_visits.run()
-        finally:
-            # Reminders go even when completing failed (logged as the tick's failure).
-            await self._due_notices.run()
+        except Exception as error:
+            # Reminders go even when completing failed; the failure is still the tick's.
+            # (A cancelled tick, at stop, is not an Exception: it stops here.)
+            failure = error
+        await self._due_notices.run()
+        if failure is not None:
+            raise failure
 
     async def tick_agendas(self) -> None:
         """Each linked staff member's day, once, at the catalog's ``staff_agenda_at``."""
@@ -92,14 +97,19 @@ class Scheduler:
 
     async def stop(self, grace: float = 10.0) -> None:
         """No new tick starts; a tick in progress gets ``grace`` seconds to commit, then
-        is cut (its transaction rolls back: what it held is still pending)."""
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        ticking = set(self._ticking)
-        if not ticking:
+        is cut (its transaction rolls back: what it held is still pending).
+
+        APScheduler's own shutdown cancels the jobs running at once, so it comes last:
+        the scheduler is paused first, the ticks in progress are waited for.
+        """
+        if not self._scheduler.running:
             return
-        _, late = await asyncio.wait(ticking, timeout=grace)
-        for task in late:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*late, return_exceptions=True)
+        self._scheduler.pause()
+        ticking = set(self._ticking)
+        if ticking:
+            _, late = await asyncio.wait(ticking, timeout=grace)
+            for task in late:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
+        self._scheduler.shutdown(wait=False)

@@ -23,8 +23,10 @@ from core.db.outbox_repository import (
     reply_body,
     reply_from_body,
 )
+from core.db.unit_of_work import NestedUnitOfWorkFactory
 from core.domain.booking import Actor
 from core.ports import DeliveryReport, OutsideWindow, SendOutcome, Sent
+from core.services.booking import Bookings
 from core.services.delivery import RecordDeliveries
 from core.services.dispatch import SHELF_LIFE, OutboxDispatcher
 from core.services.pacing import Pacing
@@ -32,7 +34,7 @@ from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from tests.db_state import rows
 from tests.fakes.clock import FakeClock
-from tests.waiting import until
+from tests.waiting import until, waiting_for_a_lock
 
 FAST = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000, overall_burst=1000)
 TUESDAY_11 = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
@@ -449,3 +451,34 @@ async def test_a_reminder_ahead_of_a_chatting_customers_reply_goes_with_it_befor
         ("a", 0),
         ("a", 0),
     ]
+
+
+async def test_a_reminder_refused_while_its_visit_is_moving_waits_for_the_move_and_gets_no_template(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    booking_id = await _booking(app)
+    reminder = Reply("Your visit tomorrow at 11:00", form=REMINDER_FORM)
+    [message_id] = await _add(app, "a", reminder, priority=Priority.BULK, booking_id=booking_id)
+    clock.advance(timedelta(minutes=1))
+    async with app.engine.connect() as sending, app.engine.connect() as moving:
+        # A dispatcher has the reminder (its row locked) and the platform refuses it...
+        await sending.execute(
+            text(f"SELECT id FROM outbound_messages WHERE id = {message_id} FOR UPDATE")
+        )
+        # ...while the salon moves the visit, not committed yet (its withdraw let the
+        # reminder go, as a dispatcher holds it).
+        await moving.begin()
+        bookings = Bookings(
+            NestedUnitOfWorkFactory(moving), clock, app.catalogs, followers=app.followers
+        )
+        await bookings.reschedule(booking_id, TUESDAY_11 + timedelta(days=1), STAFF)
+        standing_in = asyncio.create_task(
+            OutboxRepository(sending).stand_in_for_refused(message_id)
+        )
+        await waiting_for_a_lock(app.engine)  # it waits for the move, not reading around it
+        await moving.commit()
+        stand_in = await standing_in
+        await sending.commit()
+
+    assert stand_in is StandIn.NOTHING
+    assert await rows(app.engine, "SELECT kind FROM outbound_messages ORDER BY id") == [("reply",)]

@@ -9,13 +9,16 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog.file import load_catalog_text
+from core.conversation.messages import Reply
 from core.conversation.state import State
 from core.db.conversation_repository import ConversationRepository
 from core.db.customer_repository import CustomerRepository
-from core.db.notice_repository import NoticeRepository
+from core.db.notice_repository import Decision, NoticeRepository, NoticeStatus
+from core.db.outbox_repository import BulkMessage, OutboxRepository
 from core.domain.booking import Actor, Booking
 from core.services.catalog import load_catalog
 from core.services.due_notices import QueueDueNotices
@@ -27,7 +30,7 @@ from salonbot.runtime import Runtime
 from salonbot.scheduler import Scheduler
 from tests.db_state import rows
 from tests.fakes.clock import FakeClock
-from tests.waiting import until
+from tests.waiting import until, waiting_for_a_lock
 
 pytestmark = pytest.mark.race
 
@@ -54,13 +57,12 @@ follow_up: {{after: 1h}}
 
 
 class StumblingClock(FakeClock):
-    """A fake clock whose next ``failures`` readings fail (a tick that breaks)."""
+    """A fake clock whose readings fail while ``stumbling`` (every tick then breaks)."""
 
-    failures = 0
+    stumbling = False
 
     def now(self) -> datetime:
-        if self.failures:
-            self.failures -= 1
+        if self.stumbling:
             raise RuntimeError("the tick stumbled")
         return super().now()
 
@@ -239,18 +241,83 @@ async def test_a_tick_that_fails_is_logged_and_the_next_one_runs(
     app = Salonbot(salon.engine, clock)
     await _book_many(app, 1)
     clock.set(WEDNESDAY - timedelta(hours=23))
-    clock.failures = 1
+    clock.stumbling = True
     scheduler = Scheduler(app, Wakeup(), visits_every=0.05, agendas_every=3600)
 
     scheduler.start()
     try:
+        await until(lambda: _visits_tick_failed(caplog), "the visits' tick fails")
+        assert await _count_bulk(app, 0)  # the failed tick queued nothing
+        clock.stumbling = False
         await until(lambda: _count_bulk(app, 1), "a later tick queues the reminder")
     finally:
         await scheduler.stop()
 
-    assert "scheduler tick failed" in caplog.messages
+
+async def _visits_tick_failed(caplog: pytest.LogCaptureFixture) -> bool:
+    return any(
+        r.getMessage() == "scheduler tick failed" and getattr(r, "job", None) == "visits"
+        for r in caplog.records
+    )
 
 
 async def _count_bulk(app: Salonbot, expected: int) -> bool:
     [(count,)] = await rows(app.engine, "SELECT count(*) FROM outbound_messages WHERE priority = 1")
     return bool(count == expected)
+
+
+async def test_stopping_lets_a_tick_in_progress_finish_within_the_grace(
+    salon: Salonbot, clock: FakeClock
+) -> None:
+    await _book_many(salon, 1)
+    clock.set(WEDNESDAY - timedelta(hours=23))  # the 24-hour reminder is due
+    scheduler = Scheduler(salon, Wakeup(), visits_every=3600, agendas_every=3600)
+    async with salon.engine.connect() as blocker:
+        # The tick's claim waits for the table, as for a slow database.
+        await blocker.execute(text("LOCK TABLE scheduled_notices IN ACCESS EXCLUSIVE MODE"))
+        scheduler.start()
+        await waiting_for_a_lock(salon.engine)
+        stopping = asyncio.create_task(scheduler.stop(grace=15))
+        await asyncio.sleep(0.2)
+        assert not stopping.done()  # waiting for the tick, not cutting it
+        await blocker.rollback()
+    await stopping
+
+    assert await _count_bulk(salon, 1)  # the tick finished and queued its reminder
+
+
+@pytest.mark.parametrize("change", ["cancel", "reschedule"])
+async def test_a_booking_change_meeting_a_tick_between_its_claim_and_its_queueing_waits_for_it(
+    salon: Salonbot, clock: FakeClock, change: str
+) -> None:
+    [booking] = await _book_many(salon, 1)
+    clock.set(WEDNESDAY - timedelta(hours=23))  # the 24-hour reminder is due
+    staff = Actor.staff("owner")
+    async with salon.uow() as tick:
+        # A tick has claimed the reminder (its row locked) and is rendering it...
+        [claimed] = await NoticeRepository(tick.connection).claim_due(clock.now(), 10)
+        if change == "cancel":
+            changing = salon.bookings.cancel(booking.id, staff)
+        else:
+            changing = salon.bookings.reschedule(
+                booking.id, booking.start + timedelta(days=7), staff
+            )
+        changed = asyncio.create_task(changing)
+        # ...while the booking changes: it has locked the booking and waits for the notice.
+        await waiting_for_a_lock(salon.engine)
+        # The tick's message refers to the booking (its foreign key): no deadlock.
+        reply = Reply("reminder")
+        [message_id] = await OutboxRepository(tick.connection).add_bulk(
+            [BulkMessage("telegram", claimed.chat_id or "", reply, booking_id=booking.id)],
+            clock.now(),
+        )
+        await NoticeRepository(tick.connection).decide(
+            [Decision(claimed.id, NoticeStatus.QUEUED, outbox_id=message_id)], clock.now()
+        )
+        await tick.commit()
+    await changed  # the change went through, after the tick
+
+    [(status, error)] = await rows(
+        salon.engine, f"SELECT status, last_error FROM outbound_messages WHERE id = {message_id}"
+    )
+    assert (status, error.startswith("withdrawn: ")) == ("expired", True)

@@ -91,12 +91,19 @@ class BookingRepository:
         return self._db
 
     async def lock_staff(self, keys: Iterable[str]) -> dict[str, int]:
-        """Lock the active staff rows (in id order, so lockers never deadlock); key -> id."""
+        """Lock the active staff rows (in id order, so lockers never deadlock); key -> id.
+
+        ``FOR NO KEY UPDATE``, like every row lock of this repository: it serializes the
+        writers of a staff member's (or a booking's) time all the same, and leaves alone
+        what only refers to the row (an insert of a row whose foreign key names it takes
+        ``FOR KEY SHARE``): a notice queued about a booking never waits for, or deadlocks
+        with, a change of that booking.
+        """
         rows = await self._db.execute(
             select(staff.c.key, staff.c.id)
             .where(staff.c.key.in_(sorted(set(keys))), staff.c.active)
             .order_by(staff.c.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         return {row.key: row.id for row in rows}
 
@@ -105,7 +112,7 @@ class BookingRepository:
             select(*_BOOKING_COLUMNS).select_from(_BOOKING_FROM).where(bookings.c.id == booking_id)
         )
         if for_update:
-            query = query.with_for_update(of=bookings)
+            query = query.with_for_update(of=bookings, key_share=True)
         row = (await self._db.execute(query)).first()
         return None if row is None else _booking(row._mapping)
 
@@ -135,7 +142,7 @@ class BookingRepository:
             )
             .order_by(bookings.c.ends_at, bookings.c.id)
             .limit(limit)
-            .with_for_update(of=bookings, skip_locked=True)
+            .with_for_update(of=bookings, skip_locked=True, key_share=True)
         )
         return [_booking(row._mapping) for row in rows]
 

@@ -524,13 +524,21 @@ class OutboxRepository:
         return StandIn.REOPENER
 
     async def _visit_changed_since(self, booking_id: int, at: datetime) -> bool:
-        """The booking is no longer confirmed, or has changed (moved) after ``at``."""
+        """The booking is no longer confirmed, or has changed (moved) after ``at``.
+
+        Read ``FOR SHARE``: a change of the booking in flight is waited for and its outcome
+        read. A plain read could see the booking as it was, and the form queued here would
+        then commit after the change had withdrawn the booking's messages: a reminder of
+        the old time, sent after all.
+        """
         unchanged = await self._db.scalar(
-            select(bookings.c.id).where(
+            select(bookings.c.id)
+            .where(
                 bookings.c.id == booking_id,
                 bookings.c.status == BookingStatus.CONFIRMED,
                 bookings.c.updated_at <= at,
             )
+            .with_for_update(read=True)
         )
         return unchanged is None
 
