@@ -274,6 +274,23 @@ async def test_a_rescheduled_visit_replaces_its_pending_reminders_and_its_unsent
     ]
 
 
+async def test_the_reminder_of_a_moved_visit_names_its_new_version_so_its_buttons_work(
+    salon: Salonbot,
+) -> None:
+    booking = await _book(salon, await _customer(salon))
+    later = VISIT + timedelta(days=1)
+    moved = await salon.bookings.reschedule(booking.id, later, STAFF)
+
+    await _tick(salon, later - timedelta(hours=24))
+
+    [(*_, status, body)] = await _outbox(salon)
+    assert status == "pending"
+    ids = [choice["id"] for choice in body["choices"]]
+    assert moved.version == booking.version + 1
+    assert ids == [f"{op}.{booking.id}.{moved.version}" for op in ("cv", "rv", "cx")]
+    assert body["form"]["payloads"] == ids
+
+
 async def test_a_visit_moved_back_to_its_time_gets_its_withdrawn_reminders_again(
     salon: Salonbot,
 ) -> None:
