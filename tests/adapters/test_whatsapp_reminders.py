@@ -293,12 +293,17 @@ async def test_confirm_records_the_attendance_whether_tapped_on_the_template_or_
     booking = await salon.book()
     if tapped_on == "the reminder in the chat":
         # Ada wrote recently: the reminder itself arrives, with its buttons.
+        await settled(salon.app.engine)
+        before = len(salon.to())
         salon.clock.set(await salon.first_reminder_due(booking))
         assert (await salon.app.due_notices(salon.runtime.outbox).run()).queued == 1
-        reminder = await eventually(
-            lambda: choices(salon.to()[-1])[0] == "button" and salon.to()[-1]
-        )
+        reminder = await eventually(lambda: len(salon.to()) > before and salon.to()[-1])
         assert (reminder.body or "").startswith("A reminder of your visit")
+        assert [title for _, title in choices(reminder)[1]] == [
+            "✅ Confirm",
+            "Reschedule",
+            "✖ Cancel visit",
+        ]
         answer = await salon.tap("Confirm")
         assert salon.templates() == []
     else:
