@@ -231,13 +231,12 @@ def _payloads(template: SentMessage) -> list[tuple[str, str]]:
 
 
 def _visit_payloads(booking: int) -> list[tuple[str, str]]:
-    """Confirm, Reschedule and Cancel of the demo visit, at its start (08:00 UTC, 9:00 in
-    Berlin), by button index."""
-    stamp = "202612090800"
+    """Confirm, Reschedule and Cancel of the demo visit, as booked (version 1), by button
+    index."""
     return [
-        ("0", f"cv.{booking}.{stamp}"),
-        ("1", f"rv.{booking}.{stamp}"),
-        ("2", f"cx.{booking}.{stamp}"),
+        ("0", f"cv.{booking}.1"),
+        ("1", f"rv.{booking}.1"),
+        ("2", f"cx.{booking}.1"),
     ]
 
 
