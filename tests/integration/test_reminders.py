@@ -17,22 +17,30 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog.file import load_catalog_text
+from core.conversation.messages import Form, Reply
 from core.conversation.state import State
 from core.db.booking_repository import BookingRepository
 from core.db.conversation_repository import ConversationRepository
 from core.db.customer_repository import CustomerRepository
 from core.db.reachability_repository import ReachabilityRepository
 from core.domain.booking import Actor, Booking, BookingStatus
+from core.ports import SendOutcome, Sent, TransientFailure
 from core.services.catalog import load_catalog
+from core.services.dispatch import OutboxDispatcher
+from core.services.pacing import Pacing
+from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from tests.db_state import rows
 from tests.fakes.clock import FakeClock
 
 STAFF = Actor.staff("front-desk")
+FAST = Pacing(per_chat_rate=1000, per_chat_burst=1000, overall_rate=1000, overall_burst=1000)
 VISIT = datetime(2026, 12, 9, 10, 0, tzinfo=UTC)  # Wednesday 11:00 in Berlin
 DUE_24H = VISIT - timedelta(hours=24)
 DUE_EVENING = datetime(2026, 12, 8, 19, 0, tzinfo=UTC)  # Tuesday 20:00 in Berlin
 DUE_2H = VISIT - timedelta(hours=2)  # Wednesday 09:00 in Berlin
+QUIET_TUESDAY = datetime(2026, 12, 8, 20, 0, tzinfo=UTC)  # Tuesday 21:00 in Berlin
+QUIET_WEDNESDAY = QUIET_TUESDAY + timedelta(days=1)
 
 SALON = """
 salon: {name: Lumen, timezone: Europe/Berlin, languages: [en, ru], currency: EUR,
@@ -116,6 +124,34 @@ async def _outbox(app: Salonbot) -> list[tuple[Any, ...]]:
     )
 
 
+class RecordingSender:
+    """Records what it was asked to send; answers with the scripted outcomes, then
+    ``Sent``."""
+
+    name = "telegram"
+
+    def __init__(self, *script: SendOutcome) -> None:
+        self.script = list(script)
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, chat_id: str, reply: Reply) -> SendOutcome:
+        self.sent.append((chat_id, reply.text))
+        return self.script.pop(0) if self.script else Sent(f"m{len(self.sent)}")
+
+    async def reopen_window(self, chat_id: str) -> SendOutcome:
+        raise AssertionError("no window to reopen on Telegram")
+
+    async def send_form(self, chat_id: str, form: Form) -> SendOutcome:
+        raise AssertionError("no forms on Telegram")
+
+
+async def _dispatch(app: Salonbot, sender: RecordingSender) -> None:
+    """Send every message due now."""
+    dispatcher = OutboxDispatcher(app.uow, app.clock, sender, Wakeup(), pacing=FAST)
+    while await dispatcher.send_one():
+        pass
+
+
 async def _tick(app: Salonbot, at: datetime) -> None:
     assert isinstance(app.clock, FakeClock)
     app.clock.set(at)
@@ -152,7 +188,8 @@ async def test_a_due_reminder_is_queued_once_as_bulk_about_its_visit_and_asks_to
     await _tick(salon, DUE_24H + timedelta(minutes=1))
 
     [(chat, priority, about, expires, status, body)] = await _outbox(salon)
-    assert (chat, priority, about, expires, status) == ("100", 1, booking.id, VISIT, "pending")
+    assert (chat, priority, about, status) == ("100", 1, booking.id, "pending")
+    assert expires == QUIET_TUESDAY  # not sent into the night (the visit is the morning after)
     assert "Стрижка" in body["text"]  # the customer's language
     assert len(body["choices"]) == 3  # confirm, reschedule, cancel
     assert body["form"]["name"] == "reminder"
@@ -168,6 +205,50 @@ async def test_the_reminders_after_the_first_no_longer_ask_to_confirm(salon: Sal
     first, second = (body for *_, body in await _outbox(salon))
     assert len(first["choices"]) == 3
     assert len(second["choices"]) == 2  # reschedule, cancel
+
+
+async def test_a_reminder_queued_before_the_quiet_hours_expires_as_they_begin(
+    salon: Salonbot, clock: FakeClock
+) -> None:
+    await _book(salon, await _customer(salon))
+    await _tick(salon, DUE_EVENING)  # 20:00: a long queue or a "retry after" ahead of it
+    sender = RecordingSender()
+
+    clock.set(QUIET_TUESDAY)
+    await _dispatch(salon, sender)
+
+    assert sender.sent == []
+    [(*_, expires, status, _)] = await _outbox(salon)
+    assert (expires, status) == (QUIET_TUESDAY, "expired")
+
+
+async def test_a_reminder_queued_on_the_morning_of_its_visit_expires_when_the_visit_starts(
+    salon: Salonbot,
+) -> None:
+    await _book(salon, await _customer(salon))
+
+    await _tick(salon, DUE_2H)
+
+    assert [expires for *_, expires, _, _ in await _outbox(salon)] == [VISIT]
+
+
+async def test_a_follow_up_expires_when_the_quiet_hours_begin_so_its_retries_stop_at_night(
+    salon: Salonbot, clock: FakeClock
+) -> None:
+    await _book(salon, await _customer(salon))
+    end = VISIT + timedelta(minutes=45)
+    await _tick(salon, end)
+    await _tick(salon, end + timedelta(hours=2))
+    sender = RecordingSender(TransientFailure("HTTP 502"))
+    await _dispatch(salon, sender)  # failed once: tried again later, with backoff
+
+    clock.set(QUIET_WEDNESDAY)
+    await _dispatch(salon, sender)
+
+    assert len(sender.sent) == 1
+    [(*_, expires, status, body)] = await _outbox(salon)
+    assert "review" in body["text"]
+    assert (expires, status) == (QUIET_WEDNESDAY, "expired")
 
 
 async def test_a_reminder_due_before_the_booking_was_made_is_skipped_never_sent_late(

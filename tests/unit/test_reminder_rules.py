@@ -28,6 +28,7 @@ from core.domain.reminders import (
     first_reminder,
     follow_up_due,
     in_quiet_hours,
+    next_quiet_start,
     out_of_quiet_hours,
     plan_reminders,
 )
@@ -408,6 +409,98 @@ def test_moving_a_time_outside_the_quiet_hours_leaves_it_as_it_is() -> None:
     assert out_of_quiet_hours(due, due + timedelta(hours=1), None, BERLIN) == due
 
 
+# The next quiet hours (a queued message's deadline)
+
+
+def test_the_next_quiet_hours_begin_at_their_start_that_evening() -> None:
+    moment = local(BERLIN, 2027, 1, 20, 20, 50)
+
+    assert next_quiet_start(moment, NIGHT, BERLIN) == local(BERLIN, 2027, 1, 20, 21, 0)
+
+
+def test_from_the_morning_after_the_night_the_next_quiet_hours_begin_that_evening() -> None:
+    moment = local(BERLIN, 2027, 1, 21, 9, 0)
+
+    assert next_quiet_start(moment, NIGHT, BERLIN) == local(BERLIN, 2027, 1, 21, 21, 0)
+
+
+def test_from_inside_the_quiet_hours_the_next_ones_begin_the_evening_after() -> None:
+    for wall in ((21, 0), (23, 30), (2, 0)):
+        day = 20 if wall[0] >= 21 else 21
+        moment = local(BERLIN, 2027, 1, day, *wall)
+        assert next_quiet_start(moment, NIGHT, BERLIN) == local(BERLIN, 2027, 1, 21, 21, 0)
+
+
+def test_quiet_hours_within_a_day_already_past_begin_again_the_next_day() -> None:
+    lunch = QuietHours(time(12, 0), time(14, 0))
+    moment = local(BERLIN, 2027, 1, 20, 15, 0)
+
+    assert next_quiet_start(moment, lunch, BERLIN) == local(BERLIN, 2027, 1, 21, 12, 0)
+
+
+def test_without_quiet_hours_there_is_no_next_start() -> None:
+    assert next_quiet_start(local(BERLIN, 2027, 1, 20, 20, 50), None, BERLIN) is None
+
+
+def test_the_next_quiet_start_is_read_on_the_salons_clock_across_a_clock_change() -> None:
+    # The night of 2027-03-27 is on winter time, the next on summer time.
+    moment = local(BERLIN, 2027, 3, 27, 22, 0)
+
+    assert next_quiet_start(moment, NIGHT, BERLIN) == utc(2027, 3, 28, 19, 0)  # 21:00 CEST
+
+
+def test_quiet_hours_starting_in_the_hour_the_clock_skips_begin_when_it_resumes() -> None:
+    # Berlin 2027-03-28: 02:00 -> 03:00; quiet from 02:30.
+    early = QuietHours(time(2, 30), time(6, 0))
+    moment = local(BERLIN, 2027, 3, 27, 12, 0)
+
+    assert next_quiet_start(moment, early, BERLIN) == utc(2027, 3, 28, 1, 0)  # 03:00 CEST
+
+
+def test_quiet_hours_at_a_missing_midnight_begin_at_one_oclock() -> None:
+    # Santiago 2027-09-05: 00:00 -> 01:00.
+    small_hours = QuietHours(time(0, 0), time(7, 0))
+    moment = local(SANTIAGO, 2027, 9, 4, 22, 0)
+
+    assert next_quiet_start(moment, small_hours, SANTIAGO) == utc(2027, 9, 5, 4, 0)  # 01:00 -03
+
+
+def test_quiet_hours_starting_in_the_repeated_hour_begin_at_its_first_occurrence() -> None:
+    # Berlin 2027-10-31: 02:00-02:59 twice; quiet from 02:30.
+    early = QuietHours(time(2, 30), time(6, 0))
+    moment = local(BERLIN, 2027, 10, 30, 12, 0)
+
+    assert next_quiet_start(moment, early, BERLIN) == utc(2027, 10, 31, 0, 30)  # 02:30 CEST
+
+
+def test_between_the_two_occurrences_of_a_repeated_start_the_second_begins_them() -> None:
+    # Back at 02:10 the second time the clock reads before 02:30: not quiet until 02:30 CET.
+    early = QuietHours(time(2, 30), time(6, 0))
+    moment = local(BERLIN, 2027, 10, 31, 2, 10, fold=1)
+
+    assert not in_quiet_hours(moment, early, BERLIN)
+    assert next_quiet_start(moment, early, BERLIN) == utc(2027, 10, 31, 1, 30)  # 02:30 CET
+
+
+def test_a_clock_turned_back_into_the_quiet_hours_begins_them_as_it_turns() -> None:
+    # Quiet until 02:30; at 02:40 CEST the clock still turns back to 02:00, quiet again.
+    short_night = QuietHours(time(21, 0), time(2, 30))
+    moment = local(BERLIN, 2027, 10, 31, 2, 40)
+
+    turned = next_quiet_start(moment, short_night, BERLIN)
+
+    assert turned == utc(2027, 10, 31, 1, 0)  # 02:00 CET
+    assert in_quiet_hours(turned, short_night, BERLIN)
+
+
+def test_santiago_quiet_hours_from_a_repeated_time_begin_at_its_first_occurrence() -> None:
+    # Santiago 2027-04-03: 24:00 -> 23:00 (23:xx twice); quiet from 23:30.
+    late = QuietHours(time(23, 30), time(7, 0))
+    moment = local(SANTIAGO, 2027, 4, 3, 12, 0)
+
+    assert next_quiet_start(moment, late, SANTIAGO) == utc(2027, 4, 4, 2, 30)  # 23:30 -03
+
+
 # Skipped reminders
 
 
@@ -634,3 +727,22 @@ def test_an_agenda_falls_on_its_own_local_day_at_its_time_or_just_after_a_gap(
         assert seen.time() > at
     else:
         assert seen.time() == at
+
+
+@settings(max_examples=200, deadline=None)
+@given(moment=INSTANTS, quiet=QUIET.filter(lambda q: q is not None), zone=ZONES)
+def test_the_next_quiet_start_is_the_first_quiet_minute_after_a_moment_outside_them(
+    moment: datetime, quiet: QuietHours | None, zone: ZoneInfo
+) -> None:
+    if in_quiet_hours(moment, quiet, zone):
+        return
+    start = next_quiet_start(moment, quiet, zone)
+
+    assert start is not None
+    assert moment < start < moment + timedelta(days=2)
+    assert in_quiet_hours(start, quiet, zone)
+    # Quiet hours and clock changes fall on whole minutes: every minute before is awake.
+    minute = moment
+    while minute < start:
+        assert not in_quiet_hours(minute, quiet, zone), minute
+        minute += timedelta(minutes=1)

@@ -135,6 +135,32 @@ def out_of_quiet_hours(
     return ahead if ahead < deadline else None
 
 
+def next_quiet_start(moment: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:
+    """The first instant after ``moment`` at which the quiet hours begin (as
+    ``in_quiet_hours`` reads them); None without quiet hours. From a moment inside them,
+    the start of the next ones after these end.
+
+    On DST days, read on the local wall clock: a start the clock skips begins them at the
+    gap's end; a start the clock repeats begins them at its first occurrence, and again at
+    its second when they were over by then (a moment between the two gets the second); a
+    clock turned back into them begins them when it turns.
+    """
+    if quiet is None:
+        return None
+    moment = to_utc(moment)
+    if in_quiet_hours(moment, quiet, zone):
+        moment = _quiet_period(moment, quiet, zone)[1]
+    today = moment.astimezone(zone).date()
+    starts: list[datetime] = []
+    for days in range(-1, 3):
+        wall = datetime.combine(today + timedelta(days=days), quiet.start)
+        first = boundary_to_utc(wall, zone)  # a skipped start: the gap's end
+        second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+        starts += [first, second] if second > first else [first]
+    starts += _clock_changes(moment, moment + timedelta(days=3), zone)
+    return min(s for s in starts if s > moment and in_quiet_hours(s, quiet, zone))
+
+
 def plan_reminders(
     policy: ReminderPolicy, visit_start: datetime, made_at: datetime, zone: ZoneInfo
 ) -> list[PlannedReminder]:
@@ -227,3 +253,25 @@ def _first_after(wall: datetime, moment: datetime, zone: ZoneInfo) -> datetime:
         return first
     second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
     return max(first, second)
+
+
+def _clock_changes(after: datetime, until: datetime, zone: ZoneInfo) -> list[datetime]:
+    """The instants in ``(after, until]`` at which the zone's UTC offset changes (DST),
+    to the second: each is the first instant on the new offset."""
+    step = timedelta(hours=6)  # shorter than the time between two changes anywhere
+    changes: list[datetime] = []
+    low = after.replace(microsecond=0)
+    while low < until:
+        high = low + step
+        if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset():
+            before = low.astimezone(zone).utcoffset()
+            while high - low > timedelta(seconds=1):
+                middle = low + timedelta(seconds=(high - low).total_seconds() // 2)
+                if middle.astimezone(zone).utcoffset() == before:
+                    low = middle
+                else:
+                    high = middle
+            if after < high <= until:
+                changes.append(high)
+        low = high
+    return changes

@@ -3,8 +3,10 @@
 Each batch is one transaction: claim the due pending notices (``FOR UPDATE SKIP LOCKED``,
 oldest due first, so any number of processes can tick at once and each notice is decided
 by exactly one of them), decide each, write the queued ones to the outbox (priority bulk,
-about their booking) and record every decision, then commit. A notice leaves ``pending``
-once, in the transaction that writes its message: never sent twice, never lost.
+about their booking, expiring when the next quiet hours begin or, for a reminder, when its
+visit starts, whichever is first) and record every decision, then commit. A notice
+leaves ``pending`` once, in the transaction that writes its message: never sent twice,
+never lost.
 
 Deciding is where a process that was down catches up: what is still useful goes late,
 the rest is recorded skipped (or withdrawn), and each such decision is logged with why.
@@ -31,7 +33,12 @@ from core.db.outbox_repository import BulkMessage, OutboxRepository
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.booking import BookingStatus
 from core.domain.catalog import Catalog
-from core.domain.reminders import follow_up_due, in_quiet_hours, out_of_quiet_hours
+from core.domain.reminders import (
+    follow_up_due,
+    in_quiet_hours,
+    next_quiet_start,
+    out_of_quiet_hours,
+)
 from core.ports import Clock
 from core.services.catalog import CatalogReader
 from core.services.wakeup import Wakeup
@@ -124,9 +131,13 @@ class QueueDueNotices:
                     going.append(notice)
                 else:
                     decisions.append(decision)
+            # What is not sent before the next quiet hours begin is not sent at all (the
+            # dispatcher expires it): a long queue, a platform's "retry after" or a retry's
+            # backoff never carries a message into the night.
+            quiet = next_quiet_start(now, catalog.reminders.quiet_hours, catalog.salon.zone)
             # One statement for the batch's messages: a burst of thousands is queued in
             # seconds, not one round trip each.
-            ids = await outbox.add_bulk([_message(n, catalog) for n in going], now)
+            ids = await outbox.add_bulk([_message(n, catalog, quiet) for n in going], now)
             queued = [
                 Decision(n.id, NoticeStatus.QUEUED, outbox_id=i)
                 for n, i in zip(going, ids, strict=True)
@@ -207,18 +218,20 @@ def _out_of_quiet_hours(
     return _skipped(notice, "quiet hours now, and they end too late")
 
 
-def _message(notice: DueNotice, catalog: Catalog) -> BulkMessage:
-    """The notice's message, in the customer's language; a reminder is not sent once its
-    visit has started."""
+def _message(notice: DueNotice, catalog: Catalog, quiet: datetime | None) -> BulkMessage:
+    """The notice's message, in the customer's language; not sent once the quiet hours
+    begin (``quiet``, their next start), nor a reminder once its visit has started."""
     assert notice.channel is not None
     assert notice.chat_id is not None
-    reminder = notice.kind is NoticeKind.REMINDER
+    limits = [quiet] if quiet is not None else []
+    if notice.kind is NoticeKind.REMINDER:
+        limits.append(notice.booking.start)
     return BulkMessage(
         notice.channel,
         notice.chat_id,
         _reply(notice, catalog),
         booking_id=notice.booking.id,
-        expires_at=notice.booking.start if reminder else None,
+        expires_at=min(limits, default=None),
     )
 
 
