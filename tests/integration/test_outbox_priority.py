@@ -25,7 +25,7 @@ from core.db.outbox_repository import (
 )
 from core.db.unit_of_work import NestedUnitOfWorkFactory
 from core.domain.booking import Actor
-from core.ports import DeliveryReport, OutsideWindow, SendOutcome, Sent
+from core.ports import DeliveryReport, OutsideWindow, RetryAfter, SendOutcome, Sent
 from core.services.booking import Bookings
 from core.services.delivery import RecordDeliveries
 from core.services.dispatch import SHELF_LIFE, OutboxDispatcher
@@ -196,6 +196,39 @@ async def test_a_bulk_message_past_its_expiry_is_expired_not_sent(
     assert status == "expired"
     assert "expired at 2026-12-08T10:00:00+00:00" in error
     assert any(r.getMessage() == "outbound expired" for r in caplog.records)
+
+
+async def test_a_bulk_message_that_expires_while_waiting_for_its_token_is_expired_not_sent(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    await _add(app, "a", Reply("answer"))
+    expires = clock.now() + timedelta(minutes=1)
+    await _add(app, "b", Reply("reminder"), priority=Priority.BULK, expires_at=expires)
+    # The platform's "retry after" on the answer holds the whole channel a moment; the
+    # pacing's time stands still until the test moves it.
+    pacing_time = [0.0]
+    sender = FormSender(RetryAfter(0.05, "HTTP 429: retry after 0.05"))
+    dispatcher = OutboxDispatcher(
+        app.uow, app.clock, sender, Wakeup(), pacing=FAST, monotonic=lambda: pacing_time[0]
+    )
+    assert await dispatcher.send_one()  # the answer: told to retry after a while
+
+    waiting = asyncio.create_task(dispatcher.send_one())  # the reminder: claimed, still fresh
+
+    async def claimed() -> bool:
+        return dispatcher.sending  # from then on it waits for a token
+
+    await until(claimed, "the reminder is claimed and waits for a token")
+    clock.set(expires)
+    pacing_time[0] = 1.0
+    assert await waiting
+
+    assert sender.sent == [("a", "answer")]
+    [(status, error)] = await rows(
+        app.engine, "SELECT status, last_error FROM outbound_messages WHERE chat_id = 'b'"
+    )
+    assert status == "expired"
+    assert f"expired at {expires.isoformat()}" in error
 
 
 async def test_a_message_with_an_expiry_goes_until_then_even_past_the_shelf_life(

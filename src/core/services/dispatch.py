@@ -23,7 +23,9 @@ lowest priority first, under the same pacing. A message of kind ``template`` is 
 through the sender's ``send_form``.
 
 A message past its ``expires_at`` when its turn comes (a reminder whose visit has
-started), or without one older than ``SHELF_LIFE``, is marked expired and not sent.
+started), or without one older than ``SHELF_LIFE``, is marked expired and not sent; its
+turn is looked at again once the pacing lets it go, since waiting for a token (behind a
+platform's "retry after", or while conversation replies go first) can outlast it.
 
 An outcome the database could not record (it went away after the platform took the
 message) is kept in memory, recorded as soon as the database answers, and its message is
@@ -97,6 +99,13 @@ RECORDING_TIME = 5.0
 # How soon a bulk message that found a token looks again while a conversation reply waits
 # for it (the reply takes it on its own wake-up, at once).
 YIELD_TO_CONVERSATION = 0.005
+
+
+@dataclass(frozen=True, slots=True)
+class _Expired:
+    """Not sent: the message was too late when its turn came (why)."""
+
+    why: str
 
 
 @dataclass(slots=True)
@@ -240,16 +249,18 @@ class OutboxDispatcher:
                     return False
                 self._in_flight.add(claimed.id)
                 if (stale := self._stale(claimed)) is not None:
-                    await repository.mark_expired(claimed.id, stale)
-                    await uow.commit()
-                    log.warning("outbound expired", extra={**self._fields(claimed), "why": stale})
+                    await self._expire(uow, claimed, stale)
                     return True
                 chat = self._pacer.chat(claimed.chat_id, now_m)
                 if chat.wait(self._monotonic()) > 0:
                     return False  # the chat rests (another lane just sent to it): let it go
                 if self._stopping.is_set():
                     return False  # stopping: the claim rolls back, the message waits
-                outcome, latency = await self._send(claimed)
+                sent, latency = await self._send(claimed)
+                if isinstance(sent, _Expired):
+                    await self._expire(uow, claimed, sent.why)
+                    return True
+                outcome = sent
                 answered = self._clock.now()
                 self._pace(claimed, outcome)
                 stand_in = await self._record(uow, claimed, outcome, answered)
@@ -268,6 +279,11 @@ class OutboxDispatcher:
         self._log(claimed, outcome, latency, stand_in)
         return True
 
+    async def _expire(self, uow: UnitOfWork, claimed: ClaimedMessage, why: str) -> None:
+        await OutboxRepository(uow.connection).mark_expired(claimed.id, why)
+        await uow.commit()
+        log.warning("outbound expired", extra={**self._fields(claimed), "why": why})
+
     def _stale(self, claimed: ClaimedMessage) -> str | None:
         """Why the message is too late to send now, or None."""
         now = self._clock.now()
@@ -278,8 +294,9 @@ class OutboxDispatcher:
         age = now - claimed.created_at
         return f"not sent: {age} old" if age > self._shelf_life else None
 
-    async def _send(self, claimed: ClaimedMessage) -> tuple[SendOutcome, float]:
-        """The platform's answer and its latency in ms; never raises."""
+    async def _send(self, claimed: ClaimedMessage) -> tuple[SendOutcome | _Expired, float]:
+        """The platform's answer and its latency in ms, or why it was not sent after all;
+        never raises."""
         message: Reply | Form | None = None
         try:
             if claimed.kind is OutboundKind.TEMPLATE:
@@ -294,6 +311,11 @@ class OutboxDispatcher:
             # The tokens are taken right before the send, not before the claim: a slow
             # claim must not bunch sends up beyond the limit.
             await self._next_token(claimed.priority)
+            # The wait may have outlasted the message (a platform's "retry after", bulk
+            # yielding to conversation replies): too late now, it is not sent, and the
+            # token is left for the next message.
+            if (stale := self._stale(claimed)) is not None:
+                return _Expired(stale), 0.0
             now = self._monotonic()
             self._pacer.overall.take(now)
             self._pacer.chat(claimed.chat_id, now).take(now)
