@@ -409,7 +409,8 @@ async def test_a_cancelled_visit_gets_no_reminder_queued_or_planned(salon: Salon
     await _tick(salon, DUE_2H)
 
     assert [status for *_, status, _ in await _outbox(salon)] == ["expired"]
-    assert set((await _statuses(salon, booking.id)).values()) == {"queued", "withdrawn"}
+    # The queued one too: its message was taken back before it went.
+    assert set((await _statuses(salon, booking.id)).values()) == {"withdrawn"}
 
 
 async def test_an_unreachable_customer_and_a_walk_in_get_no_reminder(salon: Salonbot) -> None:
@@ -571,3 +572,26 @@ async def test_staff_correct_a_completed_visit_to_a_no_show_and_back_and_the_fol
     assert history == ["booked", "completed", "no_show", "completed"]
     follow_ups = [body for *_, body in await _outbox(salon) if "review" in body["text"]]
     assert len(follow_ups) == 1
+
+
+async def test_a_follow_up_withdrawn_unsent_by_a_no_show_goes_once_when_corrected_to_completed(
+    salon: Salonbot,
+) -> None:
+    booking = await _book(salon, await _customer(salon))
+    end = VISIT + timedelta(minutes=45)
+    await _tick(salon, end)
+    await _tick(salon, end + timedelta(hours=2))  # queued, not sent yet
+    assert (await _statuses(salon, booking.id))["follow_up:"] == "queued"
+
+    await salon.bookings.record_outcome(booking.id, STAFF, BookingStatus.NO_SHOW)
+    assert [status for *_, status, _ in await _outbox(salon)] == ["expired"]
+    await salon.bookings.record_outcome(booking.id, STAFF, BookingStatus.COMPLETED)
+    await _tick(salon, end + timedelta(hours=2, minutes=5))
+    await _tick(salon, end + timedelta(hours=2, minutes=6))
+    sender = RecordingSender()
+    await _dispatch(salon, sender)
+
+    assert (await _statuses(salon, booking.id))["follow_up:"] == "queued"
+    assert [status for *_, status, _ in await _outbox(salon)] == ["expired", "sent"]
+    assert len(sender.sent) == 1
+    assert "https://example.com/review" in sender.sent[0][1]

@@ -68,6 +68,8 @@ class ReminderPlanner:
                 note = f"the visit was {'cancelled' if cancelled else 'missed'}"
                 await notices.withdraw([booking.id], note, at)
                 await OutboxRepository(connection).withdraw(booking.id, note)
+                # As for a move: a no-show corrected to completed plans its follow-up again.
+                await notices.unsent_withdrawn(booking.id, note, at)
             case BookingAction.COMPLETED:
                 # Reminders of a visit that took place are moot; its follow-up stays (and
                 # comes back when staff correct a no-show to completed).
