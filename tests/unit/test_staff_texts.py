@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from core.catalog.file import load_catalog_text
-from core.conversation.staff_texts import MOST_AGENDA_LINES, AgendaEntry, StaffTexts, Visitor
+from core.conversation.staff_texts import AgendaEntry, StaffTexts, Visitor
 from core.domain.booking import Booking, BookingStatus
 from core.domain.catalog import Catalog
 from tests.catalog_cases import DEMO_TEXT
@@ -111,17 +111,48 @@ def test_an_empty_day_is_one_short_line(catalog: Catalog) -> None:
     )
 
 
-def test_a_very_long_day_is_cut_and_says_how_many_more(catalog: Catalog) -> None:
+def _utf16_units(text: str) -> int:
+    """How Telegram counts a message's length."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_a_busy_day_of_short_lines_is_shown_whole(catalog: Catalog) -> None:
     entries = [
         AgendaEntry(START + timedelta(minutes=10 * i), "manicure", ADA, BookingStatus.CONFIRMED)
-        for i in range(MOST_AGENDA_LINES + 5)
+        for i in range(50)
     ]
 
     lines = StaffTexts(catalog, "en").agenda(date(2026, 12, 8), entries).splitlines()
 
-    assert len(lines) == 1 + MOST_AGENDA_LINES + 1
-    assert lines[-1] == "…and 5 more."
-    assert sum(len(line) + 1 for line in lines) < 4096
+    assert len(lines) == 1 + 50
+    assert lines[-1].startswith("6:10\u202fPM Manicure: Ada")
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_day_too_long_for_one_message_is_cut_by_whole_lines_and_says_how_many_more(
+    language: str,
+) -> None:
+    # The longest names a catalog and a customer may have, with characters Telegram
+    # counts twice (it counts UTF-16 code units).
+    service_name = ("Manicure deluxe 🌸 " * 12)[:200]
+    long_catalog = load_catalog_text(
+        DEMO_TEXT.replace("{en: Manicure, ru: Маникюр}", f'{{en: "{service_name}", ru: Маникюр}}')
+    )[0].catalog
+    visitor = Visitor(("Alexandra 🌷 " * 20)[:200], "+4930111222")
+    entries = [
+        AgendaEntry(START + timedelta(minutes=10 * i), "manicure", visitor, BookingStatus.CONFIRMED)
+        for i in range(40)
+    ]
+
+    text = StaffTexts(long_catalog, language).agenda(date(2026, 12, 8), entries)
+
+    lines = text.splitlines()
+    assert _utf16_units(text) <= 4096
+    shown = lines[1:-1]
+    assert all(visitor.name in line for line in shown)  # whole lines only
+    more = lines[-1]
+    assert more == ("…and %d more." if language == "en" else "…и ещё %d.") % (40 - len(shown))
+    assert len(shown) >= 5
 
 
 def test_the_agenda_names_the_salons_local_day_even_across_a_dst_change(

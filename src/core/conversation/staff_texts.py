@@ -15,9 +15,11 @@ from core.domain.catalog import Catalog
 from core.i18n.catalogs import translations
 from core.i18n.formatting import local_date, local_time
 
-# A day longer than this is cut with "and N more": every channel's message stays well
-# inside its limit (a line is under 120 characters; Telegram takes 4,096).
-MOST_AGENDA_LINES = 30
+# The longest agenda, in UTF-16 code units: Telegram's limit for a message (it counts
+# those), and never more characters than WhatsApp's. A day longer than this is cut by
+# whole lines, and "…and N more" says so (a line can be over 400 characters: a service's
+# and a customer's name of 200 each).
+MOST_AGENDA_LENGTH = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +111,22 @@ class StaffTexts:
         if not entries:
             return self._("%(day)s: nothing booked.") % {"day": day_name}
         lines = [self._("%(day)s, your bookings:") % {"day": day_name}]
-        shown = sorted(entries, key=lambda e: e.start)[:MOST_AGENDA_LINES]
-        lines += [self._entry(entry) for entry in shown]
-        if len(entries) > len(shown):
-            lines.append(self._("…and %(count)d more.") % {"count": len(entries) - len(shown)})
+        room = MOST_AGENDA_LENGTH - _length(lines[0])
+        # Kept free until the last line is in: the longest "…and N more" there can be.
+        for_more = _length("\n" + self._more(len(entries)))
+        ordered = sorted(entries, key=lambda e: e.start)
+        for shown, entry in enumerate(ordered):
+            line = "\n" + self._entry(entry)
+            last = shown == len(ordered) - 1
+            if _length(line) > room - (0 if last else for_more):
+                lines.append(self._more(len(ordered) - shown))
+                break
+            lines.append(line[1:])
+            room -= _length(line)
         return "\n".join(lines)
+
+    def _more(self, count: int) -> str:
+        return self._("…and %(count)d more.") % {"count": count}
 
     def _entry(self, entry: AgendaEntry) -> str:
         time = local_time(entry.start, self.catalog.salon.zone, self.language)
@@ -156,6 +169,11 @@ class StaffTexts:
 
     def staff_only(self) -> Reply:
         return Reply(self._("That command is for the salon's staff."))
+
+
+def _length(text: str) -> int:
+    """``text``'s length in UTF-16 code units, as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _noon(day: date, catalog: Catalog) -> datetime:
