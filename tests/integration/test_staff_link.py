@@ -16,12 +16,20 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.conversation.messages import Command, Text
-from core.services.staff_link import CODE_ALPHABET, CODE_LENGTH, CODE_LIFETIME, StaffNotFound
+from core.db.staff_chat_repository import StaffChatRepository
+from core.services.staff_link import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    CODE_LIFETIME,
+    StaffNotFound,
+    code_digest,
+)
 from salonbot import cli
 from salonbot.bootstrap import Salonbot
 from tests.db_state import State, dump_tables, rows
 from tests.fakes.clock import FakeClock
 from tests.staff_chats import link, say
+from tests.waiting import waiting_for_a_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 LINKED_EN = "Linked: this chat now gets Maria's booking notices and agenda."
@@ -177,6 +185,27 @@ async def test_a_new_code_replaces_the_older_one(app: Salonbot) -> None:
 
     assert refused.text.startswith(REFUSED_EN)
     assert linked.text.startswith(LINKED_EN)
+
+
+async def test_two_codes_issued_at_once_for_one_staff_member_leave_one_that_works(
+    app: Salonbot,
+) -> None:
+    # One `salonbot staff link maria` has written its code and not committed yet...
+    async with app.engine.connect() as first:
+        repository = StaffChatRepository(first)
+        member = await repository.member("maria")
+        assert member is not None
+        now = app.clock.now()
+        await repository.replace_code(member.id, code_digest("FIRSTONE"), now + CODE_LIFETIME, now)
+        # ...when a second one runs: it waits for the first, then replaces its code.
+        second = asyncio.create_task(app.staff_links.issue_code("maria"))
+        await waiting_for_a_lock(app.engine, within=5)
+        await first.commit()
+        issued = await second
+
+    assert await rows(app.engine, "SELECT code_digest FROM staff_link_codes") == [
+        (code_digest(issued.code),)
+    ]
 
 
 async def test_linking_makes_no_customer_and_no_conversation(app: Salonbot) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -69,7 +69,15 @@ class StaffChatRepository:
         self, staff_id: int, code_digest: str, expires_at: datetime, at: datetime
     ) -> None:
         """Keep ``code_digest`` as the staff member's only code; expired codes of anyone
-        are dropped on the way (nothing else ever removes them)."""
+        are dropped on the way (nothing else ever removes them).
+
+        Two replacements for one staff member run one after the other (the second waits
+        for the first's transaction to end): each would otherwise delete the codes it
+        sees, not the other's uncommitted one, and both codes would work."""
+        # An advisory lock (transaction-scoped), not the staff row's: bookings lock that
+        # row, and issuing a code need not wait for them nor hold them up.
+        key = func.hashtextextended(f"staff-link:{staff_id}", 0)
+        await self._db.execute(select(func.pg_advisory_xact_lock(key)))
         await self._db.execute(
             delete(staff_link_codes).where(
                 (staff_link_codes.c.staff_id == staff_id) | (staff_link_codes.c.expires_at <= at)
