@@ -3,13 +3,18 @@ chats, in that chat's language, as bulk, in the change's own transaction."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.catalog.file import load_catalog_text
+from core.db.outbox_repository import OutboxRepository
 from core.domain.booking import Actor, BookingStatus
 from core.domain.errors import SlotTaken
+from core.services.catalog import load_catalog
+from core.services.staff_notices import NOTICE_FRESH_FOR
 from salonbot.bootstrap import Salonbot
+from tests.catalog_cases import DEMO_TEXT
 from tests.db_state import rows
 from tests.fakes.clock import FakeClock
 from tests.staff_chats import add_customer, link, queued
@@ -164,6 +169,25 @@ async def test_a_walk_in_without_a_customer_is_told_without_a_name(app: Salonbot
     assert (await _notices(app, "9001"))[0].splitlines()[1] == (
         "Manicure: a customer without a name"
     )
+
+
+async def test_a_walk_in_booked_to_start_now_is_still_told_a_minute_later(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    walk_ins = DEMO_TEXT.replace("min_notice: 2h", "min_notice: 0m")
+    await load_catalog(app.uow, clock, load_catalog_text(walk_ins)[0])
+    await link(app, "maria", "9001")
+    clock.set(MONDAY_10)
+
+    await app.bookings.book("manicure", MONDAY_10, STAFF, staff_key="maria")
+
+    [sent] = [s for s in await queued(app.engine, "9001") if s.priority == NOTICE]
+    assert sent.expires_at == MONDAY_10 + NOTICE_FRESH_FOR
+    clock.advance(timedelta(minutes=1))  # the dispatcher's turn comes
+    async with app.uow() as uow:
+        taken = await OutboxRepository(uow.connection).take_pending("telegram", "9001", clock.now())
+        await uow.commit()
+    assert "New booking" in [m.reply.text.splitlines()[0] for m in taken]
 
 
 async def test_a_booking_refused_queues_no_notice(app: Salonbot, ada: int) -> None:

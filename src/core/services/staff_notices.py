@@ -10,6 +10,7 @@ it changes hands) and the customer's confirmation that they are coming.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +23,10 @@ from core.domain.catalog import Catalog
 from core.services.booking_changes import BookingAction, BookingChange
 
 log = logging.getLogger(__name__)
+
+NOTICE_FRESH_FOR = timedelta(minutes=15)
+"""How long after the change a notice still goes, however soon the visit starts: a walk-in
+booked to start now is still told."""
 
 _TOLD = frozenset(
     {
@@ -51,9 +56,10 @@ class StaffNotices:
             return
         visitor = await _visitor(connection, after.customer_id)
         # Not the visit's own booking_id: a notice must not be withdrawn with the
-        # reminders when the visit moves or ends; it only goes stale once the visit began.
+        # reminders when the visit moves or ends; it only goes stale once the visit began,
+        # and not before it had a moment to go.
         starts = [after.start] + ([before.start] if before is not None else [])
-        expires_at = max(starts)
+        expires_at = max([*starts, change.at + NOTICE_FRESH_FOR])
         outbox = OutboxRepository(connection)
         for chat in chats:
             texts = StaffTexts(catalog, chat.language)
