@@ -77,16 +77,13 @@ class Scheduler:
     async def tick_visits(self) -> None:
         """Ended visits become completed, then the due reminders and follow-ups go (a
         follow-up waits for its visit to be completed)."""
-        failure: Exception | None = None
         try:
             await self._app.complete_ended_visits.run()
-        except Exception as error:
-            # Reminders go even when completing failed; the failure is still the tick's.
-            # (A cancelled tick, at stop, is not an Exception: it stops here.)
-            failure = error
+        except Exception:
+            # Logged now, and the reminders go all the same. (A cancelled tick, at stop, is
+            # not an Exception: it stops here.)
+            log.exception("scheduler tick failed", extra={"job": "visits", "step": "completing"})
         await self._due_notices.run()
-        if failure is not None:
-            raise failure
 
     async def tick_agendas(self) -> None:
         """Each linked staff member's day, once, at the catalog's ``staff_agenda_at``."""

@@ -376,8 +376,10 @@ async def test_a_tap_on_the_templates_confirm_of_a_visit_moved_since_says_so_and
     assert await salon.rows(
         f"SELECT status, starts_at, customer_confirmed_at FROM bookings WHERE id = {booking}"
     ) == [("confirmed", moved_to, None)]
-    # The visit is opened at its new time, to move or cancel it from there.
-    assert [title for _, title in choices(answer)[1]][:2] == ["Reschedule", "Cancel visit"]
+    # The visit is opened at its new time, to confirm (as it is now), move or cancel it.
+    opened = choices(answer)[1]
+    assert [title for _, title in opened][:3] == ["✅ Confirm", "Reschedule", "Cancel visit"]
+    assert opened[0][0] == f"cv.{booking}.2"
     assert "attendance_confirmed" not in [a for a, _ in await salon.events(booking)]
 
 

@@ -22,6 +22,7 @@ from core.conversation.state import State
 from core.db.booking_repository import BookingRepository
 from core.db.conversation_repository import ConversationRepository
 from core.db.customer_repository import CustomerRepository
+from core.db.outbox_repository import OutboxRepository
 from core.db.reachability_repository import ReachabilityRepository
 from core.domain.booking import Actor, Booking, BookingStatus
 from core.ports import SendOutcome, Sent, TransientFailure
@@ -205,6 +206,22 @@ async def test_the_reminders_after_the_first_no_longer_ask_to_confirm(salon: Sal
     first, second = (body for *_, body in await _outbox(salon))
     assert len(first["choices"]) == 3
     assert len(second["choices"]) == 2  # reschedule, cancel
+
+
+async def test_a_reminder_after_one_that_never_went_out_still_asks_to_confirm(
+    salon: Salonbot,
+) -> None:
+    await _book(salon, await _customer(salon))
+    await _tick(salon, DUE_24H)
+    [(first_id,)] = await rows(salon.engine, "SELECT id FROM outbound_messages")
+    async with salon.uow() as uow:  # as the dispatcher does with a message past its time
+        await OutboxRepository(uow.connection).mark_expired(first_id, "not sent: expired")
+        await uow.commit()
+
+    await _tick(salon, DUE_EVENING)
+
+    _, second = (body for *_, body in await _outbox(salon))
+    assert [c["id"].split(".")[0] for c in second["choices"]] == ["cv", "rv", "cx"]
 
 
 async def test_a_reminder_queued_before_the_quiet_hours_expires_as_they_begin(

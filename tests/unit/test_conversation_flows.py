@@ -283,7 +283,7 @@ async def test_my_bookings_lists_upcoming_visits_with_reschedule_and_cancel() ->
     reply = await chat.tap("My bookings")
     assert reply.text.startswith("Your upcoming visits:")
     await chat.tap("Manicure")
-    assert chat.labels() == ["Reschedule", "Cancel visit", "↩ My bookings"]
+    assert chat.labels() == ["✅ Confirm", "Reschedule", "Cancel visit", "↩ My bookings"]
 
 
 async def test_no_upcoming_visits_offers_to_book() -> None:

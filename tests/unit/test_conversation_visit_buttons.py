@@ -257,26 +257,48 @@ async def test_a_reminder_of_a_visit_given_to_another_specialist_at_the_same_tim
     assert chat.desk.attendance_confirmations == 0
 
 
-async def test_a_confirm_that_meets_a_move_made_while_it_was_handled_confirms_nothing() -> None:
+@pytest.mark.parametrize("then", ["moved", "cancelled"])
+async def test_a_confirm_that_meets_a_change_made_while_it_was_handled_tells_what_happened(
+    then: str,
+) -> None:
     chat = Chat()
     visit, reminder = await _booked(chat)
     desk = chat.desk
     looked_up = desk.booking
 
-    async def booking_then_moved(booking_id: int) -> Booking:
-        # The salon's move commits between the button's check and the confirmation.
+    async def booking_then_changed(booking_id: int) -> Booking:
+        # The salon moves the visit (and maybe then cancels it) between the button's check
+        # and the confirmation.
         seen = await looked_up(booking_id)
         desk.booking = looked_up  # type: ignore[method-assign]
-        desk._set(replace(seen, staff_key="olga", version=seen.version + 1))
+        status = BookingStatus.CANCELLED if then == "cancelled" else seen.status
+        desk._set(replace(seen, staff_key="olga", version=seen.version + 1, status=status))
         return seen
 
-    desk.booking = booking_then_moved  # type: ignore[method-assign]
+    desk.booking = booking_then_changed  # type: ignore[method-assign]
 
     reply = await _tap(chat, reminder, CONFIRM)
 
-    assert reply.text.startswith("Your visit has moved: it is now on")
+    expected = "Your visit has moved: it is now on" if then == "moved" else "Your visit on"
+    assert reply.text.startswith(expected)
+    assert ("is cancelled" in reply.text.split("\n")[0]) is (then == "cancelled")
     assert _now_visit(chat, visit).customer_confirmed_at is None
     assert desk.attendance_confirmations == 0
+
+
+async def test_a_visit_given_to_another_specialist_can_be_confirmed_as_it_is_now() -> None:
+    chat = Chat()
+    visit, reminder = await _booked(chat)
+    moved = chat.desk._set(replace(visit, staff_key="olga", version=visit.version + 1))
+    await _tap(chat, reminder, CONFIRM)  # "moved", and the visit opened as it is now
+    assert chat.screen == "visit"
+    assert chat.labels()[0] == "✅ Confirm"
+
+    reply = await chat.tap("✅ Confirm")
+
+    assert reply.text.startswith("Thank you for confirming! See you soon.")
+    assert "Olga" in reply.text
+    assert _now_visit(chat, visit) == replace(moved, customer_confirmed_at=chat.clock.now())
 
 
 @pytest.mark.parametrize("button", BUTTONS)

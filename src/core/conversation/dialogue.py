@@ -51,7 +51,6 @@ from core.domain.errors import (
     DomainError,
     SlotNotOffered,
     SlotTaken,
-    VisitMoved,
 )
 from core.i18n.formatting import duration
 
@@ -555,11 +554,10 @@ class Conversation:
             return True
         try:
             confirmed = await self.desk.confirm_attendance(visit.id, visit.version)
-        except VisitMoved:  # by the salon, while this tap was being handled
-            self._moved(await self.desk.booking(visit.id))
-            return True
-        except DomainError:  # cancelled by the salon, or started, a moment ago
-            self._note(self._("That visit is no longer active."))
+        except DomainError:
+            # Moved, cancelled or started while this tap was handled: say what it is now.
+            if await self._visit_named(visit.id, visit.version) is not None:
+                self._note(self._("That visit is no longer active."))
             return True
         if visit.customer_confirmed_at is not None:
             thanks = self._("You have already confirmed this visit. See you soon!")

@@ -45,6 +45,11 @@ def visit_choices(words: Words, booking: Booking) -> tuple[Choice, Choice, Choic
     )
 
 
+def confirm_visit_choice(words: Words, booking: Booking) -> Choice:
+    """Confirm for ``booking`` as it is now, valid from any state (its visit screen)."""
+    return visit_choices(words, booking)[0]
+
+
 def reminder_reply(
     catalog: Catalog, language: str, booking: Booking, *, ask_to_confirm: bool
 ) -> Reply:

@@ -15,6 +15,7 @@ from core.conversation.capacity import ChannelCapacity, paginate
 from core.conversation.contract import Anywhere, Mode, Op
 from core.conversation.desk_port import Desk
 from core.conversation.messages import Choice, Reply
+from core.conversation.reminders import confirm_visit_choice
 from core.conversation.state import (
     ANY_STAFF,
     State,
@@ -342,6 +343,10 @@ class Screens:
             choice(generation, Op.ASK_CANCEL, _("Cancel visit")),
             self._back(_("↩ My bookings")),
         ]
+        if self.catalog.reminders.ask_to_confirm and visit.customer_confirmed_at is None:
+            # The salon asks its customers to confirm: here too, as the visit is now (a
+            # reminder's Confirm names the version it was sent for).
+            choices.insert(0, confirm_visit_choice(self.words, visit))
         return self._paged(self.words.visit(visit), choices)
 
     async def cancel(self) -> Reply:

@@ -207,11 +207,15 @@ class NoticeRepository:
                 and_(later.c.due_at == notices.c.due_at, later.c.id > notices.c.id),
             ),
         )
+        # A reminder of this visit went (or is on its way): its message not expired or
+        # failed. One that never reached the customer did not ask them anything.
         reminded = exists().where(
             sent.c.booking_id == notices.c.booking_id,
             sent.c.kind == NoticeKind.REMINDER,
             sent.c.occasion == notices.c.occasion,
             sent.c.status == NoticeStatus.QUEUED,
+            outbound_messages.c.id == sent.c.outbox_id,
+            outbound_messages.c.status.in_([OutboxStatus.PENDING, OutboxStatus.SENT]),
         )
         query = (
             select(

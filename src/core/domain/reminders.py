@@ -138,7 +138,8 @@ def out_of_quiet_hours(
 def next_quiet_start(moment: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:
     """The first instant after ``moment`` at which the quiet hours begin (as
     ``in_quiet_hours`` reads them); None without quiet hours. From a moment inside them,
-    the start of the next ones after these end.
+    the start of the next ones after these end (callers ask from outside them: from inside
+    quiet hours that start in a repeated hour, the answer may skip the repeat).
 
     On DST days, read on the local wall clock: a start the clock skips begins them at the
     gap's end; a start the clock repeats begins them at its first occurrence, and again at
