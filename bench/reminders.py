@@ -292,8 +292,9 @@ def _rate(times: list[float]) -> float:
 
 
 async def _drained(sends: Sends) -> None:
-    """Until every reminder is sent, or none was sent for ``STALLED`` seconds."""
-    last, count = time.monotonic(), 0
+    """Until every reminder is sent, or none was sent for ``STALLED`` seconds once they
+    started (or none at all a minute after the scheduler's tick was due)."""
+    last, count = time.monotonic() + DUE_IN + 60, 0
     while len(sends.reminders) < VISITS and time.monotonic() - last < STALLED:
         await asyncio.sleep(0.5)
         if len(sends.reminders) != count:
@@ -340,7 +341,9 @@ async def main() -> int:
     tick = _tick(logs)
     if tick.queued != VISITS:
         failures.append(f"the server's log: {tick.queued:,} queued, not {VISITS:,}")
-    lags = [(at, lag) for at, lag in json.loads(lag_file.read_text())]
+    lags = [
+        (float(at), float(lag)) for at, lag in map(str.split, lag_file.read_text().splitlines())
+    ]
     drain_end = max(sends.reminders, default=tick.ended)
     # The first contact of each customer (the welcome) is not measured.
     measured = [r for chat in CUSTOMERS for r in replies[chat][1:]]

@@ -12,7 +12,7 @@ MODE ``reminders``: salonbot exactly as ``serve`` builds it (``Runtime(app, sche
 the Telegram channel, serve's pool and time limits, JSON logs on stderr), its clock an hour
 before ``bench.reminders``' due minute until ``DUE_IN`` seconds after start, then at it; the
 scheduler's visits tick is logged when it starts and ends, and the event loop's lag is
-written to ``LAG_FILE`` on exit. Two more arguments: ``DUE_IN LAG_FILE``.
+written to ``LAG_FILE`` as it goes. Two more arguments: ``DUE_IN LAG_FILE``.
 """
 
 from __future__ import annotations
@@ -85,13 +85,17 @@ class TimedScheduler(Scheduler):
             log.info("tick ended", extra={"wall": time.time()})
 
 
-async def _watch_lag(lags: list[tuple[float, float]], every: float = 0.05) -> None:
-    """(wall time, seconds late) of a sleep of ``every``, over and over."""
+async def _watch_lag(lag_file: str, every: float = 0.05) -> None:
+    """Write "wall-time seconds-late" of a sleep of ``every``, over and over, a second's
+    worth at a time (uvicorn ends the process on SIGTERM: no writing at exit)."""
     loop = asyncio.get_running_loop()
-    while True:
-        started = loop.time()
-        await asyncio.sleep(every)
-        lags.append((time.time(), loop.time() - started - every))
+    with open(lag_file, "w") as out:  # noqa: ASYNC230 - a few bytes a second
+        while True:
+            for _ in range(round(1 / every)):
+                started = loop.time()
+                await asyncio.sleep(every)
+                out.write(f"{time.time()} {loop.time() - started - every}\n")
+            out.flush()
 
 
 async def reminders(url: str, port: int, api_base: str, due_in: float, lag_file: str) -> None:
@@ -105,8 +109,7 @@ async def reminders(url: str, port: int, api_base: str, due_in: float, lag_file:
     web_app = create_web_app(
         app, runtime.routers, runtime.running, store_answering=runtime.store_answering
     )
-    lags: list[tuple[float, float]] = []
-    watcher = asyncio.create_task(_watch_lag(lags))
+    watcher = asyncio.create_task(_watch_lag(lag_file))
     await runtime.start()
     config = uvicorn.Config(web_app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     try:
@@ -115,8 +118,6 @@ async def reminders(url: str, port: int, api_base: str, due_in: float, lag_file:
         watcher.cancel()
         await runtime.stop()
         await app.close()
-        with open(lag_file, "w") as out:  # noqa: ASYNC230 - once, at exit
-            json.dump(lags, out)
 
 
 async def baseline(port: int, api_base: str) -> None:
