@@ -3,7 +3,7 @@
 salonbot runs as ``serve`` runs it, in its own process (``bench.telegram_server
 reminders``): webhook, inbox workers, outbox dispatcher and the scheduler on one event
 loop, its clock moving to the reminders' due minute ``DUE_IN`` seconds after it starts, so
-its own tick (every 20 s) claims and queues the 10,000; the fake Bot API (Telegram's
+its own tick (every 5 s) claims and queues the 10,000; the fake Bot API (Telegram's
 limits) and the chatting customers run in this process. The customers chat all along:
 before the reminders fall due (the baseline, same run, same customers), through the tick
 and through the drain, each writing, waiting for the reply, reading a second, writing
@@ -55,7 +55,7 @@ CUSTOMERS = (900_001, 900_002, 900_003)
 # a second, and a customer reads before answering.
 THINK = 1.0
 # The reminders fall due this long after the server starts (the baseline before them);
-# its scheduler ticks every 20 s from its start, so its tick comes up to 20 s later.
+# its scheduler ticks every 5 s from its start, so its tick comes up to 5 s later.
 DUE_IN = 50.0
 # The drain has stopped when no reminder was sent for this long.
 STALLED = 30.0

@@ -23,9 +23,9 @@ from salonbot.bootstrap import Salonbot
 
 log = logging.getLogger("salonbot.scheduler")
 
-# Reminders are minutes apart at the finest (quiet hours end on the minute): a tick every
-# 20 seconds sends each within half a minute of its time, at a few idle queries a minute.
-VISITS_EVERY = 20.0
+# A tick every 5 seconds queues a burst within about 10 s of its time (a burst of 10,000
+# takes the tick about 5 s: docs/benchmarks.md); idle, a tick is two indexed queries.
+VISITS_EVERY = 5.0
 # Agendas are due once a day per staff member: once a minute is punctual enough.
 AGENDAS_EVERY = 60.0
 

@@ -14,6 +14,7 @@ the rest is recorded skipped (or withdrawn), and each such decision is logged wi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,7 +48,9 @@ log = logging.getLogger("salonbot.notices")
 
 # Notices decided per transaction: large enough that a burst of thousands is a few dozen
 # round trips of claiming, small enough that a batch's row locks are held briefly.
-BATCH = 500
+BATCH = 200
+# Messages rendered between two yields to the event loop (each takes a fraction of a ms).
+RENDERED_AT_ONCE = 20
 # A follow-up later than this after its time is no longer a thank-you: skipped.
 FOLLOW_UP_LATENESS = timedelta(days=1)
 # A follow-up whose visit has ended but is not yet recorded completed looks again then.
@@ -137,7 +140,14 @@ class QueueDueNotices:
             quiet = next_quiet_start(now, catalog.reminders.quiet_hours, catalog.salon.zone)
             # One statement for the batch's messages: a burst of thousands is queued in
             # seconds, not one round trip each.
-            ids = await outbox.add_bulk([_message(n, catalog, quiet) for n in going], now)
+            messages = []
+            for n, notice in enumerate(going, start=1):
+                messages.append(_message(notice, catalog, quiet))
+                if n % RENDERED_AT_ONCE == 0:
+                    # Rendering is CPU work on the server's event loop: let a chatting
+                    # customer's reply through between slices of it.
+                    await asyncio.sleep(0)
+            ids = await outbox.add_bulk(messages, now)
             queued = [
                 Decision(n.id, NoticeStatus.QUEUED, outbox_id=i)
                 for n, i in zip(going, ids, strict=True)
