@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.hours import DayOutOfRange
 from core.calendar.views import BookingBlock, DayView, Shade, ShadeKind
@@ -19,10 +20,10 @@ from core.db.customer_repository import CustomerRepository
 from core.domain.booking import Actor, BookingStatus
 from core.domain.errors import UnknownStaff
 from core.domain.timeline import Interval
-from core.services.catalog import load_catalog
+from core.services.catalog import CatalogNotLoaded, load_catalog
 from core.services.staff_calendar import StaffCalendar
 from salonbot.bootstrap import Salonbot
-from tests.catalog_cases import add_exception, edited, put
+from tests.catalog_cases import add_exception, edited, put, without_service
 from tests.fakes.clock import FakeClock
 
 # Monday 2026-12-07 in Berlin (UTC+1): Maria works 09:00-18:00 (break 13:00-13:30), Anna
@@ -378,3 +379,26 @@ async def test_a_day_and_a_week_are_two_statements_whatever_the_staff(app: Salon
     # The catalog's digest, then the bookings and time off of everyone in one query.
     assert len(day_statements) == 2, day_statements
     assert len(week_statements) == 2, week_statements
+
+
+async def test_a_past_visit_of_a_service_since_removed_shows_by_its_key(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    visit = await app.bookings.book("lash-lift", utc(9, 10), OWNER, staff_key="olga")
+    clock.set(utc(10, 12))
+    await load(app, edited(without_service("lash-lift")))
+
+    [block] = column(await calendar(app).day(date(2026, 12, 9)), "olga").bookings
+
+    assert (block.id, block.service_key, block.service_name) == (visit.id, "lash-lift", "lash-lift")
+
+
+async def test_before_a_catalog_is_loaded_the_calendar_says_so(
+    clean_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    empty = Salonbot(clean_engine, clock)
+
+    with pytest.raises(CatalogNotLoaded):
+        await calendar(empty).day(MONDAY)
+    with pytest.raises(CatalogNotLoaded):
+        await calendar(empty).week("maria", MONDAY)

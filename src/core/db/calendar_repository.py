@@ -52,6 +52,9 @@ class OnTheGrid:
     bookings: tuple[GridBooking, ...] = ()
     time_off: tuple[GridTimeOff, ...] = ()
 
+    def time_off_of(self, staff_key: str) -> list[GridTimeOff]:
+        return [t for t in self.time_off if t.staff_key == staff_key]
+
 
 class CalendarRepository:
     def __init__(self, connection: AsyncConnection) -> None:

@@ -27,7 +27,7 @@ from core.calendar.hours import (
     usual_hours,
 )
 from core.calendar.views import BookingBlock, DayView, Shade, ShadeKind, StaffDay, WeekView
-from core.db.calendar_repository import CalendarRepository, GridBooking, OnTheGrid
+from core.db.calendar_repository import CalendarRepository, GridBooking, GridTimeOff, OnTheGrid
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.catalog import Catalog, Staff
 from core.domain.timeline import Interval
@@ -105,40 +105,41 @@ def _day_view(
         last = min(max(b.end for b in booked), reach.end)
         grid = Interval(min(grid.start, first), max(grid.end, last))
     language = catalog.salon.default_language
-    columns = []
-    for member in members:
-        day_hours = hours[member.key]
-        shades = [
-            Shade(ShadeKind.CLOSED, s.start, s.end, day_hours.note)
-            for s in gaps(grid, day_hours.working)
-        ]
-        shades += [
-            Shade(ShadeKind.BREAK, part.start, part.end)
-            for part in (clipped(b, grid) for b in day_hours.breaks)
-            if part is not None
-        ]
-        for absence in found.time_off:
-            part = clipped(absence.span, grid) if absence.staff_key == member.key else None
-            if part is not None:
-                shades.append(Shade(ShadeKind.TIME_OFF, part.start, part.end, absence.reason))
-        columns.append(
-            StaffDay(
-                staff_key=member.key,
-                staff_name=member.name,
-                bookings=tuple(
-                    _block(catalog, b, language) for b in booked if b.staff_key == member.key
-                ),
-                shades=tuple(sorted(shades, key=lambda s: (s.start, s.end, s.kind.value))),
-            )
+    columns = tuple(
+        StaffDay(
+            staff_key=member.key,
+            staff_name=member.name,
+            bookings=tuple(
+                _block(catalog, b, language) for b in booked if b.staff_key == member.key
+            ),
+            shades=_shades(grid, hours[member.key], found.time_off_of(member.key)),
         )
+        for member in members
+    )
     return DayView(
         day=day,
         zone=catalog.salon.zone,
         opens=grid.start,
         closes=grid.end,
         now=now,
-        columns=tuple(columns),
+        columns=columns,
     )
+
+
+def _shades(grid: Interval, hours: DayHours, time_off: Iterable[GridTimeOff]) -> tuple[Shade, ...]:
+    """A column's closed time, breaks and time off, cut to the grid, in time order."""
+    shades = [
+        Shade(ShadeKind.CLOSED, s.start, s.end, hours.note) for s in gaps(grid, hours.working)
+    ]
+    for kind, spans in (
+        (ShadeKind.BREAK, [(b, "") for b in hours.breaks]),
+        (ShadeKind.TIME_OFF, [(t.span, t.reason) for t in time_off]),
+    ):
+        for span, note in spans:
+            part = clipped(span, grid)
+            if part is not None:
+                shades.append(Shade(kind, part.start, part.end, note))
+    return tuple(sorted(shades, key=lambda s: (s.start, s.end, s.kind.value)))
 
 
 def _block(catalog: Catalog, booking: GridBooking, language: str) -> BookingBlock:
