@@ -14,8 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from adapters.staff_web.login import login_router
-from adapters.staff_web.pages import pages_router
+from adapters.staff_web.login import add_login_routes
+from adapters.staff_web.pages import add_pages_routes
 from adapters.staff_web.security import PREFIX, security_headers
 from adapters.staff_web.side import NotSignedIn, StaffSide
 from adapters.staff_web.words import PageWords, language_of
@@ -29,8 +29,8 @@ STATIC_PATH = "/static"
 def create_staff_app(side: StaffSide) -> FastAPI:
     staff = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     staff.middleware("http")(security_headers)
-    staff.include_router(login_router(side))
-    staff.include_router(pages_router(side))
+    add_login_routes(staff, side)
+    add_pages_routes(staff, side)
     staff.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
 
     @staff.exception_handler(NotSignedIn)
@@ -47,4 +47,11 @@ def create_staff_app(side: StaffSide) -> FastAPI:
             return side.page("not_found.html", words, 404)
         return Response(str(error.detail), error.status_code, headers=error.headers)
 
+    return staff
+
+
+def mount_staff(web: FastAPI, side: StaffSide) -> FastAPI:
+    """Serve the staff side at ``/staff`` in ``web``; the staff app."""
+    staff = create_staff_app(side)
+    web.mount(PREFIX, staff)
     return staff

@@ -5,11 +5,9 @@ in the form); logout by the session's own CSRF token. A refusal never says wheth
 email or the password was wrong.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.staff_web.security import (
@@ -35,8 +33,8 @@ def forbidden() -> Response:
     return Response("The form has expired or was not ours: reload the page.", 403)
 
 
-def login_router(side: StaffSide) -> APIRouter:
-    router = APIRouter()
+def add_login_routes(router: FastAPI, side: StaffSide) -> None:
+    """Routes straight on the staff app, so its ``routes`` list them all."""
 
     def form(request: Request, status_code: int = 200, problem: str = "") -> HTMLResponse:
         words = PageWords(language_of(request.headers.get("accept-language")))
@@ -91,5 +89,3 @@ def login_router(side: StaffSide) -> APIRouter:
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         clear_cookie(response, SESSION_COOKIE)
         return response
-
-    return router

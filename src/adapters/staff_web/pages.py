@@ -4,13 +4,13 @@ Each page is one call to the ``Calendar`` port and one render; a date that is no
 ``YYYY-MM-DD`` or a staff member the catalog does not know is a 404 page, never a 500.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI must see the routes' dependencies
+# (closures over ``side``) as objects, not as names it cannot resolve.
 import re
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
 from adapters.staff_web.grid import day_grid, week_grid
@@ -34,8 +34,8 @@ def parse_day(text: str) -> date | None:
     return day if EARLIEST <= day <= LATEST else None
 
 
-def pages_router(side: StaffSide) -> APIRouter:
-    router = APIRouter()
+def add_pages_routes(router: FastAPI, side: StaffSide) -> None:
+    """Routes straight on the staff app, so its ``routes`` list them all."""
     Session = Annotated[SignedIn, Depends(side.signed_in)]  # noqa: N806 - a type
 
     def not_found(words: PageWords) -> HTMLResponse:
@@ -93,5 +93,3 @@ def pages_router(side: StaffSide) -> APIRouter:
             previous=monday - timedelta(days=7),
             next=monday + timedelta(days=7),
         )
-
-    return router
