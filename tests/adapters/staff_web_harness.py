@@ -24,7 +24,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)  # Tuesday 10:30 in Berlin
 TODAY = date(2026, 12, 8)
 OWNER = "owner@salon.test"
-PASSWORD = "correct horse battery"  # noqa: S105 - a test's own account
+PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
