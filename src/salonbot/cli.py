@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     unlink = staff_commands.add_parser("unlink", help="unlink every chat of a staff member")
     unlink.add_argument("staff", help="staff id from the catalog")
     staff_commands.add_parser("list", help="show who is linked, and where")
+    _staff_user_parser(commands)
     commands.add_parser(
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
@@ -96,6 +97,26 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--name", default="", help="your name, as a channel would give it")
     chat.add_argument("--language", help="language code (default: from LANG, else the salon's)")
     return parser
+
+
+def _staff_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser("staff-user", help="accounts for the staff web (/staff/)")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    from_stdin = "read the password from the first line of standard input (for scripts)"
+    add = user_commands.add_parser("add", help="add a staff user (asks for their password)")
+    add.add_argument("email")
+    add.add_argument("--role", choices=["owner", "staff"], required=True)
+    add.add_argument("--staff", help="their staff id in the catalog (needed for --role staff)")
+    add.add_argument("--language", default="en", help="language of their pages (default: en)")
+    add.add_argument("--password-stdin", action="store_true", help=from_stdin)
+    user_commands.add_parser("list", help="show the staff users")
+    remove = user_commands.add_parser("remove", help="remove a staff user; ends their sessions")
+    remove.add_argument("email")
+    reset = user_commands.add_parser(
+        "reset-password", help="set a new password (asks for it); ends their sessions"
+    )
+    reset.add_argument("email")
+    reset.add_argument("--password-stdin", action="store_true", help=from_stdin)
 
 
 def _read_catalog(path: Path) -> str:
@@ -134,6 +155,49 @@ async def _staff(app: Salonbot, args: argparse.Namespace) -> str:
     if args.staff_command == "unlink":
         return render_unlinked(*await app.staff_links.unlink(args.staff))
     return render_linked(await app.staff_links.linked())
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password, never echoed: typed twice at a prompt, or the first line of
+    standard input (read with a bound)."""
+    from core.services.staff_accounts import MAX_PASSWORD
+
+    if from_stdin:
+        line = sys.stdin.readline(MAX_PASSWORD + 2)
+        return line.removesuffix("\n").removesuffix("\r")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise CommandError("the two passwords differ; nothing changed")
+    return password
+
+
+async def _staff_user(app: Salonbot, args: argparse.Namespace) -> str:
+    from core.calendar.ports import Role
+    from core.services.staff_accounts import StaffAccounts
+    from salonbot.passwords import Argon2Passwords
+
+    accounts = StaffAccounts(app.uow, app.clock, Argon2Passwords())
+    if args.user_command == "add":
+        password = _read_password(args.password_stdin)
+        user = await accounts.add(args.email, password, Role(args.role), args.staff, args.language)
+        staff = f", staff {user.staff_key}" if user.staff_key else ""
+        return f"staff user added: {user.email} ({user.role.value}{staff}, {user.language})"
+    if args.user_command == "remove":
+        user = await accounts.remove(args.email)
+        return f"staff user removed: {user.email} (signed out everywhere)"
+    if args.user_command == "reset-password":
+        ended = await accounts.reset_password(args.email, _read_password(args.password_stdin))
+        sessions = "session" if ended == 1 else "sessions"
+        return f"password reset for {args.email.strip().lower()}; {ended} {sessions} ended"
+    users = await accounts.users()
+    if not users:
+        return "no staff users yet (add one: salonbot staff-user add EMAIL --role owner)"
+    return "\n".join(
+        f"{user.email}  {user.role.value}  {user.staff_key or '-'}  {user.language}"
+        for user in users
+    )
 
 
 async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
@@ -189,6 +253,8 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
             return await _chat(app, args, embedded=location.server is not None)
         if args.command == "staff":
             return await _staff(app, args)
+        if args.command == "staff-user":
+            return await _staff_user(app, args)
         return await _slots(app, args)
     finally:
         await app.close()

@@ -73,3 +73,21 @@ class Calendar(Protocol):
     async def week(self, staff_key: str, day: date) -> WeekView:
         """``staff_key``'s local week containing ``day``; raises ``UnknownStaff``."""
         ...
+
+
+class PasswordHasher(Protocol):
+    """One-way password hashing (argon2 in ``salonbot.passwords``; the core never sees the
+    algorithm). Each call is deliberately slow: callers run it off the event loop."""
+
+    def hash(self, password: str) -> str:
+        """A new hash of ``password``, salted, with the algorithm's parameters in it."""
+        ...
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` is the one ``password_hash`` was made from (False for a
+        hash that cannot be read, never an exception)."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether ``password_hash`` was made with weaker parameters than today's."""
+        ...

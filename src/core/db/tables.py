@@ -401,3 +401,55 @@ def heads_of_queues(table: Table, chat_column: str) -> ColumnElement[bool]:
         )
         .scalar_subquery()
     )
+
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    # A person who signs in to the staff web (``salonbot staff-user add``). The email is
+    # stored lowercased, so its uniqueness is case-insensitive; only the argon2 hash of the
+    # password is kept.
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("email", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=True),
+    Column("language", Text, nullable=False),
+    _now_column("created_at"),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    CheckConstraint("role IN ('owner', 'staff')", name="role"),
+    CheckConstraint("role <> 'staff' OR staff_id IS NOT NULL", name="staff_member"),
+    CheckConstraint("email = lower(email)", name="email_lowercase"),
+    CheckConstraint("failed_logins >= 0", name="failed_logins"),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    # The cookie carries a random token; only its SHA-256 is stored, so a copy of the
+    # database signs nobody in.
+    Column("token_digest", Text, primary_key=True),
+    Column(
+        "user_id",
+        BigInteger,
+        ForeignKey("staff_users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("csrf", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    # Failed sign-ins by network address, for throttling guessers who try many emails.
+    # Rows older than the throttling window are pruned as new failures come in.
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("address", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_address_at", "address", "at"),
+)
