@@ -19,6 +19,7 @@ from adapters.staff_web.pages import add_pages_routes
 from adapters.staff_web.security import PREFIX, security_headers
 from adapters.staff_web.side import NotSignedIn, StaffSide
 from adapters.staff_web.words import PageWords, language_of
+from core.domain.errors import DomainError
 
 STATIC = Path(__file__).with_name("static")
 # (path, method) that answer without a session; the static files are a mount of their own.
@@ -38,6 +39,12 @@ def create_staff_app(side: StaffSide) -> FastAPI:
         if request.method in ("GET", "HEAD"):
             return RedirectResponse(f"{PREFIX}/login", status_code=303)
         return Response("Sign in first.", 401)
+
+    @staff.exception_handler(DomainError)
+    async def not_ready(request: Request, _: Exception) -> Response:
+        # The only rule a read-only page can meet: no catalog loaded yet.
+        words = PageWords(language_of(request.headers.get("accept-language")))
+        return side.page("not_ready.html", words, 503)
 
     @staff.exception_handler(HTTPException)
     async def http_error(request: Request, error: Exception) -> Response:

@@ -51,6 +51,7 @@ class PageWords:
         self.nobody_works = _("Nobody works this day.")
         self.not_found = _("Page not found")
         self.back_to_today = _("Back to today")
+        self.not_ready = _("The salon is not set up yet: its catalog is not loaded.")
         self.confirmed_by_customer = _("Confirmed by the customer")
         self.walk_in = _("Walk-in or phone")
         self._statuses = {
