@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.ports import Role
 from core.db.customer_repository import CustomerRepository
 from core.domain.booking import Actor
 from salonbot.bootstrap import Salonbot
 from salonbot.web import create_web_app
+from tests.fakes.clock import FakeClock
 
 MONDAY = date(2026, 12, 7)  # the ``app`` fixture's clock: 07:00 in Berlin
 EMAIL = "owner@salon.test"
@@ -109,3 +111,18 @@ async def test_the_week_view_and_logout_through_the_real_services(
     assert csrf is not None
     assert (await client.post("/staff/logout", data={"csrf": csrf.group(1)})).status_code == 303
     assert (await client.get("/staff/week/maria/2026-12-09")).status_code == 303
+
+
+async def test_before_a_catalog_is_loaded_the_pages_say_so_instead_of_failing(
+    clean_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    bare = Salonbot(clean_engine, clock)
+    await bare.accounts.add(EMAIL, PASSWORD, Role.OWNER)
+    web = create_web_app(bare, [], lambda: True)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://salon.test") as client:
+        await _sign_in(client)
+        for path in ("/staff/", "/staff/day/2026-12-07", "/staff/week/maria/2026-12-07"):
+            answer = await client.get(path)
+            assert answer.status_code == 503
+            assert "its catalog is not loaded" in answer.text
