@@ -104,3 +104,14 @@ def test_a_week_lines_its_days_up_by_the_wall_clock_across_midnight() -> None:
     assert [c.day for c in grid.columns] == [monday + timedelta(days=n) for n in range(7)]
     placed = grid.columns[2].bookings[0]
     assert (placed.start, placed.end) == (9, 13)  # 10:00 is two hours below 08:00
+
+
+def test_a_grid_opening_between_quarter_hours_starts_at_the_quarter_before() -> None:
+    day = date(2026, 12, 8)
+    grid = day_grid(
+        view(day, local(day, 9, 10), local(day, 10), booking(local(day, 9, 30), local(day, 10)))
+    )
+    assert grid.rows == 4  # 09:00 to 10:00
+    assert grid.marks[0].moment == time(9)
+    placed = grid.columns[0].bookings[0]
+    assert (placed.start, placed.end) == (3, 5)

@@ -87,8 +87,13 @@ def _column(view: DayView, index: int, minutes: Minutes, rows: int) -> Column:
 
 
 def day_grid(view: DayView) -> Grid:
-    """The salon's day: lines counted in real time from ``view.opens``."""
-    opens = view.opens.astimezone(UTC)
+    """The salon's day: lines counted in real time from ``view.opens`` (back to its local
+    quarter hour, so the rows fall on :00, :15, :30 and :45)."""
+    local = view.opens.astimezone(view.zone)
+    past_quarter = timedelta(
+        minutes=local.minute % ROW_MINUTES, seconds=local.second, microseconds=local.microsecond
+    )
+    opens = view.opens.astimezone(UTC) - past_quarter
 
     def minutes(moment: datetime) -> float:
         # In UTC: two datetimes of one ZoneInfo subtract as wall clocks, not as instants.
