@@ -106,7 +106,9 @@ def _staff_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     add = user_commands.add_parser("add", help="add a staff user (asks for their password)")
     add.add_argument("email")
     add.add_argument("--role", choices=["owner", "staff"], required=True)
-    add.add_argument("--staff", help="their staff id in the catalog (needed for --role staff)")
+    add.add_argument(
+        "--staff", metavar="STAFF_ID", help="their staff id in the catalog (for --role staff)"
+    )
     add.add_argument("--language", default="en", help="language of their pages (default: en)")
     add.add_argument("--password-stdin", action="store_true", help=from_stdin)
     user_commands.add_parser("list", help="show the staff users")
@@ -175,11 +177,13 @@ def _read_password(from_stdin: bool) -> str:
 
 async def _staff_user(app: Salonbot, args: argparse.Namespace) -> str:
     from core.calendar.ports import Role
-    from core.services.staff_accounts import StaffAccounts
+    from core.services.staff_accounts import StaffAccounts, StaffRoleNeedsStaff
     from salonbot.passwords import Argon2Passwords
 
     accounts = StaffAccounts(app.uow, app.clock, Argon2Passwords())
     if args.user_command == "add":
+        if Role(args.role) is Role.STAFF and not args.staff:
+            raise StaffRoleNeedsStaff  # before asking for a password in vain
         password = _read_password(args.password_stdin)
         user = await accounts.add(args.email, password, Role(args.role), args.staff, args.language)
         staff = f", staff {user.staff_key}" if user.staff_key else ""

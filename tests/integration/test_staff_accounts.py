@@ -3,6 +3,7 @@ address, and sessions that slide and end."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
@@ -184,6 +185,19 @@ async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
     assert await rows(app.engine, "SELECT failed_logins, locked_until FROM staff_users") == [
         (0, None)
     ]
+
+
+async def test_five_wrong_passwords_at_once_lock_the_account_too(
+    accounts: StaffAccounts, clock: FakeClock, maria: StaffUser
+) -> None:
+    refusals = await asyncio.gather(
+        *(_refusal(accounts, maria.email, "wrong password") for _ in range(5))
+    )
+
+    lock_ends = clock.now() + timedelta(minutes=15)
+    ends = [refused.locked_until for refused in refusals]
+    assert (ends.count(lock_ends), ends.count(None)) == (1, 4)
+    assert (await _refusal(accounts, maria.email, PASSWORD)).locked_until == lock_ends
 
 
 async def test_a_success_starts_the_count_of_wrong_passwords_again(
