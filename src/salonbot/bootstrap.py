@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.calendar.ports import PasswordHasher
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
 from core.services.agendas import QueueAgendas
@@ -23,11 +25,14 @@ from core.services.converse_inbound import ConverseInbound
 from core.services.due_notices import QueueDueNotices
 from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
+from core.services.staff_accounts import StaffAccounts
+from core.services.staff_calendar import StaffCalendar
 from core.services.staff_link import StaffLinks
 from core.services.staff_notices import StaffNotices
 from core.services.time_off import AddTimeOff
 from core.services.visits_done import CompleteEndedVisits
 from core.services.wakeup import Wakeup
+from salonbot.passwords import Argon2Passwords
 
 
 @dataclass
@@ -35,12 +40,13 @@ class Salonbot:
     """The core use cases over one database engine, with the ports they use.
 
     ``external_busy``: busy time from outside salonbot (Google Calendar, later); no such
-    time until one is configured.
+    time until one is configured. ``passwords``: how staff users' passwords are hashed.
     """
 
     engine: AsyncEngine
     clock: Clock = field(default_factory=SystemClock)
     external_busy: ExternalBusy = field(default_factory=NoExternalBusy)
+    passwords: PasswordHasher = field(default_factory=Argon2Passwords)
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -55,8 +61,17 @@ class Salonbot:
         self.staff_links = StaffLinks(self.uow, self.clock)
         self.converse = self.converse_in(self.uow)
         self.deliver_in_process = DeliverInProcess(self.uow, self.clock)
+        # The staff web's ports.
+        self.accounts = StaffAccounts(self.uow, self.clock, self.passwords)
+        self.calendar = StaffCalendar(self.uow, self.clock, self.catalogs)
         # The scheduler's ticks (``salonbot.scheduler``).
         self.complete_ended_visits = CompleteEndedVisits(self.bookings)
+
+    async def salon_today(self) -> date:
+        """The salon's local date now (raises ``CatalogNotLoaded`` before a catalog)."""
+        async with self.uow() as uow:
+            catalog = await self.catalogs.current(uow.connection)
+        return self.clock.now().astimezone(catalog.salon.zone).date()
 
     def due_notices(self, outbox: Wakeup | None = None) -> QueueDueNotices:
         """The tick that queues due reminders and follow-ups, waking ``outbox``'s

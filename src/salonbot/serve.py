@@ -42,11 +42,6 @@ class ServeError(Exception):
 def check_settings(settings: Settings) -> None:
     if missing := settings.whatsapp_missing():
         raise ServeError(f"{missing[0]}: required to run WhatsApp (set all WHATSAPP_* or none)")
-    if settings.telegram_bot_token is None and not settings.whatsapp_on:
-        raise ServeError(
-            "TELEGRAM_BOT_TOKEN: required (the token @BotFather gave your bot), "
-            "unless WhatsApp is set up (WHATSAPP_TOKEN and the others)"
-        )
     telegram_webhook = settings.public_base_url is not None and settings.telegram_bot_token
     if telegram_webhook and settings.telegram_webhook_secret is None:
         raise ServeError(
@@ -116,9 +111,18 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
         telegram = await _add_telegram(settings, runtime)
         whatsapp = _add_whatsapp(settings, runtime)
         web = create_web_app(
-            app, runtime.routers, runtime.running, store_answering=runtime.store_answering
+            app,
+            runtime.routers,
+            runtime.running,
+            store_answering=runtime.store_answering,
+            https=(settings.public_base_url or "").startswith("https://"),
         )
         await runtime.start()
+        if telegram == whatsapp == "off":
+            log.info(
+                "no chat channel is configured: serving the staff pages only (/staff/); "
+                "set TELEGRAM_BOT_TOKEN or WHATSAPP_* to take bookings in chat"
+            )
         log.info(
             "serving",
             extra={

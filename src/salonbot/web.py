@@ -1,4 +1,5 @@
-"""The HTTP app: the channels' webhook routes, ``/healthz`` and ``/readyz``."""
+"""The HTTP app: the channels' webhook routes, the staff pages (``/staff/``), ``/healthz``
+and ``/readyz``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from adapters.staff_web.app import mount_staff
+from adapters.staff_web.side import StaffSide
 from salonbot.bootstrap import Salonbot
 from salonbot.migrate import head_revision
 from salonbot.readiness import DatabaseProbe
@@ -19,9 +22,11 @@ def create_web_app(
     workers_running: Callable[[], bool],
     *,
     store_answering: Callable[[], bool] | None = None,
+    https: bool = False,
 ) -> FastAPI:
     """The app; with ``store_answering``, ``/readyz`` checks the inbox's store too (its
-    transaction may hang on a dead connection while a fresh one answers the probe)."""
+    transaction may hang on a dead connection while a fresh one answers the probe).
+    ``https``: the salon's public address is HTTPS (the staff cookies are always Secure)."""
     database = DatabaseProbe(app.engine, head_revision())
 
     @contextlib.asynccontextmanager
@@ -58,4 +63,5 @@ def create_web_app(
 
     for router in routers:
         web.include_router(router)
+    mount_staff(web, StaffSide(app.accounts, app.calendar, app.salon_today, https=https))
     return web

@@ -1,0 +1,64 @@
+"""The staff side as one ASGI app, mounted by ``salonbot.web`` at ``/staff``.
+
+Its own app so that its security headers, its 404 page and its "not signed in" answer
+cover exactly its routes. ``PUBLIC_ROUTES`` is the complete list of what answers without
+a session; a test walks ``routes`` and holds every other route to a session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from adapters.staff_web.login import add_login_routes
+from adapters.staff_web.pages import add_pages_routes
+from adapters.staff_web.security import PREFIX, security_headers
+from adapters.staff_web.side import NotSignedIn, StaffSide
+from adapters.staff_web.words import PageWords, language_of
+from core.domain.errors import DomainError
+
+STATIC = Path(__file__).with_name("static")
+# (path, method) that answer without a session; the static files are a mount of their own.
+PUBLIC_ROUTES = frozenset({("/login", "GET"), ("/login", "POST")})
+STATIC_PATH = "/static"
+
+
+def create_staff_app(side: StaffSide) -> FastAPI:
+    staff = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    staff.middleware("http")(security_headers)
+    add_login_routes(staff, side)
+    add_pages_routes(staff, side)
+    staff.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
+
+    @staff.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _: Exception) -> Response:
+        if request.method in ("GET", "HEAD"):
+            return RedirectResponse(f"{PREFIX}/login", status_code=303)
+        return Response("Sign in first.", 401)
+
+    @staff.exception_handler(DomainError)
+    async def not_ready(request: Request, _: Exception) -> Response:
+        # The only rule a read-only page can meet: no catalog loaded yet.
+        words = PageWords(language_of(request.headers.get("accept-language")))
+        return side.page("not_ready.html", words, 503)
+
+    @staff.exception_handler(HTTPException)
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        if error.status_code == 404:
+            words = PageWords(language_of(request.headers.get("accept-language")))
+            return side.page("not_found.html", words, 404)
+        return Response(str(error.detail), error.status_code, headers=error.headers)
+
+    return staff
+
+
+def mount_staff(web: FastAPI, side: StaffSide) -> FastAPI:
+    """Serve the staff side at ``/staff`` in ``web``; the staff app."""
+    staff = create_staff_app(side)
+    web.mount(PREFIX, staff)
+    return staff

@@ -1,0 +1,62 @@
+"""What the staff routes share: the ports, the templates, and who is signed in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from adapters.staff_web.security import PREFIX, SESSION_COOKIE
+from adapters.staff_web.words import PageWords
+from core.calendar.ports import Accounts, Calendar, SignedIn
+
+MAX_TOKEN = 128
+
+# The salon's local date now (the staff pages' "today").
+Today = Callable[[], Awaitable[date]]
+
+
+class NotSignedIn(Exception):
+    """No live session: a page redirects to the login form, anything else answers 401."""
+
+
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("adapters.staff_web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass
+class StaffSide:
+    """``https``: the salon's public address is HTTPS, so cookies are always Secure."""
+
+    accounts: Accounts
+    calendar: Calendar
+    today: Today
+    https: bool = False
+    templates: jinja2.Environment = field(default_factory=_templates)
+
+    async def signed_in(self, request: Request) -> SignedIn:
+        """The request's live session (a route's dependency), or ``NotSignedIn``."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token or len(token) > MAX_TOKEN:
+            raise NotSignedIn()
+        signed = await self.accounts.session(token)
+        if signed is None:
+            raise NotSignedIn()
+        return signed
+
+    def page(
+        self, template: str, words: PageWords, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        html = self.templates.get_template(template).render(w=words, prefix=PREFIX, **context)
+        return HTMLResponse(html, status_code=status_code)

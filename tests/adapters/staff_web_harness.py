@@ -1,0 +1,91 @@
+"""The staff web over the in-memory ports, through its real ASGI entry, in an httpx client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import FastAPI
+
+from adapters.staff_web.app import mount_staff
+from adapters.staff_web.side import StaffSide
+from core.calendar.ports import Role
+from core.calendar.views import BookingBlock
+from core.domain.booking import BookingStatus
+from tests.fakes.clock import FakeClock
+from tests.fakes.staff_side import FakeAccounts, FakeCalendar, FakeStaff
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)  # Tuesday 10:30 in Berlin
+TODAY = date(2026, 12, 8)
+OWNER = "owner@salon.test"
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class StaffDesk:
+    client: httpx.AsyncClient
+    accounts: FakeAccounts
+    calendar: FakeCalendar
+    clock: FakeClock
+    staff_app: FastAPI
+
+    async def form_token(self, path: str = "/staff/login") -> str:
+        page = await self.client.get(path)
+        found = CSRF.search(page.text)
+        assert found is not None, page.text
+        return found.group(1)
+
+    async def sign_in(self, email: str = OWNER, password: str = PASSWORD) -> httpx.Response:
+        token = await self.form_token()
+        return await self.client.post(
+            "/staff/login", data={"email": email, "password": password, "csrf": token}
+        )
+
+
+def demo_bookings(calendar: FakeCalendar) -> None:
+    """Anna's manicure at 10:00 from Telegram, Maria's walk-in haircut at 14:30 (held)."""
+    calendar.book(
+        "anna",
+        BookingBlock(
+            1, 1, datetime(2026, 12, 8, 9, 0, tzinfo=UTC), datetime(2026, 12, 8, 10, 0, tzinfo=UTC),
+            "manicure", "Classic manicure", "Olga Petrova", "+49 151 000000",
+            "telegram", BookingStatus.CONFIRMED, customer_confirmed=True,
+        ),
+    )  # fmt: skip
+    calendar.book(
+        "maria",
+        BookingBlock(
+            2, 3, datetime(2026, 12, 8, 13, 30, tzinfo=UTC),
+            datetime(2026, 12, 8, 14, 15, tzinfo=UTC),
+            "haircut", "Haircut", "Jonas Weber", "+49 160 111111", "", BookingStatus.HELD,
+        ),
+    )  # fmt: skip
+
+
+@asynccontextmanager
+async def staff_desk(
+    *, https: bool = False, base_url: str = "http://salon.test"
+) -> AsyncIterator[StaffDesk]:
+    clock = FakeClock(NOW)
+    accounts = FakeAccounts(clock)
+    accounts.add(OWNER, PASSWORD, Role.OWNER)
+    accounts.add("anna@salon.test", PASSWORD, Role.STAFF, "anna", language="ru")
+    staff = (FakeStaff("anna", "Anna"), FakeStaff("maria", "Maria", time(10), time(20)))
+    calendar = FakeCalendar(clock, BERLIN, staff)
+    demo_bookings(calendar)
+
+    async def today() -> date:
+        return clock.now().astimezone(BERLIN).date()
+
+    web = FastAPI()
+    staff_app = mount_staff(web, StaffSide(accounts, calendar, today, https=https))
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        yield StaffDesk(client, accounts, calendar, clock, staff_app)
