@@ -21,6 +21,7 @@ from core.ports import Clock
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
+ADDRESS_LIMIT = 20
 IDLE = timedelta(hours=12)
 LONGEST = timedelta(days=7)
 
@@ -46,6 +47,7 @@ class FakeAccounts:
         self._accounts: dict[str, _Account] = {}
         self._sessions: dict[str, _Session] = {}
         self.attempts: list[tuple[str, str]] = []  # (email, address) of every sign-in
+        self._failures: list[tuple[str, datetime]] = []  # (address, at) of attempts taken
 
     def add(
         self,
@@ -66,16 +68,21 @@ class FakeAccounts:
     async def sign_in(self, email: str, password: str, address: str) -> SignedIn:
         self.attempts.append((email, address))
         now = self.clock.now()
+        # As StaffAccounts: an address with too many recent failures is told so; an
+        # account's lock is not (a locked account's refusal reads like a wrong password).
+        recent = [at for a, at in self._failures if a == address and at > now - LOCK_FOR]
+        if len(recent) >= ADDRESS_LIMIT:
+            raise LoginRefused(min(recent) + LOCK_FOR)
+        self._failures.append((address, now))
         account = self._accounts.get(email.strip().lower())
         if account is None:
             raise LoginRefused()
         if account.locked_until is not None and account.locked_until > now:
-            raise LoginRefused(account.locked_until)
+            raise LoginRefused()
         if not secrets.compare_digest(account.password.encode(), password.encode()):
             account.failures += 1
             if account.failures >= LOCK_AFTER:
-                account.locked_until = now + LOCK_FOR
-                raise LoginRefused(account.locked_until)
+                account.failures, account.locked_until = 0, now + LOCK_FOR
             raise LoginRefused()
         account.failures, account.locked_until = 0, None
         token = secrets.token_urlsafe(32)

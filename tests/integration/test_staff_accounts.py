@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.calendar.ports import LoginRefused, Role, StaffUser
+from core.calendar.ports import LoginRefused, Role, SignedIn, StaffUser
 from core.domain.errors import UnknownStaff
 from core.services.staff_accounts import (
     AccountError,
@@ -168,36 +168,51 @@ async def test_a_wrong_password_and_an_unknown_email_are_refused_alike_after_the
     assert await rows(app.engine, "SELECT count(*) FROM staff_sessions") == [(0,)]
 
 
-async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
+async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes_and_say_nothing(
     app: Salonbot, accounts: StaffAccounts, clock: FakeClock, maria: StaffUser
 ) -> None:
-    for _ in range(4):
+    for _ in range(5):
         assert (await _refusal(accounts, maria.email, "wrong password")).locked_until is None
         clock.advance(timedelta(seconds=30))
-    lock_ends = clock.now() + timedelta(minutes=15)
+    [(locked_until,)] = await rows(app.engine, "SELECT locked_until FROM staff_users")
+    assert locked_until == clock.now() - timedelta(seconds=30) + timedelta(minutes=15)
 
-    assert (await _refusal(accounts, maria.email, "wrong password")).locked_until == lock_ends
-    assert (await _refusal(accounts, maria.email, PASSWORD)).locked_until == lock_ends
-    clock.set(lock_ends - timedelta(seconds=1))
-    assert (await _refusal(accounts, maria.email, PASSWORD)).locked_until == lock_ends
-    clock.set(lock_ends)
+    # While locked, even the right password is refused, and reads like a wrong one: the
+    # answer never tells a stranger that this email has an account.
+    assert (await _refusal(accounts, maria.email, PASSWORD)).locked_until is None
+    clock.set(locked_until - timedelta(seconds=1))
+    assert (await _refusal(accounts, maria.email, PASSWORD)).locked_until is None
+    clock.set(locked_until)
     assert (await accounts.sign_in(maria.email, PASSWORD, ADDRESS)).user == maria
     assert await rows(app.engine, "SELECT failed_logins, locked_until FROM staff_users") == [
         (0, None)
     ]
 
 
-async def test_five_wrong_passwords_at_once_lock_the_account_too(
-    accounts: StaffAccounts, clock: FakeClock, maria: StaffUser
+async def test_bursts_of_attempts_at_once_lock_as_one_by_one_and_all_read_alike(
+    app: Salonbot, accounts: StaffAccounts, hasher: CountingPasswords, maria: StaffUser
 ) -> None:
-    refusals = await asyncio.gather(
-        *(_refusal(accounts, maria.email, "wrong password") for _ in range(5))
-    )
+    async def burst(guesses: list[str]) -> list[BaseException | SignedIn]:
+        return await asyncio.gather(
+            *(
+                accounts.sign_in(maria.email, guess, f"192.0.2.{n}")
+                for n, guess in enumerate(guesses)
+            ),
+            return_exceptions=True,
+        )
 
-    lock_ends = clock.now() + timedelta(minutes=15)
-    ends = [refused.locked_until for refused in refusals]
-    assert (ends.count(lock_ends), ends.count(None)) == (1, 4)
-    assert (await _refusal(accounts, maria.email, PASSWORD)).locked_until == lock_ends
+    first = await burst([f"wrong password {n}" for n in range(12)])
+    [(locked_until,)] = await rows(app.engine, "SELECT locked_until FROM staff_users")
+    before = hasher.verified
+    second = await burst([f"wrong password {n}" for n in range(12)] + [PASSWORD])
+
+    # The attempts were taken one by one: the account locked after five, so the right
+    # password in the second burst is refused, and every answer reads the same.
+    assert locked_until is not None
+    answers = first + second
+    assert all(isinstance(a, LoginRefused) and a.locked_until is None for a in answers)
+    # Every attempt did the same password work, locked or not.
+    assert hasher.verified - before == 13
 
 
 async def test_a_success_starts_the_count_of_wrong_passwords_again(

@@ -69,6 +69,9 @@ def add_login_routes(router: FastAPI, side: StaffSide) -> None:
             if refusal.locked_until is not None:
                 return form(request, 429, "locked")
             return form(request, 401, "refused")
+        if previous := request.cookies.get(SESSION_COOKIE):
+            # Someone else's session on this browser (a shared front desk) ends here.
+            await side.accounts.sign_out(previous)
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
         set_cookie(response, request, SESSION_COOKIE, signed.token, side.https)
         clear_cookie(response, LOGIN_COOKIE)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -39,8 +39,8 @@ class SignedIn:
     """A session: ``token`` goes in the cookie (only its digest is stored), ``csrf`` in every
     form that changes something."""
 
-    token: str
-    csrf: str
+    token: str = field(repr=False)
+    csrf: str = field(repr=False)
     user: StaffUser
     expires_at: datetime
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import RowMapping, case, delete, select, update
+from sqlalchemy import RowMapping, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.calendar.ports import Role, StaffUser
@@ -17,7 +17,7 @@ class StoredUser:
     """A staff user as stored, with what signing in needs."""
 
     user: StaffUser
-    password_hash: str
+    password_hash: str = field(repr=False)
     failed_logins: int
     locked_until: datetime | None
 
@@ -25,7 +25,7 @@ class StoredUser:
 @dataclass(frozen=True, slots=True)
 class StoredSession:
     user: StaffUser
-    csrf: str
+    csrf: str = field(repr=False)
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
@@ -137,6 +137,12 @@ class StaffUserRepository:
             .where(staff_users.c.id == user_id)
             .values(failed_logins=0, locked_until=None)
         )
+
+    async def lock_address(self, address: str) -> None:
+        """Serialize sign-in attempts from ``address`` for the rest of the transaction, so
+        a burst of them is counted one by one."""
+        key = func.hashtextextended(func.concat("sign-in:", address), 0)
+        await self._db.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def add_address_failure(self, address: str, at: datetime, keep: timedelta) -> None:
         """Record a failure from ``address``; failures older than ``keep`` (from anyone) go."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -34,6 +35,8 @@ LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
 ADDRESS_LIMIT = 20
 ADDRESS_WINDOW = timedelta(minutes=15)
+# Password checks (and hashes) running at once: each takes tens of MB for ~50 ms.
+CHECKS_AT_ONCE = 2
 SESSION_IDLE = timedelta(hours=12)
 SESSION_MAX = timedelta(days=7)
 # A session's last use is written at most this often: pages are read far more often.
@@ -99,6 +102,20 @@ def _valid_password(password: str) -> str:
     return password
 
 
+def address_key(address: str) -> str:
+    """Whom the address throttle counts: an IPv6 address by its /64 (one subscriber's
+    network: they have 2^64 addresses to try from), anything else as it is."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:MAX_ADDRESS]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -114,9 +131,11 @@ class StaffAccounts:
         self._clock = clock
         self._hasher = hasher
         self._dummy: str | None = None
+        self._checking = asyncio.Semaphore(CHECKS_AT_ONCE)
 
     async def _hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._checking:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def _dummy_hash(self) -> str:
         # Made on first use, not at start: building the service stays free.
@@ -125,41 +144,48 @@ class StaffAccounts:
         return self._dummy
 
     async def sign_in(self, email: str, password: str, address: str) -> SignedIn:
-        email, address, now = normal_email(email), address[:MAX_ADDRESS], self._clock.now()
+        """A session, or ``LoginRefused``.
+
+        An attempt is taken (counted as failed, for the account and for the address)
+        before its password is checked, in a transaction that serializes the attempts on
+        one account and from one address: a burst of attempts at once gets no more
+        password checks than attempts one by one. Every attempt not kept out by its
+        address does the same password work, and every refusal of it reads the same
+        (``LoginRefused()``, no lock time), so an answer never tells whether the email
+        has an account, is locked, or was guessed right while locked. Only the address's
+        own throttle is told (``locked_until``): it says nothing about accounts.
+        """
+        email, address, now = normal_email(email), address_key(address), self._clock.now()
         plausible = len(email) <= MAX_EMAIL and len(password) <= MAX_PASSWORD
         async with self._uow() as uow:
             repository = StaffUserRepository(uow.connection)
+            stored = await repository.by_email(email, for_update=True) if plausible else None
+            await repository.lock_address(address)
             recent = await repository.address_failures_since(
                 address, now - ADDRESS_WINDOW, ADDRESS_LIMIT
             )
             if len(recent) >= ADDRESS_LIMIT:
-                # Not counted again: a guesser kept out adds no rows.
+                # Not counted again, and no password work: a guesser kept out adds no
+                # rows and costs nothing.
                 raise LoginRefused(recent[-1] + ADDRESS_WINDOW)
-            stored = await repository.by_email(email) if plausible else None
-        if stored is not None and _locked(stored, now):
-            await self._failed(None, address, now)
-            raise LoginRefused(stored.locked_until)
+            locked = stored is not None and _locked(stored, now)
+            await repository.add_address_failure(address, now, ADDRESS_WINDOW)
+            if stored is not None and not locked:
+                await repository.count_failure(stored.user.id, LOCK_AFTER, now + LOCK_FOR)
+            await uow.commit()
         known_hash = stored.password_hash if stored is not None else await self._dummy_hash()
-        matches = await asyncio.to_thread(self._hasher.verify, known_hash, password[:MAX_PASSWORD])
-        if stored is None or not matches:
-            raise LoginRefused(await self._failed(stored, address, now))
+        matches = await self._verify(known_hash, password[:MAX_PASSWORD])
+        if stored is None or locked or not matches:
+            raise LoginRefused()
         rehashed = None
         if self._hasher.needs_rehash(stored.password_hash):
             rehashed = await self._hash(password)
         return await self._open_session(stored, rehashed, address, now)
 
-    async def _failed(
-        self, stored: StoredUser | None, address: str, now: datetime
-    ) -> datetime | None:
-        """Count a failure for the address and the account; the lock's end if it locked."""
-        async with self._uow() as uow:
-            repository = StaffUserRepository(uow.connection)
-            await repository.add_address_failure(address, now, ADDRESS_WINDOW)
-            locked = None
-            if stored is not None:
-                locked = await repository.count_failure(stored.user.id, LOCK_AFTER, now + LOCK_FOR)
-            await uow.commit()
-            return locked
+    async def _verify(self, known_hash: str, password: str) -> bool:
+        # At most a few checks at once: each takes tens of MB and a core for ~50 ms.
+        async with self._checking:
+            return await asyncio.to_thread(self._hasher.verify, known_hash, password)
 
     async def _open_session(
         self, stored: StoredUser, rehashed: str | None, address: str, now: datetime
@@ -171,8 +197,7 @@ class StaffAccounts:
             current = await repository.by_email(stored.user.email, for_update=True)
             if current is None or current.password_hash != stored.password_hash:
                 raise LoginRefused
-            if _locked(current, now):
-                raise LoginRefused(current.locked_until)
+            # The right password: this attempt's count (and a lock it set) is undone.
             await repository.clear_failures(current.user.id)
             if rehashed is not None:
                 await repository.set_password(current.user.id, rehashed)
