@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -44,15 +46,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     """A maintenance URL of the Postgres server the tests may create databases on."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         yield url
         return
-    location = start_embedded(tmp_path_factory.mktemp("embedded-pg"))
-    yield with_database(location.url, "postgres")
-    location.server.cleanup()
+    # Not under pytest's own temporary directory: a second pytest session started on the
+    # machine meanwhile prunes the oldest of those, this server's data with them.
+    data = Path(tempfile.mkdtemp(prefix="salonbot-test-pg-"))
+    try:
+        location = start_embedded(data)
+        yield with_database(location.url, "postgres")
+        location.server.cleanup()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 async def _admin(server_url: str, sql: str) -> None:
