@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_staff_sessions")),
     )
     op.create_index(op.f("ix_staff_sessions_user_id"), "staff_sessions", ["user_id"])
+    op.create_index(op.f("ix_staff_sessions_expires_at"), "staff_sessions", ["expires_at"])
     op.create_table(
         "login_failures",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -69,11 +70,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
     )
     op.create_index("ix_login_failures_address_at", "login_failures", ["address", "at"])
+    op.create_index("ix_login_failures_at", "login_failures", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_login_failures_at", table_name="login_failures")
     op.drop_index("ix_login_failures_address_at", table_name="login_failures")
     op.drop_table("login_failures")
+    op.drop_index(op.f("ix_staff_sessions_expires_at"), table_name="staff_sessions")
     op.drop_index(op.f("ix_staff_sessions_user_id"), table_name="staff_sessions")
     op.drop_table("staff_sessions")
     op.drop_table("staff_users")

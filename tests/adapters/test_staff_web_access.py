@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
@@ -156,8 +158,12 @@ async def test_every_route_but_the_login_form_and_static_files_needs_a_session()
                 if (route.path, method) in PUBLIC_ROUTES:
                     continue
                 answer = await desk.client.request(method, "/staff" + _sample_path(route.path))
-                expected = 303 if method in ("GET", "HEAD") else 401
+                # Pages (and signing out) send to the sign-in page; anything else is 401.
+                to_sign_in = method in ("GET", "HEAD") or route.path == "/logout"
+                expected = 303 if to_sign_in else 401
                 assert answer.status_code == expected, (route.path, method)
+                if to_sign_in:
+                    assert answer.headers["location"].endswith("/staff/login")
                 checked += 1
         assert checked >= 4
 
@@ -214,3 +220,39 @@ async def test_the_cookies_are_secure_over_https(https: bool, base_url: str) -> 
             c for c in answer.headers.get_list("set-cookie") if c.startswith("salonbot_staff=")
         )
         assert "Secure" in session_cookie
+
+
+async def test_signing_out_of_a_session_that_has_ended_leads_to_the_sign_in_page() -> None:
+    async with staff_desk() as desk:
+        await desk.sign_in()
+        token = await desk.form_token("/staff/")
+        desk.clock.advance(timedelta(hours=13))  # the session has ended meanwhile
+
+        answer = await desk.client.post("/staff/logout", data={"csrf": token})
+
+        assert answer.status_code == 303
+        assert answer.headers["location"].endswith("/staff/login")
+        assert 'salonbot_staff=""' in answer.headers.get("set-cookie", "")
+
+
+async def test_a_page_that_fails_still_carries_the_security_headers() -> None:
+    async with staff_desk() as desk:
+        await desk.sign_in()
+
+        async def away(day: object) -> object:
+            raise ConnectionError("the database went away")
+
+        desk.calendar.day = away  # type: ignore[assignment,method-assign]
+        outer = FastAPI()
+        outer.mount("/staff", desk.staff_app)
+        transport = httpx.ASGITransport(app=outer, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://salon.test", cookies=desk.client.cookies
+        ) as client:
+            answer = await client.get("/staff/")
+
+        assert answer.status_code == 500
+        assert "the database went away" not in answer.text
+        for name, value in HEADERS.items():
+            assert answer.headers[name] == value
+        assert answer.headers["cache-control"] == "no-store"

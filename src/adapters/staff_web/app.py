@@ -7,6 +7,7 @@ a session; a test walks ``routes`` and holds every other route to a session.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -16,10 +17,18 @@ from starlette.exceptions import HTTPException
 
 from adapters.staff_web.login import add_login_routes
 from adapters.staff_web.pages import add_pages_routes
-from adapters.staff_web.security import PREFIX, security_headers
+from adapters.staff_web.security import (
+    HEADERS,
+    PREFIX,
+    SESSION_COOKIE,
+    clear_cookie,
+    security_headers,
+)
 from adapters.staff_web.side import NotSignedIn, StaffSide
 from adapters.staff_web.words import PageWords, language_of
 from core.domain.errors import DomainError
+
+log = logging.getLogger("salonbot.staff_web")
 
 STATIC = Path(__file__).with_name("static")
 # (path, method) that answer without a session; the static files are a mount of their own.
@@ -36,9 +45,22 @@ def create_staff_app(side: StaffSide) -> FastAPI:
 
     @staff.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, _: Exception) -> Response:
-        if request.method in ("GET", "HEAD"):
-            return RedirectResponse(f"{PREFIX}/login", status_code=303)
+        if request.method in ("GET", "HEAD") or request.url.path.endswith("/logout"):
+            # Signing out of a session that has already ended: done, sign in again.
+            response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+            clear_cookie(response, SESSION_COOKIE)
+            return response
         return Response("Sign in first.", 401)
+
+    @staff.exception_handler(Exception)
+    async def failed(request: Request, error: Exception) -> Response:
+        # Answered by the outermost middleware, past ``security_headers``: the headers are
+        # set here (a failure, the database away say, is a page like any other).
+        log.exception("staff page failed", extra={"path": request.url.path})
+        response = Response("Something went wrong. Please try again.", 500)
+        response.headers.update(HEADERS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @staff.exception_handler(DomainError)
     async def not_ready(request: Request, _: Exception) -> Response:

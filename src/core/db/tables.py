@@ -440,7 +440,8 @@ staff_sessions = Table(
     Column("csrf", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    # Ended sessions are deleted by it at each sign-in.
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 login_failures = Table(
@@ -452,4 +453,6 @@ login_failures = Table(
     Column("address", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_login_failures_address_at", "address", "at"),
+    # Failures past the window are pruned by it, from every address.
+    Index("ix_login_failures_at", "at"),
 )
