@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from core.conversation.messages import Choice, Form, Reply
 from core.db.tables import bookings, early_delivery_reports, heads_of_queues, outbound_messages
@@ -184,6 +186,18 @@ def next_to_claim(
     return query
 
 
+def _unheld_pending(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """The ids of pending messages meeting ``conditions`` that no other session holds,
+    locked for the caller's update (one a dispatcher is sending is let go, never waited
+    for)."""
+    return (
+        select(outbound_messages.c.id)
+        .where(outbound_messages.c.status == OutboxStatus.PENDING, *conditions)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+
+
 class OutboxRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
@@ -267,19 +281,14 @@ class OutboxRepository:
         messages keep their order, so a reminder queued before a reply would otherwise
         hold the reply back behind every other chat's bulk. One being sent right now
         (locked) is skipped, not waited for."""
-        bulk_ahead = (
-            select(outbound_messages.c.id)
-            .where(
-                outbound_messages.c.channel == channel,
-                outbound_messages.c.chat_id == chat_id,
-                outbound_messages.c.status == OutboxStatus.PENDING,
-                outbound_messages.c.priority == Priority.BULK,
-            )
-            .with_for_update(skip_locked=True)
+        bulk_ahead = _unheld_pending(
+            outbound_messages.c.channel == channel,
+            outbound_messages.c.chat_id == chat_id,
+            outbound_messages.c.priority == Priority.BULK,
         )
         await self._db.execute(
             update(outbound_messages)
-            .where(outbound_messages.c.id.in_(bulk_ahead.scalar_subquery()))
+            .where(outbound_messages.c.id.in_(bulk_ahead))
             .values(priority=int(Priority.CONVERSATION))
         )
 
@@ -290,17 +299,10 @@ class OutboxRepository:
         A message a dispatcher holds right now (being sent) is let go, not waited for: it
         goes out, as it would have a moment earlier.
         """
-        pending = (
-            select(outbound_messages.c.id)
-            .where(
-                outbound_messages.c.booking_id == booking_id,
-                outbound_messages.c.status == OutboxStatus.PENDING,
-            )
-            .with_for_update(skip_locked=True)
-        )
+        pending = _unheld_pending(outbound_messages.c.booking_id == booking_id)
         withdrawn = await self._db.execute(
             update(outbound_messages)
-            .where(outbound_messages.c.id.in_(pending.scalar_subquery()))
+            .where(outbound_messages.c.id.in_(pending))
             .values(status=OutboxStatus.EXPIRED, last_error=f"withdrawn: {reason}"[:2000])
             .returning(outbound_messages.c.id)
         )
@@ -313,34 +315,17 @@ class OutboxRepository:
         Rows another taker holds are skipped, never sent twice. Messages past their
         ``expires_at`` are marked expired instead.
         """
-        late = (
-            select(outbound_messages.c.id)
-            .where(
-                outbound_messages.c.channel == channel,
-                outbound_messages.c.chat_id == chat_id,
-                outbound_messages.c.status == OutboxStatus.PENDING,
-                outbound_messages.c.expires_at <= at,
-            )
-            .with_for_update(skip_locked=True)
-        )
+        in_chat = (outbound_messages.c.channel == channel, outbound_messages.c.chat_id == chat_id)
+        late = _unheld_pending(*in_chat, outbound_messages.c.expires_at <= at)
         await self._db.execute(
             update(outbound_messages)
-            .where(outbound_messages.c.id.in_(late.scalar_subquery()))
+            .where(outbound_messages.c.id.in_(late))
             .values(status=OutboxStatus.EXPIRED, last_error="not sent: expired")
         )
-        pending = (
-            select(outbound_messages.c.id)
-            .where(
-                outbound_messages.c.channel == channel,
-                outbound_messages.c.chat_id == chat_id,
-                outbound_messages.c.status == OutboxStatus.PENDING,
-                outbound_messages.c.kind == OutboundKind.REPLY,
-            )
-            .with_for_update(skip_locked=True)
-        )
+        pending = _unheld_pending(*in_chat, outbound_messages.c.kind == OutboundKind.REPLY)
         rows = await self._db.execute(
             update(outbound_messages)
-            .where(outbound_messages.c.id.in_(pending.scalar_subquery()))
+            .where(outbound_messages.c.id.in_(pending))
             .values(status=OutboxStatus.SENT, sent_at=at, attempts=outbound_messages.c.attempts + 1)
             .returning(outbound_messages.c.id, outbound_messages.c.body)
         )
