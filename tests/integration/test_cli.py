@@ -10,9 +10,7 @@ when the last process exits, piped stdin, a command that must not touch any data
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
-import io
 import os
 import re
 import subprocess
@@ -25,9 +23,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from salonbot import cli
-from salonbot.cli import run as run_salonbot
 from salonbot.database import make_engine, with_database
 from tests.catalog_cases import BILLION_LAUGHS, BROKEN, DEMO_TEXT, Broken
+from tests.cli_run import salonbot
 from tests.db_state import State, dump_tables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,39 +52,11 @@ def _env(database_url: str, data_dir: Path, pycache: Path) -> Env:
     return env
 
 
-@contextlib.contextmanager
-def _environment(env: Env) -> Iterator[None]:
-    """``os.environ`` is ``env`` inside, as it was afterwards."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def _salonbot(env: Env, *args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
     """``salonbot ARGS`` in this process, as the console script runs it: its exit status
     and everything it wrote."""
-    out, err = io.StringIO(), io.StringIO()
-    stdin = sys.stdin
-    sys.stdin = io.StringIO(typed or "")
-    try:
-        with (
-            _environment(env),
-            contextlib.chdir(ROOT),
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(err),
-        ):
-            try:
-                code = run_salonbot(list(args))
-            except SystemExit as exit_:  # argparse's usage errors and --help
-                code = exit_.code if isinstance(exit_.code, int) else 1
-    finally:
-        sys.stdin = stdin
-    return subprocess.CompletedProcess(["salonbot", *args], code, out.getvalue(), err.getvalue())
+    code, out, err = salonbot(env, *args, typed=typed or "")
+    return subprocess.CompletedProcess(["salonbot", *args], code, out, err)
 
 
 def _salonbot_process(

@@ -4,11 +4,7 @@ member sends ``/link CODE`` to the bot; unlinking from the command line or from 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import io
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,8 +20,8 @@ from core.services.staff_link import (
     StaffNotFound,
     code_digest,
 )
-from salonbot import cli
 from salonbot.bootstrap import Salonbot
+from tests.cli_run import cli_environment, salonbot
 from tests.db_state import State, dump_tables, rows
 from tests.fakes.clock import FakeClock
 from tests.staff_chats import link, say
@@ -36,36 +32,10 @@ LINKED_EN = "Linked: this chat now gets Maria's booking notices and agenda."
 REFUSED_EN = "That code is not valid"
 
 
-@contextlib.contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _salonbot(database_url: str, data_dir: Path, *args: str) -> tuple[int, str, str]:
-    """``salonbot ARGS`` in this process, as the console script runs it."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(DATABASE_URL=database_url, SALONBOT_DATA_DIR=str(data_dir))
-    out, err = io.StringIO(), io.StringIO()
-    with (
-        _environment(env),
-        contextlib.chdir(ROOT),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-    ):
-        code = cli.run(list(args))
-    return code, out.getvalue(), err.getvalue()
-
-
 async def _cli(database_url: str, tmp_path: Path, *args: str) -> tuple[int, str, str]:
     # The command runs its own event loop (asyncio.run), so not on this one.
-    return await asyncio.to_thread(_salonbot, database_url, tmp_path / "data", *args)
+    env = cli_environment(database_url, tmp_path / "data")
+    return await asyncio.to_thread(salonbot, env, *args)
 
 
 def _printed_code(output: str) -> str:

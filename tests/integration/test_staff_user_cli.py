@@ -4,60 +4,22 @@ passwords from the command line; the password is never printed, nor its hash."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core.calendar.ports import LoginRefused, Role
 from core.services.staff_accounts import StaffAccounts
-from salonbot import cli
 from salonbot.bootstrap import Salonbot
 from salonbot.passwords import Argon2Passwords
+from tests.cli_run import cli_environment
+from tests.cli_run import salonbot as run_in_process
 from tests.db_state import dump_tables, rows
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 Run = tuple[int, str, str]
-
-
-@contextlib.contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _salonbot(database_url: str, data_dir: Path, typed: str, *args: str) -> Run:
-    """``salonbot ARGS`` in this process, as the console script runs it, ``typed`` on stdin."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(DATABASE_URL=database_url, SALONBOT_DATA_DIR=str(data_dir))
-    out, err = io.StringIO(), io.StringIO()
-    stdin, sys.stdin = sys.stdin, io.StringIO(typed)
-    try:
-        with (
-            _environment(env),
-            contextlib.chdir(ROOT),
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(err),
-        ):
-            try:
-                code = cli.run(list(args))
-            except SystemExit as exit_:  # argparse's usage errors
-                code = exit_.code if isinstance(exit_.code, int) else 1
-    finally:
-        sys.stdin = stdin
-    return code, out.getvalue(), err.getvalue()
 
 
 class Cli:
@@ -68,7 +30,8 @@ class Cli:
 
     async def __call__(self, *args: str, typed: str = "") -> Run:
         # The command runs its own event loop (asyncio.run), so not on this one.
-        run = await asyncio.to_thread(_salonbot, self._url, self._data, typed, *args)
+        env = cli_environment(self._url, self._data)
+        run = await asyncio.to_thread(run_in_process, env, *args, typed=typed)
         self.printed += run[1:]
         return run
 
