@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import text
 
 from core.conversation.messages import Choice, Form, Reply
 from core.db.outbox_repository import OutboxRepository, Priority
@@ -20,6 +19,8 @@ from salonbot.runtime import Runtime
 from salonbot.web import create_web_app
 from salonbot.whatsapp_runtime import add_whatsapp
 from tests.adapters.telegram_harness import eventually
+from tests.adapters.whatsapp_webhook import choices
+from tests.db_state import rows
 from tests.fakes.whatsapp_api import FakeWhatsApp, SentMessage
 from tests.waiting import handled, settled
 
@@ -70,20 +71,7 @@ class Salon:
         return await self.tap(wa_id, options[index][1])
 
     async def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        async with self.app.engine.connect() as connection:
-            return [tuple(row) for row in await connection.execute(text(sql))]
-
-
-def choices(message: SentMessage) -> tuple[str, list[tuple[str, str]]]:
-    interactive = message.payload.get("interactive") or {}
-    if interactive.get("type") == "button":
-        return "button", [
-            (b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]
-        ]
-    if interactive.get("type") == "list":
-        rows = [r for s in interactive["action"]["sections"] for r in s["rows"]]
-        return "list", [(r["id"], r["title"]) for r in rows]
-    return "text", []
+        return await rows(self.app.engine, sql)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog.file import load_catalog_text
@@ -32,7 +31,9 @@ from salonbot.runtime import Runtime
 from salonbot.web import create_web_app
 from salonbot.whatsapp_runtime import add_whatsapp
 from tests.adapters.telegram_harness import MONDAY_MORNING, eventually
+from tests.adapters.whatsapp_webhook import choices
 from tests.catalog_cases import DEMO_TEXT
+from tests.db_state import rows
 from tests.fakes.clock import FakeClock
 from tests.fakes.whatsapp_api import FakeWhatsApp, SentMessage
 from tests.waiting import settled
@@ -149,20 +150,7 @@ class Salon:
         )
 
     async def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        async with self.app.engine.connect() as connection:
-            return [tuple(row) for row in await connection.execute(text(sql))]
-
-
-def choices(message: SentMessage) -> tuple[str, list[tuple[str, str]]]:
-    interactive = message.payload.get("interactive") or {}
-    if interactive.get("type") == "button":
-        return "button", [
-            (b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]
-        ]
-    if interactive.get("type") == "list":
-        rows = [r for s in interactive["action"]["sections"] for r in s["rows"]]
-        return "list", [(r["id"], r["title"]) for r in rows]
-    return "text", []
+        return await rows(self.app.engine, sql)
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ from salonbot.bootstrap import Salonbot
 from salonbot.runtime import Runtime
 from salonbot.web import create_web_app
 from salonbot.whatsapp_runtime import add_whatsapp
-from tests.fakes.whatsapp_api import FakeWhatsApp
+from tests.fakes.whatsapp_api import FakeWhatsApp, SentMessage
 
 
 class Webhook:
@@ -70,3 +70,17 @@ async def whatsapp_webhook(app: Salonbot) -> AsyncIterator[Webhook]:
             yield Webhook(runtime, client, meta)
         finally:
             await runtime.stop()
+
+
+def choices(message: SentMessage) -> tuple[str, list[tuple[str, str]]]:
+    """How a sent message offers its choices ("button", "list" or "text") and each choice
+    as (id, title)."""
+    interactive = message.payload.get("interactive") or {}
+    if interactive.get("type") == "button":
+        return "button", [
+            (b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]
+        ]
+    if interactive.get("type") == "list":
+        rows = [r for s in interactive["action"]["sections"] for r in s["rows"]]
+        return "list", [(r["id"], r["title"]) for r in rows]
+    return "text", []
