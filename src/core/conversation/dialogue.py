@@ -546,51 +546,48 @@ class Conversation:
         if visit.start > self.desk.now():
             self._open(visit.id)
 
-    async def _confirm_visit(self, arg: str) -> bool:
-        if (ref := _visit_ref(arg)) is None:
-            return False
-        visit = await self._visit_named(*ref)
-        if visit is None:
-            return True
+    async def _confirm_visit(self, visit: Booking) -> None:
         try:
             confirmed = await self.desk.confirm_attendance(visit.id, visit.version)
         except DomainError:
             # Moved, cancelled or started while this tap was handled: say what it is now.
             if await self._visit_named(visit.id, visit.version) is not None:
                 self._note(self._("That visit is no longer active."))
-            return True
+            return
         if visit.customer_confirmed_at is not None:
             thanks = self._("You have already confirmed this visit. See you soon!")
         else:
             thanks = self._("Thank you for confirming! See you soon.")
         self._note(thanks + "\n" + self.words.visit(confirmed))
         self.state = self.state.restart(Screen.MENU)
-        return True
 
-    async def _reschedule_visit(self, arg: str) -> bool:
-        if (ref := _visit_ref(arg)) is None:
-            return False
-        visit = await self._visit_named(*ref)
-        if visit is None:
-            return True
+    async def _reschedule_visit(self, visit: Booking) -> None:
         cutoff = self.catalog.salon.policies.customer_reschedule_cutoff
         if self._too_late(visit, cutoff, "move"):
             self._open(visit.id)
         else:
             self._start_move(visit)
-        return True
 
-    async def _cancel_visit(self, arg: str) -> bool:
+    async def _cancel_visit(self, visit: Booking) -> None:
         """Show the cancel confirmation: one tap more, so a stray tap never cancels."""
-        if (ref := _visit_ref(arg)) is None:
-            return False
-        visit = await self._visit_named(*ref)
-        if visit is None:
-            return True
         self._open(visit.id)
         if not self._too_late(visit, self.catalog.salon.policies.customer_cancel_cutoff, "cancel"):
             self._go(Screen.CANCEL)
+
+
+def _on_the_visit(act: Callable[[Conversation, Booking], Awaitable[None]]) -> Handler:
+    """A visit button's handler: the visit its argument names, if it can still be acted on
+    as the button meant (else the customer is told why), then ``act`` on it."""
+
+    async def handle(conversation: Conversation, arg: str) -> bool:
+        if (ref := _visit_ref(arg)) is None:
+            return False
+        visit = await conversation._visit_named(*ref)
+        if visit is not None:
+            await act(conversation, visit)
         return True
+
+    return handle
 
 
 def _visit_ref(arg: str) -> tuple[int, int] | None:
@@ -711,9 +708,9 @@ ANYWHERE: Mapping[Anywhere, Handler] = {
     Anywhere.LANGUAGE: _opens(Screen.LANGUAGE),
     Anywhere.HELP: _opens(Screen.HELP),
     Anywhere.MENU: _opens(Screen.MENU),
-    Anywhere.CONFIRM_VISIT: Conversation._confirm_visit,
-    Anywhere.RESCHEDULE_VISIT: Conversation._reschedule_visit,
-    Anywhere.CANCEL_VISIT: Conversation._cancel_visit,
+    Anywhere.CONFIRM_VISIT: _on_the_visit(Conversation._confirm_visit),
+    Anywhere.RESCHEDULE_VISIT: _on_the_visit(Conversation._reschedule_visit),
+    Anywhere.CANCEL_VISIT: _on_the_visit(Conversation._cancel_visit),
 }
 """What each choice valid from any state does, whatever the chat stands on.
 
@@ -724,13 +721,13 @@ does (``CONFIRM_VISIT``, sent by ``core.conversation.reminders``):
 2. send it with ``global_choice(Anywhere.CONFIRM_VISIT, label, f"{booking_id}.{version}")``
    (``core.conversation.state``): the argument says what it acts on, as its id carries no
    generation;
-3. add ``Anywhere.CONFIRM_VISIT: Conversation._confirm_visit`` here: an
-   ``async def _confirm_visit(self, arg: str) -> bool`` that parses the argument
-   (``small_number`` for ids), checks it against the salon through the desk (this
-   customer's booking, still at that version), acts, notes what happened and moves the
-   state (``self.state.restart(Screen.VISIT)`` ...). Answering False tells the customer
-   the button is stale and changes nothing. A new screen it leads to is a ``Screen``
-   member and a row of ``PAGES``.
+3. add a row here: a handler that parses the argument (``small_number`` for ids),
+   checks it against the salon through the desk, acts, notes what happened and moves the
+   state (``self.state.restart(Screen.VISIT)`` ...); answering False tells the customer
+   the button is stale and changes nothing. A button about a visit is
+   ``_on_the_visit(Conversation._confirm_visit)``: the argument is parsed and checked
+   (this customer's visit, still at that version, not started) before the method acts on
+   it. A new screen it leads to is a ``Screen`` member and a row of ``PAGES``.
 """
 
 _COMMANDS: Mapping[str, Screen] = {
