@@ -1,0 +1,236 @@
+"""The staff side's actions and lookups, as ports: the front desk (bookings and time off),
+the customer book, and the live feed of calendar changes.
+
+``salonbot`` supplies the implementations (``core.services.front_desk``,
+``core.services.customer_book``, ``salonbot.live``); the web adapter and the JSON API know
+only these protocols and values. Every instant is UTC-aware; ``zone`` is for display.
+
+Who may do what (``core.calendar.roles``): the owner sees and edits everything; a staff
+member sees the whole salon and edits only their own bookings and time off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from core.calendar.ports import StaffUser
+from core.calendar.views import BookingBlock
+from core.domain.booking import Booking, BookingStatus
+from core.domain.errors import DomainError
+
+
+class NotAllowed(DomainError):
+    """The signed-in user's role does not let them do this (a staff member acting on
+    another's booking or time off)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not allowed: {what}")
+        self.what = what
+
+
+class NoSuchLocalTime(DomainError):
+    """A local date and time that does not exist in the salon's zone (skipped by a DST
+    change)."""
+
+    def __init__(self, day: date, at: time) -> None:
+        super().__init__(f"{day.isoformat()} {at.isoformat('minutes')} does not exist here")
+        self.day = day
+        self.at = at
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """A walk-in or phone customer the salon does not know yet."""
+
+    name: str
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCard:
+    """A customer as the staff see them. ``channel``: where they chat ("telegram",
+    "whatsapp", "terminal"), or "" for one added by staff."""
+
+    id: int
+    name: str
+    phone: str
+    channel: str
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """One recorded change of a booking: ``action`` is ``BookingAction``'s value; ``actor``
+    who did it as recorded (a staff user's email, "customer", "system")."""
+
+    at: datetime
+    action: str
+    actor: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookingDetail:
+    """One booking with everything its page shows."""
+
+    block: BookingBlock
+    staff_key: str
+    staff_name: str
+    customer: CustomerCard | None
+    history: tuple[HistoryLine, ...]
+    zone: ZoneInfo
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FreeStart:
+    """A start time a service can be booked at, and with whom."""
+
+    staff_key: str
+    start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOffSpan:
+    id: int
+    staff_key: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One of a customer's bookings, for their history."""
+
+    booking_id: int
+    start: datetime
+    service_name: str
+    staff_name: str
+    status: BookingStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerVisits:
+    """A customer and their bookings, newest first, with the counts the staff ask about."""
+
+    customer: CustomerCard
+    visits: tuple[Visit, ...]
+    zone: ZoneInfo
+    completed: int
+    cancelled: int
+    no_shows: int
+
+
+class FrontDesk(Protocol):
+    """Bookings and time off changed by a signed-in staff user. Each call is one
+    transaction through the same core use cases as the chat (``Bookings``, ``AddTimeOff``):
+    the staff locks, the exclusion constraint, the salon's rules. Each change is recorded
+    in the booking's history with ``user`` as the actor. Refusals are ``DomainError``s:
+    ``NotAllowed``, ``SlotTaken`` (with alternatives), ``SlotNotOffered``,
+    ``InvalidTransition``, ``TimeOffConflict``, ``BookingNotFound``, ``UnknownStaff``,
+    ``UnknownService``, ``NoSuchLocalTime``."""
+
+    async def instant(self, day: date, at: time) -> datetime:
+        """The UTC instant of the salon's local ``day`` and ``at`` (the earlier one when
+        the clocks go back; ``NoSuchLocalTime`` in a gap when they go forward)."""
+        ...
+
+    async def booking(self, booking_id: int) -> BookingDetail:
+        """A booking with its customer and history; ``BookingNotFound``."""
+        ...
+
+    async def free_starts(
+        self, service_key: str, staff_key: str | None, day: date
+    ) -> list[FreeStart]:
+        """The start times ``service_key`` can be booked at on the local ``day`` (with
+        ``staff_key``, or anyone who performs it), earliest first."""
+        ...
+
+    async def walk_in(
+        self,
+        user: StaffUser,
+        service_key: str,
+        staff_key: str | None,
+        start: datetime,
+        customer: int | NewCustomer,
+    ) -> Booking:
+        """Book ``service_key`` at ``start`` for a known customer (their id) or a new one,
+        confirmed at once. ``staff_key`` None: anyone free (a staff user: themselves)."""
+        ...
+
+    async def move(
+        self, user: StaffUser, booking_id: int, start: datetime, staff_key: str | None = None
+    ) -> Booking:
+        """Move a confirmed booking to ``start`` (and ``staff_key``, when given); the
+        customer is told in their chat."""
+        ...
+
+    async def cancel(self, user: StaffUser, booking_id: int, reason: str) -> Booking:
+        """Cancel a booking; the customer is told in their chat, in their language, with
+        the reason."""
+        ...
+
+    async def mark(self, user: StaffUser, booking_id: int, outcome: BookingStatus) -> Booking:
+        """Mark a visit that has started ``COMPLETED`` or ``NO_SHOW``."""
+        ...
+
+    async def time_off(self, staff_key: str, start: datetime, end: datetime) -> list[TimeOffSpan]:
+        """``staff_key``'s time off overlapping ``start``..``end``."""
+        ...
+
+    async def add_time_off(
+        self, user: StaffUser, staff_key: str, start: datetime, end: datetime, reason: str
+    ) -> int:
+        """Block ``staff_key``'s time; refused (``TimeOffConflict``) while bookings sit in
+        it."""
+        ...
+
+    async def remove_time_off(self, user: StaffUser, time_off_id: int) -> None:
+        """Free the time again; an id that is not there is ``TimeOffNotFound``."""
+        ...
+
+
+class TimeOffNotFound(DomainError):
+    def __init__(self, time_off_id: int) -> None:
+        super().__init__(f"time off {time_off_id} not found")
+        self.time_off_id = time_off_id
+
+
+class CustomerBook(Protocol):
+    async def find(self, text: str, limit: int = 20) -> list[CustomerCard]:
+        """Customers whose name contains ``text`` (any case) or whose phone contains its
+        digits; the best matches first, at most ``limit``."""
+        ...
+
+    async def visits(self, customer_id: int) -> CustomerVisits:
+        """A customer's bookings; ``CustomerNotFound``."""
+        ...
+
+
+class CustomerNotFound(DomainError):
+    def __init__(self, customer_id: int) -> None:
+        super().__init__(f"customer {customer_id} not found")
+        self.customer_id = customer_id
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarChange:
+    """Something on the calendar changed: a booking or time off of ``staff_key`` on the
+    salon's local ``days`` (a move names the days it left and reached)."""
+
+    staff_key: str
+    days: tuple[date, ...]
+
+
+class LiveChanges(Protocol):
+    def listen(self) -> AbstractAsyncContextManager[AsyncIterator[CalendarChange]]:
+        """A subscription to every committed change, whoever made it (the chat, the staff
+        pages, another process): ``async with live.listen() as changes: async for c in
+        changes``. Leaving the block ends the subscription."""
+        ...
