@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 
 from core.catalog.file import load_catalog_text
+from core.ports import Clock
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine, start_embedded, with_database
@@ -51,8 +52,11 @@ class FixedClock:
 
 
 @contextlib.asynccontextmanager
-async def bench_salon(pool_size: int = 10) -> AsyncIterator[Salonbot]:
-    """A migrated fresh database with the five-stylist salon loaded; dropped afterwards."""
+async def bench_salon(
+    pool_size: int = 10, *, catalog: str = FIVE_STAFF, clock: Clock | None = None
+) -> AsyncIterator[Salonbot]:
+    """A migrated fresh database with ``catalog`` (the five-stylist salon) loaded; dropped
+    afterwards. ``clock``: the benchmark's fixed clock unless given."""
     server_url = os.environ.get("BENCH_DATABASE_URL")
     location = None
     if not server_url:
@@ -64,8 +68,8 @@ async def bench_salon(pool_size: int = 10) -> AsyncIterator[Salonbot]:
     url = with_database(server_url, name)
     try:
         await upgrade_in_thread(url)
-        app = Salonbot(make_engine(url, pool_size=pool_size), FixedClock())
-        document, _ = load_catalog_text(FIVE_STAFF)
+        app = Salonbot(make_engine(url, pool_size=pool_size), clock or FixedClock())
+        document, _ = load_catalog_text(catalog)
         await load_catalog(app.uow, app.clock, document)
         try:
             yield app
