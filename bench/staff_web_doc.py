@@ -18,14 +18,15 @@ if TYPE_CHECKING:
 
 NOTES = "<!-- Notes below this line are kept by `python -m bench.staff_web --write`. -->"
 _ROW_HEAD = (
-    "| date (UTC) | command | database, load | day view from the server, median / p95"
+    "| date (UTC) | code | command | database, load | day view from the server, median / p95"
     " | `/healthz`, median / p95 | ratio of medians | open a booking | next day"
     " | transfer, cold cache |"
 )
 
 _INTRO = """Targets (issue 12), for a week of 500 bookings over 5 staff: the day view rendered by
-the server in p95 under 50 ms; in Chromium, Interaction to Next Paint under 50 ms for opening a
-booking and for switching to the next day; the day view's total transfer under 100 KB.
+the server in p95 under 50 ms; in Chromium, Interaction to Next Paint under 50 ms for
+opening a booking and for switching to the next day; the day view's total transfer under
+100 KB.
 
     uv run python -m bench.staff_web            # --write records the run here
 
@@ -85,6 +86,7 @@ def run_row(run: Run) -> str:
         transfer = f"{run.browsing.transfer / 1000:.1f} KB"
     cells = [
         f"{run.when:%Y-%m-%d %H:%M}",
+        f"`{run.code}`",
         f"`{run.command.strip()}`",
         f"{run.database}, {run.load}",
         f"{describe(server.day)} (max {max(server.day):.0f} ms, n={len(server.day)})",
@@ -110,7 +112,7 @@ Runs (one row per `--write`; the page held {run.server.blocks} booking blocks on
 {week.busiest}, {run.server.page_bytes / 1000:.1f} KB of HTML, in the latest):
 
 {_ROW_HEAD}
-{"| --- " * 9}|
+{"| --- " * 10}|
 {chr(10).join(rows)}
 
 Against the targets (the latest run, {run.when:%Y-%m-%d}):
