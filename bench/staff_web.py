@@ -238,6 +238,7 @@ def report(run: Run) -> str:
                     f"{'  INP (Event Timing)':48} {describe(interaction.inp):>18}"
                     f"  {len(interaction.inp)}{floored}"
                 )
+                lines.append(f"{'  INP, medians of its parts':48} {interaction.breakdown()}")
             if interaction.navigation:
                 lines.append(
                     f"{'  click to next document FCP (not INP)':48}"

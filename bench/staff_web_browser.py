@@ -38,7 +38,12 @@ _OBSERVE = """
       if (!e.interactionId) continue;
       const had = seen.get(e.interactionId);
       if (!had || e.duration > had.duration) {
-        seen.set(e.interactionId, {duration: e.duration, name: e.name});
+        seen.set(e.interactionId, {
+          duration: e.duration, name: e.name,
+          delay: e.processingStart - e.startTime,
+          processing: e.processingEnd - e.processingStart,
+          presentation: e.startTime + e.duration - e.processingEnd,
+        });
       }
     }
   }).observe({type: 'event', durationThreshold: 16, buffered: true});
@@ -73,6 +78,20 @@ class Interaction:
     navigation: list[float] = field(default_factory=list)
     shown: list[float] = field(default_factory=list)
     nothing: int = 0  # clicks after which nothing was shown within the wait
+    # Of each INP sample over 16 ms: input delay, processing, presentation delay (ms).
+    parts: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def breakdown(self) -> str:
+        """Medians of the INP's three parts, where it has any."""
+        if not self.parts:
+            return "-"
+        delay, processing, presentation = (
+            statistics.median(p) for p in zip(*self.parts, strict=True)
+        )
+        return (
+            f"input delay {delay:.0f}, processing {processing:.0f},"
+            f" presentation {presentation:.0f} ms"
+        )
 
     @property
     def mode(self) -> str:
@@ -189,9 +208,13 @@ async def _measure(page: Page, click: str, shown: str, arg: object, into: Intera
     else:
         into.shown.append(shown_ms)
     seen = await page.evaluate("() => Object.fromEntries(window.__bench.seen)")
-    new = [entry["duration"] for key, entry in seen.items() if int(key) not in before]
+    new = [entry for key, entry in seen.items() if int(key) not in before]
     if new:
-        into.inp.append(max(new))
+        longest = max(new, key=lambda entry: entry["duration"])
+        into.inp.append(longest["duration"])
+        into.parts.append(
+            (longest["delay"], longest["processing"], max(0.0, longest["presentation"]))
+        )
     else:
         into.inp.append(16.0)
         into.floored += 1
