@@ -28,6 +28,7 @@ from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
 from core.services.staff_accounts import StaffAccounts
 from core.services.staff_calendar import StaffCalendar
+from core.services.staff_feeds import StoredStaffFeeds
 from core.services.staff_link import StaffLinks
 from core.services.staff_notices import StaffNotices
 from core.services.time_off import AddTimeOff
@@ -66,6 +67,7 @@ class Salonbot:
         # The staff web's ports.
         self.accounts = StaffAccounts(self.uow, self.clock, self.passwords)
         self.calendar = StaffCalendar(self.uow, self.clock, self.catalogs)
+        self.feeds = StoredStaffFeeds(self.uow, self.clock, self.catalogs)
         # Connects on its first subscriber, not here.
         self.live = PostgresLiveChanges(
             connector(self.engine), CalendarChanges(self.uow, self.catalogs)
