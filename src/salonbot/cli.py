@@ -215,7 +215,6 @@ async def _staff_user(app: Salonbot, args: argparse.Namespace) -> str:
 
 async def _staff_feed(app: Salonbot, args: argparse.Namespace) -> str:
     from adapters.staff_web.feeds import feed_url
-    from adapters.staff_web.security import PREFIX
 
     base = args.base_url.strip().rstrip("/")
     if not base.startswith(("https://", "http://")) or len(base) > 2_000:
@@ -225,7 +224,7 @@ async def _staff_feed(app: Salonbot, args: argparse.Namespace) -> str:
         [
             f"New calendar feed link for {made.staff_name} ({made.staff_key}); the old one,"
             " if any, stops working now:",
-            feed_url(f"{base}{PREFIX}/", made.token),
+            feed_url(base, made.token),
         ]
     )
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from adapters.staff_web.feed_words import FeedWords
 from adapters.staff_web.ics import calendar_text
 from adapters.staff_web.login import forbidden
-from adapters.staff_web.security import BadForm, read_form, same_token
+from adapters.staff_web.security import PREFIX, BadForm, read_form, same_token
 from adapters.staff_web.side import StaffSide
 from core.calendar.desk import NotAllowed
 from core.calendar.feeds import MAX_FEED_TOKEN
@@ -30,8 +30,8 @@ MAX_KEY = 100
 
 
 def feed_url(base_url: str, token: str) -> str:
-    """The feed's address under the staff side's ``base_url`` (ending in ``/staff/``)."""
-    return f"{base_url.rstrip('/')}/feed/{token}.ics"
+    """The feed's address at the salon's ``base_url`` (scheme and host, maybe a path)."""
+    return f"{base_url.rstrip('/')}{PREFIX}/feed/{token}.ics"
 
 
 def add_feed_routes(router: FastAPI, side: StaffSide) -> None:
@@ -91,4 +91,6 @@ def add_feed_routes(router: FastAPI, side: StaffSide) -> None:
             return await page(signed, staff_key, status_code=403)
         except UnknownStaff:
             return await page(signed, staff_key)  # the not-found page
-        return await page(signed, staff_key, feed_url(str(request.base_url), made.token))
+        # The request's own scheme and host (the staff side is always at ``PREFIX``).
+        base = str(request.url.replace(path="", query="", fragment=""))
+        return await page(signed, staff_key, feed_url(base, made.token))
