@@ -92,11 +92,14 @@ async def test_each_change_arrives_as_an_event_and_leaving_ends_the_subscription
 
 async def test_a_quiet_stream_gets_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live_route, "HEARTBEAT", 0.05)
-    async with staff_desk() as desk, served(desk) as client:
-        async with client.stream("GET", "/staff/live") as answer:
-            lines = answer.aiter_lines()
-            await read_until(lines, ": live")
-            await read_until(lines, ": heartbeat")
+    async with (
+        staff_desk() as desk,
+        served(desk) as client,
+        client.stream("GET", "/staff/live") as answer,
+    ):
+        lines = answer.aiter_lines()
+        await read_until(lines, ": live")
+        await read_until(lines, ": heartbeat")
 
 
 async def test_the_stream_ends_when_the_session_does(monkeypatch: pytest.MonkeyPatch) -> None:
