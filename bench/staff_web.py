@@ -213,6 +213,10 @@ class Run:
         return rows
 
 
+def _path(url: str) -> str:
+    return url.split("/staff", 1)[-1]
+
+
 def report(run: Run) -> str:
     server = run.server
     ratio = statistics.median(server.day) / statistics.median(server.healthz)
@@ -251,9 +255,12 @@ def report(run: Run) -> str:
             )
         lines.append("transfer (cold cache):")
         for resource in run.browsing.resources:
+            if resource.kind == "open":
+                lines.append(f"  {_path(resource.url):46} still open when measured, not counted")
+                continue
             encoding = resource.encoding or "uncompressed"
             lines.append(
-                f"  {resource.url.split('/staff', 1)[-1]:46} {resource.transfer:>8,} B"
+                f"  {_path(resource.url):46} {resource.transfer:>8,} B"
                 f"  (body {resource.body:,} B, {encoding})"
             )
         lines.append(f"  {'total':46} {run.browsing.transfer:>8,} B")

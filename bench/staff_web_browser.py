@@ -159,12 +159,14 @@ async def _transfer(browser: Browser, signed_in: Page, url: str) -> list[Resourc
     await context.add_cookies(await signed_in.context.cookies())  # type: ignore[arg-type]
     page = await context.new_page()
     encodings: dict[str, str] = {}
+    asked: list[str] = []
     page.on(
         "response",
         lambda response: encodings.__setitem__(
             response.url, response.headers.get("content-encoding", "")
         ),
     )
+    page.on("request", lambda request: asked.append(request.url))
     await page.goto(url, wait_until="load")
     await page.wait_for_timeout(500)  # anything the page's scripts fetch once loaded
     entries = await page.evaluate(
@@ -174,7 +176,11 @@ async def _transfer(browser: Browser, signed_in: Page, url: str) -> list[Resourc
           body: e.encodedBodySize, decoded: e.decodedBodySize}))"""
     )
     await context.close()
-    return [Resource(**entry, encoding=encodings.get(entry["url"], "")) for entry in entries]
+    listed = {entry["url"] for entry in entries}
+    # A request Resource Timing does not list has not ended: the live stream, say.
+    streams = [Resource(url, "open", 0, 0, 0, "") for url in asked if url not in listed]
+    timed = [Resource(**entry, encoding=encodings.get(entry["url"], "")) for entry in entries]
+    return timed + streams
 
 
 async def _fresh(page: Page, url: str) -> None:

@@ -48,7 +48,9 @@ How it runs:
 - **Transfer:** Chromium (Debian's, headless, Playwright) loads the day view in a new
   context holding only the session cookie (an empty cache); every document and resource
   Resource Timing lists, `transferSize` (headers included). `serve` compresses nothing:
-  the sizes are uncompressed unless the table says otherwise.
+  the sizes are uncompressed unless the table says otherwise. The live stream the page
+  opens (`/staff/live`, Server-Sent Events) is still open when the load is measured and
+  is not counted.
 - **Interactions:** on a freshly loaded day view, click a booking block (a different one
   each round; done when the booking's customer shows in an open `<dialog>`, or on the
   booking's page), or "next day" (done when the next day's heading shows), 2 warm-up
