@@ -11,11 +11,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from core.catalog.limits import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_PHONE_CHARS, MAX_TEXT_CHARS
+from core.calendar.desk import MAX_NAME, MAX_PHONE, MAX_REASON, MAX_SEARCH
+from core.catalog.limits import MAX_ID_CHARS
 
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
-MAX_QUERY = 100
+MAX_QUERY = MAX_SEARCH
 MAX_ID = 2**31 - 1  # the database's integer ids
 # Far enough for any salon's planning, near enough that no date arithmetic overflows.
 EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
@@ -58,8 +59,8 @@ class SignInBody(_Body):
 class NewCustomerBody(_Body):
     """A customer the salon does not know yet."""
 
-    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
-    phone: Annotated[str, Field(max_length=MAX_PHONE_CHARS)] = ""
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    phone: Annotated[str, Field(max_length=MAX_PHONE)] = ""
 
 
 class WalkInBody(_Body):
@@ -82,7 +83,7 @@ class MoveBody(_Body):
 class CancelBody(_Body):
     """Why, told to the customer in their chat."""
 
-    reason: Annotated[str, Field(max_length=MAX_TEXT_CHARS)] = ""
+    reason: Annotated[str, Field(max_length=MAX_REASON)] = ""
 
 
 class StatusBody(_Body):

@@ -62,7 +62,7 @@ def add_booking_routes(api: FastAPI, side: ApiSide) -> None:
             else NewCustomer(body.customer.name, body.customer.phone)
         )
         made = await side.desk.walk_in(signed.user, body.service, body.staff, body.start, customer)
-        response.headers["Location"] = str(request.url_for("booking", booking_id=made.id))
+        response.headers["Location"] = f"{request.scope.get('root_path', '')}/bookings/{made.id}"
         return await as_now(made)
 
     @api.post("/bookings/{booking_id}/move", responses=changes)

@@ -12,7 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.calendar.desk import CustomerNotFound, NoSuchLocalTime, NotAllowed, TimeOffNotFound
+from core.calendar.desk import (
+    CustomerNotFound,
+    EntryRefused,
+    NoSuchLocalTime,
+    NotAllowed,
+    TimeOffNotFound,
+)
 from core.domain.errors import (
     BookingNotFound,
     CutoffPassed,
@@ -92,6 +98,7 @@ _REFUSALS: tuple[tuple[type[DomainError], int, str], ...] = (
     (UnknownStaff, 422, "unknown_staff"),
     (StaffDoesNotPerform, 422, "staff_does_not_perform"),
     (NoSuchLocalTime, 422, "no_such_local_time"),
+    (EntryRefused, 422, BAD_INPUT),
 )
 
 
