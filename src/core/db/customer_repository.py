@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.calendar.desk import CustomerCard
-from core.db.tables import customers
+from core.db.tables import conversations, customers
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,15 @@ class CustomerProfile:
     name: str
     language: str | None
     phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChat:
+    """Where the salon can write to a customer unasked, in their language (None: unknown)."""
+
+    channel: str
+    chat_id: str
+    language: str | None
 
 
 class CustomerRepository:
@@ -122,6 +131,27 @@ class CustomerRepository:
             .where(customers.c.id == customer_id, customers.c.unreachable_at.is_not(None))
             .values(unreachable_at=None)
         )
+
+    async def chat_of(self, customer_id: int) -> CustomerChat | None:
+        """The chat of the customer's channel identity (salonbot talks in private chats,
+        where the chat is the person), or None: added by staff, never wrote, or their
+        channel refuses our messages for good (``unreachable_at``)."""
+        row = (
+            await self._db.execute(
+                select(conversations.c.channel, conversations.c.chat_id, customers.c.language)
+                .select_from(
+                    customers.join(
+                        conversations,
+                        and_(
+                            conversations.c.channel == customers.c.channel,
+                            conversations.c.chat_id == customers.c.external_id,
+                        ),
+                    )
+                )
+                .where(customers.c.id == customer_id, customers.c.unreachable_at.is_(None))
+            )
+        ).first()
+        return None if row is None else CustomerChat(row.channel, row.chat_id, row.language)
 
     async def card(self, customer_id: int) -> CustomerCard | None:
         row = (await self._db.execute(_cards().where(customers.c.id == customer_id))).first()

@@ -139,7 +139,7 @@ class Bookings:
         await repository.record(
             after.id, actor, action.value, now, before=before, after=after, note=note
         )
-        change = BookingChange(action, before, after, actor, now)
+        change = BookingChange(action, before, after, actor, now, note)
         await tell_followers(self._followers, repository.connection, catalog, change)
 
     async def hold(
