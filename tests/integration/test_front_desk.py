@@ -414,6 +414,21 @@ async def test_free_starts_are_the_availability_of_the_day(app: Salonbot) -> Non
     assert anyone == sorted(anyone, key=lambda f: (f.start, f.staff_key))
 
 
+async def test_free_starts_at_the_desk_need_no_minimum_notice(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    # The demo salon wants 2 h notice from customers; the desk books the next start.
+    clock.set(utc(8, 9, 5))
+    starts = await app.front_desk.free_starts("manicure", "maria", TUESDAY)
+    assert starts[0] == FreeStart("maria", utc(8, 9, 15))
+    customers = await app.find_slots(SlotQuery("manicure", TUESDAY, TUESDAY, "maria"))
+    assert customers[0].start >= utc(8, 11, 5)
+    booked = await app.front_desk.walk_in(
+        MARIA, "manicure", None, utc(8, 9, 15), NewCustomer("Walk-in")
+    )
+    assert booked.start == utc(8, 9, 15)
+
+
 @pytest.mark.parametrize(
     ("day", "at", "instant"),
     [

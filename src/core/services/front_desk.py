@@ -93,7 +93,9 @@ class StaffFrontDesk:
     async def free_starts(
         self, service_key: str, staff_key: str | None, day: date
     ) -> list[FreeStart]:
-        slots = await self._find_slots(SlotQuery(service_key, day, day, staff_key))
+        slots = await self._find_slots(
+            SlotQuery(service_key, day, day, staff_key), at_the_desk=True
+        )
         found = [FreeStart(s.staff_key, s.start) for s in slots]
         return sorted(found, key=lambda f: (f.start, f.staff_key))
 
