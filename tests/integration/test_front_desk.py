@@ -187,7 +187,8 @@ async def test_a_short_placeholder_phone_names_nobody(app: Salonbot) -> None:
 
     assert first.customer_id != second.customer_id
     detail = await app.front_desk.booking(second.id)
-    assert detail.customer is not None and detail.customer.name == "Ben"
+    assert detail.customer is not None
+    assert detail.customer.name == "Ben"
 
 
 async def test_a_reason_with_a_nul_is_refused_before_anything_changes(app: Salonbot) -> None:
