@@ -94,7 +94,7 @@ def demo_bookings(calendar: FakeCalendar, customers: FakeCustomers | None = None
 
 @asynccontextmanager
 async def staff_desk(
-    *, https: bool = False, base_url: str = "http://salon.test"
+    *, https: bool = False, base_url: str = "http://salon.test", public_url: str | None = None
 ) -> AsyncIterator[StaffDesk]:
     clock = FakeClock(NOW)
     accounts = FakeAccounts(clock)
@@ -113,7 +113,15 @@ async def staff_desk(
     feeds = FakeStaffFeeds({m.key: m.name for m in staff})
     web = FastAPI()
     side = StaffSide(
-        accounts, calendar, today, desk, customers, https=https, live=live, feeds=feeds
+        accounts,
+        calendar,
+        today,
+        desk,
+        customers,
+        https=https,
+        live=live,
+        feeds=feeds,
+        public_url=public_url,
     )
     staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)

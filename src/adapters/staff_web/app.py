@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from adapters.common.route_name import route_of
 from adapters.staff_web.feeds import FEED_PATH, add_feed_routes
 from adapters.staff_web.live import add_live_routes
 from adapters.staff_web.login import add_login_routes
@@ -61,7 +62,7 @@ def create_staff_app(side: StaffSide) -> FastAPI:
     async def failed(request: Request, error: Exception) -> Response:
         # Answered by the outermost middleware, past ``security_headers``: the headers are
         # set here (a failure, the database away say, is a page like any other).
-        log.exception("staff page failed", extra={"path": request.url.path})
+        log.exception("staff page failed", extra={"route": route_of(request)})
         response = Response("Something went wrong. Please try again.", 500)
         response.headers.update(HEADERS)
         response.headers["Cache-Control"] = "no-store"

@@ -51,6 +51,9 @@ class StaffSide:
     https: bool = False
     templates: jinja2.Environment = field(default_factory=_templates)
     live: LiveChanges = field(kw_only=True)
+    # The salon's public address (``PUBLIC_BASE_URL``): what links meant for outside this
+    # browser (a calendar feed's) are built on; None: the request's own.
+    public_url: str | None = field(default=None, kw_only=True)
     feeds: StaffFeeds = field(kw_only=True)
 
     async def signed_in(self, request: Request) -> SignedIn:
