@@ -15,6 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from adapters.staff_web.booking_page import add_booking_routes
+from adapters.staff_web.customers import add_customers_routes
+from adapters.staff_web.forms import Forged, forged
 from adapters.staff_web.login import add_login_routes
 from adapters.staff_web.pages import add_pages_routes
 from adapters.staff_web.security import (
@@ -25,6 +28,8 @@ from adapters.staff_web.security import (
     security_headers,
 )
 from adapters.staff_web.side import NotSignedIn, StaffSide
+from adapters.staff_web.time_off import add_time_off_routes
+from adapters.staff_web.walk_in import add_walk_in_routes
 from adapters.staff_web.words import PageWords, language_of
 from core.domain.errors import DomainError
 
@@ -41,6 +46,10 @@ def create_staff_app(side: StaffSide) -> FastAPI:
     staff.middleware("http")(security_headers)
     add_login_routes(staff, side)
     add_pages_routes(staff, side)
+    add_booking_routes(staff, side)
+    add_walk_in_routes(staff, side)
+    add_time_off_routes(staff, side)
+    add_customers_routes(staff, side)
     staff.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
 
     @staff.exception_handler(NotSignedIn)
@@ -51,6 +60,10 @@ def create_staff_app(side: StaffSide) -> FastAPI:
             clear_cookie(response, SESSION_COOKIE)
             return response
         return Response("Sign in first.", 401)
+
+    @staff.exception_handler(Forged)
+    async def not_ours(request: Request, _: Exception) -> Response:
+        return forged()
 
     @staff.exception_handler(Exception)
     async def failed(request: Request, error: Exception) -> Response:
