@@ -63,5 +63,15 @@ def create_web_app(
 
     for router in routers:
         web.include_router(router)
-    mount_staff(web, StaffSide(app.accounts, app.calendar, app.salon_today, https=https))
+    mount_staff(
+        web,
+        StaffSide(
+            app.accounts,
+            app.calendar,
+            app.salon_today,
+            app.front_desk,
+            app.customer_book,
+            https=https,
+        ),
+    )
     return web

@@ -18,7 +18,14 @@ from core.calendar.ports import Role
 from core.calendar.views import BookingBlock
 from core.domain.booking import BookingStatus
 from tests.fakes.clock import FakeClock
-from tests.fakes.staff_side import FakeAccounts, FakeCalendar, FakeStaff
+from tests.fakes.staff_side import (
+    FakeAccounts,
+    FakeCalendar,
+    FakeCustomers,
+    FakeDesk,
+    FakeService,
+    FakeStaff,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)  # Tuesday 10:30 in Berlin
@@ -35,6 +42,8 @@ class StaffDesk:
     calendar: FakeCalendar
     clock: FakeClock
     staff_app: FastAPI
+    desk: FakeDesk
+    customers: FakeCustomers
 
     async def form_token(self, path: str = "/staff/login") -> str:
         page = await self.client.get(path)
@@ -49,8 +58,19 @@ class StaffDesk:
         )
 
 
-def demo_bookings(calendar: FakeCalendar) -> None:
-    """Anna's manicure at 10:00 from Telegram, Maria's walk-in haircut at 14:30 (held)."""
+SERVICES = (
+    FakeService("manicure", "Classic manicure", 60),
+    FakeService("haircut", "Haircut", 45),
+)
+
+
+def demo_bookings(calendar: FakeCalendar, customers: FakeCustomers | None = None) -> None:
+    """Anna's manicure at 10:00 from Telegram, Maria's walk-in haircut at 14:30 (held);
+    their customers in ``customers``."""
+    if customers is not None:
+        olga = customers.add("Olga Petrova", "+49 151 000000", "telegram", "ru")
+        jonas = customers.add("Jonas Weber", "+49 160 111111")
+        customers.owner_of.update({1: olga, 2: jonas})
     calendar.book(
         "anna",
         BookingBlock(
@@ -79,13 +99,15 @@ async def staff_desk(
     accounts.add("anna@salon.test", PASSWORD, Role.STAFF, "anna", language="ru")
     staff = (FakeStaff("anna", "Anna"), FakeStaff("maria", "Maria", time(10), time(20)))
     calendar = FakeCalendar(clock, BERLIN, staff)
-    demo_bookings(calendar)
+    customers = FakeCustomers(calendar)
+    desk = FakeDesk(clock, calendar, customers, SERVICES)
+    demo_bookings(calendar, customers)
 
     async def today() -> date:
         return clock.now().astimezone(BERLIN).date()
 
     web = FastAPI()
-    staff_app = mount_staff(web, StaffSide(accounts, calendar, today, https=https))
+    staff_app = mount_staff(web, StaffSide(accounts, calendar, today, desk, customers, https=https))
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        yield StaffDesk(client, accounts, calendar, clock, staff_app)
+        yield StaffDesk(client, accounts, calendar, clock, staff_app, desk, customers)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from adapters.staff_web.security import PREFIX, SESSION_COOKIE
 from adapters.staff_web.words import PageWords
+from core.calendar.desk import CustomerBook, FrontDesk
 from core.calendar.ports import Accounts, Calendar, SignedIn
 
 MAX_TOKEN = 128
@@ -45,6 +46,8 @@ class StaffSide:
     accounts: Accounts
     calendar: Calendar
     today: Today
+    desk: FrontDesk
+    customers: CustomerBook
     https: bool = False
     menu: ServiceMenu | None = None
     templates: jinja2.Environment = field(default_factory=_templates)
