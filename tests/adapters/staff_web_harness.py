@@ -91,7 +91,7 @@ def demo_bookings(calendar: FakeCalendar, customers: FakeCustomers | None = None
 
 @asynccontextmanager
 async def staff_desk(
-    *, https: bool = False, base_url: str = "http://salon.test"
+    *, https: bool = False, base_url: str = "http://salon.test", menu: bool = True
 ) -> AsyncIterator[StaffDesk]:
     clock = FakeClock(NOW)
     accounts = FakeAccounts(clock)
@@ -106,8 +106,13 @@ async def staff_desk(
     async def today() -> date:
         return clock.now().astimezone(BERLIN).date()
 
+    async def services(language: str) -> list[tuple[str, str]]:
+        return [(s.key, s.name) for s in SERVICES]
+
+    side = StaffSide(accounts, calendar, today, desk, customers, https=https)
+    side.menu = services if menu else None
     web = FastAPI()
-    staff_app = mount_staff(web, StaffSide(accounts, calendar, today, desk, customers, https=https))
+    staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         yield StaffDesk(client, accounts, calendar, clock, staff_app, desk, customers)

@@ -76,8 +76,8 @@ class DeskWords(PageWords):
         self.book = _("Book")
         # Customers
         self.visits = _("Visits")
-        self.completed_count = _("Completed")
-        self.cancelled_count = _("Cancelled")
+        self.completed_count = _("Visits made")
+        self.cancelled_count = _("Cancellations")
         self.no_show_count = _("No-shows")
         self.no_visits = _("No visits yet.")
         # Time off

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.staff_web.desk_words import DeskWords
-from core.calendar.desk import CustomerNotFound, NoSuchLocalTime, NotAllowed, TimeOffNotFound
+from core.calendar.desk import (
+    CustomerNotFound,
+    EntryRefused,
+    NoSuchLocalTime,
+    NotAllowed,
+    TimeOffNotFound,
+)
 from core.domain.errors import (
     Alternative,
     BookingNotFound,
@@ -67,14 +73,8 @@ def refusal(error: DomainError, words: DeskWords) -> Refusal | None:
             return Refusal(422, words.does_not_perform)
         case NoSuchLocalTime():
             return Refusal(422, words.no_such_time(error.day, error.at))
-    return _entry(error, words)
-
-
-def _entry(error: DomainError, words: DeskWords) -> Refusal | None:
-    """Typed input the desk would not take (``EntryRefused``: a field and its problem)."""
-    field, problem = getattr(error, "field", None), getattr(error, "problem", None)
-    if isinstance(field, str) and isinstance(problem, str):
-        return Refusal(422, words.entry(field, problem))
+        case EntryRefused():
+            return Refusal(422, words.entry(error.field, error.problem))
     return None
 
 
