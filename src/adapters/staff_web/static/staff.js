@@ -80,7 +80,12 @@
 
   function note(show) {
     const box = document.getElementById("changed");
-    if (box) box.hidden = !show;
+    if (!box) return;
+    // An open modal dialog makes the rest of the page inert: the note goes inside it.
+    const open = dialog() && dialog().open;
+    const home = open ? dialog() : document.body;
+    if (show && box.parentElement !== home) home.append(box);
+    box.hidden = !show;
   }
 
   function newAt(event, rows) {
