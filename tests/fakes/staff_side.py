@@ -23,6 +23,7 @@ from core.calendar.desk import (
     CustomerCard,
     CustomerNotFound,
     CustomerVisits,
+    EntryRefused,
     FreeStart,
     HistoryLine,
     NewCustomer,
@@ -448,7 +449,7 @@ class FakeDesk:
         self._member(staff_key)
         require_may_edit(user, staff_key, "add a colleague's time off")
         if start >= end:
-            raise ValueError("time off must end after it starts")
+            raise EntryRefused("span", "empty")
         clashes = [
             b.id
             for b in self.calendar.bookings.get(staff_key, [])

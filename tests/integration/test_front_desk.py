@@ -482,6 +482,13 @@ async def test_time_off_of_a_colleague_is_the_owners_call(app: Salonbot) -> None
     assert await app.front_desk.time_off("anna", utc(8, 0), utc(9, 0)) == []
 
 
+async def test_time_off_that_does_not_end_after_it_starts_is_refused(app: Salonbot) -> None:
+    with pytest.raises(EntryRefused) as refused:
+        await app.front_desk.add_time_off(MARIA, "maria", utc(8, 14), utc(8, 14), "")
+
+    assert (refused.value.field, refused.value.problem) == ("span", "empty")
+
+
 async def test_time_off_over_a_booking_is_refused(app: Salonbot) -> None:
     booking = await app.front_desk.walk_in(MARIA, "manicure", None, utc(8, 9), NewCustomer("Ada"))
 

@@ -51,8 +51,9 @@ MAX_SEARCH = 100
 
 
 class EntryRefused(DomainError):
-    """Typed input the desk will not take: ``field`` ("name", "phone", "reason", "search")
-    is ``problem`` ("empty", "too_long", "no_digits")."""
+    """Typed input the desk will not take: ``field`` ("name", "phone", "reason", "search",
+    "span": a time off that does not end after it starts) is ``problem`` ("empty",
+    "too_long", "no_digits")."""
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")

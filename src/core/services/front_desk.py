@@ -18,6 +18,7 @@ from core.calendar import entries
 from core.calendar.desk import (
     BookingDetail,
     CustomerNotFound,
+    EntryRefused,
     FreeStart,
     NewCustomer,
     NotAllowed,
@@ -97,7 +98,8 @@ class StaffFrontDesk:
         return sorted(found, key=lambda f: (f.start, f.staff_key))
 
     async def time_off(self, staff_key: str, start: datetime, end: datetime) -> list[TimeOffSpan]:
-        span = Interval(to_utc(start), to_utc(end))
+        start, end = to_utc(start), to_utc(end)
+        span = Interval(start, max(start, end))
         async with self._uow() as uow:
             (await self._catalogs.current(uow.connection)).member(staff_key)
             stored = await TimeOffRepository(uow.connection).overlapping(staff_key, span)
@@ -173,9 +175,10 @@ class StaffFrontDesk:
     ) -> int:
         note = entries.reason(reason)
         require_may_edit(user, staff_key, "add a colleague's time off")
-        return await self._add_time_off(
-            staff_key, Interval(to_utc(start), to_utc(end)), actor_of(user), note
-        )
+        start, end = to_utc(start), to_utc(end)
+        if start >= end:
+            raise EntryRefused("span", "empty")
+        return await self._add_time_off(staff_key, Interval(start, end), actor_of(user), note)
 
     async def remove_time_off(self, user: StaffUser, time_off_id: int) -> None:
         async with self._uow() as uow:
