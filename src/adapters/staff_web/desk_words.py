@@ -134,6 +134,7 @@ class DeskWords(PageWords):
             ("phone", "no_digits"): _("A phone number needs digits."),
             ("reason", "too_long"): _("The reason is too long."),
             ("search", "too_long"): _("The search is too long."),
+            ("span", "empty"): self.bad_span,
         }
 
     def booking_title(self, booking_id: int) -> str:

@@ -124,12 +124,9 @@ def add_time_off_routes(router: FastAPI, side: StaffSide) -> None:
             try:
                 start = await side.desk.instant(days[0], clocks[0])
                 end = await side.desk.instant(days[1], clocks[1])
-                if end <= start:
-                    problem = bad_input(words.bad_span)
-                else:
-                    await side.desk.add_time_off(signed.user, staff_key, start, end, form.reason)
-                    target = time_off_path(staff_key, days[0], "time_off_added")
-                    return RedirectResponse(target, status_code=303)
+                await side.desk.add_time_off(signed.user, staff_key, start, end, form.reason)
+                target = time_off_path(staff_key, days[0], "time_off_added")
+                return RedirectResponse(target, status_code=303)
             except DomainError as error:
                 if (problem := refusal(error, words)) is None:
                     raise
