@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from adapters.staff_web.booking_actions import add_booking_actions
 from adapters.staff_web.booking_page import add_booking_routes
 from adapters.staff_web.customers import add_customers_routes
 from adapters.staff_web.forms import Forged, forged
@@ -47,6 +48,7 @@ def create_staff_app(side: StaffSide) -> FastAPI:
     add_login_routes(staff, side)
     add_pages_routes(staff, side)
     add_booking_routes(staff, side)
+    add_booking_actions(staff, side)
     add_walk_in_routes(staff, side)
     add_time_off_routes(staff, side)
     add_customers_routes(staff, side)
