@@ -18,6 +18,7 @@ from core.calendar.ports import Role
 from core.calendar.views import BookingBlock
 from core.domain.booking import BookingStatus
 from tests.fakes.clock import FakeClock
+from tests.fakes.live_and_feeds import FakeLiveChanges, FakeStaffFeeds
 from tests.fakes.staff_side import (
     FakeAccounts,
     FakeCalendar,
@@ -44,6 +45,8 @@ class StaffDesk:
     staff_app: FastAPI
     desk: FakeDesk
     customers: FakeCustomers
+    live: FakeLiveChanges
+    feeds: FakeStaffFeeds
 
     async def form_token(self, path: str = "/staff/login") -> str:
         page = await self.client.get(path)
@@ -109,10 +112,14 @@ async def staff_desk(
     async def services(language: str) -> list[tuple[str, str]]:
         return [(s.key, s.name) for s in SERVICES]
 
-    side = StaffSide(accounts, calendar, today, desk, customers, https=https)
-    side.menu = services if menu else None
+    live = FakeLiveChanges()
+    feeds = FakeStaffFeeds({m.key: m.name for m in staff})
     web = FastAPI()
+    side = StaffSide(
+        accounts, calendar, today, desk, customers, https=https, live=live, feeds=feeds
+    )
+    side.menu = services if menu else None
     staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        yield StaffDesk(client, accounts, calendar, clock, staff_app, desk, customers)
+        yield StaffDesk(client, accounts, calendar, clock, staff_app, desk, customers, live, feeds)

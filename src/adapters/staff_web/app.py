@@ -18,7 +18,9 @@ from starlette.exceptions import HTTPException
 from adapters.staff_web.booking_actions import add_booking_actions
 from adapters.staff_web.booking_page import add_booking_routes
 from adapters.staff_web.customers import add_customers_routes
+from adapters.staff_web.feeds import FEED_PATH, add_feed_routes
 from adapters.staff_web.forms import Forged, forged
+from adapters.staff_web.live import add_live_routes
 from adapters.staff_web.login import add_login_routes
 from adapters.staff_web.pages import add_pages_routes
 from adapters.staff_web.security import (
@@ -38,7 +40,8 @@ log = logging.getLogger("salonbot.staff_web")
 
 STATIC = Path(__file__).with_name("static")
 # (path, method) that answer without a session; the static files are a mount of their own.
-PUBLIC_ROUTES = frozenset({("/login", "GET"), ("/login", "POST")})
+# A calendar feed is opened by its secret token instead (a phone's calendar has no session).
+PUBLIC_ROUTES = frozenset({("/login", "GET"), ("/login", "POST"), (FEED_PATH, "GET")})
 STATIC_PATH = "/static"
 
 
@@ -52,6 +55,8 @@ def create_staff_app(side: StaffSide) -> FastAPI:
     add_walk_in_routes(staff, side)
     add_time_off_routes(staff, side)
     add_customers_routes(staff, side)
+    add_live_routes(staff, side)
+    add_feed_routes(staff, side)
     staff.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
 
     @staff.exception_handler(NotSignedIn)
