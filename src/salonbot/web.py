@@ -76,6 +76,7 @@ def create_web_app(
         https=https,
         live=app.live,
         feeds=app.feeds,
+        menu=app.service_menu,
         public_url=public_base_url,
     )
     mount_staff(web, side)

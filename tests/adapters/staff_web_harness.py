@@ -94,7 +94,11 @@ def demo_bookings(calendar: FakeCalendar, customers: FakeCustomers | None = None
 
 @asynccontextmanager
 async def staff_desk(
-    *, https: bool = False, base_url: str = "http://salon.test", public_url: str | None = None
+    *,
+    https: bool = False,
+    base_url: str = "http://salon.test",
+    public_url: str | None = None,
+    menu: bool = True,
 ) -> AsyncIterator[StaffDesk]:
     clock = FakeClock(NOW)
     accounts = FakeAccounts(clock)
@@ -108,6 +112,9 @@ async def staff_desk(
 
     async def today() -> date:
         return clock.now().astimezone(BERLIN).date()
+
+    async def services(language: str) -> list[tuple[str, str]]:
+        return [(s.key, s.name) for s in SERVICES]
 
     live = FakeLiveChanges()
     feeds = FakeStaffFeeds({m.key: m.name for m in staff})
@@ -123,6 +130,7 @@ async def staff_desk(
         feeds=feeds,
         public_url=public_url,
     )
+    side.menu = services if menu else None
     staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
