@@ -62,9 +62,17 @@ async def read_until(lines: AsyncIterator[str], wanted: str) -> list[str]:
     raise AssertionError(f"the stream ended before {wanted!r}: {seen}")
 
 
-async def opened(lines: AsyncIterator[str]) -> None:
-    """Past the stream's preamble (the reconnection delay and a comment)."""
-    assert await read_until(lines, "") == ["retry: 5000", ": live", ""]
+async def opened(lines: AsyncIterator[str]) -> int | None:
+    """Past the stream's preamble (the reconnection delay, a comment, and the hello that
+    says how many changes the server had heard once subscribed); that number."""
+    preamble = await read_until(lines, "")
+    assert preamble[:3] == ["retry: 5000", ": live", "event: hello"]
+    assert len(preamble) == 5
+    hello = data_of(preamble)[0]
+    assert isinstance(hello, dict)
+    heard = hello["heard"]
+    assert heard is None or isinstance(heard, int)
+    return heard
 
 
 def data_of(lines: list[str]) -> list[object]:
@@ -91,6 +99,23 @@ async def test_each_change_arrives_as_an_event_and_leaving_ends_the_subscription
         await eventually(lambda: desk.live.subscribers == 0, within=WITHIN)
 
 
+async def test_a_change_between_drawing_a_page_and_opening_its_stream_is_told() -> None:
+    async with staff_desk() as desk, served(desk) as client:
+        drawn = (await client.get("/staff/day/2026-12-08")).text
+        marker = re.search(r'data-heard="(\d+)"', drawn)
+        assert marker is not None
+        async with client.stream("GET", "/staff/live") as answer:
+            quiet = await opened(answer.aiter_lines())
+        desk.live.changed(CalendarChange("anna", (date(2026, 12, 8),)))
+        async with client.stream("GET", "/staff/live") as answer:
+            missed = await opened(answer.aiter_lines())
+
+    # Nothing in between: the page's number is the stream's, the page keeps what it has.
+    assert quiet == int(marker.group(1))
+    # A change in between: the numbers differ, so live.js reloads the calendar.
+    assert missed == int(marker.group(1)) + 1
+
+
 async def test_a_quiet_stream_gets_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live_route, "HEARTBEAT", 0.05)
     async with (
@@ -109,7 +134,7 @@ async def test_the_stream_ends_when_the_session_does(monkeypatch: pytest.MonkeyP
     async with staff_desk() as desk, served(desk) as client:
         async with client.stream("GET", "/staff/live") as answer:
             lines = answer.aiter_lines()
-            await read_until(lines, ": live")
+            await opened(lines)
             await desk.accounts.sign_out(desk.client.cookies["salonbot_staff"])
             async with asyncio.timeout(WITHIN):
                 rest = [line async for line in lines]
@@ -127,7 +152,7 @@ async def test_streams_end_at_once_when_the_feed_stops() -> None:
                 assert [line async for line in lines] == []
         later = await client.get("/staff/live")  # ends at once: the process is stopping
         assert later.status_code == 200
-        assert "event:" not in later.text
+        assert "event: changed" not in later.text
 
 
 async def test_past_the_bound_a_stream_is_refused_with_503(
@@ -152,7 +177,9 @@ async def test_signed_in_pages_load_live_js_and_the_login_page_does_not() -> Non
         page = await desk.client.get("/staff/")
         script = await desk.client.get("/staff/static/live.js")
 
-    tag = '<script src="/staff/static/live.js" data-live="/staff/live" defer></script>'
+    tag = (
+        '<script src="/staff/static/live.js" data-live="/staff/live" data-heard="0" defer></script>'
+    )
     assert tag in page.text
     assert "live.js" not in login.text
     assert script.status_code == 200

@@ -61,6 +61,7 @@ class FakeLiveChanges:
         self._subscribers: list[_Subscription] = []
         self._stopped = False
         self.joined = asyncio.Event()  # set whenever someone subscribes
+        self._heard = 0
 
     @property
     def subscribers(self) -> int:
@@ -81,8 +82,12 @@ class FakeLiveChanges:
                 self._subscribers.remove(subscription)
             subscription.end()
 
+    def heard(self) -> int | None:
+        return None if self._stopped else self._heard
+
     def changed(self, change: CalendarChange) -> None:
         """A change committed (somewhere): every subscriber hears it."""
+        self._heard += 1
         for subscription in list(self._subscribers):
             subscription.offer(change)
 

@@ -1,6 +1,8 @@
 """``GET /staff/live``: the calendar's changes as Server-Sent Events, for ``static/live.js``.
 
-One ``changed`` event per change (``data: {"staff_key": ..., "days": [...]}``, both null:
+First a ``hello`` event (``data: {"heard": n}``: ``LiveChanges.heard`` once subscribed, for
+the page to tell whether it missed a change while it opened), then one ``changed`` event
+per change (``data: {"staff_key": ..., "days": [...]}``, both null:
 reload everything), a comment every ``HEARTBEAT`` seconds so proxies keep the line open,
 the session checked again every ``RECHECK`` seconds (the stream ends with it). At most
 ``MOST_STREAMS`` streams at once (then 503). A stream ends when its subscription does: the
@@ -52,7 +54,9 @@ def add_live_routes(router: FastAPI, side: StaffSide) -> None:
         streams.open += 1
         try:
             async with side.live.listen() as changes:
-                yield f"retry: {RETRY_MS}\n: live\n\n"
+                # Read once subscribed: from here on every change reaches this stream.
+                hello = json.dumps({"heard": side.live.heard()})
+                yield f"retry: {RETRY_MS}\n: live\nevent: hello\ndata: {hello}\n\n"
                 async for chunk in _chunks(side, signed, changes):
                     yield chunk
         finally:
