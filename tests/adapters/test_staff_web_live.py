@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from adapters.staff_web import live as live_route
 from core.calendar.desk import CalendarChange
-from tests.adapters.staff_web_harness import StaffDesk, staff_desk
+from tests.adapters.staff_web_harness import PASSWORD, StaffDesk, staff_desk
 from tests.adapters.telegram_harness import eventually
 
 WITHIN = 10.0
@@ -168,6 +168,31 @@ async def test_past_the_bound_a_stream_is_refused_with_503(
         await eventually(lambda: desk.live.subscribers == 0, within=WITHIN)
         async with client.stream("GET", "/staff/live") as again:
             await read_until(again.aiter_lines(), ": live")
+
+
+async def test_one_user_cannot_take_every_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_route, "MOST_STREAMS_PER_USER", 1)
+    async with (
+        staff_desk() as desk,
+        served(desk) as owner,
+        httpx.AsyncClient(base_url=owner.base_url, timeout=WITHIN) as anna,
+    ):
+        login = await anna.get("/staff/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+        assert csrf is not None
+        signed = await anna.post(
+            "/staff/login",
+            data={"email": "anna@salon.test", "password": PASSWORD, "csrf": csrf.group(1)},
+        )
+        assert signed.status_code == 303
+        async with owner.stream("GET", "/staff/live") as first:
+            await opened(first.aiter_lines())
+            refused = await owner.get("/staff/live")
+            async with anna.stream("GET", "/staff/live") as hers:
+                assert hers.status_code == 200
+                await opened(hers.aiter_lines())
+
+    assert refused.status_code == 503
 
 
 async def test_signed_in_pages_load_live_js_and_the_login_page_does_not() -> None:
