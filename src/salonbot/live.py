@@ -109,6 +109,7 @@ class PostgresLiveChanges:
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
         self._missed = False  # the connection was lost since it last listened
+        self._heard = 0  # changes heard (and broadcast) since the process started
 
     @property
     def subscribers(self) -> int:
@@ -118,6 +119,9 @@ class PostgresLiveChanges:
     def listening(self) -> bool:
         return self._listening.is_set()
 
+    def heard(self) -> int | None:
+        return self._heard if self._listening.is_set() else None
+
     @contextlib.asynccontextmanager
     async def listen(self) -> AsyncIterator[AsyncIterator[CalendarChange]]:
         subscription = Subscription(self._room)
@@ -126,7 +130,7 @@ class PostgresLiveChanges:
             yield subscription
             return
         self._subscribers.add(subscription)
-        if self._task is None:
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="salonbot live changes")
         try:
             # Changes committed once this returns reach the subscriber (unless the
@@ -150,15 +154,17 @@ class PostgresLiveChanges:
         self.stop()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Whatever ended it, closing goes on (the engine is disposed after this).
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
 
     def _broadcast(self, change: CalendarChange) -> None:
+        self._heard += 1
         for subscription in list(self._subscribers):
             subscription.offer(change)
 
-    def _heard(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         if len(self._pending) >= MOST_PENDING:
             self._overflowed = True
             self._pending.clear()
@@ -173,7 +179,7 @@ class PostgresLiveChanges:
                 connection = await self._connect()
                 lost = asyncio.Event()
                 connection.add_termination_listener(self._on_lost(lost))
-                await connection.add_listener(CHANNEL, self._heard)
+                await connection.add_listener(CHANNEL, self._on_notice)
                 self._listening.set()
                 if self._missed:
                     log.info("live changes: listening again")
@@ -189,6 +195,14 @@ class PostgresLiveChanges:
                         "live changes: no connection to the database; trying again",
                         extra={"error": type(error).__name__},
                     )
+                self._missed = True
+            except Exception as error:
+                # Anything else (a protocol error from a proxy in a failover, a bug) must
+                # not end the feed for good: the pages would hear nothing until a restart.
+                log.exception(
+                    "live changes: the listener failed; trying again",
+                    extra={"error": type(error).__name__},
+                )
                 self._missed = True
             finally:
                 self._listening.clear()

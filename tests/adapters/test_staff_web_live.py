@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from fastapi import FastAPI
 
 from adapters.staff_web import live as live_route
 from core.calendar.desk import CalendarChange
-from tests.adapters.staff_web_harness import StaffDesk, staff_desk
+from tests.adapters.staff_web_harness import PASSWORD, StaffDesk, staff_desk
 from tests.adapters.telegram_harness import eventually
 
 WITHIN = 10.0
@@ -61,9 +62,17 @@ async def read_until(lines: AsyncIterator[str], wanted: str) -> list[str]:
     raise AssertionError(f"the stream ended before {wanted!r}: {seen}")
 
 
-async def opened(lines: AsyncIterator[str]) -> None:
-    """Past the stream's preamble (the reconnection delay and a comment)."""
-    assert await read_until(lines, "") == ["retry: 5000", ": live", ""]
+async def opened(lines: AsyncIterator[str]) -> int | None:
+    """Past the stream's preamble (the reconnection delay, a comment, and the hello that
+    says how many changes the server had heard once subscribed); that number."""
+    preamble = await read_until(lines, "")
+    assert preamble[:3] == ["retry: 5000", ": live", "event: hello"]
+    assert len(preamble) == 5
+    hello = data_of(preamble)[0]
+    assert isinstance(hello, dict)
+    heard = hello["heard"]
+    assert heard is None or isinstance(heard, int)
+    return heard
 
 
 def data_of(lines: list[str]) -> list[object]:
@@ -90,6 +99,23 @@ async def test_each_change_arrives_as_an_event_and_leaving_ends_the_subscription
         await eventually(lambda: desk.live.subscribers == 0, within=WITHIN)
 
 
+async def test_a_change_between_drawing_a_page_and_opening_its_stream_is_told() -> None:
+    async with staff_desk() as desk, served(desk) as client:
+        drawn = (await client.get("/staff/day/2026-12-08")).text
+        marker = re.search(r'data-heard="(\d+)"', drawn)
+        assert marker is not None
+        async with client.stream("GET", "/staff/live") as answer:
+            quiet = await opened(answer.aiter_lines())
+        desk.live.changed(CalendarChange("anna", (date(2026, 12, 8),)))
+        async with client.stream("GET", "/staff/live") as answer:
+            missed = await opened(answer.aiter_lines())
+
+    # Nothing in between: the page's number is the stream's, the page keeps what it has.
+    assert quiet == int(marker.group(1))
+    # A change in between: the numbers differ, so live.js reloads the calendar.
+    assert missed == int(marker.group(1)) + 1
+
+
 async def test_a_quiet_stream_gets_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live_route, "HEARTBEAT", 0.05)
     async with (
@@ -108,7 +134,7 @@ async def test_the_stream_ends_when_the_session_does(monkeypatch: pytest.MonkeyP
     async with staff_desk() as desk, served(desk) as client:
         async with client.stream("GET", "/staff/live") as answer:
             lines = answer.aiter_lines()
-            await read_until(lines, ": live")
+            await opened(lines)
             await desk.accounts.sign_out(desk.client.cookies["salonbot_staff"])
             async with asyncio.timeout(WITHIN):
                 rest = [line async for line in lines]
@@ -126,7 +152,7 @@ async def test_streams_end_at_once_when_the_feed_stops() -> None:
                 assert [line async for line in lines] == []
         later = await client.get("/staff/live")  # ends at once: the process is stopping
         assert later.status_code == 200
-        assert "event:" not in later.text
+        assert "event: changed" not in later.text
 
 
 async def test_past_the_bound_a_stream_is_refused_with_503(
@@ -144,6 +170,31 @@ async def test_past_the_bound_a_stream_is_refused_with_503(
             await read_until(again.aiter_lines(), ": live")
 
 
+async def test_one_user_cannot_take_every_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_route, "MOST_STREAMS_PER_USER", 1)
+    async with (
+        staff_desk() as desk,
+        served(desk) as owner,
+        httpx.AsyncClient(base_url=owner.base_url, timeout=WITHIN) as anna,
+    ):
+        login = await anna.get("/staff/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+        assert csrf is not None
+        signed = await anna.post(
+            "/staff/login",
+            data={"email": "anna@salon.test", "password": PASSWORD, "csrf": csrf.group(1)},
+        )
+        assert signed.status_code == 303
+        async with owner.stream("GET", "/staff/live") as first:
+            await opened(first.aiter_lines())
+            refused = await owner.get("/staff/live")
+            async with anna.stream("GET", "/staff/live") as hers:
+                assert hers.status_code == 200
+                await opened(hers.aiter_lines())
+
+    assert refused.status_code == 503
+
+
 async def test_signed_in_pages_load_live_js_and_the_login_page_does_not() -> None:
     async with staff_desk() as desk:
         login = await desk.client.get("/staff/login")
@@ -151,7 +202,9 @@ async def test_signed_in_pages_load_live_js_and_the_login_page_does_not() -> Non
         page = await desk.client.get("/staff/")
         script = await desk.client.get("/staff/static/live.js")
 
-    tag = '<script src="/staff/static/live.js" data-live="/staff/live" defer></script>'
+    tag = (
+        '<script src="/staff/static/live.js" data-live="/staff/live" data-heard="0" defer></script>'
+    )
     assert tag in page.text
     assert "live.js" not in login.text
     assert script.status_code == 200
@@ -204,3 +257,43 @@ async def test_a_staff_member_may_not_make_a_colleagues_link_nor_skip_the_csrf_t
     assert own.status_code == 200
     assert "Календарь для телефона" in own.text  # Anna reads Russian
     assert desk.feeds.made_by("anna") == "anna@salon.test"
+
+
+async def test_a_feed_link_is_built_on_the_salons_public_address() -> None:
+    # Behind a proxy the request reads as the proxy saw it (http, an inner host); the link
+    # is for a phone outside, on the salon's public address.
+    async with staff_desk(public_url="https://salon.example") as desk:
+        await desk.sign_in()
+        token = await desk.form_token("/staff/feeds/anna")
+        made = await desk.client.post("/staff/feeds/anna", data={"csrf": token})
+
+    assert re.search(r'value="https://salon\.example/staff/feed/[A-Za-z0-9_-]+\.ics"', made.text)
+
+
+async def test_a_feed_that_fails_never_writes_its_token_to_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with staff_desk() as desk:
+        await desk.sign_in()
+        token = await desk.form_token("/staff/feeds/anna")
+        made = await desk.client.post("/staff/feeds/anna", data={"csrf": token})
+        link = LINK.search(made.text)
+        assert link is not None
+        secret = link.group(1).rsplit("/", 1)[1].removesuffix(".ics")
+        desk.feeds.away = True
+        web = FastAPI()
+        web.mount("/staff", desk.staff_app)
+        # As a server answers: the failure is a 500 page, not an exception in the client.
+        transport = httpx.ASGITransport(app=web, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://salon.test") as bare:
+            with caplog.at_level(logging.INFO):
+                failed = await bare.get(link.group(1).removeprefix("http://salon.test"))
+
+    assert failed.status_code == 500
+    logged = [r for r in caplog.records if r.name == "salonbot.staff_web"]
+    assert logged, "the failure is logged"
+    for record in logged:
+        assert getattr(record, "route", None) == "GET /feed/{token}.ics"
+        written = " ".join(str(v) for v in vars(record).values())
+        assert secret not in written
+        assert secret not in (record.exc_text or "")

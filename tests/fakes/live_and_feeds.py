@@ -61,6 +61,7 @@ class FakeLiveChanges:
         self._subscribers: list[_Subscription] = []
         self._stopped = False
         self.joined = asyncio.Event()  # set whenever someone subscribes
+        self._heard = 0
 
     @property
     def subscribers(self) -> int:
@@ -81,8 +82,12 @@ class FakeLiveChanges:
                 self._subscribers.remove(subscription)
             subscription.end()
 
+    def heard(self) -> int | None:
+        return None if self._stopped else self._heard
+
     def changed(self, change: CalendarChange) -> None:
         """A change committed (somewhere): every subscriber hears it."""
+        self._heard += 1
         for subscription in list(self._subscribers):
             subscription.offer(change)
 
@@ -102,6 +107,7 @@ class FakeStaffFeeds:
     salon_name: str = "Studio Lumen"
     visits: dict[str, list[FeedVisit]] = field(default_factory=dict)
     _links: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (digest, by)
+    away: bool = False  # the database is away: reading a feed fails
 
     async def staff_name(self, staff_key: str) -> str:
         if staff_key not in self.names:
@@ -121,6 +127,8 @@ class FakeStaffFeeds:
         return None if found is None else found[1]
 
     async def feed(self, token: str) -> StaffFeed | None:
+        if self.away:
+            raise ConnectionRefusedError("the database is away")
         if not 0 < len(token) <= MAX_FEED_TOKEN:
             return None
         digest = self._digest(token)

@@ -135,7 +135,9 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class CustomerVisits:
-    """A customer and their bookings, newest first, with the counts the staff ask about."""
+    """A customer and their visits (bookings that were made: not a hold let go), the
+    newest first (at most the newest 100), with the counts over all of them that the staff
+    ask about."""
 
     customer: CustomerCard
     visits: tuple[Visit, ...]
@@ -268,4 +270,11 @@ class LiveChanges(Protocol):
         The iteration also ends on its own: when the subscriber falls too far behind (it
         is dropped rather than hold up the others) and when the process stops. A
         subscriber that comes back (a browser reconnecting) starts from ``EVERYTHING``."""
+        ...
+
+    def heard(self) -> int | None:
+        """How many changes this process has heard (and told its subscribers) so far, or
+        None while it is not listening. A page drawn when this was ``n`` whose
+        subscription, once open, reads ``m != n`` (or None at either end) may have missed
+        a change in between: it reloads."""
         ...
