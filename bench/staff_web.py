@@ -148,7 +148,7 @@ def _load() -> str:
 
 
 def _code() -> str:
-    """The commit measured, ``+`` when the work tree differs from it."""
+    """The commit measured, ``+`` when the work tree's code differs from it."""
     root = DOCS.parents[1]
     try:
         commit = (
@@ -158,7 +158,10 @@ def _code() -> str:
             .stdout.decode()
             .strip()
         )
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=root, check=False)
+        # The benchmarks page itself is written by runs: its changes are not the code's.
+        page = DOCS.relative_to(root).as_posix()
+        changed = ["git", "diff", "--quiet", "HEAD", "--", ".", f":(exclude){page}"]
+        dirty = subprocess.run(changed, cwd=root, check=False)
     except (OSError, subprocess.CalledProcessError):
         return "-"
     return commit + ("+" if dirty.returncode else "")
