@@ -259,6 +259,25 @@ async def test_a_staff_member_may_not_make_a_colleagues_link_nor_skip_the_csrf_t
     assert desk.feeds.made_by("anna") == "anna@salon.test"
 
 
+async def test_a_link_is_stopped_from_its_page_with_the_csrf_token_only() -> None:
+    async with staff_desk() as desk:
+        await desk.sign_in()
+        token = await desk.form_token("/staff/feeds/anna")
+        made = await desk.client.post("/staff/feeds/anna", data={"csrf": token})
+        link = LINK.search(made.text)
+        assert link is not None
+        forged = await desk.client.post("/staff/feeds/anna/stop", data={"csrf": "forged"})
+        still = await desk.client.get(link.group(1).removeprefix("http://salon.test"))
+        stopped = await desk.client.post("/staff/feeds/anna/stop", data={"csrf": token})
+        gone = await desk.client.get(link.group(1).removeprefix("http://salon.test"))
+
+    assert forged.status_code == 403
+    assert still.status_code == 200
+    assert stopped.status_code == 200
+    assert "The link is stopped" in stopped.text
+    assert gone.status_code == 404
+
+
 async def test_a_feed_link_is_built_on_the_salons_public_address() -> None:
     # Behind a proxy the request reads as the proxy saw it (http, an inner host); the link
     # is for a phone outside, on the salon's public address.

@@ -122,6 +122,12 @@ class FakeStaffFeeds:
         self._links[staff_key] = (self._digest(token), "cli" if user is None else user.email)
         return FeedLink(staff_key, name, token)
 
+    async def stop_link(self, user: StaffUser | None, staff_key: str) -> bool:
+        if user is not None:
+            require_may_edit(user, staff_key, "a feed link of another staff member")
+        await self.staff_name(staff_key)
+        return self._links.pop(staff_key, None) is not None
+
     def made_by(self, staff_key: str) -> str | None:
         found = self._links.get(staff_key)
         return None if found is None else found[1]
