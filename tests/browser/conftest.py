@@ -1,0 +1,96 @@
+"""The staff web in a real browser: Debian's chromium driven by Playwright, against the app
+``salonbot serve`` builds, served by uvicorn on a loopback port, over the test Postgres with
+the demo salon's week booked.
+
+One browser for the session (starting one costs about half a second); a fresh context (its
+own cookies) for every test. Chromium missing is a failure, not a skip: CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from salonbot.bootstrap import Salonbot
+from salonbot.web import create_web_app
+from tests.browser.demo_day import MORNING, PASSWORD, add_accounts, book_the_week
+from tests.browser.live_server import serving
+from tests.fakes.clock import FakeClock
+
+# Debian's package; SALONBOT_CHROMIUM names another build of Chromium.
+CHROMIUM = os.environ.get("SALONBOT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# A browser far from the salon: the pages must show the salon's times, not the browser's.
+BROWSER_ZONE = "America/New_York"
+TIMEOUT_MS = 5_000
+
+
+@dataclass
+class Salon:
+    """The served salon: its base URL, the use cases and clock behind it."""
+
+    url: str
+    app: Salonbot
+    clock: FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The tests' now: Wednesday 9 December 2026, 07:00 in Berlin (overrides the shared one)."""
+    return FakeClock(MORNING)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: the browser tests drive Debian's chromium package "
+            "(apt-get install chromium, as .ci/run does) or SALONBOT_CHROMIUM",
+            pytrace=False,
+        )
+    async with async_playwright() as playwright:
+        # --no-sandbox: the tests run as root in CI, where Chromium's sandbox cannot start.
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def salon(app: Salonbot, clock: FakeClock) -> AsyncIterator[Salon]:
+    await book_the_week(app, clock, MORNING)
+    await add_accounts(app)
+    web = create_web_app(app, [], lambda: True)
+    async with serving(web) as url:
+        yield Salon(url, app, clock)
+
+
+@pytest.fixture
+async def context(browser: Browser, salon: Salon) -> AsyncIterator[BrowserContext]:
+    fresh = await browser.new_context(
+        base_url=salon.url,
+        locale="en-GB",
+        timezone_id=BROWSER_ZONE,
+        viewport={"width": 1280, "height": 900},
+    )
+    fresh.set_default_timeout(TIMEOUT_MS)
+    yield fresh
+    await fresh.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
+
+
+async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Fill in and send the sign-in form, as a person would."""
+    await page.goto("/staff/login")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
