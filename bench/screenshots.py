@@ -21,7 +21,19 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 import asyncpg
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, ViewportSize, async_playwright
+from tests.browser.browsing import launch, sign_in
+from tests.browser.demo_day import (
+    BERLIN,
+    OWNER,
+    WEDNESDAY,
+    Visit,
+    add_accounts,
+    add_customer,
+    book_the_week,
+)
+from tests.browser.live_server import serving
+from tests.fakes.clock import FakeClock
 
 from core.catalog.file import load_catalog_text
 from core.domain.booking import Actor
@@ -32,23 +44,10 @@ from salonbot.database import make_engine, start_embedded, with_database
 from salonbot.demo import demo_catalog_text
 from salonbot.migrate import upgrade_in_thread
 from salonbot.web import create_web_app
-from tests.browser.conftest import CHROMIUM
-from tests.browser.demo_day import (
-    BERLIN,
-    OWNER,
-    PASSWORD,
-    WEDNESDAY,
-    Visit,
-    add_accounts,
-    add_customer,
-    book_the_week,
-)
-from tests.browser.live_server import serving
-from tests.fakes.clock import FakeClock
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 NOW = datetime(2026, 12, 9, 11, 10, tzinfo=UTC)  # Wednesday 12:10 in Berlin
-SIZE = {"width": 1280, "height": 880}
+SIZE: ViewportSize = {"width": 1280, "height": 880}
 
 
 @contextlib.asynccontextmanager
@@ -79,7 +78,9 @@ async def demo_salon(app: Salonbot, clock: FakeClock) -> None:
     await book_the_week(app, clock, NOW)
     await add_accounts(app)
     # A customer choosing in Telegram right now: Olga's slot held for them.
-    choosing = Visit("Oskar Lindqvist", "telegram", "womens-haircut", "olga", WEDNESDAY, time(15, 30))
+    choosing = Visit(
+        "Oskar Lindqvist", "telegram", "womens-haircut", "olga", WEDNESDAY, time(15, 30)
+    )
     customer_id = await add_customer(app, choosing, 99)
     await app.bookings.hold(
         choosing.service,
@@ -112,17 +113,12 @@ async def main() -> None:
                 serving(create_web_app(app, [], lambda: True)) as base,
                 async_playwright() as pw,
             ):
-                browser = await pw.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-                )
+                browser = await launch(pw)
                 context = await browser.new_context(
                     base_url=base, locale="en-GB", viewport=SIZE, device_scale_factor=1
                 )
                 page = await context.new_page()
-                await page.goto("/staff/login")
-                await page.get_by_label("Email").fill(OWNER)
-                await page.get_by_label("Password").fill(PASSWORD)
-                await page.get_by_role("button", name="Sign in").click()
+                await sign_in(page, OWNER)
                 await page.wait_for_url("**/staff/")
                 await shoot(page, "/staff/day/2026-12-09", DOCS / "staff-day.png")
                 await shoot(page, "/staff/week/maria/2026-12-09", DOCS / "staff-week.png")

@@ -8,8 +8,6 @@ own cookies) for every test. Chromium missing is a failure, not a skip: CI insta
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,12 +16,11 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from salonbot.bootstrap import Salonbot
 from salonbot.web import create_web_app
-from tests.browser.demo_day import MORNING, PASSWORD, add_accounts, book_the_week
+from tests.browser.browsing import chromium_missing, launch
+from tests.browser.demo_day import MORNING, add_accounts, book_the_week
 from tests.browser.live_server import serving
 from tests.fakes.clock import FakeClock
 
-# Debian's package; SALONBOT_CHROMIUM names another build of Chromium.
-CHROMIUM = os.environ.get("SALONBOT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # A browser far from the salon: the pages must show the salon's times, not the browser's.
 BROWSER_ZONE = "America/New_York"
 TIMEOUT_MS = 5_000
@@ -46,17 +43,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"no Chromium at {CHROMIUM}: the browser tests drive Debian's chromium package "
-            "(apt-get install chromium, as .ci/run does) or SALONBOT_CHROMIUM",
-            pytrace=False,
-        )
+    if missing := chromium_missing():
+        pytest.fail(missing, pytrace=False)
     async with async_playwright() as playwright:
-        # --no-sandbox: the tests run as root in CI, where Chromium's sandbox cannot start.
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
+        launched = await launch(playwright)
         yield launched
         await launched.close()
 
@@ -86,11 +76,3 @@ async def context(browser: Browser, salon: Salon) -> AsyncIterator[BrowserContex
 @pytest.fixture
 async def page(context: BrowserContext) -> Page:
     return await context.new_page()
-
-
-async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Fill in and send the sign-in form, as a person would."""
-    await page.goto("/staff/login")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()

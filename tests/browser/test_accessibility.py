@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.axe import blocking_violations, report
-from tests.browser.conftest import sign_in
+from tests.browser.browsing import sign_in
 from tests.browser.demo_day import OWNER
 
 pytestmark = pytest.mark.db

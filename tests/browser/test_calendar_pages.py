@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.browsing import sign_in
 from tests.browser.demo_day import ANNA, OWNER
 
 pytestmark = pytest.mark.db

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.browsing import sign_in
 from tests.browser.demo_day import OWNER, PASSWORD
 
 pytestmark = pytest.mark.db
