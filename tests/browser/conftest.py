@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.catalog.file import load_catalog_text
+from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
+from salonbot.demo import demo_catalog_text
+from salonbot.passwords import Argon2Passwords
 from salonbot.web import create_web_app
 from tests.browser.browsing import chromium_missing, launch
 from tests.browser.demo_day import MORNING, add_accounts, book_the_week
@@ -52,7 +57,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def salon(app: Salonbot, clock: FakeClock) -> AsyncIterator[Salon]:
+async def salon(clean_engine: AsyncEngine, clock: FakeClock) -> AsyncIterator[Salon]:
+    # argon2 as in production but cheap: default costs took a second of every test's setup.
+    app = Salonbot(clean_engine, clock, passwords=Argon2Passwords(time_cost=1, memory_cost=1024))
+    document, _ = load_catalog_text(demo_catalog_text())
+    await load_catalog(app.uow, clock, document)
     await book_the_week(app, clock, MORNING)
     await add_accounts(app)
     web = create_web_app(app, [], lambda: True)
