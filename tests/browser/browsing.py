@@ -32,8 +32,10 @@ async def launch(playwright: Playwright) -> Browser:
 
 
 async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Fill in and send the sign-in form, as a person would."""
+    """Fill in and send the sign-in form, as a person would; return on the page it led to
+    (the calendar, or the form again), fully loaded."""
     await page.goto("/staff/login")
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in").click()
