@@ -19,6 +19,7 @@ from core.services.agendas import QueueAgendas
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
+from core.services.calendar_changes import CalendarChanges
 from core.services.catalog import CatalogReader
 from core.services.converse import Converse
 from core.services.converse_inbound import ConverseInbound
@@ -27,11 +28,13 @@ from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
 from core.services.staff_accounts import StaffAccounts
 from core.services.staff_calendar import StaffCalendar
+from core.services.staff_feeds import StoredStaffFeeds
 from core.services.staff_link import StaffLinks
 from core.services.staff_notices import StaffNotices
 from core.services.time_off import AddTimeOff
 from core.services.visits_done import CompleteEndedVisits
 from core.services.wakeup import Wakeup
+from salonbot.live import PostgresLiveChanges, connector
 from salonbot.passwords import Argon2Passwords
 
 
@@ -64,6 +67,11 @@ class Salonbot:
         # The staff web's ports.
         self.accounts = StaffAccounts(self.uow, self.clock, self.passwords)
         self.calendar = StaffCalendar(self.uow, self.clock, self.catalogs)
+        self.feeds = StoredStaffFeeds(self.uow, self.clock, self.catalogs)
+        # Connects on its first subscriber, not here.
+        self.live = PostgresLiveChanges(
+            connector(self.engine), CalendarChanges(self.uow, self.catalogs)
+        )
         # The scheduler's ticks (``salonbot.scheduler``).
         self.complete_ended_visits = CompleteEndedVisits(self.bookings)
 
@@ -99,4 +107,5 @@ class Salonbot:
         return ConverseInbound(channels, self.converse_in)
 
     async def close(self) -> None:
+        await self.live.close()
         await self.engine.dispose()

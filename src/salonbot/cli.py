@@ -86,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     unlink.add_argument("staff", help="staff id from the catalog")
     staff_commands.add_parser("list", help="show who is linked, and where")
     _staff_user_parser(commands)
+    feed = commands.add_parser("staff-feed", help="staff members' calendar feed links")
+    feed_commands = feed.add_subparsers(dest="feed_command", required=True)
+    new_feed = feed_commands.add_parser(
+        "new", help="print a new feed link for a staff member (their old link stops working)"
+    )
+    new_feed.add_argument("staff", metavar="STAFF_ID", help="their staff id in the catalog")
+    new_feed.add_argument(
+        "--base-url", required=True, help="the salon's public address, e.g. https://salon.example"
+    )
     commands.add_parser(
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
@@ -204,6 +213,22 @@ async def _staff_user(app: Salonbot, args: argparse.Namespace) -> str:
     )
 
 
+async def _staff_feed(app: Salonbot, args: argparse.Namespace) -> str:
+    from adapters.staff_web.feeds import feed_url
+
+    base = args.base_url.strip().rstrip("/")
+    if not base.startswith(("https://", "http://")) or len(base) > 2_000:
+        raise CommandError("--base-url: the salon's address, starting with https://")
+    made = await app.feeds.new_link(None, args.staff)
+    return "\n".join(
+        [
+            f"New calendar feed link for {made.staff_name} ({made.staff_key}); the old one,"
+            " if any, stops working now:",
+            feed_url(base, made.token),
+        ]
+    )
+
+
 async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
     from core.domain.availability import SlotQuery
     from salonbot.slots_view import render_slots
@@ -259,6 +284,8 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
             return await _staff(app, args)
         if args.command == "staff-user":
             return await _staff_user(app, args)
+        if args.command == "staff-feed":
+            return await _staff_feed(app, args)
         return await _slots(app, args)
     finally:
         await app.close()

@@ -139,7 +139,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
         )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, _stopper(server, signum))
+            loop.add_signal_handler(signum, _stopper(server, signum, app.live.stop))
         try:
             await server.serve()
         finally:
@@ -149,9 +149,14 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
         await app.close()
 
 
-def _stopper(server: uvicorn.Server, signum: int) -> Callable[[], None]:
+def _stopper(
+    server: uvicorn.Server, signum: int, end_streams: Callable[[], None]
+) -> Callable[[], None]:
     def stop() -> None:
         log.info("signal received: stopping", extra={"signal": signal.Signals(signum).name})
         server.should_exit = True
+        # uvicorn's graceful stop waits for every response to end: the staff pages' live
+        # streams end now rather than never.
+        end_streams()
 
     return stop

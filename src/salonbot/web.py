@@ -63,5 +63,8 @@ def create_web_app(
 
     for router in routers:
         web.include_router(router)
-    mount_staff(web, StaffSide(app.accounts, app.calendar, app.salon_today, https=https))
+    side = StaffSide(
+        app.accounts, app.calendar, app.salon_today, https=https, live=app.live, feeds=app.feeds
+    )
+    mount_staff(web, side)
     return web

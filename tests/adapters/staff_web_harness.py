@@ -18,6 +18,7 @@ from core.calendar.ports import Role
 from core.calendar.views import BookingBlock
 from core.domain.booking import BookingStatus
 from tests.fakes.clock import FakeClock
+from tests.fakes.live_and_feeds import FakeLiveChanges, FakeStaffFeeds
 from tests.fakes.staff_side import FakeAccounts, FakeCalendar, FakeStaff
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -35,6 +36,8 @@ class StaffDesk:
     calendar: FakeCalendar
     clock: FakeClock
     staff_app: FastAPI
+    live: FakeLiveChanges
+    feeds: FakeStaffFeeds
 
     async def form_token(self, path: str = "/staff/login") -> str:
         page = await self.client.get(path)
@@ -84,8 +87,11 @@ async def staff_desk(
     async def today() -> date:
         return clock.now().astimezone(BERLIN).date()
 
+    live = FakeLiveChanges()
+    feeds = FakeStaffFeeds({m.key: m.name for m in staff})
     web = FastAPI()
-    staff_app = mount_staff(web, StaffSide(accounts, calendar, today, https=https))
+    side = StaffSide(accounts, calendar, today, https=https, live=live, feeds=feeds)
+    staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        yield StaffDesk(client, accounts, calendar, clock, staff_app)
+        yield StaffDesk(client, accounts, calendar, clock, staff_app, live, feeds)

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
 from adapters.staff_web.app import PUBLIC_ROUTES, STATIC_PATH
+from adapters.staff_web.feeds import FEED_PATH
 from adapters.staff_web.security import HEADERS
 from tests.adapters.staff_web_harness import OWNER, PASSWORD, staff_desk
 
@@ -138,7 +139,7 @@ async def test_pages_redirect_to_login_without_a_live_session() -> None:
 
 
 def _sample_path(path: str) -> str:
-    samples = {"{day}": "2026-12-08", "{staff_key}": "anna"}
+    samples = {"{day}": "2026-12-08", "{staff_key}": "anna", "{token}": "x" * 43}
     for name, value in samples.items():
         path = path.replace(name, value)
     assert "{" not in path, f"give {path} a sample value in this test"
@@ -146,8 +147,10 @@ def _sample_path(path: str) -> str:
 
 
 async def test_every_route_but_the_login_form_and_static_files_needs_a_session() -> None:
-    """A new route without the session dependency fails here."""
+    """A new route without the session dependency fails here; the calendar feed, public,
+    is held to its token instead."""
     async with staff_desk() as desk:
+        await desk.feeds.new_link(None, "anna")  # a real link exists; the sample is not it
         checked = 0
         for route in desk.staff_app.routes:
             if isinstance(route, Mount):
@@ -155,6 +158,10 @@ async def test_every_route_but_the_login_form_and_static_files_needs_a_session()
                 continue
             assert isinstance(route, APIRoute), route
             for method in route.methods or ():
+                if (route.path, method) == (FEED_PATH, "GET"):
+                    answer = await desk.client.get("/staff" + _sample_path(route.path))
+                    assert (answer.status_code, answer.text) == (404, "Not found")
+                    continue
                 if (route.path, method) in PUBLIC_ROUTES:
                     continue
                 answer = await desk.client.request(method, "/staff" + _sample_path(route.path))

@@ -15,6 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from adapters.staff_web.feeds import FEED_PATH, add_feed_routes
+from adapters.staff_web.live import add_live_routes
 from adapters.staff_web.login import add_login_routes
 from adapters.staff_web.pages import add_pages_routes
 from adapters.staff_web.security import (
@@ -32,7 +34,8 @@ log = logging.getLogger("salonbot.staff_web")
 
 STATIC = Path(__file__).with_name("static")
 # (path, method) that answer without a session; the static files are a mount of their own.
-PUBLIC_ROUTES = frozenset({("/login", "GET"), ("/login", "POST")})
+# A calendar feed is opened by its secret token instead (a phone's calendar has no session).
+PUBLIC_ROUTES = frozenset({("/login", "GET"), ("/login", "POST"), (FEED_PATH, "GET")})
 STATIC_PATH = "/static"
 
 
@@ -41,6 +44,8 @@ def create_staff_app(side: StaffSide) -> FastAPI:
     staff.middleware("http")(security_headers)
     add_login_routes(staff, side)
     add_pages_routes(staff, side)
+    add_live_routes(staff, side)
+    add_feed_routes(staff, side)
     staff.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
 
     @staff.exception_handler(NotSignedIn)

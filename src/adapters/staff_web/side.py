@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from adapters.staff_web.security import PREFIX, SESSION_COOKIE
 from adapters.staff_web.words import PageWords
+from core.calendar.desk import LiveChanges
+from core.calendar.feeds import StaffFeeds
 from core.calendar.ports import Accounts, Calendar, SignedIn
 
 MAX_TOKEN = 128
@@ -37,13 +39,17 @@ def _templates() -> jinja2.Environment:
 
 @dataclass
 class StaffSide:
-    """``https``: the salon's public address is HTTPS, so cookies are always Secure."""
+    """``https``: the salon's public address is HTTPS, so cookies are always Secure.
+    ``live``: the calendar's changes (``/staff/live``); ``feeds``: the staff's calendar
+    feed links (``/staff/feed/...``)."""
 
     accounts: Accounts
     calendar: Calendar
     today: Today
     https: bool = False
     templates: jinja2.Environment = field(default_factory=_templates)
+    live: LiveChanges = field(kw_only=True)
+    feeds: StaffFeeds = field(kw_only=True)
 
     async def signed_in(self, request: Request) -> SignedIn:
         """The request's live session (a route's dependency), or ``NotSignedIn``."""

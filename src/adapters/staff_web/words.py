@@ -47,6 +47,7 @@ class PageWords:
         self.next_week = _("Next week")
         self.day_view = _("Whole salon")
         self.week_view = _("Week")
+        self.calendar_feed = _("Calendar feed")
         self.now = _("Now")
         self.nobody_works = _("Nobody works this day.")
         self.not_found = _("Page not found")

@@ -222,15 +222,31 @@ class CustomerNotFound(DomainError):
 @dataclass(frozen=True, slots=True)
 class CalendarChange:
     """Something on the calendar changed: a booking or time off of ``staff_key`` on the
-    salon's local ``days`` (a move names the days it left and reached)."""
+    salon's local ``days`` (a move names the days it left and reached; a visit crossing
+    midnight both its days; a visit early in the morning also the day before, when a shift
+    of that day runs past midnight and its grid shows the visit).
 
-    staff_key: str
-    days: tuple[date, ...]
+    ``EVERYTHING`` (both None): changes may have been missed (the feed was away from the
+    database for a while); whoever shows the calendar reloads all of it."""
+
+    staff_key: str | None
+    days: tuple[date, ...] | None
+
+    @property
+    def is_everything(self) -> bool:
+        return self.staff_key is None
+
+
+EVERYTHING = CalendarChange(None, None)
 
 
 class LiveChanges(Protocol):
     def listen(self) -> AbstractAsyncContextManager[AsyncIterator[CalendarChange]]:
         """A subscription to every committed change, whoever made it (the chat, the staff
         pages, another process): ``async with live.listen() as changes: async for c in
-        changes``. Leaving the block ends the subscription."""
+        changes``. Leaving the block ends the subscription.
+
+        The iteration also ends on its own: when the subscriber falls too far behind (it
+        is dropped rather than hold up the others) and when the process stops. A
+        subscriber that comes back (a browser reconnecting) starts from ``EVERYTHING``."""
         ...

@@ -456,3 +456,15 @@ login_failures = Table(
     # Failures past the window are pruned by it, from every address.
     Index("ix_login_failures_at", "at"),
 )
+
+staff_feeds = Table(
+    "staff_feeds",
+    metadata,
+    # A staff member's calendar feed link (``/staff/feed/<token>.ics``): one per member, a
+    # new one replaces it. Only the SHA-256 of the token is kept, as for sessions.
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), primary_key=True),
+    Column("token_digest", Text, nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Who made it: a staff user's email, or "cli".
+    Column("created_by", Text, nullable=False),
+)
