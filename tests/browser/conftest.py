@@ -65,8 +65,11 @@ async def salon(clean_engine: AsyncEngine, clock: FakeClock) -> AsyncIterator[Sa
     await book_the_week(app, clock, MORNING)
     await add_accounts(app)
     web = create_web_app(app, [], lambda: True)
-    async with serving(web) as url:
-        yield Salon(url, app, clock)
+    try:
+        async with serving(web, end_streams=app.live.stop) as url:
+            yield Salon(url, app, clock)
+    finally:
+        await app.live.close()  # its listening connection; the engine is the session's
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import uvicorn
 from fastapi import FastAPI
@@ -15,10 +15,13 @@ from salonbot.serve import _Server
 
 
 @contextlib.asynccontextmanager
-async def serving(web: FastAPI) -> AsyncIterator[str]:
+async def serving(
+    web: FastAPI, end_streams: Callable[[], None] = lambda: None
+) -> AsyncIterator[str]:
     """``web`` served by uvicorn on a free port of 127.0.0.1 until the block ends; its base
     URL. The socket is bound before the server starts, so no other process can take the
-    port in between."""
+    port in between. ``end_streams`` ends the pages' live streams at the stop, as
+    ``salonbot serve`` does (uvicorn waits for every response to end)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -29,7 +32,7 @@ async def serving(web: FastAPI) -> AsyncIterator[str]:
             log_config=None,
             access_log=False,
             lifespan="on",
-            # A page left streaming (the live feed) must not hold the test's end.
+            # A response that does not end must not hold the test's end.
             timeout_graceful_shutdown=2,
         )
     )
@@ -44,5 +47,6 @@ async def serving(web: FastAPI) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
+        end_streams()
         await task
         listener.close()
