@@ -23,7 +23,10 @@ from core.services.calendar_changes import CalendarChanges
 from core.services.catalog import CatalogReader
 from core.services.converse import Converse
 from core.services.converse_inbound import ConverseInbound
+from core.services.customer_book import StaffCustomerBook
+from core.services.customer_notices import CustomerNotices
 from core.services.due_notices import QueueDueNotices
+from core.services.front_desk import StaffFrontDesk
 from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
 from core.services.staff_accounts import StaffAccounts
@@ -56,7 +59,13 @@ class Salonbot:
         self.catalogs = CatalogReader()
         self.find_slots = FindSlots(self.uow, self.clock, self.catalogs, self.external_busy)
         # What else happens, in the same transaction, whenever a booking changes.
-        self.followers: tuple[BookingFollower, ...] = (ReminderPlanner(), StaffNotices())
+        # The customer's notice comes after the reminders' planner, whose withdrawal of a
+        # changed visit's waiting messages must not take the new notice back.
+        self.followers: tuple[BookingFollower, ...] = (
+            ReminderPlanner(),
+            StaffNotices(),
+            CustomerNotices(),
+        )
         self.bookings = Bookings(
             self.uow, self.clock, self.catalogs, self.external_busy, self.followers
         )
@@ -67,6 +76,10 @@ class Salonbot:
         # The staff web's ports.
         self.accounts = StaffAccounts(self.uow, self.clock, self.passwords)
         self.calendar = StaffCalendar(self.uow, self.clock, self.catalogs)
+        self.front_desk = StaffFrontDesk(
+            self.uow, self.clock, self.catalogs, self.bookings, self.add_time_off, self.find_slots
+        )
+        self.customer_book = StaffCustomerBook(self.uow, self.catalogs)
         self.feeds = StoredStaffFeeds(self.uow, self.clock, self.catalogs)
         # Connects on its first subscriber, not here.
         self.live = PostgresLiveChanges(

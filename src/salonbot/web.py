@@ -1,5 +1,5 @@
-"""The HTTP app: the channels' webhook routes, the staff pages (``/staff/``), ``/healthz``
-and ``/readyz``."""
+"""The HTTP app: the channels' webhook routes, the staff pages (``/staff/``), the staff
+API (``/api/v1/``), ``/healthz`` and ``/readyz``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from adapters.staff_api.app import mount_api
+from adapters.staff_api.side import ApiSide
 from adapters.staff_web.app import mount_staff
 from adapters.staff_web.side import StaffSide
 from salonbot.bootstrap import Salonbot
@@ -64,7 +66,17 @@ def create_web_app(
     for router in routers:
         web.include_router(router)
     side = StaffSide(
-        app.accounts, app.calendar, app.salon_today, https=https, live=app.live, feeds=app.feeds
+        app.accounts,
+        app.calendar,
+        app.salon_today,
+        app.front_desk,
+        app.customer_book,
+        https=https,
+        live=app.live,
+        feeds=app.feeds,
     )
     mount_staff(web, side)
+    mount_api(
+        web, ApiSide(app.accounts, app.calendar, app.front_desk, app.customer_book, app.clock)
+    )
     return web

@@ -19,7 +19,14 @@ from core.calendar.views import BookingBlock
 from core.domain.booking import BookingStatus
 from tests.fakes.clock import FakeClock
 from tests.fakes.live_and_feeds import FakeLiveChanges, FakeStaffFeeds
-from tests.fakes.staff_side import FakeAccounts, FakeCalendar, FakeStaff
+from tests.fakes.staff_side import (
+    FakeAccounts,
+    FakeCalendar,
+    FakeCustomers,
+    FakeDesk,
+    FakeService,
+    FakeStaff,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)  # Tuesday 10:30 in Berlin
@@ -36,6 +43,8 @@ class StaffDesk:
     calendar: FakeCalendar
     clock: FakeClock
     staff_app: FastAPI
+    desk: FakeDesk
+    customers: FakeCustomers
     live: FakeLiveChanges
     feeds: FakeStaffFeeds
 
@@ -52,8 +61,19 @@ class StaffDesk:
         )
 
 
-def demo_bookings(calendar: FakeCalendar) -> None:
-    """Anna's manicure at 10:00 from Telegram, Maria's walk-in haircut at 14:30 (held)."""
+SERVICES = (
+    FakeService("manicure", "Classic manicure", 60),
+    FakeService("haircut", "Haircut", 45),
+)
+
+
+def demo_bookings(calendar: FakeCalendar, customers: FakeCustomers | None = None) -> None:
+    """Anna's manicure at 10:00 from Telegram, Maria's walk-in haircut at 14:30 (held);
+    their customers in ``customers``."""
+    if customers is not None:
+        olga = customers.add("Olga Petrova", "+49 151 000000", "telegram", "ru")
+        jonas = customers.add("Jonas Weber", "+49 160 111111")
+        customers.owner_of.update({1: olga, 2: jonas})
     calendar.book(
         "anna",
         BookingBlock(
@@ -82,7 +102,9 @@ async def staff_desk(
     accounts.add("anna@salon.test", PASSWORD, Role.STAFF, "anna", language="ru")
     staff = (FakeStaff("anna", "Anna"), FakeStaff("maria", "Maria", time(10), time(20)))
     calendar = FakeCalendar(clock, BERLIN, staff)
-    demo_bookings(calendar)
+    customers = FakeCustomers(calendar)
+    desk = FakeDesk(clock, calendar, customers, SERVICES)
+    demo_bookings(calendar, customers)
 
     async def today() -> date:
         return clock.now().astimezone(BERLIN).date()
@@ -90,8 +112,10 @@ async def staff_desk(
     live = FakeLiveChanges()
     feeds = FakeStaffFeeds({m.key: m.name for m in staff})
     web = FastAPI()
-    side = StaffSide(accounts, calendar, today, https=https, live=live, feeds=feeds)
+    side = StaffSide(
+        accounts, calendar, today, desk, customers, https=https, live=live, feeds=feeds
+    )
     staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        yield StaffDesk(client, accounts, calendar, clock, staff_app, live, feeds)
+        yield StaffDesk(client, accounts, calendar, clock, staff_app, desk, customers, live, feeds)

@@ -354,7 +354,20 @@ async def test_a_tap_on_the_templates_confirm_of_a_visit_moved_since_says_so_and
     await salon.remind(booking)
     await eventually(salon.templates)
     moved_to = datetime(2026, 12, 9, 10, 0, tzinfo=UTC)  # 11:00 in Berlin, the same day
+    before = len(salon.to())
     await salon.app.bookings.reschedule(booking, moved_to, Actor.staff("desk"))
+
+    # The salon's move is told to the customer (core.services.customer_notices), but their
+    # window has closed and no template is approved for that notice: it is refused, and
+    # nothing goes in its place.
+    async def notice_refused() -> bool:
+        found = await salon.rows(
+            "SELECT status FROM outbound_messages WHERE body->>'text' LIKE '%has moved your%'"
+        )
+        return found == [("failed",)]
+
+    await eventually(notice_refused)
+    assert len(salon.to()) == before
 
     answer = await salon.tap_template(CONFIRM)
 

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from adapters.staff_web.security import PREFIX, SESSION_COOKIE
 from adapters.staff_web.words import PageWords
-from core.calendar.desk import LiveChanges
+from core.calendar.desk import CustomerBook, FrontDesk, LiveChanges
 from core.calendar.feeds import StaffFeeds
 from core.calendar.ports import Accounts, Calendar, SignedIn
 
@@ -46,6 +46,8 @@ class StaffSide:
     accounts: Accounts
     calendar: Calendar
     today: Today
+    desk: FrontDesk
+    customers: CustomerBook
     https: bool = False
     templates: jinja2.Environment = field(default_factory=_templates)
     live: LiveChanges = field(kw_only=True)

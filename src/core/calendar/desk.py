@@ -43,6 +43,24 @@ class NoSuchLocalTime(DomainError):
         self.at = at
 
 
+# The longest entries the desk takes (a form's ``maxlength``); longer is ``EntryRefused``.
+MAX_NAME = 100
+MAX_PHONE = 32
+MAX_REASON = 500
+MAX_SEARCH = 100
+
+
+class EntryRefused(DomainError):
+    """Typed input the desk will not take: ``field`` ("name", "phone", "reason", "search",
+    "span": a time off that does not end after it starts) is ``problem`` ("empty",
+    "too_long", "no_digits")."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
 @dataclass(frozen=True, slots=True)
 class NewCustomer:
     """A walk-in or phone customer the salon does not know yet."""
@@ -134,7 +152,8 @@ class FrontDesk(Protocol):
     in the booking's history with ``user`` as the actor. Refusals are ``DomainError``s:
     ``NotAllowed``, ``SlotTaken`` (with alternatives), ``SlotNotOffered``,
     ``InvalidTransition``, ``TimeOffConflict``, ``BookingNotFound``, ``UnknownStaff``,
-    ``UnknownService``, ``NoSuchLocalTime``."""
+    ``UnknownService``, ``StaffDoesNotPerform``, ``NoSuchLocalTime``, ``EntryRefused``,
+    ``CustomerNotFound``, ``TimeOffNotFound``."""
 
     async def instant(self, day: date, at: time) -> datetime:
         """The UTC instant of the salon's local ``day`` and ``at`` (the earlier one when

@@ -108,11 +108,23 @@ class BookingRepository:
         return {row.key: row.id for row in rows}
 
     async def get(self, booking_id: int, *, for_update: bool = False) -> Booking | None:
+        """The booking; ``for_update``: its row locked first, then read as committed.
+
+        Locked alone, then read: a joined read ``FOR UPDATE`` that waited for a change of
+        the booking's staff member re-checks the new row against the staff row it had
+        joined before, and would find no booking at all.
+        """
+        if for_update:
+            locked = await self._db.execute(
+                select(bookings.c.id)
+                .where(bookings.c.id == booking_id)
+                .with_for_update(key_share=True)
+            )
+            if locked.first() is None:
+                return None
         query = (
             select(*_BOOKING_COLUMNS).select_from(_BOOKING_FROM).where(bookings.c.id == booking_id)
         )
-        if for_update:
-            query = query.with_for_update(of=bookings, key_share=True)
         row = (await self._db.execute(query)).first()
         return None if row is None else _booking(row._mapping)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.db.tables import customers
+from core.calendar.desk import CustomerCard
+from core.db.tables import conversations, customers
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,15 @@ class CustomerProfile:
     name: str
     language: str | None
     phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChat:
+    """Where the salon can write to a customer unasked, in their language (None: unknown)."""
+
+    channel: str
+    chat_id: str
+    language: str | None
 
 
 class CustomerRepository:
@@ -120,3 +131,95 @@ class CustomerRepository:
             .where(customers.c.id == customer_id, customers.c.unreachable_at.is_not(None))
             .values(unreachable_at=None)
         )
+
+    async def chat_of(self, customer_id: int) -> CustomerChat | None:
+        """The chat of the customer's channel identity (salonbot talks in private chats,
+        where the chat is the person), or None: added by staff, never wrote, or their
+        channel refuses our messages for good (``unreachable_at``)."""
+        row = (
+            await self._db.execute(
+                select(conversations.c.channel, conversations.c.chat_id, customers.c.language)
+                .select_from(
+                    customers.join(
+                        conversations,
+                        and_(
+                            conversations.c.channel == customers.c.channel,
+                            conversations.c.chat_id == customers.c.external_id,
+                        ),
+                    )
+                )
+                .where(customers.c.id == customer_id, customers.c.unreachable_at.is_(None))
+            )
+        ).first()
+        return None if row is None else CustomerChat(row.channel, row.chat_id, row.language)
+
+    async def card(self, customer_id: int) -> CustomerCard | None:
+        row = (await self._db.execute(_cards().where(customers.c.id == customer_id))).first()
+        return None if row is None else _card(row)
+
+    async def with_phone_or_new(self, name: str, phone: str, digits: str, at: datetime) -> int:
+        """The customer whose phone has ``digits`` (the oldest, should there be several),
+        or a new one added by staff (no channel). Walk-ins of one new number at once are
+        serialized by a transaction-scoped lock on the digits, so they make one customer.
+        Without digits, always a new customer."""
+        if digits:
+            await self._db.execute(
+                select(func.pg_advisory_xact_lock(_PHONE_LOCK, func.hashtext(digits)))
+            )
+            found = await self._db.execute(
+                select(customers.c.id)
+                .where(_digits(customers.c.phone) == digits)
+                .order_by(customers.c.id)
+                .limit(1)
+            )
+            known = found.scalar_one_or_none()
+            if known is not None:
+                return int(known)
+        return await self.add(name, at, phone=phone or None)
+
+    async def search(self, text: str, digits: str, limit: int) -> list[CustomerCard]:
+        """Customers whose name contains ``text`` in any case (wildcards in it taken
+        literally), or whose phone's digits contain ``digits`` (when given): names that
+        start with it first, then by name."""
+        pattern = "%" + _escaped(text) + "%"
+        matches: list[ColumnElement[bool]] = [customers.c.name.ilike(pattern, escape=_ESCAPE)]
+        if digits:
+            matches.append(_digits(customers.c.phone).contains(digits, autoescape=True))
+        starts = customers.c.name.ilike(_escaped(text) + "%", escape=_ESCAPE)
+        rows = await self._db.execute(
+            _cards()
+            .where(or_(*matches))
+            .order_by(case((starts, 0), else_=1), func.lower(customers.c.name), customers.c.id)
+            .limit(limit)
+        )
+        return [_card(row) for row in rows]
+
+
+# The first key of the advisory locks that serialize walk-ins by phone number ("PH").
+_PHONE_LOCK = 0x5048
+_ESCAPE = "\\"
+
+
+def _escaped(text: str) -> str:
+    """``text`` for a LIKE pattern, its own wildcards taken literally."""
+    return (
+        text.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    )
+
+
+def _digits(column: ColumnElement[str | None]) -> ColumnElement[str]:
+    return func.regexp_replace(func.coalesce(column, ""), "[^0-9]", "", "g")
+
+
+def _cards() -> Select[Any]:
+    return select(
+        customers.c.id,
+        customers.c.name,
+        customers.c.phone,
+        customers.c.channel,
+        customers.c.language,
+    )
+
+
+def _card(row: Row[Any]) -> CustomerCard:
+    return CustomerCard(int(row.id), row.name, row.phone or "", row.channel or "", row.language)

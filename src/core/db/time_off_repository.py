@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db.blocking import blocks_time
-from core.db.tables import bookings, time_off
+from core.db.tables import bookings, staff, time_off
 from core.domain.timeline import Interval
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTimeOff:
+    id: int
+    staff_key: str
+    span: Interval
+    reason: str
 
 
 class TimeOffRepository:
@@ -46,3 +56,43 @@ class TimeOffRepository:
             .order_by(bookings.c.starts_at)
         )
         return list(rows.scalars())
+
+    async def overlapping(self, staff_key: str, span: Interval) -> list[StoredTimeOff]:
+        """``staff_key``'s time off sharing time with ``span``, in time order."""
+        rows = await self._db.execute(
+            self._stored()
+            .where(
+                staff.c.key == staff_key,
+                time_off.c.starts_at < span.end,
+                time_off.c.ends_at > span.start,
+            )
+            .order_by(time_off.c.starts_at, time_off.c.id)
+        )
+        return [_stored(row) for row in rows]
+
+    async def get(self, time_off_id: int) -> StoredTimeOff | None:
+        row = (await self._db.execute(self._stored().where(time_off.c.id == time_off_id))).first()
+        return None if row is None else _stored(row)
+
+    async def remove(self, time_off_id: int) -> bool:
+        """Delete it; whether it was there."""
+        result = await self._db.execute(
+            delete(time_off).where(time_off.c.id == time_off_id).returning(time_off.c.id)
+        )
+        return result.first() is not None
+
+    @staticmethod
+    def _stored() -> Select[Any]:
+        return select(
+            time_off.c.id,
+            staff.c.key,
+            time_off.c.starts_at,
+            time_off.c.ends_at,
+            time_off.c.reason,
+        ).select_from(time_off.join(staff, staff.c.id == time_off.c.staff_id))
+
+
+def _stored(row: Row[Any]) -> StoredTimeOff:
+    return StoredTimeOff(
+        int(row.id), row.key, Interval(row.starts_at, row.ends_at), row.reason or ""
+    )

@@ -15,6 +15,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from core.db.booking_repository import BookingRepository, NewBooking, SlotConflict
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.availability import SlotQuery, find_slot, free_slots, local_day, nearest
@@ -51,6 +53,15 @@ from core.services.catalog import CatalogReader
 from core.services.holds import expire_lapsed_holds
 
 ALTERNATIVES = 3
+
+# A check of a booking as it stands under the use case's lock, before it is changed:
+# raising refuses the change (a staff user's role, say: the booking may have changed hands
+# while the caller waited for the lock).
+BookingCheck = Callable[[Booking], None]
+
+# Who a new booking is for, found or added in the booking's own transaction (over its
+# connection, at its ``now``): a refused booking rolls the customer back with it.
+CustomerFor = Callable[[AsyncConnection, datetime], Awaitable[int]]
 
 
 def _check_confirmable(booking: Booking) -> None:
@@ -128,7 +139,7 @@ class Bookings:
         await repository.record(
             after.id, actor, action.value, now, before=before, after=after, note=note
         )
-        change = BookingChange(action, before, after, actor, now)
+        change = BookingChange(action, before, after, actor, now, note)
         await tell_followers(self._followers, repository.connection, catalog, change)
 
     async def hold(
@@ -151,13 +162,22 @@ class Bookings:
         *,
         staff_key: str | None = None,
         customer_id: int | None = None,
+        customer_for: CustomerFor | None = None,
     ) -> Booking:
         """Hold and confirm in one step.
 
         With ``staff_key=None`` ("any staff"), the slot goes to whoever of the free staff
         has the fewest active bookings that local day; ties go by catalog order.
+        ``customer_for`` (not with ``customer_id``, and not for a customer actor) finds or
+        adds the customer in the booking's transaction, once the slot is found free.
         """
-        return await self._take(service_key, start, actor, staff_key, customer_id, hold=False)
+        if customer_for is not None and (
+            customer_id is not None or actor.kind is ActorKind.CUSTOMER
+        ):
+            raise ValueError("customer_for is for staff booking someone not known by id")
+        return await self._take(
+            service_key, start, actor, staff_key, customer_id, hold=False, customer_for=customer_for
+        )
 
     async def confirm(self, booking_id: int, actor: Actor) -> Booking:
         """Turn a hold into a booking.
@@ -228,13 +248,18 @@ class Bookings:
         )
         return slot is not None and slot.end == booking.end
 
-    async def cancel(self, booking_id: int, actor: Actor, *, note: str = "") -> Booking:
-        """Cancel a booking or release a hold; customers are held to the cancel cutoff."""
+    async def cancel(
+        self, booking_id: int, actor: Actor, *, note: str = "", check: BookingCheck | None = None
+    ) -> Booking:
+        """Cancel a booking or release a hold; customers are held to the cancel cutoff.
+        ``check`` sees the booking under its lock first."""
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
             catalog = await self._catalogs.current(uow.connection)
             now = self._clock.now()
             booking = await self._owned(repository, booking_id, actor, lock=True)
+            if check is not None:
+                check(booking)
             if booking.status is BookingStatus.CANCELLED:
                 return booking
             require_status(booking, "cancel", BookingStatus.HELD, BookingStatus.CONFIRMED)
@@ -290,12 +315,20 @@ class Bookings:
             await uow.commit()
             return confirmed
 
-    async def record_outcome(self, booking_id: int, actor: Actor, status: BookingStatus) -> Booking:
+    async def record_outcome(
+        self,
+        booking_id: int,
+        actor: Actor,
+        status: BookingStatus,
+        *,
+        check: BookingCheck | None = None,
+    ) -> Booking:
         """Staff mark a visit that has started completed or a no-show.
 
         A visit the scheduler recorded completed when it ended (``complete_ended``) can
         still be marked a no-show, and the other way round: staff correct the record.
-        Marking what is already marked changes nothing.
+        Marking what is already marked changes nothing. ``check`` sees the booking under
+        its lock first.
         """
         if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
             raise ValueError(f"{status} is not an outcome")
@@ -304,6 +337,8 @@ class Bookings:
             catalog = await self._catalogs.current(uow.connection)
             now = self._clock.now()
             booking = await self._owned(repository, booking_id, actor, lock=True)
+            if check is not None:
+                check(booking)
             if booking.status is status:
                 return booking
             require_status(
@@ -357,20 +392,33 @@ class Bookings:
             return len(ended)
 
     async def reschedule(
-        self, booking_id: int, new_start: datetime, actor: Actor, *, staff_key: str | None = None
+        self,
+        booking_id: int,
+        new_start: datetime,
+        actor: Actor,
+        *,
+        staff_key: str | None = None,
+        check: BookingCheck | None = None,
     ) -> Booking:
         """Move a confirmed booking atomically: the old time is freed only if the new is taken.
 
-        The booking keeps its staff member unless ``staff_key`` names another.
+        The booking keeps its staff member unless ``staff_key`` names another. ``check``
+        sees the booking under its lock first.
         """
         new_start = to_utc(new_start)
         # A concurrent reschedule may hand the booking to a staff member we did not lock.
         return await _settled(
-            lambda: self._try_reschedule(booking_id, new_start, actor, staff_key), new_start
+            lambda: self._try_reschedule(booking_id, new_start, actor, staff_key, check),
+            new_start,
         )
 
     async def _try_reschedule(
-        self, booking_id: int, new_start: datetime, actor: Actor, staff_key: str | None
+        self,
+        booking_id: int,
+        new_start: datetime,
+        actor: Actor,
+        staff_key: str | None,
+        check: BookingCheck | None,
     ) -> Booking | None:
         async with self._uow() as uow:
             repository = BookingRepository(uow.connection)
@@ -391,6 +439,8 @@ class Bookings:
             current = await self._owned(repository, booking_id, actor, lock=True)
             if current.staff_key not in staff_ids:
                 return None
+            if check is not None:
+                check(current)
             require_status(current, "reschedule", BookingStatus.CONFIRMED)
             day = local_day(new_start, catalog)
             busy = await busy_by_staff(
@@ -445,12 +495,21 @@ class Bookings:
         customer_id: int | None,
         *,
         hold: bool,
+        customer_for: CustomerFor | None = None,
     ) -> Booking:
         start = to_utc(start)
         if actor.kind is ActorKind.CUSTOMER and str(customer_id) != actor.ref:
             raise ValueError("a customer books only for themselves")
         return await _settled(
-            lambda: self._try_take(service_key, start, actor, staff_key, customer_id, hold=hold),
+            lambda: self._try_take(
+                service_key,
+                start,
+                actor,
+                staff_key,
+                customer_id,
+                hold=hold,
+                customer_for=customer_for,
+            ),
             start,
         )
 
@@ -463,6 +522,7 @@ class Bookings:
         customer_id: int | None,
         *,
         hold: bool,
+        customer_for: CustomerFor | None = None,
     ) -> Booking | None:
         async with self._uow() as uow:
             catalog = await self._catalogs.current(uow.connection)
@@ -486,6 +546,8 @@ class Bookings:
                 slot = find_slot(catalog, service_key, member.key, start, now, busy[member.key])
                 if slot is None:
                     continue
+                if customer_for is not None and customer_id is None:
+                    customer_id = await customer_for(uow.connection, now)
                 new = NewBooking(customer_id, service_key, slot, status, service.price, expires)
                 booking_id = await _write_or_sweep(
                     repository,

@@ -38,13 +38,15 @@ class BookingAction(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BookingChange:
-    """One recorded change: the booking before (None for a new one) and after."""
+    """One recorded change: the booking before (None for a new one) and after; ``note``
+    as recorded in its history (a cancel's reason)."""
 
     action: BookingAction
     before: Booking | None
     after: Booking
     actor: Actor
     at: datetime
+    note: str = ""
 
 
 class BookingFollower(Protocol):

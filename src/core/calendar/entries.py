@@ -1,0 +1,67 @@
+"""What staff type into the desk, checked and tidied before anything is stored.
+
+Each function answers the tidy value or raises ``EntryRefused``: nothing typed reaches the
+database unbounded, and a name of blanks is no name.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from core.calendar.desk import (
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_REASON,
+    MAX_SEARCH,
+    EntryRefused,
+    NoSuchLocalTime,
+)
+from core.domain.timeline import local_to_utc
+
+
+def _bounded(text: str, field: str, longest: int) -> str:
+    tidy = " ".join(text.split())
+    if len(tidy) > longest:
+        raise EntryRefused(field, "too_long")
+    return tidy
+
+
+def customer_name(text: str) -> str:
+    """A customer's name with its runs of blanks made one space; never empty."""
+    name = _bounded(text, "name", MAX_NAME)
+    if not name:
+        raise EntryRefused("name", "empty")
+    return name
+
+
+def phone(text: str) -> str:
+    """A phone number as typed, tidied; "" for none. Given, it must hold a digit."""
+    number = _bounded(text, "phone", MAX_PHONE)
+    if number and not phone_digits(number):
+        raise EntryRefused("phone", "no_digits")
+    return number
+
+
+def phone_digits(text: str) -> str:
+    """The digits of a phone number: what two spellings of one number share."""
+    return "".join(c for c in text if c.isascii() and c.isdigit())
+
+
+def reason(text: str) -> str:
+    """A cancel's or a time off's reason; may be empty."""
+    return _bounded(text, "reason", MAX_REASON)
+
+
+def search(text: str) -> str:
+    """What the customer book is searched for; may be empty (finds nothing)."""
+    return _bounded(text, "search", MAX_SEARCH)
+
+
+def instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of local ``day`` ``at`` in ``zone``: the earlier one when the
+    clocks go back, ``NoSuchLocalTime`` in the hour they skip going forward."""
+    found = local_to_utc(datetime.combine(day, at.replace(tzinfo=None)), zone)
+    if found is None:
+        raise NoSuchLocalTime(day, at)
+    return found

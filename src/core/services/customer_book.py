@@ -1,0 +1,62 @@
+"""``StaffCustomerBook``: the staff's look-up of customers and their visits
+(``core.calendar.desk.CustomerBook``). Read-only."""
+
+from __future__ import annotations
+
+from core.calendar import entries
+from core.calendar.desk import CustomerCard, CustomerNotFound, CustomerVisits, Visit
+from core.db.customer_repository import CustomerRepository
+from core.db.unit_of_work import UnitOfWorkFactory
+from core.db.visit_repository import VisitRepository
+from core.domain.booking import BookingStatus
+from core.services.catalog import CatalogReader
+
+MAX_FOUND = 50
+MIN_DIGITS = 3  # fewer digits than this match half the book: searched as a name only
+
+
+class StaffCustomerBook:
+    def __init__(self, uow_factory: UnitOfWorkFactory, catalogs: CatalogReader) -> None:
+        self._uow = uow_factory
+        self._catalogs = catalogs
+
+    async def find(self, text: str, limit: int = 20) -> list[CustomerCard]:
+        """As ``CustomerBook.find``; blank text finds nobody, ``limit`` is capped at
+        ``MAX_FOUND``, a text longer than ``MAX_SEARCH`` is ``EntryRefused``."""
+        wanted = entries.search(text)
+        limit = min(limit, MAX_FOUND)
+        if not wanted or limit < 1:
+            return []
+        digits = entries.phone_digits(wanted)
+        async with self._uow() as uow:
+            return await CustomerRepository(uow.connection).search(
+                wanted, digits if len(digits) >= MIN_DIGITS else "", limit
+            )
+
+    async def visits(self, customer_id: int) -> CustomerVisits:
+        async with self._uow() as uow:
+            catalog = await self._catalogs.current(uow.connection)
+            card = await CustomerRepository(uow.connection).card(customer_id)
+            if card is None:
+                raise CustomerNotFound(customer_id)
+            stored = await VisitRepository(uow.connection).of_customer(customer_id)
+        language = catalog.salon.default_language
+        visits = tuple(
+            Visit(
+                v.booking_id,
+                v.start,
+                # A service since removed from the catalog is shown by its key.
+                s.name(language) if (s := catalog.services.get(v.service_key)) else v.service_key,
+                v.staff_name,
+                v.status,
+            )
+            for v in stored
+        )
+        return CustomerVisits(
+            customer=card,
+            visits=visits,
+            zone=catalog.salon.zone,
+            completed=sum(v.status is BookingStatus.COMPLETED for v in visits),
+            cancelled=sum(v.status is BookingStatus.CANCELLED for v in visits),
+            no_shows=sum(v.status is BookingStatus.NO_SHOW for v in visits),
+        )
