@@ -94,6 +94,13 @@ class Salonbot:
             catalog = await self.catalogs.current(uow.connection)
         return self.clock.now().astimezone(catalog.salon.zone).date()
 
+    async def service_menu(self, language: str) -> list[tuple[str, str]]:
+        """The catalog's services as (key, name in ``language``), in the owner's order: what
+        the staff pages' walk-in form offers."""
+        async with self.uow() as uow:
+            catalog = await self.catalogs.current(uow.connection)
+        return [(key, service.name(language)) for key, service in catalog.services.items()]
+
     def due_notices(self, outbox: Wakeup | None = None) -> QueueDueNotices:
         """The tick that queues due reminders and follow-ups, waking ``outbox``'s
         dispatchers when it queued some."""

@@ -126,7 +126,7 @@ class PostgresLiveChanges:
             yield subscription
             return
         self._subscribers.add(subscription)
-        if self._task is None:
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="salonbot live changes")
         try:
             # Changes committed once this returns reach the subscriber (unless the
@@ -150,7 +150,8 @@ class PostgresLiveChanges:
         self.stop()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Whatever ended it, closing goes on (the engine is disposed after this).
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
 
@@ -189,6 +190,14 @@ class PostgresLiveChanges:
                         "live changes: no connection to the database; trying again",
                         extra={"error": type(error).__name__},
                     )
+                self._missed = True
+            except Exception as error:
+                # Anything else (a protocol error from a proxy in a failover, a bug) must
+                # not end the feed for good: the pages would hear nothing until a restart.
+                log.exception(
+                    "live changes: the listener failed; trying again",
+                    extra={"error": type(error).__name__},
+                )
                 self._missed = True
             finally:
                 self._listening.clear()

@@ -116,6 +116,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
             runtime.running,
             store_answering=runtime.store_answering,
             https=(settings.public_base_url or "").startswith("https://"),
+            public_base_url=settings.public_base_url,
         )
         await runtime.start()
         if telegram == whatsapp == "off":

@@ -25,10 +25,12 @@ def create_web_app(
     *,
     store_answering: Callable[[], bool] | None = None,
     https: bool = False,
+    public_base_url: str | None = None,
 ) -> FastAPI:
     """The app; with ``store_answering``, ``/readyz`` checks the inbox's store too (its
     transaction may hang on a dead connection while a fresh one answers the probe).
-    ``https``: the salon's public address is HTTPS (the staff cookies are always Secure)."""
+    ``https``: the salon's public address is HTTPS (the staff cookies are always Secure);
+    ``public_base_url``: that address, for links read outside the browser (feeds)."""
     database = DatabaseProbe(app.engine, head_revision())
 
     @contextlib.asynccontextmanager
@@ -74,6 +76,8 @@ def create_web_app(
         https=https,
         live=app.live,
         feeds=app.feeds,
+        menu=app.service_menu,
+        public_url=public_base_url,
     )
     mount_staff(web, side)
     mount_api(

@@ -94,7 +94,11 @@ def demo_bookings(calendar: FakeCalendar, customers: FakeCustomers | None = None
 
 @asynccontextmanager
 async def staff_desk(
-    *, https: bool = False, base_url: str = "http://salon.test"
+    *,
+    https: bool = False,
+    base_url: str = "http://salon.test",
+    public_url: str | None = None,
+    menu: bool = True,
 ) -> AsyncIterator[StaffDesk]:
     clock = FakeClock(NOW)
     accounts = FakeAccounts(clock)
@@ -109,12 +113,24 @@ async def staff_desk(
     async def today() -> date:
         return clock.now().astimezone(BERLIN).date()
 
+    async def services(language: str) -> list[tuple[str, str]]:
+        return [(s.key, s.name) for s in SERVICES]
+
     live = FakeLiveChanges()
     feeds = FakeStaffFeeds({m.key: m.name for m in staff})
     web = FastAPI()
     side = StaffSide(
-        accounts, calendar, today, desk, customers, https=https, live=live, feeds=feeds
+        accounts,
+        calendar,
+        today,
+        desk,
+        customers,
+        https=https,
+        live=live,
+        feeds=feeds,
+        public_url=public_url,
     )
+    side.menu = services if menu else None
     staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:

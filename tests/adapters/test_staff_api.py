@@ -313,6 +313,10 @@ async def test_a_visit_that_has_started_is_marked_and_then_cannot_be_cancelled()
                 "customer": {"name": " \t ", "phone": ""},  # blanks: the desk refuses
             },
         ),
+        # Instants at the calendar's very ends: out of range, never an overflow.
+        ("/api/v1/bookings/1/move", {"start": "0001-01-01T00:30:00+01:00"}),
+        ("/api/v1/bookings/1/move", {"start": "9999-12-31T23:30:00-01:00"}),
+        ("/api/v1/bookings", {"service": "manicure", "start": "0001-01-01T00:00:00+14:00"}),
         ("/api/v1/bookings", [[[[[[[[[[[[]]]]]]]]]]]]),
         ("/api/v1/bookings", "[" * 5000 + "]" * 5000),
     ],

@@ -139,7 +139,13 @@ async def test_pages_redirect_to_login_without_a_live_session() -> None:
 
 
 def _sample_path(path: str) -> str:
-    samples = {"{day}": "2026-12-08", "{staff_key}": "anna", "{token}": "x" * 43}
+    samples = {
+        "{day}": "2026-12-08",
+        "{staff_key}": "anna",
+        "{token}": "x" * 43,
+        "{booking_id}": "1",
+        "{customer_id}": "1",
+    }
     for name, value in samples.items():
         path = path.replace(name, value)
     assert "{" not in path, f"give {path} a sample value in this test"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -204,3 +205,43 @@ async def test_a_staff_member_may_not_make_a_colleagues_link_nor_skip_the_csrf_t
     assert own.status_code == 200
     assert "Календарь для телефона" in own.text  # Anna reads Russian
     assert desk.feeds.made_by("anna") == "anna@salon.test"
+
+
+async def test_a_feed_link_is_built_on_the_salons_public_address() -> None:
+    # Behind a proxy the request reads as the proxy saw it (http, an inner host); the link
+    # is for a phone outside, on the salon's public address.
+    async with staff_desk(public_url="https://salon.example") as desk:
+        await desk.sign_in()
+        token = await desk.form_token("/staff/feeds/anna")
+        made = await desk.client.post("/staff/feeds/anna", data={"csrf": token})
+
+    assert re.search(r'value="https://salon\.example/staff/feed/[A-Za-z0-9_-]+\.ics"', made.text)
+
+
+async def test_a_feed_that_fails_never_writes_its_token_to_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with staff_desk() as desk:
+        await desk.sign_in()
+        token = await desk.form_token("/staff/feeds/anna")
+        made = await desk.client.post("/staff/feeds/anna", data={"csrf": token})
+        link = LINK.search(made.text)
+        assert link is not None
+        secret = link.group(1).rsplit("/", 1)[1].removesuffix(".ics")
+        desk.feeds.away = True
+        web = FastAPI()
+        web.mount("/staff", desk.staff_app)
+        # As a server answers: the failure is a 500 page, not an exception in the client.
+        transport = httpx.ASGITransport(app=web, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://salon.test") as bare:
+            with caplog.at_level(logging.INFO):
+                failed = await bare.get(link.group(1).removeprefix("http://salon.test"))
+
+    assert failed.status_code == 500
+    logged = [r for r in caplog.records if r.name == "salonbot.staff_web"]
+    assert logged, "the failure is logged"
+    for record in logged:
+        assert getattr(record, "route", None) == "GET /feed/{token}.ics"
+        written = " ".join(str(v) for v in vars(record).values())
+        assert secret not in written
+        assert secret not in (record.exc_text or "")

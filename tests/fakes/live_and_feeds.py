@@ -102,6 +102,7 @@ class FakeStaffFeeds:
     salon_name: str = "Studio Lumen"
     visits: dict[str, list[FeedVisit]] = field(default_factory=dict)
     _links: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (digest, by)
+    away: bool = False  # the database is away: reading a feed fails
 
     async def staff_name(self, staff_key: str) -> str:
         if staff_key not in self.names:
@@ -121,6 +122,8 @@ class FakeStaffFeeds:
         return None if found is None else found[1]
 
     async def feed(self, token: str) -> StaffFeed | None:
+        if self.away:
+            raise ConnectionRefusedError("the database is away")
         if not 0 < len(token) <= MAX_FEED_TOKEN:
             return None
         digest = self._digest(token)

@@ -86,12 +86,35 @@ async def test_a_time_off_the_grid_or_outside_hours_is_not_offered(app: Salonbot
 
 
 async def test_minimum_notice_and_horizon_are_enforced(app: Salonbot, clock: FakeClock) -> None:
+    customer = await _new_customer(app)
+    ada = Actor.customer(customer)
     clock.set(TUESDAY_11 - timedelta(hours=1))  # the demo salon wants 2 h notice
     with pytest.raises(SlotNotOffered, match="minimum notice"):
-        await app.bookings.book("womens-haircut", TUESDAY_11, STAFF, staff_key="anna")
+        await app.bookings.book(
+            "womens-haircut", TUESDAY_11, ada, staff_key="anna", customer_id=customer
+        )
     clock.set(TUESDAY_11 - timedelta(days=61))  # and books at most 60 days ahead
     with pytest.raises(SlotNotOffered, match="horizon"):
         await app.bookings.book("womens-haircut", TUESDAY_11, STAFF, staff_key="anna")
+
+
+async def test_the_salons_own_people_book_without_the_minimum_notice(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    # A walk-in sits down now: staff book the next start the grid has, not two hours on.
+    clock.set(TUESDAY_11 - timedelta(minutes=10))
+    booked = await app.bookings.book("womens-haircut", TUESDAY_11, STAFF, staff_key="anna")
+    assert booked.start == TUESDAY_11
+    # Not in the past, though: a start that has gone is not offered to anyone.
+    with pytest.raises(SlotNotOffered):
+        await app.bookings.book(
+            "womens-haircut", TUESDAY_11 - timedelta(minutes=15), STAFF, staff_key="anna"
+        )
+    # The move follows the same rule.
+    moved = await app.bookings.reschedule(
+        booked.id, TUESDAY_11 + timedelta(minutes=15), STAFF, staff_key="anna"
+    )
+    assert moved.start == TUESDAY_11 + timedelta(minutes=15)
 
 
 async def test_a_hold_blocks_until_it_expires_then_blocks_nobody(

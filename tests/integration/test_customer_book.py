@@ -11,7 +11,7 @@ import pytest
 from core.calendar.desk import MAX_SEARCH, CustomerNotFound, EntryRefused, NewCustomer
 from core.calendar.ports import Role, StaffUser
 from core.db.customer_repository import CustomerRepository
-from core.domain.booking import BookingStatus
+from core.domain.booking import Actor, BookingStatus
 from core.services.customer_book import MAX_FOUND
 from salonbot.bootstrap import Salonbot
 from tests.fakes.clock import FakeClock
@@ -126,6 +126,27 @@ async def test_a_customers_visits_come_newest_first_with_their_counts(
     ]
     assert (visits.completed, visits.cancelled, visits.no_shows) == (1, 1, 1)
     assert visits.zone.key == "Europe/Berlin"
+
+
+async def test_holds_let_go_in_chat_are_no_visits(app: Salonbot, clock: FakeClock) -> None:
+    customer = await add(app, "Ada")
+    ada = Actor.customer(customer)
+    released = await app.bookings.hold("manicure", utc(8, 9), ada, customer_id=customer)
+    await app.bookings.cancel(released.id, ada)
+    await app.bookings.hold("manicure", utc(8, 13), ada, customer_id=customer)
+    clock.set(utc(8, 8))  # the second hold lapses
+    await app.bookings.book("pedicure", utc(9, 9), ada, customer_id=customer)
+
+    visits = await app.customer_book.visits(customer)
+
+    assert [v.service_name for v in visits.visits] == ["Pedicure"]
+    assert (visits.completed, visits.cancelled, visits.no_shows) == (0, 0, 0)
+
+
+async def test_a_search_with_a_nul_is_refused(app: Salonbot) -> None:
+    with pytest.raises(EntryRefused) as refused:
+        await app.customer_book.find("ab\x00c")
+    assert refused.value.problem == "bad_character"
 
 
 async def test_an_unknown_customer_has_no_visits(app: Salonbot) -> None:

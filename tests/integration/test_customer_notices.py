@@ -1,6 +1,7 @@
 """Customer notices on Postgres: a chat customer hears in their chat, in their language,
-of the visit the salon booked, moved or cancelled for them (with the reason); never of
-their own changes; a customer without a chat, or unreachable, is not told."""
+of the visit the salon moved or cancelled (with the reason); never of their own changes
+nor of a visit booked for them at the desk; a customer without a chat, or unreachable,
+is not told."""
 
 from __future__ import annotations
 
@@ -119,18 +120,13 @@ async def test_a_visit_moved_again_withdraws_the_notice_not_yet_sent(app: Salonb
     assert statuses == [("expired", False), ("pending", True)]
 
 
-async def test_a_chat_customer_booked_at_the_desk_is_told(app: Salonbot) -> None:
+async def test_a_chat_customer_booked_at_the_desk_is_not_told(app: Salonbot) -> None:
+    """They are at the desk or on the phone as it is made; the reminders come all the same."""
     eva = await chat_customer(app, "100", language="en")
 
-    booking = await app.front_desk.walk_in(MARIA, "manicure", None, utc(8, 9), eva)
+    await app.front_desk.walk_in(MARIA, "manicure", None, utc(8, 9), eva)
 
-    [(text, choices, _, about, _)] = await told(app, "100")
-    assert text.splitlines()[:2] == [
-        "Studio Lumen has booked a visit for you:",
-        "Manicure: 1 hour, €40.00",
-    ]
-    assert len(choices) == 2  # Reschedule and Cancel
-    assert about == booking.id
+    assert await told(app, "100") == []
 
 
 async def test_a_customer_without_a_chat_or_unreachable_is_not_told(app: Salonbot) -> None:

@@ -156,6 +156,11 @@ async def test_a_refused_walk_in_leaves_no_customer_behind(app: Salonbot) -> Non
         ("x" * (MAX_NAME + 1), "", "name", "too_long"),
         ("Ben", "call me", "phone", "no_digits"),
         ("Ben", "1" * 40, "phone", "too_long"),
+        # What no keyboard types: NUL (Postgres cannot store it), a lone surrogate (a
+        # forged JSON "\ud800"), another control character.
+        ("A\x00b", "", "name", "bad_character"),
+        ("Ben", "+49\ud800 30", "phone", "bad_character"),
+        ("Ben\x1b[31m", "", "name", "bad_character"),
     ],
 )
 async def test_a_walk_in_with_a_bad_name_or_phone_is_refused_and_changes_nothing(
@@ -169,6 +174,33 @@ async def test_a_walk_in_with_a_bad_name_or_phone_is_refused_and_changes_nothing
         )
 
     assert (refused.value.field, refused.value.problem) == (field, problem)
+    assert await dump_tables(app.engine) == before
+
+
+async def test_a_short_placeholder_phone_names_nobody(app: Salonbot) -> None:
+    first = await app.front_desk.walk_in(
+        OWNER, "manicure", "maria", utc(8, 9), NewCustomer("Ada", "0")
+    )
+    second = await app.front_desk.walk_in(
+        OWNER, "manicure", "maria", utc(8, 13), NewCustomer("Ben", "0")
+    )
+
+    assert first.customer_id != second.customer_id
+    detail = await app.front_desk.booking(second.id)
+    assert detail.customer is not None
+    assert detail.customer.name == "Ben"
+
+
+async def test_a_reason_with_a_nul_is_refused_before_anything_changes(app: Salonbot) -> None:
+    booking = await app.front_desk.walk_in(
+        OWNER, "manicure", "maria", utc(8, 9), NewCustomer("Ada")
+    )
+    before = await dump_tables(app.engine)
+
+    with pytest.raises(EntryRefused) as refused:
+        await app.front_desk.cancel(OWNER, booking.id, "x\x00y")
+
+    assert (refused.value.field, refused.value.problem) == ("reason", "bad_character")
     assert await dump_tables(app.engine) == before
 
 
@@ -204,10 +236,10 @@ async def test_two_walk_ins_for_one_slot_at_once_one_wins_and_the_loser_leaves_n
 async def test_two_walk_ins_of_one_new_phone_at_once_make_one_customer(app: Salonbot) -> None:
     await asyncio.gather(
         app.front_desk.walk_in(
-            OWNER, "manicure", "maria", utc(8, 9), NewCustomer("Ada", "+49 30 5")
+            OWNER, "manicure", "maria", utc(8, 9), NewCustomer("Ada", "+49 30 555 01")
         ),
         app.front_desk.walk_in(
-            OWNER, "womens-haircut", "anna", utc(8, 10), NewCustomer("Ada", "+49305")
+            OWNER, "womens-haircut", "anna", utc(8, 10), NewCustomer("Ada", "+493055501")
         ),
     )
 
@@ -412,6 +444,21 @@ async def test_free_starts_are_the_availability_of_the_day(app: Salonbot) -> Non
     anyone = await app.front_desk.free_starts("manicure", None, WEDNESDAY)
     assert {f.staff_key for f in anyone} == {"maria", "olga"}
     assert anyone == sorted(anyone, key=lambda f: (f.start, f.staff_key))
+
+
+async def test_free_starts_at_the_desk_need_no_minimum_notice(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    # The demo salon wants 2 h notice from customers; the desk books the next start.
+    clock.set(utc(8, 9, 5))
+    starts = await app.front_desk.free_starts("manicure", "maria", TUESDAY)
+    assert starts[0] == FreeStart("maria", utc(8, 9, 15))
+    customers = await app.find_slots(SlotQuery("manicure", TUESDAY, TUESDAY, "maria"))
+    assert customers[0].start >= utc(8, 11, 5)
+    booked = await app.front_desk.walk_in(
+        MARIA, "manicure", None, utc(8, 9, 15), NewCustomer("Walk-in")
+    )
+    assert booked.start == utc(8, 9, 15)
 
 
 @pytest.mark.parametrize(

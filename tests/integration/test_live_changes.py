@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -211,6 +212,29 @@ async def test_a_connection_that_stops_answering_is_given_up_and_made_again(
         finally:
             await live.close()
             await engine.dispose()
+
+
+async def test_an_unexpected_failure_of_the_listener_does_not_end_the_feed(
+    app: Salonbot, elsewhere: Salonbot
+) -> None:
+    connect = connector(app.engine)
+    calls = 0
+
+    async def fails_once() -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # a proxy answering nonsense in a failover, say
+            raise asyncpg.ProtocolError("unexpected message from the server")
+        return await connect()
+
+    live = PostgresLiveChanges(fails_once, CalendarChanges(app.uow, app.catalogs), first_pause=0.05)
+    async with live.listen() as changes:
+        assert await next_change(changes) == EVERYTHING
+        await elsewhere.bookings.book("manicure", utc(7, 9), OWNER, staff_key="maria")
+        assert await next_change(changes) == CalendarChange("maria", (MONDAY,))
+    await live.close()  # never raises what ended the listener
+
+    assert calls == 2
 
 
 async def test_stopping_ends_every_subscription_at_once_and_takes_no_more(

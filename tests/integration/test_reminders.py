@@ -353,8 +353,10 @@ async def test_a_rescheduled_visit_replaces_its_pending_reminders_and_its_unsent
 
     await salon.bookings.reschedule(booking.id, later, STAFF)
 
-    [(*_, status, _)] = await _outbox(salon)
+    [(*_, status, _), (*_, told, body)] = await _outbox(salon)
     assert status == "expired"
+    # In its place, the customer hears of the salon's move (core.services.customer_notices).
+    assert (told, "has moved your visit" in body["text"]) == ("pending", True)
     notices = await _notices(salon, booking.id)
     old = [(rule, status) for kind, rule, occasion, _, status, _ in notices if occasion == VISIT]
     assert old == [
@@ -381,7 +383,8 @@ async def test_the_reminder_of_a_moved_visit_names_its_new_version_so_its_button
 
     await _tick(salon, later - timedelta(hours=24))
 
-    [(*_, status, body)] = await _outbox(salon)
+    # After the notice of the salon's move (core.services.customer_notices), the reminder.
+    [_, (*_, status, body)] = await _outbox(salon)
     assert status == "pending"
     ids = [choice["id"] for choice in body["choices"]]
     assert moved.version == booking.version + 1
@@ -415,7 +418,8 @@ async def test_a_reminder_of_a_visit_moved_after_it_was_claimed_is_withdrawn_not
     await _tick(salon, DUE_24H + timedelta(hours=3, minutes=1))
 
     sent = [(about, status) for _, _, about, _, status, _ in await _outbox(salon)]
-    assert sent == [(booking.id, "expired"), (booking.id, "pending")]
+    # The old reminder taken back, the notice of the move, the new time's reminder.
+    assert sent == [(booking.id, "expired"), (booking.id, "pending"), (booking.id, "pending")]
 
 
 async def test_a_cancelled_visit_gets_no_reminder_queued_or_planned(salon: Salonbot) -> None:
@@ -425,7 +429,10 @@ async def test_a_cancelled_visit_gets_no_reminder_queued_or_planned(salon: Salon
     await salon.bookings.cancel(booking.id, STAFF)
     await _tick(salon, DUE_2H)
 
-    assert [status for *_, status, _ in await _outbox(salon)] == ["expired"]
+    outbox = await _outbox(salon)
+    # The reminder taken back; the notice of the salon's cancel (customer_notices) goes.
+    assert [status for *_, status, _ in outbox] == ["expired", "pending"]
+    assert "has cancelled your visit" in outbox[1][5]["text"]
     # The queued one too: its message was taken back before it went.
     assert set((await _statuses(salon, booking.id)).values()) == {"withdrawn"}
 

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from adapters.common.route_name import route_of
 from adapters.staff_api.bookings import add_booking_routes
 from adapters.staff_api.guards import ApiGuards
 from adapters.staff_api.lookups import add_lookup_routes
@@ -97,7 +98,7 @@ def create_api_app(side: ApiSide) -> FastAPI:
 
     @api.exception_handler(Exception)
     async def failed(request: Request, _: Exception) -> JSONResponse:
-        log.exception("staff API failed", extra={"path": request.url.path})
+        log.exception("staff API failed", extra={"route": route_of(request)})
         message = "Something went wrong. Please try again."
         return _answer(Problem(error="internal", message=message), 500)
 

@@ -39,7 +39,8 @@ def _in_range_day(day: date) -> date:
 
 
 def _in_range_instant(moment: datetime) -> datetime:
-    _in_range_day(moment.astimezone(UTC).date())
+    # The local date first: converting an instant at the calendar's very ends overflows.
+    _in_range_day(moment.date())
     return moment.astimezone(UTC)
 
 

@@ -15,7 +15,12 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from adapters.common.route_name import route_of
+from adapters.staff_web.booking_actions import add_booking_actions
+from adapters.staff_web.booking_page import add_booking_routes
+from adapters.staff_web.customers import add_customers_routes
 from adapters.staff_web.feeds import FEED_PATH, add_feed_routes
+from adapters.staff_web.forms import Forged, forged
 from adapters.staff_web.live import add_live_routes
 from adapters.staff_web.login import add_login_routes
 from adapters.staff_web.pages import add_pages_routes
@@ -27,6 +32,8 @@ from adapters.staff_web.security import (
     security_headers,
 )
 from adapters.staff_web.side import NotSignedIn, StaffSide
+from adapters.staff_web.time_off import add_time_off_routes
+from adapters.staff_web.walk_in import add_walk_in_routes
 from adapters.staff_web.words import PageWords, language_of
 from core.domain.errors import DomainError
 
@@ -44,6 +51,11 @@ def create_staff_app(side: StaffSide) -> FastAPI:
     staff.middleware("http")(security_headers)
     add_login_routes(staff, side)
     add_pages_routes(staff, side)
+    add_booking_routes(staff, side)
+    add_booking_actions(staff, side)
+    add_walk_in_routes(staff, side)
+    add_time_off_routes(staff, side)
+    add_customers_routes(staff, side)
     add_live_routes(staff, side)
     add_feed_routes(staff, side)
     staff.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
@@ -57,11 +69,15 @@ def create_staff_app(side: StaffSide) -> FastAPI:
             return response
         return Response("Sign in first.", 401)
 
+    @staff.exception_handler(Forged)
+    async def not_ours(request: Request, _: Exception) -> Response:
+        return forged()
+
     @staff.exception_handler(Exception)
     async def failed(request: Request, error: Exception) -> Response:
         # Answered by the outermost middleware, past ``security_headers``: the headers are
         # set here (a failure, the database away say, is a page like any other).
-        log.exception("staff page failed", extra={"path": request.url.path})
+        log.exception("staff page failed", extra={"route": route_of(request)})
         response = Response("Something went wrong. Please try again.", 500)
         response.headers.update(HEADERS)
         response.headers["Cache-Control"] = "no-store"

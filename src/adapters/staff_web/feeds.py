@@ -92,5 +92,7 @@ def add_feed_routes(router: FastAPI, side: StaffSide) -> None:
         except UnknownStaff:
             return await page(signed, staff_key)  # the not-found page
         # The request's own scheme and host (the staff side is always at ``PREFIX``).
-        base = str(request.url.replace(path="", query="", fragment=""))
+        # Behind a proxy the request's own host and scheme may be the proxy's view
+        # (127.0.0.1, http): the salon's public address is what a phone can reach.
+        base = side.public_url or str(request.url.replace(path="", query="", fragment=""))
         return await page(signed, staff_key, feed_url(base, made.token))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +21,9 @@ MAX_TOKEN = 128
 
 # The salon's local date now (the staff pages' "today").
 Today = Callable[[], Awaitable[date]]
+# The services a walk-in can be booked for, as (key, name in ``language``), in the
+# catalog's order. Without one, the walk-in form asks for the service's key as text.
+ServiceMenu = Callable[[str], Awaitable[Sequence[tuple[str, str]]]]
 
 
 class NotSignedIn(Exception):
@@ -49,8 +52,12 @@ class StaffSide:
     desk: FrontDesk
     customers: CustomerBook
     https: bool = False
+    menu: ServiceMenu | None = None
     templates: jinja2.Environment = field(default_factory=_templates)
     live: LiveChanges = field(kw_only=True)
+    # The salon's public address (``PUBLIC_BASE_URL``): what links meant for outside this
+    # browser (a calendar feed's) are built on; None: the request's own.
+    public_url: str | None = field(default=None, kw_only=True)
     feeds: StaffFeeds = field(kw_only=True)
 
     async def signed_in(self, request: Request) -> SignedIn:

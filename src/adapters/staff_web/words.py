@@ -55,6 +55,14 @@ class PageWords:
         self.not_ready = _("The salon is not set up yet: its catalog is not loaded.")
         self.confirmed_by_customer = _("Confirmed by the customer")
         self.walk_in = _("Walk-in or phone")
+        self.new_booking = _("New booking")
+        self.customers = _("Customers")
+        self.time_off_title = _("Time off")
+        self.close = _("Close")
+        self.loading = _("Loading…")
+        self.load_failed = _("Could not load this. Check the connection and try again.")
+        self.calendar_changed = _("The calendar has changed.")
+        self.refresh = _("Refresh")
         self._statuses = {
             BookingStatus.HELD: _("Held, not yet confirmed"),
             BookingStatus.CONFIRMED: _("Confirmed"),

@@ -135,7 +135,9 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class CustomerVisits:
-    """A customer and their bookings, newest first, with the counts the staff ask about."""
+    """A customer and their visits (bookings that were made: not a hold let go), the
+    newest first (at most the newest 100), with the counts over all of them that the staff
+    ask about."""
 
     customer: CustomerCard
     visits: tuple[Visit, ...]

@@ -6,6 +6,7 @@ database unbounded, and a name of blanks is no name.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -19,11 +20,17 @@ from core.calendar.desk import (
 )
 from core.domain.timeline import local_to_utc
 
+# Control characters (NUL, which Postgres cannot store, among them) and lone surrogates
+# (which UTF-8 cannot encode): what no keyboard types, so a forged form or request.
+_UNTYPABLE = frozenset({"Cc", "Cs"})
+
 
 def _bounded(text: str, field: str, longest: int) -> str:
     tidy = " ".join(text.split())
     if len(tidy) > longest:
         raise EntryRefused(field, "too_long")
+    if any(unicodedata.category(c) in _UNTYPABLE for c in tidy):
+        raise EntryRefused(field, "bad_character")
     return tidy
 
 
@@ -61,7 +68,10 @@ def search(text: str) -> str:
 def instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of local ``day`` ``at`` in ``zone``: the earlier one when the
     clocks go back, ``NoSuchLocalTime`` in the hour they skip going forward."""
-    found = local_to_utc(datetime.combine(day, at.replace(tzinfo=None)), zone)
+    try:
+        found = local_to_utc(datetime.combine(day, at.replace(tzinfo=None)), zone)
+    except OverflowError:  # the first or last hours of the calendar: no such instant
+        found = None
     if found is None:
         raise NoSuchLocalTime(day, at)
     return found

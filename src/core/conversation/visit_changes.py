@@ -1,5 +1,5 @@
-"""What a customer is told in their chat when the salon changes their visit: booked for
-them, moved, or cancelled (with the salon's reason).
+"""What a customer is told in their chat when the salon changes their visit: moved, or
+cancelled (with the salon's reason).
 
 Pure rendering, in the customer's language (``core.services.customer_notices`` picks who
 is told and queues it). Like the reminders, each message fits every channel without the
@@ -17,15 +17,6 @@ from core.conversation.state import global_choice
 from core.conversation.words import Words
 from core.domain.booking import Booking
 from core.domain.catalog import Catalog
-
-
-def booked_reply(catalog: Catalog, language: str, booking: Booking) -> Reply:
-    """The salon booked ``booking`` for the customer (at the desk, on the phone)."""
-    words = Words(catalog, language)
-    _ = words._
-    opening = _("%(salon)s has booked a visit for you:") % {"salon": catalog.salon.name}
-    _confirm, reschedule, cancel = visit_choices(words, booking)
-    return Reply(_body(words, opening, booking), (reschedule, cancel), _("Choose"))
 
 
 def moved_reply(catalog: Catalog, language: str, before: Booking, after: Booking) -> Reply:

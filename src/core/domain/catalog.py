@@ -8,7 +8,7 @@ definition of a valid catalog.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -147,6 +147,15 @@ class Catalog:
             return self.staff[key]
         except KeyError:
             raise UnknownStaff(key) from None
+
+    def at_the_desk(self) -> Catalog:
+        """The rules the salon's own people book by: no minimum notice (a walk-in sits
+        down now, a phone caller wants the next free chair); everything else, hours,
+        horizon, grid and buffers, as the customers'."""
+        if self.salon.policies.min_notice == timedelta(0):
+            return self
+        policies = replace(self.salon.policies, min_notice=timedelta(0))
+        return replace(self, salon=replace(self.salon, policies=policies))
 
     def staff_for(self, service_key: str) -> list[Staff]:
         """Everyone who performs the service, in catalog order."""

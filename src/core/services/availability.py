@@ -34,16 +34,27 @@ class FindSlots:
         self._catalogs = catalogs
         self._external = external or NoExternalBusy()
         self._schedules = ScheduleCache()
+        self._desk_schedules = ScheduleCache()  # one per rule set: a cache keeps one catalog
+        self._desk: tuple[Catalog, Catalog] | None = None  # (loaded, its at_the_desk())
         # Staff ids change only when a catalog is loaded, which gives a new catalog object.
         self._staff_ids: tuple[Catalog, dict[str, int]] | None = None
 
-    async def __call__(self, query: SlotQuery) -> list[Slot]:
+    async def __call__(self, query: SlotQuery, *, at_the_desk: bool = False) -> list[Slot]:
+        """``at_the_desk``: the slots the salon's own people may book
+        (``Catalog.at_the_desk``: no minimum notice), not a customer's."""
         async with self._uow() as uow:
-            return await self.within(uow.connection, query)
+            return await self.within(uow.connection, query, at_the_desk=at_the_desk)
 
-    async def within(self, connection: AsyncConnection, query: SlotQuery) -> list[Slot]:
+    async def within(
+        self, connection: AsyncConnection, query: SlotQuery, *, at_the_desk: bool = False
+    ) -> list[Slot]:
         """The same, read in a transaction the caller owns (``converse``'s)."""
-        catalog = await self._catalogs.current(connection)
+        catalog = loaded = await self._catalogs.current(connection)
+        schedules = self._schedules
+        if at_the_desk:
+            if self._desk is None or self._desk[0] is not catalog:
+                self._desk = (catalog, catalog.at_the_desk())
+            catalog, schedules = self._desk[1], self._desk_schedules
         service = catalog.service(query.service_key)
         keys = (
             [query.staff_key]
@@ -51,14 +62,14 @@ class FindSlots:
             else [m.key for m in catalog.staff_for(service.key)]
         )
         repository = BookingRepository(connection)
-        if self._staff_ids is None or self._staff_ids[0] is not catalog:
+        if self._staff_ids is None or self._staff_ids[0] is not loaded:
             all_keys = list(catalog.staff)
-            self._staff_ids = (catalog, await repository.staff_ids(all_keys))
+            self._staff_ids = (loaded, await repository.staff_ids(all_keys))
         staff_ids = {key: self._staff_ids[1][key] for key in keys if key in self._staff_ids[1]}
         now = self._clock.now()
         days = bookable_days(catalog, now, query.first_day, query.last_day)
         if days is None:  # nothing can start then: no taken time to read
-            return free_slots(catalog, query, now, {}, self._schedules)
+            return free_slots(catalog, query, now, {}, schedules)
         window = local_days_window(catalog, *days)
         busy = await busy_by_staff(repository, self._external, staff_ids, window, now)
-        return free_slots(catalog, query, now, busy, self._schedules)
+        return free_slots(catalog, query, now, busy, schedules)

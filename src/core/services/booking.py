@@ -73,6 +73,12 @@ def _check_confirmable(booking: Booking) -> None:
 T = TypeVar("T")
 
 
+def _rules_for(catalog: Catalog, actor: Actor) -> Catalog:
+    """The booking rules ``actor`` books by: a customer the salon's (minimum notice and
+    all), the salon's own people and the system those of the desk (``at_the_desk``)."""
+    return catalog if actor.kind is ActorKind.CUSTOMER else catalog.at_the_desk()
+
+
 async def _write_or_sweep(
     repository: BookingRepository,
     now: datetime,
@@ -451,8 +457,9 @@ class Bookings:
                 now,
                 ignore_booking=booking_id,
             )
+            rules = _rules_for(catalog, actor)
             slot = find_slot(
-                catalog, current.service_key, target.key, new_start, now, busy[target.key]
+                rules, current.service_key, target.key, new_start, now, busy[target.key]
             )
             moved = None
             if slot is not None:
@@ -484,7 +491,9 @@ class Bookings:
                 )
                 await uow.commit()
                 return moved
-        raise self._refusal(catalog, current.service_key, [target], new_start, now, busy)
+        raise self._refusal(
+            _rules_for(catalog, actor), current.service_key, [target], new_start, now, busy
+        )
 
     async def _take(
         self,
@@ -543,7 +552,14 @@ class Bookings:
             status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
             expires = now + catalog.salon.policies.hold_ttl if hold else None
             for member in ordered:
-                slot = find_slot(catalog, service_key, member.key, start, now, busy[member.key])
+                slot = find_slot(
+                    _rules_for(catalog, actor),
+                    service_key,
+                    member.key,
+                    start,
+                    now,
+                    busy[member.key],
+                )
                 if slot is None:
                     continue
                 if customer_for is not None and customer_id is None:
@@ -580,7 +596,7 @@ class Bookings:
                 return booking
         # Refused: the locks are released before the alternatives are worked out, so a
         # crowd of losers does not queue behind each other's arithmetic.
-        raise self._refusal(catalog, service_key, candidates, start, now, busy)
+        raise self._refusal(_rules_for(catalog, actor), service_key, candidates, start, now, busy)
 
     @staticmethod
     def _candidates(catalog: Catalog, service_key: str, staff_key: str | None) -> list[Staff]:

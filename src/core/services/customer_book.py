@@ -12,6 +12,7 @@ from core.domain.booking import BookingStatus
 from core.services.catalog import CatalogReader
 
 MAX_FOUND = 50
+MAX_VISITS = 100  # the newest; the counts cover them all
 MIN_DIGITS = 3  # fewer digits than this match half the book: searched as a name only
 
 
@@ -39,7 +40,9 @@ class StaffCustomerBook:
             card = await CustomerRepository(uow.connection).card(customer_id)
             if card is None:
                 raise CustomerNotFound(customer_id)
-            stored = await VisitRepository(uow.connection).of_customer(customer_id)
+            repository = VisitRepository(uow.connection)
+            stored = await repository.of_customer(customer_id, MAX_VISITS)
+            counts = await repository.counts(customer_id)
         language = catalog.salon.default_language
         visits = tuple(
             Visit(
@@ -56,7 +59,7 @@ class StaffCustomerBook:
             customer=card,
             visits=visits,
             zone=catalog.salon.zone,
-            completed=sum(v.status is BookingStatus.COMPLETED for v in visits),
-            cancelled=sum(v.status is BookingStatus.CANCELLED for v in visits),
-            no_shows=sum(v.status is BookingStatus.NO_SHOW for v in visits),
+            completed=counts.get(BookingStatus.COMPLETED, 0),
+            cancelled=counts.get(BookingStatus.CANCELLED, 0),
+            no_shows=counts.get(BookingStatus.NO_SHOW, 0),
         )

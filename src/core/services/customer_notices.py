@@ -3,9 +3,9 @@ visit.
 
 A ``BookingFollower``: in the change's own transaction it queues one message to the
 customer's chat, in their language, as bulk in the outbox, when someone other than the
-customer (a staff user, the system) cancelled or moved their visit, or a staff user
-booked one for them. A customer's own changes are answered by their conversation, and a
-customer without a chat (added by staff) or unreachable on it is simply not told.
+customer (a staff user, the system) cancelled or moved their visit. A customer's own
+changes are answered by their conversation, and a customer without a chat (added by
+staff) or unreachable on it is simply not told.
 
 The message is about the visit (``booking_id``): the reminders' planner, which runs
 before this follower, withdraws the visit's waiting messages when it changes, so a
@@ -24,7 +24,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.desk_port import pick_language
-from core.conversation.visit_changes import booked_reply, cancelled_reply, moved_reply
+from core.conversation.visit_changes import cancelled_reply, moved_reply
 from core.conversation.words import offered_languages
 from core.db.customer_repository import CustomerRepository
 from core.db.outbox_repository import OutboxRepository, Priority
@@ -33,6 +33,11 @@ from core.domain.catalog import Catalog
 from core.services.booking_changes import BookingAction, BookingChange
 
 log = logging.getLogger(__name__)
+
+# A visit the salon books for a chat customer is not told: they are at the desk or on the
+# phone as it is made, and its reminders reach their chat all the same. What they did not
+# witness, a move or a cancel, is.
+_TOLD = frozenset({BookingAction.CANCELLED, BookingAction.RESCHEDULED})
 
 NOTICE_FRESH_FOR = timedelta(minutes=15)
 """How long after the change a notice still goes, however soon the visit was to start."""
@@ -48,12 +53,7 @@ class CustomerNotices:
         after, before = change.after, change.before
         if after.customer_id is None or change.actor.kind is ActorKind.CUSTOMER:
             return
-        wanted = (
-            change.action is BookingAction.CANCELLED
-            or (change.action is BookingAction.RESCHEDULED and before is not None)
-            or (change.action is BookingAction.BOOKED and change.actor.kind is ActorKind.STAFF)
-        )
-        if not wanted:
+        if change.action not in _TOLD:
             return
         chat = await CustomerRepository(connection).chat_of(after.customer_id)
         if chat is None:
@@ -61,12 +61,10 @@ class CustomerNotices:
         offered = offered_languages(catalog)
         language = chat.language if chat.language in offered else None
         language = language or pick_language(chat.language, offered)
-        if change.action is BookingAction.CANCELLED:
-            reply = cancelled_reply(catalog, language, after, change.note)
-        elif change.action is BookingAction.RESCHEDULED and before is not None:
+        if change.action is BookingAction.RESCHEDULED and before is not None:
             reply = moved_reply(catalog, language, before, after)
         else:
-            reply = booked_reply(catalog, language, after)
+            reply = cancelled_reply(catalog, language, after, change.note)
         starts = [after.start] + ([before.start] if before is not None else [])
         await OutboxRepository(connection).add(
             chat.channel,

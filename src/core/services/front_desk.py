@@ -93,7 +93,9 @@ class StaffFrontDesk:
     async def free_starts(
         self, service_key: str, staff_key: str | None, day: date
     ) -> list[FreeStart]:
-        slots = await self._find_slots(SlotQuery(service_key, day, day, staff_key))
+        slots = await self._find_slots(
+            SlotQuery(service_key, day, day, staff_key), at_the_desk=True
+        )
         found = [FreeStart(s.staff_key, s.start) for s in slots]
         return sorted(found, key=lambda f: (f.start, f.staff_key))
 
@@ -202,14 +204,24 @@ def _editable_by(user: StaffUser, what: str) -> BookingCheck:
     return check
 
 
+MIN_PHONE_DIGITS = 7
+"""Fewest digits of a phone number that names a customer: the shortest subscriber numbers
+in use, with no area code."""
+
+
 def _new_customer(customer: NewCustomer) -> CustomerFor:
     """The walk-in's customer, checked now and found (by phone digits) or added in the
     booking's transaction."""
     name, phone = entries.customer_name(customer.name), entries.phone(customer.phone)
 
+    digits = entries.phone_digits(phone)
+    # A short number ("0", an extension) is a placeholder, not who someone is: matching
+    # by it would book one walk-in as another customer.
+    known_by = digits if len(digits) >= MIN_PHONE_DIGITS else ""
+
     async def find_or_add(connection: AsyncConnection, at: datetime) -> int:
         repository = CustomerRepository(connection)
-        return await repository.with_phone_or_new(name, phone, entries.phone_digits(phone), at)
+        return await repository.with_phone_or_new(name, phone, known_by, at)
 
     return find_or_add
 
