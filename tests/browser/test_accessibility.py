@@ -44,3 +44,26 @@ async def test_a_page_not_found(page: Page) -> None:
     await sign_in(page, OWNER)
     await page.goto("/staff/day/2026-13-01")
     await assert_accessible(page)
+
+
+async def test_the_walk_in_form_with_its_free_times_and_a_refusal(page: Page) -> None:
+    await sign_in(page, OWNER)
+    await page.goto("/staff/new?service=manicure&staff=maria&day=2026-12-09")
+    await expect(page.get_by_label("Time")).to_be_visible()
+    await assert_accessible(page)
+
+    await page.get_by_role("button", name="Book", exact=True).click()  # no name: refused
+    await expect(page.get_by_role("alert")).to_be_visible()
+    await assert_accessible(page)
+
+
+async def test_a_booking_in_the_days_dialog_and_on_its_page(page: Page) -> None:
+    await sign_in(page, OWNER)
+    await page.locator("article.booking").filter(has_text="Ada Lovelace").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog.get_by_role("button", name="Cancel the booking")).to_be_visible()
+    await assert_accessible(page)
+
+    await dialog.get_by_role("link", name="Open the booking's page").click()
+    await expect(page.get_by_role("button", name="Move", exact=True)).to_be_visible()
+    await assert_accessible(page)

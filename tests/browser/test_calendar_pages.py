@@ -92,9 +92,12 @@ async def test_the_dates_move_by_a_day_and_back_to_today(page: Page) -> None:
         [re.compile("Nina Hoffmann")]
     )
 
+    # The day swaps in place (staff.js): each click on the day it shows.
     await page.get_by_role("link", name="Previous day").click()
+    await expect(title).to_have_text("Wednesday, 9 December 2026")
     await page.get_by_role("link", name="Previous day").click()
     await expect(title).to_have_text("Tuesday, 8 December 2026")
+    await expect(page).to_have_url(re.compile(r"/staff/day/2026-12-08$"))
     # Tuesday's visits ended before Wednesday morning: recorded as completed.
     for customer in ("Ida Roth", "Jana Wolf"):
         await expect(booking(page, customer).locator(".status")).to_have_text("Completed")

@@ -1,6 +1,7 @@
-"""A booking made in chat reaches an open day view as it is committed: Postgres tells the
+"""A booking made in chat appears in an open day view without a reload: Postgres tells the
 server (the bookings' notify trigger), the server tells the page (``/staff/live``,
-Server-Sent Events), ``live.js`` tells the page's scripts (a ``salonbot:changed`` event).
+Server-Sent Events), ``live.js`` tells the page's scripts (a ``salonbot:changed`` event)
+and ``staff.js`` swaps the grid.
 
 The chat is the real conversation (``converse``, as ``salonbot chat`` runs it on the
 terminal channel), driven in-process by a customer tapping its buttons.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from adapters.terminal.chat import CAPACITY
 from core.conversation.messages import Inbound, Reply
@@ -33,13 +34,17 @@ def chat_as(salon: Salon, name: str) -> Driver:
     return Driver(send)
 
 
-async def test_an_open_day_view_is_told_of_a_booking_made_in_chat(page: Page, salon: Salon) -> None:
+async def test_a_booking_made_in_chat_appears_in_the_open_day_view(
+    page: Page, salon: Salon
+) -> None:
     async with page.expect_response(re.compile(r"/staff/live$")) as live:
         await sign_in(page, OWNER)
     assert (await live.value).status == 200  # the page listens: its stream is open
+    maria = page.locator("section.column").filter(has=page.get_by_role("heading", name="Maria"))
+    await expect(maria.locator("article.booking")).to_have_count(3)
     await page.evaluate(
         """() => {
-            window.toldOf = [];
+            window.toldOf = [];  // gone if the page were reloaded
             document.addEventListener("salonbot:changed", (e) => window.toldOf.push(e.detail));
         }"""
     )
@@ -50,6 +55,10 @@ async def test_an_open_day_view_is_told_of_a_booking_made_in_chat(page: Page, sa
         await chat.tap(label)
     await chat.tap("Confirm")
 
-    await page.wait_for_function("() => window.toldOf.length > 0")
+    zoe = maria.locator("article.booking").filter(has_text="Zoe")
+    await expect(zoe).to_be_visible()
+    await expect(zoe.locator(".when")).to_have_text("11:30–12:30")
+    await expect(zoe.locator(".service")).to_have_text("Manicure")
+    await expect(maria.locator("article.booking")).to_have_count(4)
     told = await page.evaluate("() => window.toldOf")
     assert {"staff_key": "maria", "days": ["2026-12-09"]} in told, told
