@@ -21,6 +21,7 @@ from tests.browser.browsing import sign_in
 from tests.browser.conftest import Salon
 from tests.browser.demo_day import OWNER
 from tests.conversation_driver import Driver
+from tests.waiting import until
 
 pytestmark = pytest.mark.db
 
@@ -39,7 +40,14 @@ async def test_a_booking_made_in_chat_appears_in_the_open_day_view(
 ) -> None:
     async with page.expect_response(re.compile(r"/staff/live$")) as live:
         await sign_in(page, OWNER)
-    assert (await live.value).status == 200  # the page listens: its stream is open
+    assert (await live.value).status == 200
+
+    async def page_listens() -> bool:
+        # The headers come before the stream subscribes: a change committed in between
+        # would never reach the page. Changes committed once this holds do.
+        return salon.app.live.subscribers == 1 and salon.app.live.listening
+
+    await until(page_listens, "the page's stream listens to the database")
     maria = page.locator("section.column").filter(has=page.get_by_role("heading", name="Maria"))
     await expect(maria.locator("article.booking")).to_have_count(3)
     await page.evaluate(
@@ -59,6 +67,9 @@ async def test_a_booking_made_in_chat_appears_in_the_open_day_view(
     await expect(zoe).to_be_visible()
     await expect(zoe.locator(".when")).to_have_text("11:30–12:30")
     await expect(zoe.locator(".service")).to_have_text("Manicure")
+    # Held while she chose, then confirmed: the second change came through too.
+    await expect(zoe.locator(".status")).to_have_text("Confirmed")
+    await expect(zoe.locator(".channel")).to_have_text("Terminal")
     await expect(maria.locator("article.booking")).to_have_count(4)
     told = await page.evaluate("() => window.toldOf")
     assert {"staff_key": "maria", "days": ["2026-12-09"]} in told, told
