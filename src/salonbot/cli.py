@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     new_feed.add_argument(
         "--base-url", required=True, help="the salon's public address, e.g. https://salon.example"
     )
+    stop_feed = feed_commands.add_parser(
+        "stop", help="stop a staff member's feed link (it opens nothing; no new one is made)"
+    )
+    stop_feed.add_argument("staff", metavar="STAFF_ID", help="their staff id in the catalog")
     commands.add_parser(
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
@@ -216,6 +220,13 @@ async def _staff_user(app: Salonbot, args: argparse.Namespace) -> str:
 async def _staff_feed(app: Salonbot, args: argparse.Namespace) -> str:
     from adapters.staff_web.feeds import feed_url
 
+    if args.feed_command == "stop":
+        stopped = await app.feeds.stop_link(None, args.staff)
+        return (
+            f"The calendar feed link of {args.staff} is stopped."
+            if stopped
+            else f"{args.staff} had no calendar feed link."
+        )
     base = args.base_url.strip().rstrip("/")
     if not base.startswith(("https://", "http://")) or len(base) > 2_000:
         raise CommandError("--base-url: the salon's address, starting with https://")

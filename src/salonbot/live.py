@@ -109,6 +109,7 @@ class PostgresLiveChanges:
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
         self._missed = False  # the connection was lost since it last listened
+        self._heard = 0  # changes heard (and broadcast) since the process started
 
     @property
     def subscribers(self) -> int:
@@ -117,6 +118,9 @@ class PostgresLiveChanges:
     @property
     def listening(self) -> bool:
         return self._listening.is_set()
+
+    def heard(self) -> int | None:
+        return self._heard if self._listening.is_set() else None
 
     @contextlib.asynccontextmanager
     async def listen(self) -> AsyncIterator[AsyncIterator[CalendarChange]]:
@@ -156,10 +160,11 @@ class PostgresLiveChanges:
             self._task = None
 
     def _broadcast(self, change: CalendarChange) -> None:
+        self._heard += 1
         for subscription in list(self._subscribers):
             subscription.offer(change)
 
-    def _heard(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         if len(self._pending) >= MOST_PENDING:
             self._overflowed = True
             self._pending.clear()
@@ -174,7 +179,7 @@ class PostgresLiveChanges:
                 connection = await self._connect()
                 lost = asyncio.Event()
                 connection.add_termination_listener(self._on_lost(lost))
-                await connection.add_listener(CHANNEL, self._heard)
+                await connection.add_listener(CHANNEL, self._on_notice)
                 self._listening.set()
                 if self._missed:
                     log.info("live changes: listening again")

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from adapters.staff_web import live as live_route
 from core.calendar.desk import CalendarChange
-from tests.adapters.staff_web_harness import StaffDesk, staff_desk
+from tests.adapters.staff_web_harness import PASSWORD, StaffDesk, staff_desk
 from tests.adapters.telegram_harness import eventually
 
 WITHIN = 10.0
@@ -62,9 +62,17 @@ async def read_until(lines: AsyncIterator[str], wanted: str) -> list[str]:
     raise AssertionError(f"the stream ended before {wanted!r}: {seen}")
 
 
-async def opened(lines: AsyncIterator[str]) -> None:
-    """Past the stream's preamble (the reconnection delay and a comment)."""
-    assert await read_until(lines, "") == ["retry: 5000", ": live", ""]
+async def opened(lines: AsyncIterator[str]) -> int | None:
+    """Past the stream's preamble (the reconnection delay, a comment, and the hello that
+    says how many changes the server had heard once subscribed); that number."""
+    preamble = await read_until(lines, "")
+    assert preamble[:3] == ["retry: 5000", ": live", "event: hello"]
+    assert len(preamble) == 5
+    hello = data_of(preamble)[0]
+    assert isinstance(hello, dict)
+    heard = hello["heard"]
+    assert heard is None or isinstance(heard, int)
+    return heard
 
 
 def data_of(lines: list[str]) -> list[object]:
@@ -91,6 +99,23 @@ async def test_each_change_arrives_as_an_event_and_leaving_ends_the_subscription
         await eventually(lambda: desk.live.subscribers == 0, within=WITHIN)
 
 
+async def test_a_change_between_drawing_a_page_and_opening_its_stream_is_told() -> None:
+    async with staff_desk() as desk, served(desk) as client:
+        drawn = (await client.get("/staff/day/2026-12-08")).text
+        marker = re.search(r'data-heard="(\d+)"', drawn)
+        assert marker is not None
+        async with client.stream("GET", "/staff/live") as answer:
+            quiet = await opened(answer.aiter_lines())
+        desk.live.changed(CalendarChange("anna", (date(2026, 12, 8),)))
+        async with client.stream("GET", "/staff/live") as answer:
+            missed = await opened(answer.aiter_lines())
+
+    # Nothing in between: the page's number is the stream's, the page keeps what it has.
+    assert quiet == int(marker.group(1))
+    # A change in between: the numbers differ, so live.js reloads the calendar.
+    assert missed == int(marker.group(1)) + 1
+
+
 async def test_a_quiet_stream_gets_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live_route, "HEARTBEAT", 0.05)
     async with (
@@ -109,7 +134,7 @@ async def test_the_stream_ends_when_the_session_does(monkeypatch: pytest.MonkeyP
     async with staff_desk() as desk, served(desk) as client:
         async with client.stream("GET", "/staff/live") as answer:
             lines = answer.aiter_lines()
-            await read_until(lines, ": live")
+            await opened(lines)
             await desk.accounts.sign_out(desk.client.cookies["salonbot_staff"])
             async with asyncio.timeout(WITHIN):
                 rest = [line async for line in lines]
@@ -127,7 +152,7 @@ async def test_streams_end_at_once_when_the_feed_stops() -> None:
                 assert [line async for line in lines] == []
         later = await client.get("/staff/live")  # ends at once: the process is stopping
         assert later.status_code == 200
-        assert "event:" not in later.text
+        assert "event: changed" not in later.text
 
 
 async def test_past_the_bound_a_stream_is_refused_with_503(
@@ -145,6 +170,31 @@ async def test_past_the_bound_a_stream_is_refused_with_503(
             await read_until(again.aiter_lines(), ": live")
 
 
+async def test_one_user_cannot_take_every_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_route, "MOST_STREAMS_PER_USER", 1)
+    async with (
+        staff_desk() as desk,
+        served(desk) as owner,
+        httpx.AsyncClient(base_url=owner.base_url, timeout=WITHIN) as anna,
+    ):
+        login = await anna.get("/staff/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+        assert csrf is not None
+        signed = await anna.post(
+            "/staff/login",
+            data={"email": "anna@salon.test", "password": PASSWORD, "csrf": csrf.group(1)},
+        )
+        assert signed.status_code == 303
+        async with owner.stream("GET", "/staff/live") as first:
+            await opened(first.aiter_lines())
+            refused = await owner.get("/staff/live")
+            async with anna.stream("GET", "/staff/live") as hers:
+                assert hers.status_code == 200
+                await opened(hers.aiter_lines())
+
+    assert refused.status_code == 503
+
+
 async def test_signed_in_pages_load_live_js_and_the_login_page_does_not() -> None:
     async with staff_desk() as desk:
         login = await desk.client.get("/staff/login")
@@ -152,7 +202,9 @@ async def test_signed_in_pages_load_live_js_and_the_login_page_does_not() -> Non
         page = await desk.client.get("/staff/")
         script = await desk.client.get("/staff/static/live.js")
 
-    tag = '<script src="/staff/static/live.js" data-live="/staff/live" defer></script>'
+    tag = (
+        '<script src="/staff/static/live.js" data-live="/staff/live" data-heard="0" defer></script>'
+    )
     assert tag in page.text
     assert "live.js" not in login.text
     assert script.status_code == 200
@@ -205,6 +257,25 @@ async def test_a_staff_member_may_not_make_a_colleagues_link_nor_skip_the_csrf_t
     assert own.status_code == 200
     assert "Календарь для телефона" in own.text  # Anna reads Russian
     assert desk.feeds.made_by("anna") == "anna@salon.test"
+
+
+async def test_a_link_is_stopped_from_its_page_with_the_csrf_token_only() -> None:
+    async with staff_desk() as desk:
+        await desk.sign_in()
+        token = await desk.form_token("/staff/feeds/anna")
+        made = await desk.client.post("/staff/feeds/anna", data={"csrf": token})
+        link = LINK.search(made.text)
+        assert link is not None
+        forged = await desk.client.post("/staff/feeds/anna/stop", data={"csrf": "forged"})
+        still = await desk.client.get(link.group(1).removeprefix("http://salon.test"))
+        stopped = await desk.client.post("/staff/feeds/anna/stop", data={"csrf": token})
+        gone = await desk.client.get(link.group(1).removeprefix("http://salon.test"))
+
+    assert forged.status_code == 403
+    assert still.status_code == 200
+    assert stopped.status_code == 200
+    assert "The link is stopped" in stopped.text
+    assert gone.status_code == 404
 
 
 async def test_a_feed_link_is_built_on_the_salons_public_address() -> None:

@@ -61,6 +61,7 @@ class FakeLiveChanges:
         self._subscribers: list[_Subscription] = []
         self._stopped = False
         self.joined = asyncio.Event()  # set whenever someone subscribes
+        self._heard = 0
 
     @property
     def subscribers(self) -> int:
@@ -81,8 +82,12 @@ class FakeLiveChanges:
                 self._subscribers.remove(subscription)
             subscription.end()
 
+    def heard(self) -> int | None:
+        return None if self._stopped else self._heard
+
     def changed(self, change: CalendarChange) -> None:
         """A change committed (somewhere): every subscriber hears it."""
+        self._heard += 1
         for subscription in list(self._subscribers):
             subscription.offer(change)
 
@@ -116,6 +121,12 @@ class FakeStaffFeeds:
         token = secrets.token_urlsafe(32)
         self._links[staff_key] = (self._digest(token), "cli" if user is None else user.email)
         return FeedLink(staff_key, name, token)
+
+    async def stop_link(self, user: StaffUser | None, staff_key: str) -> bool:
+        if user is not None:
+            require_may_edit(user, staff_key, "a feed link of another staff member")
+        await self.staff_name(staff_key)
+        return self._links.pop(staff_key, None) is not None
 
     def made_by(self, staff_key: str) -> str | None:
         found = self._links.get(staff_key)

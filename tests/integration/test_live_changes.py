@@ -63,6 +63,19 @@ async def test_a_booking_made_elsewhere_arrives_with_its_staff_and_local_day(
         assert await next_change(changes) == CalendarChange("maria", (MONDAY,))
 
 
+async def test_what_was_heard_is_counted_while_listening(
+    live: PostgresLiveChanges, elsewhere: Salonbot
+) -> None:
+    assert live.heard() is None  # not listening yet: a page drawn now cannot tell
+    async with live.listen() as changes:
+        before = live.heard()
+        assert before is not None
+        await elsewhere.bookings.book("manicure", utc(7, 9), OWNER, staff_key="maria")
+        await next_change(changes)
+
+        assert live.heard() == before + 1
+
+
 async def test_a_move_names_the_day_it_left_and_the_day_it_reached(
     live: PostgresLiveChanges, elsewhere: Salonbot
 ) -> None:

@@ -114,6 +114,18 @@ async def test_a_new_link_ends_the_old_one_and_only_its_digest_is_kept(app: Salo
     assert made_by == OWNER.email
 
 
+async def test_a_stopped_link_opens_nothing_and_no_new_one_is_made(app: Salonbot) -> None:
+    made = await app.feeds.new_link(ANNA, "anna")
+
+    assert await app.feeds.stop_link(ANNA, "anna") is True
+    assert await app.feeds.feed(made.token) is None
+    assert (await fetch(app, f"/staff/feed/{made.token}.ics")).status_code == 404
+    assert await rows(app.engine, "SELECT 1 FROM staff_feeds") == []
+    assert await app.feeds.stop_link(OWNER, "anna") is False  # nothing left to stop
+    with pytest.raises(NotAllowed):
+        await app.feeds.stop_link(ANNA, "maria")
+
+
 async def test_a_staff_member_makes_only_their_own_link(app: Salonbot) -> None:
     with pytest.raises(NotAllowed):
         await app.feeds.new_link(ANNA, "maria")
@@ -151,6 +163,11 @@ async def test_the_command_line_prints_a_working_link(
     assert feed.staff_key == "olga"
     [(made_by,)] = await rows(app.engine, "SELECT created_by FROM staff_feeds")
     assert made_by == "cli"
+
+    stopped = await asyncio.to_thread(run_in_process, env, "staff-feed", "stop", "olga")
+    assert stopped[0] == 0
+    assert "stopped" in stopped[1]
+    assert await app.feeds.feed(token_of(url)) is None
 
     refused = await asyncio.to_thread(
         run_in_process, env, "staff-feed", "new", "nobody", "--base-url", "https://s.example"

@@ -25,6 +25,13 @@ class FeedWords(PageWords):
         self.feed_made = _("The new link, shown only this once: copy it now.")
         self._feed_not_allowed = _("Only the owner or %(name)s can make this link.")
         self.feed_back = _("Back to the week")
+        self.feed_stop = _("Stop the link")
+        self.feed_stop_explain = _(
+            "A lost phone, someone who left: stopping the link makes it open nothing, and "
+            "no new one is made."
+        )
+        self.feed_stopped = _("The link is stopped: it opens nothing now.")
+        self.feed_none = _("There was no link to stop.")
 
     def feed_title(self, name: str) -> str:
         return self._feed_title % {"name": name}

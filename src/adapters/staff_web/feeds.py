@@ -47,7 +47,11 @@ def add_feed_routes(router: FastAPI, side: StaffSide) -> None:
         return Response(calendar_text(found).encode(), media_type="text/calendar; charset=utf-8")
 
     async def page(
-        signed: SignedIn, staff_key: str, link: str = "", status_code: int = 200
+        signed: SignedIn,
+        staff_key: str,
+        link: str = "",
+        status_code: int = 200,
+        note: str = "",
     ) -> HTMLResponse:
         words = FeedWords(signed.user.language)
         if len(staff_key) > MAX_KEY:
@@ -63,6 +67,7 @@ def add_feed_routes(router: FastAPI, side: StaffSide) -> None:
             name=name,
             staff_key=staff_key,
             link=link,
+            note=note,
             allowed=may_edit(signed.user, staff_key),
             user=signed.user,
             csrf=signed.csrf,
@@ -96,3 +101,25 @@ def add_feed_routes(router: FastAPI, side: StaffSide) -> None:
         # (127.0.0.1, http): the salon's public address is what a phone can reach.
         base = side.public_url or str(request.url.replace(path="", query="", fragment=""))
         return await page(signed, staff_key, feed_url(base, made.token))
+
+    @router.post("/feeds/{staff_key}/stop")
+    async def stop_feed_link(request: Request, signed: Session, staff_key: str) -> Response:
+        """``staff_key``'s link stops working; no new one is made."""
+        try:
+            fields = await read_form(request)
+        except BadForm:
+            return forbidden()
+        if not same_token(fields.get("csrf"), signed.csrf):
+            return forbidden()
+        if len(staff_key) > MAX_KEY:
+            return await page(signed, staff_key)
+        try:
+            stopped = await side.feeds.stop_link(signed.user, staff_key)
+        except NotAllowed:
+            return await page(signed, staff_key, status_code=403)
+        except UnknownStaff:
+            return await page(signed, staff_key)  # the not-found page
+        words = FeedWords(signed.user.language)
+        return await page(
+            signed, staff_key, note=words.feed_stopped if stopped else words.feed_none
+        )

@@ -73,5 +73,10 @@ class StaffSide:
     def page(
         self, template: str, words: PageWords, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
-        html = self.templates.get_template(template).render(w=words, prefix=PREFIX, **context)
+        # ``heard``: how many changes the live feed had told when the page was drawn
+        # (``static/live.js`` compares it with its stream's first word).
+        heard = self.live.heard()
+        html = self.templates.get_template(template).render(
+            w=words, prefix=PREFIX, heard="" if heard is None else heard, **context
+        )
         return HTMLResponse(html, status_code=status_code)

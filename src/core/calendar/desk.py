@@ -271,3 +271,10 @@ class LiveChanges(Protocol):
         is dropped rather than hold up the others) and when the process stops. A
         subscriber that comes back (a browser reconnecting) starts from ``EVERYTHING``."""
         ...
+
+    def heard(self) -> int | None:
+        """How many changes this process has heard (and told its subscribers) so far, or
+        None while it is not listening. A page drawn when this was ``n`` whose
+        subscription, once open, reads ``m != n`` (or None at either end) may have missed
+        a change in between: it reloads."""
+        ...

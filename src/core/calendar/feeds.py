@@ -68,6 +68,11 @@ class StaffFeeds(Protocol):
         salon's administrator (the command line). ``NotAllowed``, ``UnknownStaff``."""
         ...
 
+    async def stop_link(self, user: StaffUser | None, staff_key: str) -> bool:
+        """``staff_key``'s link stops working, no new one made (a lost phone, someone who
+        left); whether there was one. ``NotAllowed``, ``UnknownStaff``."""
+        ...
+
     async def feed(self, token: str) -> StaffFeed | None:
         """The feed a link's token opens, or None (an unknown or replaced token, one of a
         staff member no longer in the catalog, no catalog at all)."""

@@ -48,6 +48,13 @@ class StaffFeedRepository:
             )
         )
 
+    async def remove(self, staff_id: int) -> bool:
+        """``staff_id``'s link stops working; whether there was one."""
+        result = await self._connection.execute(
+            staff_feeds.delete().where(staff_feeds.c.staff_id == staff_id)
+        )
+        return bool(result.rowcount)
+
     async def holder(self, digest: str) -> tuple[str, str] | None:
         """The staff key of the link whose token has ``digest``, with the stored digest."""
         found = (

@@ -63,6 +63,20 @@ class StoredStaffFeeds:
             await uow.commit()
         return FeedLink(member.key, member.name, token)
 
+    async def stop_link(self, user: StaffUser | None, staff_key: str) -> bool:
+        if user is not None:
+            require_may_edit(user, staff_key, "a feed link of another staff member")
+        async with self._uow() as uow:
+            catalog = await self._catalogs.current(uow.connection)
+            member = catalog.member(staff_key)
+            repository = StaffFeedRepository(uow.connection)
+            staff_id = await repository.staff_id(member.key)
+            if staff_id is None:
+                raise UnknownStaff(staff_key)
+            stopped = await repository.remove(staff_id)
+            await uow.commit()
+        return stopped
+
     async def feed(self, token: str) -> StaffFeed | None:
         if not 0 < len(token) <= MAX_FEED_TOKEN:
             return None

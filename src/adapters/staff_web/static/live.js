@@ -1,7 +1,8 @@
 // The calendar's changes as they happen: listens to /staff/live and tells the page with a
 // "salonbot:changed" event on document, detail {staff_key, days} (days: "YYYY-MM-DD"
 // strings). After a lost connection it sends {staff_key: null, days: null}: changes may
-// have been missed, reload everything. staff.js does the reloading.
+// have been missed, reload everything; the same when a change came in between drawing this
+// page and its stream opening (the stream's "hello" says). staff.js does the reloading.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,6 +10,10 @@
   if (!url || !window.EventSource) {
     return;
   }
+  // How many changes the server had heard when it drew this page ("" if it was not
+  // listening): the stream's first word tells whether one came in between.
+  var drawnAt = script.getAttribute("data-heard");
+  var greeted = false;
   var lost = false;
   var RETRY_AFTER_CLOSED = 60000;
 
@@ -30,6 +35,21 @@
       var key = typeof change.staff_key === "string" ? change.staff_key : null;
       var days = Array.isArray(change.days) ? change.days : null;
       tell(key, key === null ? null : days);
+    });
+    source.addEventListener("hello", function (event) {
+      if (greeted) {
+        return; // a reconnection: "open" below has it in hand
+      }
+      greeted = true;
+      var heard = null;
+      try {
+        heard = JSON.parse(event.data).heard;
+      } catch (error) {
+        heard = null;
+      }
+      if (heard === null || drawnAt === "" || String(heard) !== drawnAt) {
+        tell(null, null); // something changed while this page was on its way
+      }
     });
     source.addEventListener("open", function () {
       if (lost) {
