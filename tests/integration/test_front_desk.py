@@ -551,3 +551,7 @@ async def test_time_off_of_an_unknown_staff_member_is_refused(app: Salonbot) -> 
         await app.front_desk.time_off("nobody", utc(8, 0), utc(9, 0))
     with pytest.raises(UnknownStaff):
         await app.front_desk.add_time_off(OWNER, "nobody", utc(8, 12), utc(8, 14), "")
+    # A forged key (what a URL can carry) is unknown too, never a database error.
+    for forged in ("\x00", "maria\x00", "x" * 500, " maria"):
+        with pytest.raises(UnknownStaff):
+            await app.front_desk.add_time_off(OWNER, forged, utc(8, 12), utc(8, 14), "")

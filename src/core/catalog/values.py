@@ -30,6 +30,12 @@ _KEY = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{MAX_ID_CHARS - 1}}}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
+def is_key(text: str) -> bool:
+    """Whether ``text`` could be a catalog id (a service's, a staff member's): what an id
+    from outside (a form, a URL) must be before it reaches a query."""
+    return bool(_KEY.match(text)) and text == text.strip()
+
+
 def _parse_duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value

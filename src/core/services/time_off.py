@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.catalog.values import is_key
 from core.db.booking_repository import BookingRepository
 from core.db.time_off_repository import TimeOffRepository
 from core.db.unit_of_work import UnitOfWorkFactory
@@ -24,6 +25,8 @@ class AddTimeOff:
         span = Interval(to_utc(span.start), to_utc(span.end))
         if span.start >= span.end:
             raise ValueError("time off must end after it starts")
+        if not is_key(staff_key):  # a forged key (a NUL in it, say) never reaches a query
+            raise UnknownStaff(staff_key[:100])
         async with self._uow() as uow:
             staff_ids = await BookingRepository(uow.connection).lock_staff([staff_key])
             if staff_key not in staff_ids:
