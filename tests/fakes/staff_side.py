@@ -40,6 +40,7 @@ from core.domain.errors import (
     BookingNotFound,
     DomainError,
     InvalidTransition,
+    RequestReused,
     SlotNotOffered,
     SlotTaken,
     TimeOffConflict,
@@ -292,8 +293,10 @@ class FakeDesk:
     its contract: the role rule of ``core.calendar.roles``, a start every 15 minutes within
     the staff member's hours and not in the past, ``SlotTaken`` with the nearest free
     starts for a taken one, ``TimeOffConflict`` for time off over a booking, the history
-    recorded with the user's email. ``told``: (booking id, action) of each change a chat
-    customer would hear of."""
+    recorded with the user's email, a walk-in's request key making it once. ``told``:
+    (booking id, action) of each change a chat customer would hear of; ``made_with``: the
+    request keys used, each with its booking's id and the service, staff member and start
+    it was made with."""
 
     clock: Clock
     calendar: FakeCalendar
@@ -302,6 +305,7 @@ class FakeDesk:
     history: dict[int, list[HistoryLine]] = field(default_factory=dict)
     time_offs: dict[int, tuple[TimeOffSpan, Shade]] = field(default_factory=dict)
     told: list[tuple[int, str]] = field(default_factory=list)
+    made_with: dict[str, tuple[int, str, str, datetime]] = field(default_factory=dict)
 
     # Reading.
 
@@ -349,8 +353,9 @@ class FakeDesk:
         staff_key: str | None,
         start: datetime,
         customer: int | NewCustomer,
+        request_key: str | None = None,
     ) -> Booking:
-        service = self._service(service_key)
+        key = None if request_key is None else entries.request_key(request_key)
         if staff_key is None and user.role is Role.STAFF:
             staff_key = user.staff_key
         if staff_key is not None:
@@ -360,6 +365,9 @@ class FakeDesk:
             name, number = entries.customer_name(customer.name), entries.phone(customer.phone)
         elif customer not in self.customers.cards:
             raise CustomerNotFound(customer)
+        if key in self.made_with:
+            return self._made_again(self.made_with[key], service_key, staff_key, start, customer)
+        service = self._service(service_key)
         keys = [staff_key] if staff_key else [m.key for m in self.calendar.staff]
         member = next(
             (self._member(k) for k in keys if self._free(k, service, start, ignore=None)), None
@@ -383,7 +391,38 @@ class FakeDesk:
         self.calendar.book(member.key, block)
         self.customers.owner_of[booking_id] = customer_id
         self._record(user, booking_id, "booked")
+        if key is not None:
+            self.made_with[key] = (booking_id, service.key, member.key, start)
         return self._booking(member.key, block)
+
+    def _made_again(
+        self,
+        made: tuple[int, str, str, datetime],
+        service_key: str,
+        staff_key: str | None,
+        start: datetime,
+        customer: int | NewCustomer,
+    ) -> Booking:
+        """The booking a request key made, for the same walk-in; else ``RequestReused``."""
+        booking_id, made_service, made_staff, made_start = made
+        card = self.customers.cards[self.customers.owner_of[booking_id]]
+        if isinstance(customer, NewCustomer):
+            number = entries.phone(customer.phone)
+            digits = entries.phone_digits(number)
+            same_customer = (
+                entries.phone_digits(card.phone) == digits
+                if digits
+                else (card.name, card.phone) == (entries.customer_name(customer.name), number)
+            )
+        else:
+            same_customer = card.id == customer
+        if not (
+            same_customer
+            and (service_key, start) == (made_service, made_start)
+            and staff_key in (None, made_staff)
+        ):
+            raise RequestReused(booking_id)
+        return self._booking(*self._find(booking_id))
 
     async def move(
         self, user: StaffUser, booking_id: int, start: datetime, staff_key: str | None = None

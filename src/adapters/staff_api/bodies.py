@@ -11,7 +11,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from core.calendar.desk import MAX_NAME, MAX_PHONE, MAX_REASON, MAX_SEARCH
+from core.calendar.desk import (
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_REASON,
+    MAX_REQUEST_KEY,
+    MAX_SEARCH,
+    MIN_REQUEST_KEY,
+)
 from core.catalog.limits import MAX_ID_CHARS
 
 MAX_EMAIL = 320
@@ -30,6 +37,8 @@ Key = Annotated[
     ),
 ]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# An ``Idempotency-Key`` header's value, as the desk bounds a request key.
+REQUEST_KEY_PATTERN = rf"^[A-Za-z0-9_-]{{{MIN_REQUEST_KEY},{MAX_REQUEST_KEY}}}$"
 
 
 def _in_range_day(day: date) -> date:

@@ -2,6 +2,11 @@
 front desk's actions: ``POST /bookings`` (a walk-in), ``.../move``, ``.../cancel``,
 ``.../status``.
 
+``POST /bookings`` takes an ``Idempotency-Key`` header: the walk-in sent again with it
+(a client's retry after a lost answer) answers the booking it made, 201 again with the
+booking as it is now, and books nothing; the key with a different walk-in is 409
+``request_key_reused``.
+
 Each route is one call to a port; who may do what is the core's rule (a refusal is a
 ``DomainError``, answered by ``problems.refusal``). A change answers the booking as it is
 after it, in the shape of ``GET /bookings/{id}``.
@@ -11,10 +16,18 @@ after it, in the shape of ``GET /bookings/{id}``.
 # (closures over ``side``) as objects, not as names it cannot resolve.
 from typing import Annotated
 
-from fastapi import Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request, Response
 
 from adapters.staff_api.answers import BookingDetailOut, DayOut
-from adapters.staff_api.bodies import MAX_ID, CancelBody, Day, MoveBody, StatusBody, WalkInBody
+from adapters.staff_api.bodies import (
+    MAX_ID,
+    REQUEST_KEY_PATTERN,
+    CancelBody,
+    Day,
+    MoveBody,
+    StatusBody,
+    WalkInBody,
+)
 from adapters.staff_api.problems import SIGNED_IN, documented
 from adapters.staff_api.sessions import session_of
 from adapters.staff_api.side import ApiSide
@@ -23,6 +36,17 @@ from core.calendar.ports import SignedIn
 from core.domain.booking import Booking, BookingStatus
 
 BookingId = Annotated[int, Path(ge=1, le=MAX_ID, description="The booking's id.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=REQUEST_KEY_PATTERN,
+        description="A key the client picks at random for this walk-in (16 to 64 of "
+        "`A-Z a-z 0-9 _ -`). Sent again with the same walk-in, the booking it made is "
+        "answered (201, as it is now) and nothing more is booked, even when both arrive "
+        "at once; with a different walk-in it is 409 `request_key_reused`.",
+    ),
+]
 
 
 def add_booking_routes(api: FastAPI, side: ApiSide) -> None:
@@ -53,15 +77,19 @@ def add_booking_routes(api: FastAPI, side: ApiSide) -> None:
         body: Annotated[WalkInBody, Body()],
         request: Request,
         response: Response,
+        idempotency_key: IdempotencyKey = None,
     ) -> BookingDetailOut:
         """Book a walk-in or phone customer (a known one by id, or a new one), confirmed
-        at once. A staff member books with themselves; the owner with anyone."""
+        at once. A staff member books with themselves; the owner with anyone. With an
+        `Idempotency-Key`, a retry books nothing more: it answers the booking the key made."""
         customer = (
             body.customer
             if isinstance(body.customer, int)
             else NewCustomer(body.customer.name, body.customer.phone)
         )
-        made = await side.desk.walk_in(signed.user, body.service, body.staff, body.start, customer)
+        made = await side.desk.walk_in(
+            signed.user, body.service, body.staff, body.start, customer, idempotency_key
+        )
         response.headers["Location"] = f"{request.scope.get('root_path', '')}/bookings/{made.id}"
         return await as_now(made)
 

@@ -25,6 +25,7 @@ from core.domain.errors import (
     DomainError,
     HoldExpired,
     InvalidTransition,
+    RequestReused,
     SlotNotOffered,
     SlotTaken,
     StaffDoesNotPerform,
@@ -91,6 +92,7 @@ _REFUSALS: tuple[tuple[type[DomainError], int, str], ...] = (
     (SlotNotOffered, 409, "slot_not_offered"),
     (InvalidTransition, 409, "invalid_transition"),
     (VisitMoved, 409, "booking_moved"),
+    (RequestReused, 409, "request_key_reused"),
     (HoldExpired, 409, "hold_expired"),
     (CutoffPassed, 409, "cutoff_passed"),
     (TimeOffConflict, 409, "time_off_conflict"),
@@ -123,6 +125,7 @@ _DESCRIPTIONS = {
     "`customer_not_found`, `not_found`).",
     409: "The calendar refuses: `slot_taken` (with `alternatives`), `slot_not_offered`, "
     "`invalid_transition`, `booking_moved`, `hold_expired`, `time_off_conflict`, "
+    "`request_key_reused` (an `Idempotency-Key` that made a different booking), "
     "or `refused` (no catalog loaded yet, say).",
     413: "The body is larger than 16 KiB (`too_large`).",
     422: "The input is not what this operation takes (`bad_input`, with `problems`), or "

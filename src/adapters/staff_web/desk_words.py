@@ -127,6 +127,10 @@ class DeskWords(PageWords):
         self.choose_service = _("Choose a service.")
         self.choose_customer = _("Choose a customer or add a new one.")
         self.bad_request = _("This form could not be read. Reload the page and try again.")
+        self._request_reused = _(
+            "This form has already made booking #%(id)s. To book what it says now as well, "
+            "press Book again."
+        )
         self._entries = {
             ("name", "empty"): _("Enter the customer's name."),
             ("name", "too_long"): _("The name is too long."),
@@ -155,6 +159,9 @@ class DeskWords(PageWords):
         known = status in BookingStatus.__members__.values()
         said = self.status(BookingStatus(status)).lower() if known else status
         return self._invalid_transition % {"status": said}
+
+    def request_reused(self, booking_id: int) -> str:
+        return self._request_reused % {"id": booking_id}
 
     def no_such_time(self, day: date, at: time) -> str:
         return self._no_such_time % {"time": self.clock(at), "day": self.day(day)}

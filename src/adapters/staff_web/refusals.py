@@ -22,6 +22,7 @@ from core.domain.errors import (
     BookingNotFound,
     DomainError,
     InvalidTransition,
+    RequestReused,
     SlotNotOffered,
     SlotTaken,
     StaffDoesNotPerform,
@@ -57,6 +58,8 @@ def refusal(error: DomainError, words: DeskWords) -> Refusal | None:
             return Refusal(409, words.invalid_transition(error.status))
         case VisitMoved():
             return Refusal(409, words.changed_meanwhile)
+        case RequestReused():
+            return Refusal(409, words.request_reused(error.booking_id))
         case TimeOffConflict():
             return Refusal(409, words.time_off_conflict, booking_ids=error.booking_ids[:20])
         case BookingNotFound():

@@ -5,9 +5,16 @@ search): it shows the day's free start times (``FrontDesk.free_starts``) and the
 found. The second part books (POST): a start time, a customer found or a new one. A
 refusal shows the form again as typed, with the message; a taken slot offers the free
 times nearby as buttons of the same form, so picking one books it for the same customer.
+
+The booking form carries a request key, fresh with every form drawn: the same form sent
+twice (a double click, a resend, Back then Book) books once, and both answers lead to that
+booking. A form drawn again after a refusal keeps its key (nothing was booked with it), so
+its corrected submit is still the one request; one whose key booked something else gets a
+fresh key.
 """
 
 # No ``from __future__ import annotations``: FastAPI must see the routes' dependencies.
+import secrets
 from dataclasses import dataclass, replace
 from datetime import time
 from typing import Annotated
@@ -21,9 +28,18 @@ from adapters.staff_web.forms import bounded, parse_clock, parse_id, signed_form
 from adapters.staff_web.pages import parse_day
 from adapters.staff_web.refusals import Refusal, bad_input, refusal
 from adapters.staff_web.side import StaffSide
-from core.calendar.desk import MAX_NAME, MAX_PHONE, MAX_SEARCH, CustomerCard, NewCustomer
+from core.calendar import entries
+from core.calendar.desk import (
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_REQUEST_KEY,
+    MAX_SEARCH,
+    CustomerCard,
+    EntryRefused,
+    NewCustomer,
+)
 from core.calendar.ports import Role, SignedIn
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, RequestReused
 
 MAX_KEY = 100
 NEW = "new"
@@ -41,6 +57,7 @@ class WalkIn:
     customer: str = NEW
     name: str = ""
     phone: str = ""
+    request: str = ""
 
     @classmethod
     def of(cls, fields: dict[str, str]) -> "WalkIn":
@@ -53,7 +70,17 @@ class WalkIn:
             customer=bounded(fields.get("customer"), 20) or NEW,
             name=bounded(fields.get("name"), MAX_NAME + 1),
             phone=bounded(fields.get("phone"), MAX_PHONE + 1),
+            request=bounded(fields.get("request"), MAX_REQUEST_KEY + 1),
         )
+
+    def with_request_key(self) -> "WalkIn":
+        """The form with its request key, or a fresh one if it has none fit to send."""
+        try:
+            entries.request_key(self.request)
+        except EntryRefused:
+            # 32 characters of [A-Za-z0-9_-]: 192 random bits.
+            return replace(self, request=secrets.token_urlsafe(24))
+        return self
 
     def picked(self, slot: str) -> "WalkIn":
         """The form with an offered slot (``staff day HH:MM``) in place of its time."""
@@ -76,6 +103,7 @@ def add_walk_in_routes(router: FastAPI, side: StaffSide) -> None:
     ) -> HTMLResponse:
         words = DeskWords(signed.user.language)
         problems = [problem] if problem else []
+        form = form.with_request_key()
         day = parse_day(form.day) or await side.today()
         view = await side.calendar.day(day)
         staff = [(c.staff_key, c.staff_name) for c in view.columns]
@@ -160,11 +188,15 @@ def add_walk_in_routes(router: FastAPI, side: StaffSide) -> None:
             return await page(signed, form, status_code=422, problem=problem)
         try:
             start = await side.desk.instant(day, at)
+            # No key (a form drawn before forms had one): booked as it stands.
             booking = await side.desk.walk_in(
-                signed.user, form.service, form.staff or None, start, customer
+                signed.user, form.service, form.staff or None, start, customer, form.request or None
             )
         except DomainError as error:
             if (found := refusal(error, words)) is None:
                 raise
+            if isinstance(error, RequestReused):
+                # Its key made a booking already: what is typed now is a request of its own.
+                form = replace(form, request="")
             return await page(signed, form, status_code=found.status, problem=found)
         return RedirectResponse(booking_path(booking.id, "booked"), status_code=303)

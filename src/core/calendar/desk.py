@@ -48,12 +48,15 @@ MAX_NAME = 100
 MAX_PHONE = 32
 MAX_REASON = 500
 MAX_SEARCH = 100
+# A request key (``FrontDesk.walk_in``): long enough to be picked at random, no longer.
+MIN_REQUEST_KEY = 16
+MAX_REQUEST_KEY = 64
 
 
 class EntryRefused(DomainError):
     """Typed input the desk will not take: ``field`` ("name", "phone", "reason", "search",
-    "span": a time off that does not end after it starts) is ``problem`` ("empty",
-    "too_long", "no_digits")."""
+    "span": a time off that does not end after it starts, "request_key") is ``problem``
+    ("empty", "too_long", "no_digits", "bad_character"; a request key "malformed")."""
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
@@ -180,9 +183,16 @@ class FrontDesk(Protocol):
         staff_key: str | None,
         start: datetime,
         customer: int | NewCustomer,
+        request_key: str | None = None,
     ) -> Booking:
         """Book ``service_key`` at ``start`` for a known customer (their id) or a new one,
-        confirmed at once. ``staff_key`` None: anyone free (a staff user: themselves)."""
+        confirmed at once. ``staff_key`` None: anyone free (a staff user: themselves).
+
+        ``request_key`` (``MIN_REQUEST_KEY``..``MAX_REQUEST_KEY`` characters of
+        ``[A-Za-z0-9_-]``, else ``EntryRefused``) makes the walk-in single-use: sent again
+        with the same key, the same walk-in answers the booking it made (as it is now) and
+        books nothing, even when both arrive at once; the key with a different walk-in is
+        ``RequestReused``."""
         ...
 
     async def move(

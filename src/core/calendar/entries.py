@@ -6,6 +6,7 @@ database unbounded, and a name of blanks is no name.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -14,7 +15,9 @@ from core.calendar.desk import (
     MAX_NAME,
     MAX_PHONE,
     MAX_REASON,
+    MAX_REQUEST_KEY,
     MAX_SEARCH,
+    MIN_REQUEST_KEY,
     EntryRefused,
     NoSuchLocalTime,
 )
@@ -23,6 +26,7 @@ from core.domain.timeline import local_to_utc
 # Control characters (NUL, which Postgres cannot store, among them) and lone surrogates
 # (which UTF-8 cannot encode): what no keyboard types, so a forged form or request.
 _UNTYPABLE = frozenset({"Cc", "Cs"})
+_REQUEST_KEY = re.compile(rf"[A-Za-z0-9_-]{{{MIN_REQUEST_KEY},{MAX_REQUEST_KEY}}}")
 
 
 def _bounded(text: str, field: str, longest: int) -> str:
@@ -63,6 +67,14 @@ def reason(text: str) -> str:
 def search(text: str) -> str:
     """What the customer book is searched for; may be empty (finds nothing)."""
     return _bounded(text, "search", MAX_SEARCH)
+
+
+def request_key(text: str) -> str:
+    """A request key as sent: no tidying, since a key is not typed but picked by a page or
+    an API client; one out of its bounds is ``EntryRefused("request_key", "malformed")``."""
+    if _REQUEST_KEY.fullmatch(text) is None:
+        raise EntryRefused("request_key", "malformed")
+    return text
 
 
 def instant(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db.blocking import blocks_time
 from core.db.tables import (
+    REQUEST_KEY_INDEX,
     SLOT_TAKEN_CONSTRAINT,
     booking_events,
     bookings,
@@ -29,10 +30,18 @@ class SlotConflict(Exception):
     """The database refused the row: the exclusion constraint found overlapping time."""
 
 
-def _is_slot_conflict(error: IntegrityError) -> bool:
+class RequestKeyUsed(Exception):
+    """The database refused the row: another booking was made with its request key."""
+
+
+def _violates(error: IntegrityError, constraint: str) -> bool:
     cause = getattr(error.orig, "__cause__", None)
     name = getattr(cause, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
-    return name == SLOT_TAKEN_CONSTRAINT or SLOT_TAKEN_CONSTRAINT in str(error.orig)
+    return name == constraint or constraint in str(error.orig)
+
+
+def _is_slot_conflict(error: IntegrityError) -> bool:
+    return _violates(error, SLOT_TAKEN_CONSTRAINT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,17 @@ class NewBooking:
     status: BookingStatus
     price: Decimal
     hold_expires_at: datetime | None
+    request_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MadeWithKey:
+    """The booking a request key made, as it is now, and the start and staff member it
+    was made with (a move since changes the booking, not the request that made it)."""
+
+    booking: Booking
+    start: datetime
+    staff_key: str
 
 
 _BOOKING_COLUMNS = (
@@ -177,6 +197,7 @@ class BookingRepository:
             "status": new.status.value,
             "hold_expires_at": new.hold_expires_at,
             "price": new.price,
+            "request_key": new.request_key,
             "created_at": at,
             "updated_at": at,
         }
@@ -189,7 +210,35 @@ class BookingRepository:
         except IntegrityError as error:
             if _is_slot_conflict(error):
                 raise SlotConflict(str(error.orig)) from error
+            if _violates(error, REQUEST_KEY_INDEX):
+                raise RequestKeyUsed(new.request_key) from error
             raise
+
+    async def made_with(self, request_key: str) -> MadeWithKey | None:
+        """The booking made with ``request_key``, if one was (committed, or made earlier
+        in this transaction)."""
+        found = await self._db.execute(
+            select(bookings.c.id).where(bookings.c.request_key == request_key)
+        )
+        booking_id = found.scalar_one_or_none()
+        booking = None if booking_id is None else await self.get(booking_id)
+        if booking is None:
+            return None
+        made_staff = staff.alias("made_staff")
+        first = (
+            await self._db.execute(
+                select(booking_events.c.to_starts_at, made_staff.c.key)
+                .select_from(
+                    booking_events.join(made_staff, booking_events.c.to_staff_id == made_staff.c.id)
+                )
+                .where(booking_events.c.booking_id == booking.id)
+                .order_by(booking_events.c.id)
+                .limit(1)
+            )
+        ).first()
+        if first is None or first.to_starts_at is None:
+            return MadeWithKey(booking, booking.start, booking.staff_key)
+        return MadeWithKey(booking, first.to_starts_at, first.key)
 
     async def move(self, booking_id: int, slot: Slot, staff_id: int, at: datetime) -> int:
         """Give the booking new time (and maybe staff); its id, or ``SlotConflict`` if refused."""

@@ -39,6 +39,8 @@ NAMING_CONVENTION = {
 }
 
 SLOT_TAKEN_CONSTRAINT = "ex_bookings_staff_blocked"
+# One booking per request key: a violation means the request was made already.
+REQUEST_KEY_INDEX = "uq_bookings_request_key"
 # The statuses whose bookings occupy time (``BookingStatus.is_active``); queries use
 # ``core.db.blocking``, the exclusion constraint this text. Migrations keep their own copy.
 ACTIVE_STATUS_VALUES = tuple(status.value for status in BookingStatus if status.is_active)
@@ -133,6 +135,9 @@ bookings = Table(
     # Bumped by every move (a new time or staff member): a button that names an older
     # version (a reminder's) is about a visit that has since moved.
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # The key of the request that made the booking (a staff form's, an API client's
+    # ``Idempotency-Key``): the same request sent again finds its booking, not a new slot.
+    Column("request_key", Text),
     CheckConstraint(
         "status IN ('held', 'confirmed', 'cancelled', 'completed', 'no_show')", name="status"
     ),
@@ -159,6 +164,12 @@ bookings = Table(
         "ix_bookings_confirmed_ends_at",
         "ends_at",
         postgresql_where=text("status = 'confirmed'"),
+    ),
+    Index(
+        REQUEST_KEY_INDEX,
+        "request_key",
+        unique=True,
+        postgresql_where=text("request_key IS NOT NULL"),
     ),
 )
 

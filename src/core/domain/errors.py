@@ -80,6 +80,18 @@ class VisitMoved(DomainError):
         self.version = version
 
 
+class RequestReused(DomainError):
+    """A request key that already made a booking came with a different request (another
+    service, time, staff member or customer): nothing is booked. The same request again
+    would have been answered with ``booking_id``."""
+
+    def __init__(self, booking_id: int) -> None:
+        super().__init__(
+            f"this request key already made booking #{booking_id}, for a different request"
+        )
+        self.booking_id = booking_id
+
+
 class HoldExpired(DomainError):
     def __init__(self, booking_id: int) -> None:
         super().__init__(f"the hold #{booking_id} expired before it was confirmed")

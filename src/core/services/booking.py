@@ -15,9 +15,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from core.db.booking_repository import BookingRepository, NewBooking, SlotConflict
+from core.db.booking_repository import (
+    BookingRepository,
+    NewBooking,
+    RequestKeyUsed,
+    SlotConflict,
+)
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.availability import SlotQuery, find_slot, free_slots, local_day, nearest
 from core.domain.booking import (
@@ -48,6 +51,7 @@ from core.services.booking_changes import (
     BookingFollower,
     tell_followers,
 )
+from core.services.booking_request import BookingRequest, CustomerFor
 from core.services.busy_time import busy_by_staff, local_day_span, local_days_window
 from core.services.catalog import CatalogReader
 from core.services.holds import expire_lapsed_holds
@@ -58,10 +62,6 @@ ALTERNATIVES = 3
 # raising refuses the change (a staff user's role, say: the booking may have changed hands
 # while the caller waited for the lock).
 BookingCheck = Callable[[Booking], None]
-
-# Who a new booking is for, found or added in the booking's own transaction (over its
-# connection, at its ``now``): a refused booking rolls the customer back with it.
-CustomerFor = Callable[[AsyncConnection, datetime], Awaitable[int]]
 
 
 def _check_confirmable(booking: Booking) -> None:
@@ -169,6 +169,7 @@ class Bookings:
         staff_key: str | None = None,
         customer_id: int | None = None,
         customer_for: CustomerFor | None = None,
+        request_key: str | None = None,
     ) -> Booking:
         """Hold and confirm in one step.
 
@@ -176,13 +177,26 @@ class Bookings:
         has the fewest active bookings that local day; ties go by catalog order.
         ``customer_for`` (not with ``customer_id``, and not for a customer actor) finds or
         adds the customer in the booking's transaction, once the slot is found free.
+
+        ``request_key`` (bounded by the caller) makes the request single-use
+        (``core.services.booking_request``): a key that made a booking answers it, as it
+        is now, and books nothing; with a different request it is ``RequestReused``.
+        Decided in the booking's transaction: two requests with one key at once make one
+        booking (the unique index on the key backs it), and both answer it.
         """
         if customer_for is not None and (
             customer_id is not None or actor.kind is ActorKind.CUSTOMER
         ):
             raise ValueError("customer_for is for staff booking someone not known by id")
         return await self._take(
-            service_key, start, actor, staff_key, customer_id, hold=False, customer_for=customer_for
+            service_key,
+            start,
+            actor,
+            staff_key,
+            customer_id,
+            hold=False,
+            customer_for=customer_for,
+            request_key=request_key,
         )
 
     async def confirm(self, booking_id: int, actor: Actor) -> Booking:
@@ -505,6 +519,7 @@ class Bookings:
         *,
         hold: bool,
         customer_for: CustomerFor | None = None,
+        request_key: str | None = None,
     ) -> Booking:
         start = to_utc(start)
         if actor.kind is ActorKind.CUSTOMER and str(customer_id) != actor.ref:
@@ -518,6 +533,7 @@ class Bookings:
                 customer_id,
                 hold=hold,
                 customer_for=customer_for,
+                request_key=request_key,
             ),
             start,
         )
@@ -532,15 +548,31 @@ class Bookings:
         *,
         hold: bool,
         customer_for: CustomerFor | None = None,
+        request_key: str | None = None,
     ) -> Booking | None:
+        request = BookingRequest(service_key, start, staff_key, customer_id, customer_for)
         async with self._uow() as uow:
+            repository = BookingRepository(uow.connection)
+
+            async def made_already() -> Booking | None:
+                if request_key is None:
+                    return None
+                return await request.was_made_as(repository, request_key)
+
+            # A request sent again finds its booking before anything is checked or locked:
+            # its slot is taken (by itself), and the catalog may have changed since.
+            if made := await made_already():
+                return made
             catalog = await self._catalogs.current(uow.connection)
             service = catalog.service(service_key)
             candidates = self._candidates(catalog, service_key, staff_key)
-            repository = BookingRepository(uow.connection)
             staff_ids = await repository.lock_staff(m.key for m in candidates)
             if await self._catalogs.current(uow.connection) is not catalog:
                 return None
+            # Again under the locks: the same request sent at once by another transaction
+            # that held them first has committed its booking by now.
+            if made := await made_already():
+                return made
             candidates = [m for m in candidates if m.key in staff_ids]
             now = self._clock.now()
             day = local_day(start, catalog)
@@ -564,13 +596,23 @@ class Bookings:
                     continue
                 if customer_for is not None and customer_id is None:
                     customer_id = await customer_for(uow.connection, now)
-                new = NewBooking(customer_id, service_key, slot, status, service.price, expires)
-                booking_id = await _write_or_sweep(
-                    repository,
-                    now,
-                    staff_ids[member.key],
-                    lambda: repository.add(new, staff_ids[member.key], now),  # noqa: B023
+                new = NewBooking(
+                    customer_id, service_key, slot, status, service.price, expires, request_key
                 )
+                try:
+                    booking_id = await _write_or_sweep(
+                        repository,
+                        now,
+                        staff_ids[member.key],
+                        lambda: repository.add(new, staff_ids[member.key], now),  # noqa: B023
+                    )
+                except RequestKeyUsed:
+                    # The same key's request, made at once with other staff locked, won
+                    # the unique index (it waited for the winner's commit): answer the
+                    # winner's booking, and roll back what this one did (a customer added).
+                    if made := await made_already():
+                        return made
+                    raise
                 if booking_id is None:
                     continue
                 booking = Booking(

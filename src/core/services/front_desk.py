@@ -40,7 +40,7 @@ from core.domain.errors import BookingNotFound
 from core.domain.timeline import Interval, to_utc
 from core.ports import Clock
 from core.services.availability import FindSlots
-from core.services.booking import BookingCheck, Bookings, CustomerFor
+from core.services.booking import BookingCheck, Bookings
 from core.services.catalog import CatalogReader
 from core.services.time_off import AddTimeOff
 
@@ -116,7 +116,9 @@ class StaffFrontDesk:
         staff_key: str | None,
         start: datetime,
         customer: int | NewCustomer,
+        request_key: str | None = None,
     ) -> Booking:
+        key = None if request_key is None else entries.request_key(request_key)
         if staff_key is None and user.role is not Role.OWNER:
             if user.staff_key is None:
                 raise NotAllowed("book without a column of one's own")
@@ -130,14 +132,20 @@ class StaffFrontDesk:
                 start,
                 actor_of(user),
                 staff_key=staff_key,
-                customer_for=_new_customer(customer),
+                customer_for=_NewCustomerFor(customer),
+                request_key=key,
             )
         async with self._uow() as uow:
             if await CustomerRepository(uow.connection).card(customer) is None:
                 raise CustomerNotFound(customer)
         # A customer is never deleted, so the id checked stays good for the booking.
         return await self._bookings.book(
-            service_key, start, actor_of(user), staff_key=staff_key, customer_id=customer
+            service_key,
+            start,
+            actor_of(user),
+            staff_key=staff_key,
+            customer_id=customer,
+            request_key=key,
         )
 
     async def move(
@@ -209,21 +217,32 @@ MIN_PHONE_DIGITS = 7
 in use, with no area code."""
 
 
-def _new_customer(customer: NewCustomer) -> CustomerFor:
-    """The walk-in's customer, checked now and found (by phone digits) or added in the
-    booking's transaction."""
-    name, phone = entries.customer_name(customer.name), entries.phone(customer.phone)
+class _NewCustomerFor:
+    """The walk-in's customer (``CustomerFor``), checked now and found (by phone digits)
+    or added in the booking's transaction."""
 
-    digits = entries.phone_digits(phone)
-    # A short number ("0", an extension) is a placeholder, not who someone is: matching
-    # by it would book one walk-in as another customer.
-    known_by = digits if len(digits) >= MIN_PHONE_DIGITS else ""
+    def __init__(self, customer: NewCustomer) -> None:
+        self._name = entries.customer_name(customer.name)
+        self._phone = entries.phone(customer.phone)
+        digits = entries.phone_digits(self._phone)
+        # A short number ("0", an extension) is a placeholder, not who someone is:
+        # matching by it would book one walk-in as another customer.
+        self._known_by = digits if len(digits) >= MIN_PHONE_DIGITS else ""
 
-    async def find_or_add(connection: AsyncConnection, at: datetime) -> int:
+    async def __call__(self, connection: AsyncConnection, at: datetime) -> int:
         repository = CustomerRepository(connection)
-        return await repository.with_phone_or_new(name, phone, known_by, at)
+        return await repository.with_phone_or_new(self._name, self._phone, self._known_by, at)
 
-    return find_or_add
+    async def names(self, connection: AsyncConnection, customer_id: int | None) -> bool:
+        if customer_id is None:
+            return False
+        card = await CustomerRepository(connection).card(customer_id)
+        if card is None:
+            return False
+        if self._known_by:
+            return entries.phone_digits(card.phone) == self._known_by
+        # Added new: as typed then (the name found by phone may differ from the typed one).
+        return card.name == self._name and card.phone == self._phone
 
 
 def _block(catalog: Catalog, stored: StoredBooking) -> BookingBlock:
