@@ -219,6 +219,19 @@ async def test_marking_a_visit_that_cannot_be_marked_says_why() -> None:
         assert _status(desk, 2) is BookingStatus.HELD
 
 
+async def test_a_visit_not_yet_started_is_not_marked_and_the_reason_is_in_russian() -> None:
+    async with staff_desk() as desk:
+        desk.clock.set(datetime(2026, 12, 8, 8, 0, tzinfo=UTC))  # 09:00: Olga comes at 10:00
+        await desk.sign_in("anna@salon.test", PASSWORD)
+        token = await desk.form_token(BOOKING)
+        answer = await desk.client.post(
+            BOOKING + "/mark", data={"csrf": token, "version": "1", "outcome": "no_show"}
+        )
+        assert answer.status_code == 409
+        assert _alert(answer) == "Визит ещё не начался: отметьте его, когда он начнётся."
+        assert _status(desk, 1) is BookingStatus.CONFIRMED
+
+
 @pytest.mark.parametrize(
     "path",
     ["/staff/booking/999", "/staff/booking/0", "/staff/booking/abc", "/staff/booking/-1",
