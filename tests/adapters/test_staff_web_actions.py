@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
-from core.calendar.ports import Role
+from core.calendar.ports import Role, StaffUser
 from core.domain.booking import BookingStatus
 from tests.adapters.staff_web_harness import CSRF, OWNER, PASSWORD, StaffDesk, staff_desk
 
@@ -265,14 +266,44 @@ POSTS = [
     ("/staff/time-off/anna/2026-12-09", {"from_day": "2026-12-09", "from_at": "12:00",
                                          "to_day": "2026-12-09", "to_at": "13:00"}),
     ("/staff/time-off/anna/2026-12-09/remove", {"id": "1"}),
+    ("/staff/feeds/anna", {}),
+    ("/staff/feeds/anna/stop", {}),
 ]  # fmt: skip
+# The POST routes with tests of their own (test_staff_web_access): signing in and out.
+POSTED_ELSEWHERE = {"/login", "/logout"}
+# What the forms above would change, there before they are sent: Anna's time off on
+# Thursday morning (the remove form's id 1) and her feed link, made on the command line.
+SEEDED_OFF = (datetime(2026, 12, 10, 8, 0, tzinfo=UTC), datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+
+
+async def _seed(desk: StaffDesk) -> None:
+    owner = StaffUser(1, OWNER, Role.OWNER, None, "en")
+    assert await desk.desk.add_time_off(owner, "anna", *SEEDED_OFF, "Seeded") == 1
+    await desk.feeds.new_link(None, "anna")
 
 
 def _nothing_changed(desk: StaffDesk) -> None:
     assert _status(desk, 1) is BookingStatus.CONFIRMED
     assert _start(desk, 1) == datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
     assert sum(len(bs) for bs in desk.calendar.bookings.values()) == 2
-    assert desk.desk.time_offs == {} or list(desk.desk.time_offs) == [1]
+    assert [(s.id, s.start, s.end) for s, _ in desk.desk.time_offs.values()] == [(1, *SEEDED_OFF)]
+    assert desk.feeds.made_by("anna") == "cli"
+
+
+async def test_the_list_of_forms_covers_every_post_route() -> None:
+    """A new POST route must join ``POSTS`` (and so the checks below) or fail here."""
+    async with staff_desk() as desk:
+        routes = [
+            route
+            for route in desk.staff_app.routes
+            if isinstance(route, APIRoute) and set(route.methods or ()) - {"GET", "HEAD"}
+        ]
+        assert routes
+        for route in routes:
+            if route.path in POSTED_ELSEWHERE:
+                continue
+            matched = [p for p, _ in POSTS if route.path_regex.fullmatch(p.removeprefix("/staff"))]
+            assert matched, f"add {route.path} to POSTS"
 
 
 @pytest.mark.parametrize(("path", "fields"), POSTS, ids=[p for p, _ in POSTS])
@@ -280,6 +311,7 @@ async def test_every_form_is_refused_without_the_sessions_csrf_token(
     path: str, fields: dict[str, str]
 ) -> None:
     async with staff_desk() as desk:
+        await _seed(desk)
         await _signed(desk)
         login_token = await desk.form_token()  # a real token, but not the session's
         for data in (fields, {**fields, "csrf": "forged"}, {**fields, "csrf": login_token}):
@@ -293,6 +325,7 @@ async def test_every_form_refuses_an_oversized_or_non_form_body(
     path: str, fields: dict[str, str]
 ) -> None:
     async with staff_desk() as desk:
+        await _seed(desk)
         token = await _signed(desk)
         huge = await desk.client.post(path, data={**fields, "csrf": token, "pad": "x" * 17_000})
         as_json = await desk.client.post(path, json={**fields, "csrf": token})
@@ -302,6 +335,7 @@ async def test_every_form_refuses_an_oversized_or_non_form_body(
 
 async def test_a_post_without_a_session_is_401_and_changes_nothing() -> None:
     async with staff_desk() as desk:
+        await _seed(desk)
         for path, fields in POSTS:
             assert (await desk.client.post(path, data=fields)).status_code == 401
         _nothing_changed(desk)
