@@ -371,6 +371,42 @@ async def test_the_walk_in_form_offers_free_times_and_finds_customers() -> None:
         assert 'method="post"' not in empty.text.split("</header>")[1]
 
 
+@pytest.mark.parametrize(
+    ("start", "day", "at"),
+    [
+        ("2026-12-09T10:15:00Z", "2026-12-09", "11:15"),
+        # Past Saturday's midnight, after the clocks went forward: 01:30 UTC is 03:30.
+        ("2027-03-28T01:30:00Z", "2027-03-28", "03:30"),
+        ("2027-03-28T00:30:00+00:00", "2027-03-28", "01:30"),
+    ],
+)
+async def test_a_spot_clicked_on_the_day_view_opens_the_form_at_its_local_time(
+    start: str, day: str, at: str
+) -> None:
+    async with staff_desk() as desk:
+        await _signed(desk)
+        page = await desk.client.get(
+            "/staff/new", params={"staff": "anna", "day": "2027-03-27", "start": start}
+        )
+        assert page.status_code == 200
+        assert f'name="day" type="date" required value="{day}"' in page.text
+        assert f'<input type="hidden" name="at" value="{at}">' in page.text
+
+
+@pytest.mark.parametrize(
+    "start", ["2026-12-09T10:15:00", "tomorrow", "9999-12-31T23:59:59-23:59", "2" * 41]
+)
+async def test_a_clicked_instant_that_is_no_instant_is_ignored(start: str) -> None:
+    async with staff_desk() as desk:
+        await _signed(desk)
+        page = await desk.client.get(
+            "/staff/new", params={"staff": "anna", "day": "2026-12-09", "start": start}
+        )
+        assert page.status_code == 200
+        assert 'name="day" type="date" required value="2026-12-09"' in page.text
+        assert 'name="at"' not in page.text
+
+
 async def test_a_walk_in_for_a_new_customer_is_booked() -> None:
     async with staff_desk() as desk:
         token = await _signed(desk)
@@ -599,10 +635,13 @@ async def test_the_day_view_links_each_block_and_names_its_day_for_the_scripts()
         assert '<dialog id="booking-dialog"' in page
         assert '<script src="/staff/static/staff.js" defer></script>' in page
         assert 'data-new="/staff/new?staff=maria"' in page
+        # The day view's rows count real time from the grid's first instant (UTC).
+        assert 'data-step="15" data-first="09:00" data-top="2026-12-08T08:00:00+00:00"' in page
         week = (await desk.client.get("/staff/week/anna/2026-12-10")).text
         days = " ".join(f"2026-12-{n:02d}" for n in range(7, 14))
         assert f'data-staff="anna" data-days="{days}"' in week
         assert 'href="/staff/time-off/anna/2026-12-07"' in week
+        assert "data-top" not in week  # the week's rows are the wall clock
         script = await desk.client.get("/staff/static/staff.js")
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]
