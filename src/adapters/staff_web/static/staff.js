@@ -16,6 +16,8 @@
   let refreshing = null; // a pending refresh, so a burst of changes is one fetch
   let pending = false; // a change came in while the dialog was open: refresh on close
   let opened = 0; // the dialog's openings: a late answer to an earlier one is dropped
+  let swaps = 0; // the swaps begun: only the latest one's page is put in place
+  let swapping = 0; // swaps on their way
 
   const main = () => document.querySelector("main");
   // Resolves once the frame showing the click's first response has been painted: heavy
@@ -38,13 +40,13 @@
   }
 
   // A page and the number of changes it has seen: one fetched ahead if still fresh.
-  function take(url) {
+  function take(url, clicked) {
     const early = prefetched.get(url);
     prefetched.delete(url);
     if (early && early.changes === changes && performance.now() - early.at < PREFETCH_MS) {
       return early;
     }
-    return { page: html(url, true), changes };
+    return { page: html(url, clicked), changes };
   }
 
   function prefetch(url) {
@@ -92,15 +94,20 @@
     // For assistive technology only: restyling the whole grid here would make the click's
     // first paint as slow as the swap it is waiting for.
     shown.setAttribute("aria-busy", "true");
+    // A refresh still on its way when the person goes to another day must not put the
+    // day they left back in place.
+    const mine = ++swaps;
+    swapping++;
     try {
-      let fetched = take(url);
+      let fetched = take(url, clicked);
       let [text] = await Promise.all([fetched.page, painted()]);
       // A change reported while the page was on its way may not be in it: fetch again.
-      for (let tries = 1; fetched.changes !== changes; tries++) {
+      for (let tries = 1; fetched.changes !== changes && mine === swaps; tries++) {
         if (tries >= SWAP_TRIES) throw new Error("the calendar keeps changing");
         fetched = { page: html(url, clicked), changes };
         text = await fetched.page;
       }
+      if (mine !== swaps) return;
       const page = new DOMParser().parseFromString(text, "text/html");
       const fresh = page.querySelector("main");
       if (!fresh) throw new Error("no main");
@@ -110,12 +117,15 @@
       edited = false;
       note(false);
     } catch {
+      if (mine !== swaps) return;
       if (clicked) {
         location.assign(url);
       } else {
         shown.removeAttribute("aria-busy");
         note(true);
       }
+    } finally {
+      swapping--;
     }
   }
 
@@ -123,7 +133,9 @@
     if (refreshing) return;
     refreshing = setTimeout(() => {
       refreshing = null;
-      swap(location.href, false, false);
+      // A swap on its way fetches again itself (the change moved the counter); a refresh
+      // of the page being left would undo the person's click.
+      if (!swapping) swap(location.href, false, false);
     }, 100);
   }
 
