@@ -181,6 +181,27 @@ async def test_every_route_but_the_login_form_and_static_files_needs_a_session()
         assert checked >= 4
 
 
+async def test_every_route_that_changes_something_refuses_a_session_without_the_csrf_token() -> (
+    None
+):
+    """Signed in, each non-GET route posted to without a token, then with a forged one:
+    403. A new POST route that skips the check fails here."""
+    async with staff_desk() as desk:
+        await desk.sign_in()
+        checked = 0
+        for route in desk.staff_app.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            for method in set(route.methods or ()) - {"GET", "HEAD"}:
+                path = "/staff" + _sample_path(route.path)
+                for data in ({}, {"csrf": "forged"}):
+                    answer = await desk.client.request(method, path, data=data)
+                    assert answer.status_code == 403, (route.path, method, data)
+                checked += 1
+        assert checked >= 10
+        assert desk.accounts.live_sessions == 1  # not signed out, nor in again
+
+
 async def test_every_staff_response_carries_the_security_headers() -> None:
     async with staff_desk() as desk:
         answers = [await desk.client.get("/staff/login"), await desk.client.get("/staff/")]

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
-from core.calendar.ports import Role
+from core.calendar.ports import Role, StaffUser
 from core.domain.booking import BookingStatus
 from tests.adapters.staff_web_harness import CSRF, OWNER, PASSWORD, StaffDesk, staff_desk
 
@@ -219,6 +220,19 @@ async def test_marking_a_visit_that_cannot_be_marked_says_why() -> None:
         assert _status(desk, 2) is BookingStatus.HELD
 
 
+async def test_a_visit_not_yet_started_is_not_marked_and_the_reason_is_in_russian() -> None:
+    async with staff_desk() as desk:
+        desk.clock.set(datetime(2026, 12, 8, 8, 0, tzinfo=UTC))  # 09:00: Olga comes at 10:00
+        await desk.sign_in("anna@salon.test", PASSWORD)
+        token = await desk.form_token(BOOKING)
+        answer = await desk.client.post(
+            BOOKING + "/mark", data={"csrf": token, "version": "1", "outcome": "no_show"}
+        )
+        assert answer.status_code == 409
+        assert _alert(answer) == "Визит ещё не начался: отметьте его, когда он начнётся."
+        assert _status(desk, 1) is BookingStatus.CONFIRMED
+
+
 @pytest.mark.parametrize(
     "path",
     ["/staff/booking/999", "/staff/booking/0", "/staff/booking/abc", "/staff/booking/-1",
@@ -252,14 +266,44 @@ POSTS = [
     ("/staff/time-off/anna/2026-12-09", {"from_day": "2026-12-09", "from_at": "12:00",
                                          "to_day": "2026-12-09", "to_at": "13:00"}),
     ("/staff/time-off/anna/2026-12-09/remove", {"id": "1"}),
+    ("/staff/feeds/anna", {}),
+    ("/staff/feeds/anna/stop", {}),
 ]  # fmt: skip
+# The POST routes with tests of their own (test_staff_web_access): signing in and out.
+POSTED_ELSEWHERE = {"/login", "/logout"}
+# What the forms above would change, there before they are sent: Anna's time off on
+# Thursday morning (the remove form's id 1) and her feed link, made on the command line.
+SEEDED_OFF = (datetime(2026, 12, 10, 8, 0, tzinfo=UTC), datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+
+
+async def _seed(desk: StaffDesk) -> None:
+    owner = StaffUser(1, OWNER, Role.OWNER, None, "en")
+    assert await desk.desk.add_time_off(owner, "anna", *SEEDED_OFF, "Seeded") == 1
+    await desk.feeds.new_link(None, "anna")
 
 
 def _nothing_changed(desk: StaffDesk) -> None:
     assert _status(desk, 1) is BookingStatus.CONFIRMED
     assert _start(desk, 1) == datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
     assert sum(len(bs) for bs in desk.calendar.bookings.values()) == 2
-    assert desk.desk.time_offs == {} or list(desk.desk.time_offs) == [1]
+    assert [(s.id, s.start, s.end) for s, _ in desk.desk.time_offs.values()] == [(1, *SEEDED_OFF)]
+    assert desk.feeds.made_by("anna") == "cli"
+
+
+async def test_the_list_of_forms_covers_every_post_route() -> None:
+    """A new POST route must join ``POSTS`` (and so the checks below) or fail here."""
+    async with staff_desk() as desk:
+        routes = [
+            route
+            for route in desk.staff_app.routes
+            if isinstance(route, APIRoute) and set(route.methods or ()) - {"GET", "HEAD"}
+        ]
+        assert routes
+        for route in routes:
+            if route.path in POSTED_ELSEWHERE:
+                continue
+            matched = [p for p, _ in POSTS if route.path_regex.fullmatch(p.removeprefix("/staff"))]
+            assert matched, f"add {route.path} to POSTS"
 
 
 @pytest.mark.parametrize(("path", "fields"), POSTS, ids=[p for p, _ in POSTS])
@@ -267,6 +311,7 @@ async def test_every_form_is_refused_without_the_sessions_csrf_token(
     path: str, fields: dict[str, str]
 ) -> None:
     async with staff_desk() as desk:
+        await _seed(desk)
         await _signed(desk)
         login_token = await desk.form_token()  # a real token, but not the session's
         for data in (fields, {**fields, "csrf": "forged"}, {**fields, "csrf": login_token}):
@@ -280,6 +325,7 @@ async def test_every_form_refuses_an_oversized_or_non_form_body(
     path: str, fields: dict[str, str]
 ) -> None:
     async with staff_desk() as desk:
+        await _seed(desk)
         token = await _signed(desk)
         huge = await desk.client.post(path, data={**fields, "csrf": token, "pad": "x" * 17_000})
         as_json = await desk.client.post(path, json={**fields, "csrf": token})
@@ -289,6 +335,7 @@ async def test_every_form_refuses_an_oversized_or_non_form_body(
 
 async def test_a_post_without_a_session_is_401_and_changes_nothing() -> None:
     async with staff_desk() as desk:
+        await _seed(desk)
         for path, fields in POSTS:
             assert (await desk.client.post(path, data=fields)).status_code == 401
         _nothing_changed(desk)
@@ -322,6 +369,42 @@ async def test_the_walk_in_form_offers_free_times_and_finds_customers() -> None:
         empty = await desk.client.get("/staff/new")
         assert "Choose a service and a day to see the free times." in empty.text
         assert 'method="post"' not in empty.text.split("</header>")[1]
+
+
+@pytest.mark.parametrize(
+    ("start", "day", "at"),
+    [
+        ("2026-12-09T10:15:00Z", "2026-12-09", "11:15"),
+        # Past Saturday's midnight, after the clocks went forward: 01:30 UTC is 03:30.
+        ("2027-03-28T01:30:00Z", "2027-03-28", "03:30"),
+        ("2027-03-28T00:30:00+00:00", "2027-03-28", "01:30"),
+    ],
+)
+async def test_a_spot_clicked_on_the_day_view_opens_the_form_at_its_local_time(
+    start: str, day: str, at: str
+) -> None:
+    async with staff_desk() as desk:
+        await _signed(desk)
+        page = await desk.client.get(
+            "/staff/new", params={"staff": "anna", "day": "2027-03-27", "start": start}
+        )
+        assert page.status_code == 200
+        assert f'name="day" type="date" required value="{day}"' in page.text
+        assert f'<input type="hidden" name="at" value="{at}">' in page.text
+
+
+@pytest.mark.parametrize(
+    "start", ["2026-12-09T10:15:00", "tomorrow", "9999-12-31T23:59:59-23:59", "2" * 41]
+)
+async def test_a_clicked_instant_that_is_no_instant_is_ignored(start: str) -> None:
+    async with staff_desk() as desk:
+        await _signed(desk)
+        page = await desk.client.get(
+            "/staff/new", params={"staff": "anna", "day": "2026-12-09", "start": start}
+        )
+        assert page.status_code == 200
+        assert 'name="day" type="date" required value="2026-12-09"' in page.text
+        assert 'name="at"' not in page.text
 
 
 async def test_a_walk_in_for_a_new_customer_is_booked() -> None:
@@ -552,10 +635,13 @@ async def test_the_day_view_links_each_block_and_names_its_day_for_the_scripts()
         assert '<dialog id="booking-dialog"' in page
         assert '<script src="/staff/static/staff.js" defer></script>' in page
         assert 'data-new="/staff/new?staff=maria"' in page
+        # The day view's rows count real time from the grid's first instant (UTC).
+        assert 'data-step="15" data-first="09:00" data-top="2026-12-08T08:00:00+00:00"' in page
         week = (await desk.client.get("/staff/week/anna/2026-12-10")).text
         days = " ".join(f"2026-12-{n:02d}" for n in range(7, 14))
         assert f'data-staff="anna" data-days="{days}"' in week
         assert 'href="/staff/time-off/anna/2026-12-07"' in week
+        assert "data-top" not in week  # the week's rows are the wall clock
         script = await desk.client.get("/staff/static/staff.js")
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]

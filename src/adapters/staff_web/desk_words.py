@@ -110,6 +110,12 @@ class DeskWords(PageWords):
             "salon's booking rules."
         )
         self._invalid_transition = _("This booking is %(status)s: it cannot be changed so.")
+        # What the desk says besides a status (``InvalidTransition.status``), in words.
+        self._transition_reasons = {
+            "not started yet": _("This visit has not started yet: mark it once it has begun."),
+            "started": _("This visit has already started: it cannot be changed so."),
+        }
+        self._cannot_change = _("This booking cannot be changed so.")
         self.time_off_conflict = _("There are bookings in that time: move or cancel them first.")
         self.booking_not_found = _("There is no such booking.")
         self.unknown_staff = _("There is no such staff member.")
@@ -155,10 +161,13 @@ class DeskWords(PageWords):
         return self._done.get(key, "")
 
     def invalid_transition(self, status: str) -> str:
-        """``status`` as ``InvalidTransition`` carries it (a ``BookingStatus`` value)."""
-        known = status in BookingStatus.__members__.values()
-        said = self.status(BookingStatus(status)).lower() if known else status
-        return self._invalid_transition % {"status": said}
+        """``status`` as ``InvalidTransition`` carries it: a ``BookingStatus`` value, or a
+        reason the desk gives ("started", "not started yet"); any other, never shown as it
+        is (it is English), a plain "cannot be changed"."""
+        if status in BookingStatus.__members__.values():
+            said = self.status(BookingStatus(status)).lower()
+            return self._invalid_transition % {"status": said}
+        return self._transition_reasons.get(status, self._cannot_change)
 
     def request_reused(self, booking_id: int) -> str:
         return self._request_reused % {"id": booking_id}

@@ -53,9 +53,14 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Grid:
+    """``top``: the instant of line 1 when the lines count real time (the day view), so a
+    line's instant is ``top`` plus its rows; None when they are the wall clock (the week)."""
+
     rows: int
     marks: tuple[Mark, ...]
     columns: tuple[Column, ...]
+    top: datetime | None = None
+    row_minutes: int = ROW_MINUTES
 
 
 Minutes = Callable[[datetime], float]
@@ -106,7 +111,7 @@ def day_grid(view: DayView) -> Grid:
         if local.minute == 0 or line == 1:
             marks.append(Mark(line, local.time().replace(tzinfo=None)))
     columns = tuple(_column(view, i, minutes, rows) for i in range(len(view.columns)))
-    return Grid(rows=rows, marks=tuple(marks), columns=columns)
+    return Grid(rows=rows, marks=tuple(marks), columns=columns, top=opens)
 
 
 def wall_minutes(moment: datetime, day: date, view: DayView) -> int:

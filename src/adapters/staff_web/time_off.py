@@ -3,7 +3,8 @@ adding (``POST`` the same address) and removing (``POST .../remove``).
 
 Anyone signed in sees it; the owner and the staff member themselves change it (the desk
 refuses anyone else: ``NotAllowed``). Time off over a booking is refused with the
-bookings in the way, linked.
+bookings in the way, linked. A staff key that is no staff member's (too long, unknown,
+with a NUL in it) is the not-found page before anything reaches the desk.
 """
 
 # No ``from __future__ import annotations``: FastAPI must see the routes' dependencies.
@@ -25,6 +26,8 @@ from core.calendar.desk import MAX_REASON
 from core.calendar.ports import SignedIn
 from core.calendar.roles import may_edit
 from core.domain.errors import DomainError, UnknownStaff
+
+MAX_KEY = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,17 @@ def add_time_off_routes(router: FastAPI, side: StaffSide) -> None:
     """Routes straight on the staff app, so its ``routes`` list them all."""
     Session = Annotated[SignedIn, Depends(side.signed_in)]  # noqa: N806 - a type
 
+    async def known(staff_key: str) -> bool:
+        """Whether ``staff_key`` is a staff member of the catalog (read in memory: a key
+        no column can hold never reaches the database)."""
+        if len(staff_key) > MAX_KEY:
+            return False
+        try:
+            await side.feeds.staff_name(staff_key)
+        except UnknownStaff:
+            return False
+        return True
+
     async def page(
         signed: SignedIn,
         staff_key: str,
@@ -68,7 +82,7 @@ def add_time_off_routes(router: FastAPI, side: StaffSide) -> None:
         form: TimeOffForm | None = None,
     ) -> HTMLResponse:
         words = DeskWords(signed.user.language)
-        if len(staff_key) > 100:
+        if len(staff_key) > MAX_KEY:
             return side.page("not_found.html", words, 404)
         try:
             week = await side.calendar.week(staff_key, day)
@@ -111,7 +125,7 @@ def add_time_off_routes(router: FastAPI, side: StaffSide) -> None:
         fields = await signed_form(request, signed)
         asked = parse_day(day)
         words = DeskWords(signed.user.language)
-        if asked is None:
+        if asked is None or not await known(staff_key):
             return side.page("not_found.html", words, 404)
         form = TimeOffForm.of(fields)
         days = parse_day(form.from_day), parse_day(form.to_day)
@@ -140,7 +154,7 @@ def add_time_off_routes(router: FastAPI, side: StaffSide) -> None:
         asked = parse_day(day)
         words = DeskWords(signed.user.language)
         time_off_id = parse_id(fields.get("id"))
-        if asked is None or time_off_id is None:
+        if asked is None or time_off_id is None or not await known(staff_key):
             return side.page("not_found.html", words, 404)
         try:
             await side.desk.remove_time_off(signed.user, time_off_id)

@@ -16,7 +16,7 @@ fresh key.
 # No ``from __future__ import annotations``: FastAPI must see the routes' dependencies.
 import secrets
 from dataclasses import dataclass, replace
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -43,6 +43,21 @@ from core.domain.errors import DomainError, RequestReused
 
 MAX_KEY = 100
 NEW = "new"
+MAX_INSTANT = 40  # "2026-12-08T09:15:00.000000+00:00" and room to spare
+
+
+def parse_instant(text: str) -> datetime | None:
+    """An ISO 8601 instant with its offset (what staff.js sends for a spot clicked on the
+    day view), in UTC; None for anything else, a naive time included."""
+    if not text or len(text) > MAX_INSTANT:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.utcoffset() is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +173,17 @@ def add_walk_in_routes(router: FastAPI, side: StaffSide) -> None:
         day: str = "",
         at: str = "",
         q: str = "",
+        start: str = "",
     ) -> HTMLResponse:
-        """The walk-in form, with the free times and customers found for what it asks."""
+        """The walk-in form, with the free times and customers found for what it asks.
+        ``start``: an instant (a spot clicked on the day view) in place of ``day`` and
+        ``at``; the salon's zone makes it a local day and time."""
+        if (instant := parse_instant(start)) is not None:
+            # The zone of the calendar of the day asked; the instant decides the day shown
+            # (a grid that runs past midnight clicked after it).
+            view = await side.calendar.day(parse_day(day) or await side.today())
+            local = instant.astimezone(view.zone)
+            day, at = local.date().isoformat(), local.strftime("%H:%M")
         asked = {"service": service, "staff": staff, "day": day, "at": at, "q": q}
         return await page(signed, WalkIn.of(asked))
 
