@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.ports import PasswordHasher
 from core.db.unit_of_work import UnitOfWorkFactory
+from core.linked_calendars.ports import LinkedCalendars
 from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
 from core.services.agendas import QueueAgendas
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
+from core.services.calendar_push import CalendarOfStaff, CalendarPushes, calendar_in_catalog
+from core.services.calendar_pusher import CalendarPusher
 from core.services.catalog import CatalogReader
 from core.services.converse import Converse
 from core.services.converse_inbound import ConverseInbound
@@ -47,12 +50,16 @@ class Salonbot:
 
     ``external_busy``: busy time from outside salonbot (Google Calendar, later); no such
     time until one is configured. ``passwords``: how staff users' passwords are hashed.
+    ``linked_calendars``: the staff's own calendars, which follow their bookings (None:
+    nothing is pushed); ``calendar_of`` names a staff member's calendar.
     """
 
     engine: AsyncEngine
     clock: Clock = field(default_factory=SystemClock)
     external_busy: ExternalBusy = field(default_factory=NoExternalBusy)
     passwords: PasswordHasher = field(default_factory=Argon2Passwords)
+    linked_calendars: LinkedCalendars | None = None
+    calendar_of: CalendarOfStaff = calendar_in_catalog
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -66,6 +73,11 @@ class Salonbot:
             StaffNotices(),
             CustomerNotices(),
         )
+        # Only rows are queued in the change's transaction; the pusher calls the calendar.
+        self.calendar_pusher: CalendarPusher | None = None
+        if self.linked_calendars is not None:
+            self.followers += (CalendarPushes(self.calendar_of),)
+            self.calendar_pusher = CalendarPusher(self.uow, self.clock, self.linked_calendars)
         self.bookings = Bookings(
             self.uow, self.clock, self.catalogs, self.external_busy, self.followers
         )

@@ -28,6 +28,8 @@ log = logging.getLogger("salonbot.scheduler")
 VISITS_EVERY = 5.0
 # Agendas are due once a day per staff member: once a minute is punctual enough.
 AGENDAS_EVERY = 60.0
+# Bookings reach the staff's linked calendars within a couple of seconds.
+CALENDARS_EVERY = 2.0
 
 
 class Scheduler:
@@ -40,6 +42,7 @@ class Scheduler:
         *,
         visits_every: float = VISITS_EVERY,
         agendas_every: float = AGENDAS_EVERY,
+        calendars_every: float = CALENDARS_EVERY,
     ) -> None:
         self._app = app
         self._due_notices = app.due_notices(outbox)
@@ -48,6 +51,8 @@ class Scheduler:
         self._ticking: set[asyncio.Task[None]] = set()
         self._add("visits", self.tick_visits, visits_every)
         self._add("agendas", self.tick_agendas, agendas_every)
+        if app.calendar_pusher is not None:
+            self._add("calendars", app.calendar_pusher.run, calendars_every)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:

@@ -479,3 +479,44 @@ staff_feeds = Table(
     # Who made it: a staff user's email, or "cli".
     Column("created_by", Text, nullable=False),
 )
+
+calendar_pushes = Table(
+    "calendar_pushes",
+    metadata,
+    # A booking to put on (or take off) its staff member's linked calendar (Google
+    # Calendar): queued in the booking change's transaction, pushed by
+    # ``core.services.calendar_pusher`` outside any transaction, in order per booking.
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("booking_id", BigInteger, ForeignKey("bookings.id"), nullable=False),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False),
+    Column("calendar_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    # A put's event (``core.db.calendar_push_repository``); NULL for a remove.
+    Column("event", JSONB),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    # A pusher is calling the calendar with it until then (past: the pusher died).
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("last_error", Text),
+    # Given up (refused for good, or too many attempts): ``last_error`` says why.
+    Column("parked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Carried out, or superseded by a later push of the booking (``last_error`` says so).
+    Column("done_at", DateTime(timezone=True)),
+    CheckConstraint("action IN ('put', 'remove')", name="action"),
+    CheckConstraint("(action = 'put') = (event IS NOT NULL)", name="event"),
+    # The pushers' claim: the open pushes, due first.
+    Index(
+        "ix_calendar_pushes_open_next_attempt_at",
+        "next_attempt_at",
+        "id",
+        postgresql_where=text("done_at IS NULL AND parked_at IS NULL"),
+    ),
+    # A booking's open pushes, for the order per booking and superseding.
+    Index(
+        "ix_calendar_pushes_open_booking_id",
+        "booking_id",
+        "id",
+        postgresql_where=text("done_at IS NULL AND parked_at IS NULL"),
+    ),
+)

@@ -1,0 +1,245 @@
+"""Calendar pushes: bookings waiting to be put on or taken off a staff member's linked
+calendar, in order per booking (``calendar_pushes``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.db.tables import calendar_pushes, customers, staff
+from core.linked_calendars.ports import EventDraft, event_id
+
+MAX_ERROR_LENGTH = 2000
+
+
+class PushAction(StrEnum):
+    PUT = "put"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedPush:
+    """A push a pusher has claimed until ``claimed_until``: ``event`` for a put, None for
+    a remove (``event_id`` names the event either way)."""
+
+    id: int
+    booking_id: int
+    calendar_id: str
+    action: PushAction
+    event_id: str
+    event: EventDraft | None
+    attempts: int
+    claimed_until: datetime
+
+
+def event_body(event: EventDraft) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "booking_id": event.booking_id,
+        "summary": event.summary,
+        "description": event.description,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
+        "time_zone": event.time_zone,
+    }
+
+
+def event_from_body(body: dict[str, Any]) -> EventDraft:
+    """The draft stored by ``event_body``; raises (KeyError, TypeError, ValueError) when
+    the stored shape is damaged or an instant is not timezone-aware."""
+    start = datetime.fromisoformat(body["start"])
+    end = datetime.fromisoformat(body["end"])
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("a pushed event's instants are timezone-aware")
+    return EventDraft(
+        str(body["event_id"]),
+        int(body["booking_id"]),
+        str(body["summary"]),
+        str(body["description"]),
+        start,
+        end,
+        str(body["time_zone"]),
+    )
+
+
+def _open() -> ColumnElement[bool]:
+    return and_(calendar_pushes.c.done_at.is_(None), calendar_pushes.c.parked_at.is_(None))
+
+
+def _still_claimed(push: ClaimedPush) -> tuple[ColumnElement[bool], ...]:
+    """The push's row while this claim holds: an outcome recorded after the claim ran out
+    (another pusher took the push over) changes nothing."""
+    return (calendar_pushes.c.id == push.id, calendar_pushes.c.claimed_until == push.claimed_until)
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(calendar_pushes.c.claimed_until.is_(None), calendar_pushes.c.claimed_until <= now)
+
+
+class CalendarPushRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def add(
+        self,
+        booking_id: int,
+        staff_key: str,
+        calendar_id: str,
+        event: EventDraft | None,
+        at: datetime,
+    ) -> int:
+        """Queue a put of ``event`` (or, when None, a remove of the booking's event) on
+        ``calendar_id``; due at once, after the booking's earlier open pushes.
+
+        The booking's older open puts on the same calendar that no pusher holds are
+        superseded (marked done): only the latest state of the event matters. One a
+        pusher is carrying out right now is left to finish; this one waits for it.
+        """
+        older_puts = (
+            select(calendar_pushes.c.id)
+            .where(
+                _open(),
+                _unclaimed(at),
+                calendar_pushes.c.booking_id == booking_id,
+                calendar_pushes.c.calendar_id == calendar_id,
+                calendar_pushes.c.action == PushAction.PUT,
+            )
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        await self._db.execute(
+            update(calendar_pushes)
+            .where(calendar_pushes.c.id.in_(older_puts))
+            .values(done_at=at, last_error="superseded by a later push")
+        )
+        staff_id = select(staff.c.id).where(staff.c.key == staff_key).scalar_subquery()
+        pushed = await self._db.scalar(
+            calendar_pushes.insert()
+            .values(
+                booking_id=booking_id,
+                staff_id=staff_id,
+                calendar_id=calendar_id,
+                action=PushAction.PUT if event is not None else PushAction.REMOVE,
+                event=None if event is None else event_body(event),
+                next_attempt_at=at,
+                created_at=at,
+            )
+            .returning(calendar_pushes.c.id)
+        )
+        return int(pushed)
+
+    async def channel_of(self, customer_id: int) -> str | None:
+        """The channel the customer came through (None: added by staff)."""
+        channel = await self._db.scalar(
+            select(customers.c.channel).where(customers.c.id == customer_id)
+        )
+        return None if channel is None else str(channel)
+
+    async def claim(self, now: datetime, claimed_until: datetime, limit: int) -> list[ClaimedPush]:
+        """Claim up to ``limit`` due pushes until ``claimed_until``, oldest first, each the
+        oldest open push of its booking (a later one waits for it, even while it is
+        waiting to be retried). Rows another pusher holds or has claimed are skipped.
+        A stored event too damaged to read is parked, not claimed."""
+        earlier = calendar_pushes.alias("earlier")
+        earlier_open = exists().where(
+            earlier.c.booking_id == calendar_pushes.c.booking_id,
+            earlier.c.id < calendar_pushes.c.id,
+            earlier.c.done_at.is_(None),
+            earlier.c.parked_at.is_(None),
+        )
+        due = (
+            select(calendar_pushes.c.id)
+            .where(
+                _open(),
+                _unclaimed(now),
+                calendar_pushes.c.next_attempt_at <= now,
+                ~earlier_open,
+            )
+            .order_by(calendar_pushes.c.next_attempt_at, calendar_pushes.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        rows = await self._db.execute(
+            update(calendar_pushes)
+            .where(calendar_pushes.c.id.in_(due))
+            .values(claimed_until=claimed_until)
+            .returning(
+                calendar_pushes.c.id,
+                calendar_pushes.c.booking_id,
+                calendar_pushes.c.calendar_id,
+                calendar_pushes.c.action,
+                calendar_pushes.c.event,
+                calendar_pushes.c.attempts,
+            )
+        )
+        claimed: list[ClaimedPush] = []
+        for row in sorted(rows, key=lambda r: int(r.id)):
+            event = None
+            if row.action == PushAction.PUT:
+                try:
+                    event = event_from_body(row.event)
+                except (KeyError, TypeError, ValueError) as error:
+                    await self._park(int(row.id), f"damaged event: {error!r}", now)
+                    continue
+            claimed.append(
+                ClaimedPush(
+                    int(row.id),
+                    int(row.booking_id),
+                    row.calendar_id,
+                    PushAction(row.action),
+                    _event_id_of(int(row.booking_id), event),
+                    event,
+                    int(row.attempts),
+                    claimed_until,
+                )
+            )
+        return claimed
+
+    async def done(self, push: ClaimedPush, at: datetime) -> None:
+        await self._db.execute(
+            update(calendar_pushes)
+            .where(*_still_claimed(push))
+            .values(done_at=at, claimed_until=None, attempts=calendar_pushes.c.attempts + 1)
+        )
+
+    async def retry_at(self, push: ClaimedPush, at: datetime, error: str) -> None:
+        await self._db.execute(
+            update(calendar_pushes)
+            .where(*_still_claimed(push))
+            .values(
+                next_attempt_at=at,
+                claimed_until=None,
+                last_error=error[:MAX_ERROR_LENGTH],
+                attempts=calendar_pushes.c.attempts + 1,
+            )
+        )
+
+    async def park(self, push: ClaimedPush, error: str, at: datetime) -> None:
+        """Given up: kept with its reason, for the staff page (a later push of the booking
+        goes on)."""
+        await self._park(push.id, error, at, _still_claimed(push))
+
+    async def _park(
+        self, push_id: int, error: str, at: datetime, where: tuple[ColumnElement[bool], ...] = ()
+    ) -> None:
+        await self._db.execute(
+            update(calendar_pushes)
+            .where(calendar_pushes.c.id == push_id, *where)
+            .values(
+                parked_at=at,
+                claimed_until=None,
+                last_error=error[:MAX_ERROR_LENGTH],
+                attempts=calendar_pushes.c.attempts + 1,
+            )
+        )
+
+
+def _event_id_of(booking_id: int, event: EventDraft | None) -> str:
+    return event.event_id if event is not None else event_id(booking_id)

@@ -1,0 +1,129 @@
+"""The calendar pusher: carries the queued calendar pushes to the staff's linked calendars.
+
+Each run claims the due pushes (``FOR UPDATE SKIP LOCKED``, each the oldest open push of
+its booking) for ``CLAIM_FOR`` and commits the claim; then it calls the calendar, outside
+any transaction, and records each outcome in a transaction of its own:
+
+* done;
+* refused for now (``CalendarRefused.transient``: 5xx, 429, a timeout): tried again with
+  exponential backoff and jitter, never sooner than the calendar's ``retry_after``;
+* refused for good, a damaged row, or ``MAX_ATTEMPTS`` tries: parked with its reason
+  (kept for the staff page); the booking's later pushes go on.
+
+Two pushers never carry out one push at once: a claimed row is skipped until its claim
+runs out (a pusher that died), and an outcome recorded after that changes nothing. A put
+is idempotent (the event id comes from the booking), so a push carried out twice after a
+crash puts the same event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.db.calendar_push_repository import CalendarPushRepository, ClaimedPush, PushAction
+from core.db.unit_of_work import UnitOfWorkFactory
+from core.linked_calendars.ports import CalendarRefused, LinkedCalendars
+from core.ports import Clock
+from core.services.backoff import retry_delay
+
+log = logging.getLogger(__name__)
+
+CALL_TIMEOUT = 30.0
+"""Seconds one call to the calendar may take; longer is a transient failure."""
+CLAIM_FOR = timedelta(seconds=CALL_TIMEOUT * 4)
+"""How long a claim holds a push: well past a call's timeout."""
+MAX_ATTEMPTS = 20
+"""Tries before a push is parked: with backoff capped at 5 minutes, about an hour."""
+LONGEST_RETRY_AFTER = timedelta(hours=1)
+"""A calendar's ``retry_after`` is honoured up to this."""
+PUSHES_PER_RUN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PushRun:
+    """What one run did."""
+
+    done: int = 0
+    retried: int = 0
+    parked: int = 0
+
+
+class CalendarPusher:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        calendars: LinkedCalendars,
+        *,
+        limit: int = PUSHES_PER_RUN,
+        call_timeout: float = CALL_TIMEOUT,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._calendars = calendars
+        self._limit = limit
+        self._call_timeout = call_timeout
+
+    async def run(self) -> PushRun:
+        """Claim the due pushes and carry them out, one by one (a booking's pushes are
+        claimed one at a time, in order: the next on a later run)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await CalendarPushRepository(uow.connection).claim(
+                now, now + CLAIM_FOR, self._limit
+            )
+            await uow.commit()
+        done = retried = parked = 0
+        for push in claimed:
+            outcome = await self._push(push)
+            done += outcome == "done"
+            retried += outcome == "retried"
+            parked += outcome == "parked"
+        return PushRun(done, retried, parked)
+
+    async def _push(self, push: ClaimedPush) -> str:
+        refused: CalendarRefused | None = None
+        try:
+            async with asyncio.timeout(self._call_timeout):
+                if push.action is PushAction.PUT and push.event is not None:
+                    await self._calendars.put(push.calendar_id, push.event)
+                else:
+                    await self._calendars.remove(push.calendar_id, push.event_id)
+        except CalendarRefused as error:
+            refused = error
+        except TimeoutError:
+            refused = CalendarRefused("no answer in time", transient=True)
+        except Exception as error:
+            # A bug in the calendar's adapter: tried again like an outage, logged in full.
+            log.exception("calendar push %d failed unexpectedly", push.id)
+            refused = CalendarRefused(f"unexpected {type(error).__name__}", transient=True)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            pushes = CalendarPushRepository(uow.connection)
+            if refused is None:
+                await pushes.done(push, now)
+                outcome = "done"
+            elif refused.transient and push.attempts + 1 < MAX_ATTEMPTS:
+                delay = retry_delay(push.attempts + 1)
+                if refused.retry_after is not None:
+                    asked = timedelta(seconds=max(0.0, refused.retry_after))
+                    delay = max(delay, min(asked, LONGEST_RETRY_AFTER))
+                await pushes.retry_at(push, now + delay, refused.reason)
+                outcome = "retried"
+            else:
+                reason = refused.reason if not refused.transient else f"gave up: {refused.reason}"
+                await pushes.park(push, reason, now)
+                outcome = "parked"
+            await uow.commit()
+        if refused is not None:
+            log.warning(
+                "calendar push %d of booking %d %s: %s",
+                push.id,
+                push.booking_id,
+                outcome,
+                refused.reason,
+            )
+        return outcome
