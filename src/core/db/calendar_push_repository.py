@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -126,7 +126,7 @@ class CalendarPushRepository:
                 staff_id=staff_id,
                 calendar_id=calendar_id,
                 action=PushAction.PUT if event is not None else PushAction.REMOVE,
-                event=None if event is None else event_body(event),
+                event=null() if event is None else event_body(event),
                 next_attempt_at=at,
                 created_at=at,
             )

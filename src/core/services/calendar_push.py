@@ -52,7 +52,12 @@ class CalendarPushes:
         after, before = change.after, change.before
         # (staff key, put or remove), in the order they must go.
         moves: list[tuple[str, bool]] = []
-        if change.action in _PUT:
+        if change.action in _PUT or (
+            # A no-show corrected to completed: the visit is back on the calendar.
+            change.action is BookingAction.COMPLETED
+            and before is not None
+            and before.status is BookingStatus.NO_SHOW
+        ):
             moves.append((after.staff_key, True))
         elif change.action in _REMOVE and (
             before is None or before.status is not BookingStatus.HELD
