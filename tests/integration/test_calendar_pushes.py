@@ -17,11 +17,14 @@ from core.domain.catalog import Catalog
 from core.linked_calendars.ports import event_id
 from core.services.calendar_pusher import MAX_ATTEMPTS, CalendarPusher
 from core.services.catalog import load_catalog
+from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from salonbot.scheduler import Scheduler
 from tests.catalog_cases import EXAMPLE_CATALOG
 from tests.fakes.clock import FakeClock
 from tests.fakes.linked_calendars import FakeLinkedCalendars
 from tests.staff_chats import add_customer
+from tests.waiting import until
 
 # The clock stands at Monday 2026-12-07 06:00 UTC (07:00 in Berlin).
 MONDAY_10 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Maria works Mondays
@@ -395,3 +398,31 @@ async def test_a_damaged_stored_event_is_parked_not_pushed(
     assert row["parked_at"] is not None
     assert str(row["last_error"]).startswith("damaged event")
     assert calendars.calls == []
+
+
+async def test_the_scheduler_runs_the_pusher_only_when_calendars_are_configured(
+    pushing: Salonbot, app_without: Salonbot, calendars: FakeLinkedCalendars, ada: int
+) -> None:
+    booking = await pushing.bookings.book(
+        "manicure", MONDAY_10, STAFF, staff_key="maria", customer_id=ada
+    )
+    assert not Scheduler(app_without, Wakeup())._scheduler.get_job("calendars")
+    scheduler = Scheduler(pushing, Wakeup(), visits_every=3600, agendas_every=3600)
+
+    scheduler.start()
+    try:
+        await until(
+            lambda: _pushed(calendars, booking.id), "the scheduler's tick pushes the booking"
+        )
+    finally:
+        await scheduler.stop()
+
+
+async def _pushed(calendars: FakeLinkedCalendars, booking_id: int) -> bool:
+    return event_id(booking_id) in calendars.events.get(MARIA, {})
+
+
+@pytest.fixture
+def app_without(pushing: Salonbot) -> Salonbot:
+    """The same database, with no linked calendars configured."""
+    return Salonbot(pushing.engine, pushing.clock)
