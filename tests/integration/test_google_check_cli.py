@@ -48,7 +48,8 @@ async def test_every_linked_calendar_gets_a_line_and_a_failure_exits_1(
         code, out, err = await _check(env)
         assert (code, err) == (0, "")
         assert out.splitlines() == [f"maria  {MARIA}  ok", f"olga  {OLGA}  ok"]
-        assert fake.events(MARIA) == [] and fake.events(OLGA) == []
+        assert fake.events(MARIA) == []
+        assert fake.events(OLGA) == []
 
         fake.add_calendar(OLGA, access="reader")
         code, out, err = await _check(env)
