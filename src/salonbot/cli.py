@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
         "stop", help="stop a staff member's feed link (it opens nothing; no new one is made)"
     )
     stop_feed.add_argument("staff", metavar="STAFF_ID", help="their staff id in the catalog")
+    google = commands.add_parser("google", help="staff members' Google Calendars")
+    google_commands = google.add_subparsers(dest="google_command", required=True)
+    google_commands.add_parser(
+        "check", help="whether salonbot can write each linked staff member's calendar"
+    )
     commands.add_parser(
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
@@ -240,6 +245,35 @@ async def _staff_feed(app: Salonbot, args: argparse.Namespace) -> str:
     )
 
 
+async def _google_check(app: Salonbot, settings: Settings) -> str:
+    from adapters.google_calendar.client import GoogleCalendars, KeyFileError
+
+    if settings.google_service_account_file is None:
+        raise CommandError(
+            "GOOGLE_SERVICE_ACCOUNT_FILE is not set: the path of the service account's JSON"
+            " key (README: Google Calendar)"
+        )
+    async with app.uow() as uow:
+        catalog = await app.catalogs.current(uow.connection)
+    linked = [(m.key, m.google_calendar) for m in catalog.staff.values() if m.google_calendar]
+    if not linked:
+        return "no staff member has a google_calendar in the catalog"
+    try:
+        calendars = GoogleCalendars.from_key_file(
+            settings.google_service_account_file, api_base=settings.google_calendar_api_base
+        )
+    except KeyFileError as error:
+        raise CommandError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {error}") from None
+    failed = 0
+    for key, calendar_id in linked:
+        why = await calendars.check(calendar_id)
+        failed += why is not None
+        print(f"{key}  {calendar_id}  {why or 'ok'}", flush=True)
+    if failed:
+        raise CommandError(f"{failed} of {len(linked)} calendars cannot be written")
+    return ""
+
+
 async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
     from core.domain.availability import SlotQuery
     from salonbot.slots_view import render_slots
@@ -281,7 +315,7 @@ async def _chat(app: Salonbot, args: argparse.Namespace, *, embedded: bool) -> s
     return ""
 
 
-async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
+async def _run(location: DatabaseLocation, args: argparse.Namespace, settings: Settings) -> str:
     from salonbot.bootstrap import Salonbot
     from salonbot.database import make_engine
 
@@ -297,6 +331,8 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace) -> str:
             return await _staff_user(app, args)
         if args.command == "staff-feed":
             return await _staff_feed(app, args)
+        if args.command == "google":
+            return await _google_check(app, settings)
         return await _slots(app, args)
     finally:
         await app.close()
@@ -375,7 +411,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             print("database schema is at head")
             return 0
-        output = asyncio.run(_run(location, args))
+        output = asyncio.run(_run(location, args, settings))
         if output:
             print(output)
         return 0

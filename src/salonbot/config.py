@@ -58,6 +58,21 @@ class Settings(BaseSettings):
         default="en", validation_alias="WHATSAPP_TEMPLATE_LANGUAGE"
     )
 
+    # The salon's service account's JSON key: staff members' Google Calendars are written
+    # as it. The path and the file are never logged.
+    google_service_account_file: Path | None = Field(
+        default=None, validation_alias="GOOGLE_SERVICE_ACCOUNT_FILE", repr=False
+    )
+    # Replaces https://www.googleapis.com (tests point it at a fake Calendar API).
+    google_calendar_api_base: str | None = Field(
+        default=None, validation_alias="GOOGLE_CALENDAR_API_BASE"
+    )
+
+    @field_validator("google_service_account_file", mode="before")
+    @classmethod
+    def _key_file(cls, value: object) -> object:
+        return None if value == "" else value
+
     @property
     def whatsapp_api(self) -> str:
         return self.whatsapp_api_base or GRAPH_API
@@ -136,7 +151,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL (Telegram calls webhooks over HTTPS only)")
         return value
 
-    @field_validator("public_base_url", "telegram_api_base", "whatsapp_api_base")
+    @field_validator(
+        "public_base_url", "telegram_api_base", "whatsapp_api_base", "google_calendar_api_base"
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

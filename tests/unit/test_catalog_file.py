@@ -487,3 +487,31 @@ def test_nights_that_end_before_the_next_dates_hours_are_accepted(edits: list[Ed
     _, catalog = load_catalog_text(edited(*edits))
 
     assert catalog.member("maria").periods_on(date(2026, 12, 11))
+
+
+def test_a_staff_members_google_calendar_is_read_canonically() -> None:
+    text = edited(put("staff", 1, "google_calendar", value="  Maria.K@Group.Calendar.Google.com "))
+    document, catalog = load_catalog_text(text)
+
+    assert catalog.member("maria").google_calendar == "maria.k@group.calendar.google.com"
+    assert catalog.member("olga").google_calendar is None
+    canonical = document.canonical()
+    assert canonical["staff"][1]["google_calendar"] == "maria.k@group.calendar.google.com"
+    assert "google_calendar" not in canonical["staff"][2]
+    assert catalog_from_canonical(json.loads(json.dumps(canonical))) == catalog
+
+
+def test_without_google_calendars_the_canonical_form_is_as_before() -> None:
+    document, _ = load_catalog_text(DEMO_TEXT)
+
+    assert all("google_calendar" not in member for member in document.canonical()["staff"])
+
+
+@pytest.mark.parametrize(
+    "value", ["maria", "maria@calendar", "a b@example.com", "x/y@example.com", "a" * 250 + "@x.io"]
+)
+def test_a_google_calendar_that_is_no_calendar_id_is_refused(value: str) -> None:
+    (problem,) = _problems(edited(put("staff", 1, "google_calendar", value=value)))
+
+    assert problem.startswith("staff[1].google_calendar: ")
+    assert "expected a Google Calendar id" in problem

@@ -86,6 +86,7 @@ def _member(doc: StaffDoc) -> Staff:
             e.date: DayException(e.date, tuple(_period(p) for p in e.hours), e.note)
             for e in doc.exceptions
         },
+        google_calendar=doc.google_calendar,
     )
 
 

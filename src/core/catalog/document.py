@@ -73,12 +73,16 @@ class CatalogDocument(StrictModel):
     def canonical(self) -> dict[str, Any]:
         """The normalized JSON form: equal catalogs give equal documents.
 
-        The optional sections of what is sent unasked are left out when absent, so a
-        catalog written before they existed keeps its stored form."""
+        The optional sections of what is sent unasked, and a staff member's absent
+        ``google_calendar``, are left out, so a catalog written before they existed keeps
+        its stored form."""
         data = self.model_dump(mode="json", by_alias=True)
         for key in _LEFT_OUT_WHEN_ABSENT:
             if data[key] is None:
                 del data[key]
+        for member in data["staff"]:
+            if member.get("google_calendar") is None:
+                member.pop("google_calendar", None)
         return data
 
 

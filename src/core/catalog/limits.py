@@ -36,6 +36,8 @@ MAX_PHONE_CHARS = 50
 MAX_LANGUAGE_CODE_CHARS = 35
 MAX_REMINDER_RULES = 6
 """Reminders before one visit; more would be nagging, not reminding."""
+MAX_CALENDAR_ID_CHARS = 254
+"""A staff member's Google Calendar id: an e-mail address or ``…@group.calendar.google.com``."""
 MAX_URL_CHARS = 500
 """The follow-up's review link: it must fit one message with the thanks around it."""
 

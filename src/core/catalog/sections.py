@@ -27,6 +27,7 @@ from core.catalog.values import (
     Break,
     Buffer,
     ExceptionDate,
+    GoogleCalendarId,
     Horizon,
     Key,
     Language,
@@ -157,3 +158,5 @@ class StaffDoc(StrictModel):
     ]
     hours: Annotated[dict[Weekday, Periods], Field(max_length=len(WEEKDAYS))]
     exceptions: list[ExceptionDoc] = Field([], max_length=MAX_EXCEPTIONS_PER_STAFF)
+    # Their own Google Calendar, shared with the salon's service account; unset: not synced.
+    google_calendar: GoogleCalendarId | None = None

@@ -16,6 +16,7 @@ from core.catalog.limits import (
     FIRST_EXCEPTION_DATE,
     LAST_EXCEPTION_DATE,
     MAX_BOOKING_HORIZON,
+    MAX_CALENDAR_ID_CHARS,
     MAX_ID_CHARS,
     MAX_LANGUAGE_CODE_CHARS,
 )
@@ -192,3 +193,23 @@ def minutes_of(text: str) -> int:
     """Minutes from midnight of a validated ``TimeOfDay``; ``24:00`` is 1440."""
     hour, minute = (int(part) for part in text.split(":"))
     return hour * 60 + minute
+
+
+_ID_CHAR = r"[^\s@/?#%\x00-\x1f\x7f]"
+_CALENDAR_ID = re.compile(rf"{_ID_CHAR}+@{_ID_CHAR}+\.{_ID_CHAR}+")
+
+
+def _parse_calendar_id(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    canonical = value.strip().lower()
+    if len(canonical) > MAX_CALENDAR_ID_CHARS or not _CALENDAR_ID.fullmatch(canonical):
+        raise ValueError(
+            "expected a Google Calendar id (its settings, 'Integrate calendar'), "
+            "for example maria@example.com or abc123@group.calendar.google.com"
+        )
+    return canonical
+
+
+GoogleCalendarId = Annotated[str, BeforeValidator(_parse_calendar_id)]
+"""A staff member's Google Calendar id, lowercased and trimmed."""

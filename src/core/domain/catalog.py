@@ -107,6 +107,9 @@ class Staff:
     # ISO weekday (1 = Monday) -> periods
     weekly: Mapping[int, tuple[WorkPeriod, ...]]
     exceptions: Mapping[date, DayException] = field(default_factory=dict)
+    # Their own Google Calendar's id (lowercase), kept in step with their bookings; None:
+    # not synced.
+    google_calendar: str | None = None
 
     def performs(self, service_key: str) -> bool:
         return service_key in self.services

@@ -1,0 +1,166 @@
+"""``GoogleCalendars``: the ``LinkedCalendars`` port over google-api-python-client.
+
+The client library is synchronous (httplib2), so each call runs in a thread, at most
+``concurrency`` at once, each on an authorized ``httplib2.Http`` of its own (an ``Http``
+is not thread-safe) with a socket timeout. No retries here: a transient refusal goes back
+to the caller, whose durable queue tries again later with the same event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import google_auth_httplib2
+import httplib2
+from google.oauth2 import service_account
+from googleapiclient.discovery import build
+
+from adapters.google_calendar.refusals import HttpRefused, refusal
+from core.linked_calendars.ports import CalendarRefused, EventDraft
+
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+_KEY_FIELDS = ("client_email", "private_key", "token_uri")
+_KEY_FILE_LIMIT = 64 * 1024
+
+T = TypeVar("T")
+
+
+class KeyFileError(ValueError):
+    """The service account key file cannot be used (the message never quotes it)."""
+
+
+def read_key_file(path: Path) -> dict[str, Any]:
+    """The service account key's JSON, checked for the fields the OAuth flow needs."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(_KEY_FILE_LIMIT + 1)
+    except OSError as error:
+        raise KeyFileError(f"cannot read the service account key file ({error.strerror})") from None
+    if len(raw) > _KEY_FILE_LIMIT:
+        raise KeyFileError("the service account key file is too large to be a key")
+    try:
+        info = json.loads(raw)
+    except ValueError:
+        raise KeyFileError("the service account key file is not JSON") from None
+    if not isinstance(info, dict) or any(
+        not isinstance(info.get(name), str) or not info[name] for name in _KEY_FIELDS
+    ):
+        raise KeyFileError(
+            "the service account key file is not a service account key "
+            "(needs client_email, private_key and token_uri)"
+        )
+    return info
+
+
+class GoogleCalendars:
+    """Staff members' Google Calendars, written as the salon's service account."""
+
+    def __init__(
+        self,
+        key: Mapping[str, Any],
+        *,
+        api_base: str | None = None,
+        timeout: float = 10.0,
+        concurrency: int = 4,
+    ) -> None:
+        try:
+            credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                dict(key), scopes=[CALENDAR_SCOPE]
+            )
+        except (ValueError, KeyError):
+            raise KeyFileError("the service account key cannot be loaded") from None
+        self._limit = asyncio.Semaphore(concurrency)
+        self._https: queue.SimpleQueue[google_auth_httplib2.AuthorizedHttp] = queue.SimpleQueue()
+        for _ in range(concurrency):
+            self._https.put(
+                google_auth_httplib2.AuthorizedHttp(
+                    credentials, http=httplib2.Http(timeout=timeout)
+                )
+            )
+        options = None if api_base is None else {"api_endpoint": f"{api_base}/calendar/v3/"}
+        # static_discovery: the bundled calendar.v3.json, no network at start.
+        self._service = build(
+            "calendar",
+            "v3",
+            http=httplib2.Http(timeout=timeout),
+            static_discovery=True,
+            cache_discovery=False,
+            client_options=options,
+        )
+
+    @classmethod
+    def from_key_file(cls, path: Path, **kwargs: Any) -> GoogleCalendars:
+        return cls(read_key_file(path), **kwargs)
+
+    async def put(self, calendar_id: str, event: EventDraft) -> None:
+        body = _event_body(event)
+        events = self._service.events()
+        try:
+            await self._run(events.insert(calendarId=calendar_id, body=body).execute)
+        except HttpRefused as refused:
+            if refused.status != 409:
+                raise
+            patch = {key: value for key, value in body.items() if key != "id"}
+            await self._run(
+                events.patch(calendarId=calendar_id, eventId=event.event_id, body=patch).execute
+            )
+
+    async def remove(self, calendar_id: str, event_id: str) -> None:
+        request = self._service.events().delete(calendarId=calendar_id, eventId=event_id)
+        try:
+            await self._run(request.execute)
+        except HttpRefused as refused:
+            if refused.status not in (404, 410):
+                raise
+
+    async def check(self, calendar_id: str) -> str | None:
+        try:
+            await self._run(self._service.calendars().get(calendarId=calendar_id).execute)
+        except CalendarRefused as refused:
+            return refused.reason
+        probe = self._service.events()
+        body = {
+            "summary": "salonbot check",
+            "start": {"dateTime": "2000-01-01T00:00:00Z"},
+            "end": {"dateTime": "2000-01-01T00:01:00Z"},
+            "transparency": "transparent",
+        }
+        try:
+            created = await self._run(probe.insert(calendarId=calendar_id, body=body).execute)
+            await self._run(
+                probe.delete(calendarId=calendar_id, eventId=str(created["id"])).execute
+            )
+        except CalendarRefused as refused:
+            return f"cannot write: {refused.reason}"
+        return None
+
+    async def _run(self, execute: Callable[..., T]) -> T:
+        async with self._limit:
+            return await asyncio.to_thread(self._call, execute)
+
+    def _call(self, execute: Callable[..., T]) -> T:
+        http = self._https.get()
+        try:
+            return execute(http=http)
+        except Exception as error:  # refusal() re-raises what it does not know
+            raise refusal(error) from None
+        finally:
+            self._https.put(http)
+
+
+def _event_body(event: EventDraft) -> dict[str, Any]:
+    return {
+        "id": event.event_id,
+        "summary": event.summary,
+        "description": event.description,
+        "start": {"dateTime": event.start.isoformat(), "timeZone": event.time_zone},
+        "end": {"dateTime": event.end.isoformat(), "timeZone": event.time_zone},
+        # A patch after a delete brings the event back rather than leaving it cancelled.
+        "status": "confirmed",
+        "extendedProperties": {"private": {"salonbotBookingId": str(event.booking_id)}},
+    }
