@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
+from core.linked_calendars.ports import LinkedCalendars
 from salonbot.bootstrap import Salonbot
 from salonbot.config import Settings
 from salonbot.database import SERVING_LIMITS, DatabaseLocation, make_engine
@@ -100,10 +101,30 @@ def _add_whatsapp(settings: Settings, runtime: Runtime) -> str:
     return "webhook"
 
 
+def linked_calendars(settings: Settings) -> LinkedCalendars | None:
+    """The staff's Google Calendars when ``GOOGLE_SERVICE_ACCOUNT_FILE`` is set (the key is
+    read now, so a bad one stops serve with its reason), else None: nothing is pushed."""
+    if settings.google_service_account_file is None:
+        return None
+    from adapters.google_calendar.client import GoogleCalendars, KeyFileError
+
+    try:
+        return GoogleCalendars.from_key_file(
+            settings.google_service_account_file, api_base=settings.google_calendar_api_base
+        )
+    except KeyFileError as error:
+        raise ServeError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {error}") from None
+
+
 async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
     configure()
-    app = Salonbot(make_engine(location.url, pool_size=10, limits=SERVING_LIMITS))
+    app = Salonbot(
+        make_engine(location.url, pool_size=10, limits=SERVING_LIMITS),
+        linked_calendars=linked_calendars(settings),
+    )
+    if app.linked_calendars is not None:
+        log.info("staff members' Google Calendars: their bookings are pushed there")
     runtime = Runtime(app, schedule=True)
     try:
         if location.server is not None and await load_demo_if_empty(app):

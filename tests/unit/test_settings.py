@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from salonbot.config import Settings
-from salonbot.serve import ServeError, check_settings
+from salonbot.serve import ServeError, check_settings, linked_calendars
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -118,3 +120,16 @@ def test_the_reminder_template_is_a_template_name_and_blank_means_none() -> None
     assert _settings(WHATSAPP_REMINDER_TEMPLATE="").whatsapp_reminder_template is None
     named = _settings(WHATSAPP_REMINDER_TEMPLATE="visit_reminder")
     assert named.whatsapp_reminder_template == "visit_reminder"
+
+
+def test_google_calendars_are_off_until_a_key_file_is_set(tmp_path: Path) -> None:
+    assert linked_calendars(_settings()) is None
+    missing = _settings(GOOGLE_SERVICE_ACCOUNT_FILE=str(tmp_path / "absent.json"))
+    with pytest.raises(ServeError, match=r"^GOOGLE_SERVICE_ACCOUNT_FILE: ") as refused:
+        linked_calendars(missing)
+    assert "absent.json" not in str(refused.value)  # the reason, not the path or its content
+    broken = tmp_path / "key.json"
+    broken.write_text('{"private_key": "-----BEGIN PRIVATE KEY-----\\nnot a key"}')
+    with pytest.raises(ServeError, match=r"^GOOGLE_SERVICE_ACCOUNT_FILE: ") as refused:
+        linked_calendars(_settings(GOOGLE_SERVICE_ACCOUNT_FILE=str(broken)))
+    assert "not a key" not in str(refused.value)
