@@ -74,9 +74,12 @@ class Salonbot:
             CustomerNotices(),
         )
         # Only rows are queued in the change's transaction; the pusher calls the calendar.
+        # Queued whatever this process can reach (the catalog's ``google_calendar``
+        # decides), so a process without the key (``salonbot chat``, a serve started
+        # without it) loses no change: the pushes wait for a pusher, visibly.
+        self.followers += (CalendarPushes(self.calendar_of),)
         self.calendar_pusher: CalendarPusher | None = None
         if self.linked_calendars is not None:
-            self.followers += (CalendarPushes(self.calendar_of),)
             self.calendar_pusher = CalendarPusher(self.uow, self.clock, self.linked_calendars)
         self.bookings = Bookings(
             self.uow, self.clock, self.catalogs, self.external_busy, self.followers

@@ -104,6 +104,20 @@ async def test_rate_limits_and_outages_are_transient(
     assert len(fake.events(MARIA)) == 1
 
 
+async def test_a_rate_limit_in_googles_newer_error_shape_is_transient_too(
+    fake: FakeGoogleCalendar, tmp_path: Path
+) -> None:
+    # With ``details[]`` in the body the client keeps only those (``RATE_LIMIT_EXCEEDED``):
+    # read as they are, a rate limit would be parked for good after one try.
+    calendars = _calendars(fake, tmp_path)
+    fake.fail_next(1, 403, "rateLimitExceeded", with_details=True)
+    with pytest.raises(CalendarRefused) as refused:
+        await calendars.put(MARIA, _draft())
+
+    assert refused.value.transient
+    assert "rateLimitExceeded" in refused.value.reason
+
+
 @pytest.mark.parametrize("access", [None, "missing"])
 async def test_a_calendar_not_found_or_not_shared_is_not_transient(
     fake: FakeGoogleCalendar, tmp_path: Path, access: str | None

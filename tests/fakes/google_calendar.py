@@ -73,6 +73,7 @@ class _Failure:
     status: int
     reason: str
     retry_after: int | None
+    with_details: bool = False
 
 
 class _ApiError(Exception):
@@ -83,6 +84,7 @@ class _ApiError(Exception):
         self.message = message
         self.domain = domain
         self.retry_after: int | None = None
+        self.with_details = False
 
 
 class FakeGoogleCalendar:
@@ -154,10 +156,20 @@ class FakeGoogleCalendar:
         self.calendars[calendar_id] = _Calendar(calendar_id, access)
 
     def fail_next(
-        self, count: int, status: int, reason: str, *, retry_after: int | None = None
+        self,
+        count: int,
+        status: int,
+        reason: str,
+        *,
+        retry_after: int | None = None,
+        with_details: bool = False,
     ) -> None:
-        """The next ``count`` calendar calls answer ``status``/``reason`` and change nothing."""
-        self._failures.extend(_Failure(status, reason, retry_after) for _ in range(count))
+        """The next ``count`` calendar calls answer ``status``/``reason`` and change nothing.
+        ``with_details``: the body also carries Google's newer ``status`` and
+        ``details[]`` (an ``ErrorInfo`` whose reason is spelled ``RATE_LIMIT_EXCEEDED``)."""
+        self._failures.extend(
+            _Failure(status, reason, retry_after, with_details) for _ in range(count)
+        )
 
     def hang_after_apply(self, seconds: float) -> None:
         """The next write is carried out, then its answer waits ``seconds``."""
@@ -238,6 +250,7 @@ class FakeGoogleCalendar:
                     _DOMAINS.get(failure.reason, "global"),
                 )
                 error.retry_after = failure.retry_after
+                error.with_details = failure.with_details
                 raise error
             response = await self._route(request)
         except _ApiError as error:
@@ -380,6 +393,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+_RPC_STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 429: "RESOURCE_EXHAUSTED"}
+
+
 def _api_error(error: _ApiError) -> web.Response:
     body = {
         "error": {
@@ -388,6 +404,16 @@ def _api_error(error: _ApiError) -> web.Response:
             "message": error.message,
         }
     }
+    if error.with_details:
+        body["error"]["status"] = _RPC_STATUS.get(error.status, "UNKNOWN")
+        body["error"]["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": re.sub(r"(?<!^)(?=[A-Z])", "_", error.reason).upper(),
+                "domain": "googleapis.com",
+                "metadata": {"service": "calendar-json.googleapis.com"},
+            }
+        ]
     headers = {} if error.retry_after is None else {"Retry-After": str(error.retry_after)}
     return web.json_response(body, status=error.status, headers=headers)
 

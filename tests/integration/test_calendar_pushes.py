@@ -15,7 +15,7 @@ from core.db.tables import calendar_pushes
 from core.domain.booking import Actor, BookingStatus
 from core.domain.catalog import Catalog
 from core.linked_calendars.ports import event_id
-from core.services.calendar_pusher import MAX_ATTEMPTS, CalendarPusher
+from core.services.calendar_pusher import CLAIM_FOR, MAX_ATTEMPTS, CalendarPusher, PushRun
 from core.services.catalog import load_catalog
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
@@ -375,6 +375,53 @@ async def test_a_failing_calendar_never_holds_a_booking_back(
     assert row["booking_id"] == booking.id
     calendars.gate.set()
     await hung
+
+
+async def test_a_call_past_its_timeout_is_waited_for_before_the_next_push(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, ada: int
+) -> None:
+    booking = await pushing.bookings.book(
+        "manicure", MONDAY_10, STAFF, staff_key="maria", customer_id=ada
+    )
+    calendars.gate = asyncio.Event()  # the put hangs past the pusher's timeout...
+    slow = CalendarPusher(pushing.uow, pushing.clock, calendars, call_timeout=0.05)
+    running = asyncio.create_task(slow.run())
+    await asyncio.sleep(0.3)
+    await pushing.bookings.cancel(booking.id, STAFF)
+    # ...and while it runs on, the booking's remove is not carried out before it.
+    assert await CalendarPusher(pushing.uow, pushing.clock, calendars).run() == PushRun()
+    calendars.gate.set()  # the put lands after all
+    first = await running
+    calendars.gate = None
+    await drain(pushing)
+
+    assert first.done == 1  # recorded as what it was: done
+    assert [what for what, _, _ in calendars.calls] == ["put", "remove"]
+    assert calendars.events.get(MARIA, {}) == {}  # the remove came last
+
+
+async def test_a_push_that_could_outlive_its_claim_is_left_to_the_next_run(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock, ada: int
+) -> None:
+    await pushing.bookings.book("manicure", MONDAY_10, STAFF, staff_key="maria", customer_id=ada)
+    late = CalendarPusher(pushing.uow, clock, calendars, call_timeout=CLAIM_FOR.total_seconds())
+
+    assert await late.run() == PushRun()  # claimed, but no time left to carry it out
+    assert calendars.calls == []
+    clock.advance(CLAIM_FOR)
+    assert (await pusher(pushing).run()).done == 1
+
+
+async def test_a_process_without_the_calendars_still_queues_their_pushes(
+    clean_engine: AsyncEngine, clock: FakeClock, ada: int
+) -> None:
+    # ``salonbot chat``, or serve started without the key: the change is not lost.
+    keyless = Salonbot(clean_engine, clock, calendar_of=calendar_of)
+    await keyless.bookings.book("manicure", MONDAY_10, STAFF, staff_key="maria", customer_id=ada)
+
+    assert keyless.calendar_pusher is None
+    [row] = await queue(clean_engine)
+    assert (row["action"], row["calendar_id"], row["done_at"]) == ("put", MARIA, None)
 
 
 async def test_without_linked_calendars_nothing_is_queued_or_pushed(app: Salonbot) -> None:

@@ -70,8 +70,27 @@ def _http_refusal(error: HttpError) -> HttpRefused:
 
 
 def _reasons(error: HttpError) -> set[str]:
-    details = error.error_details if isinstance(error.error_details, list) else []
-    return {str(d["reason"]) for d in details if isinstance(d, dict) and "reason" in d}
+    """Every reason the error body names: the classic ``errors[].reason`` and the newer
+    ``details[].reason`` (``RATE_LIMIT_EXCEEDED``), read from the body itself (the client's
+    ``error_details`` keeps only one of the two), normalised to the classic spelling."""
+    try:
+        body = json.loads(error.content)["error"]
+    except (ValueError, KeyError, TypeError):
+        body = {}
+    found: list[object] = []
+    for key in ("errors", "details"):
+        items = body.get(key) if isinstance(body, dict) else None
+        if isinstance(items, list):
+            found += [item.get("reason") for item in items if isinstance(item, dict)]
+    return {_classic(str(reason)) for reason in found if reason}
+
+
+def _classic(reason: str) -> str:
+    """``RATE_LIMIT_EXCEEDED`` as ``rateLimitExceeded``; a classic reason as it is."""
+    if not reason.isupper():
+        return reason
+    first, *rest = reason.lower().split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def _message(error: HttpError) -> str:

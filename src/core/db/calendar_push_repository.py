@@ -73,9 +73,14 @@ def _open() -> ColumnElement[bool]:
 
 
 def _still_claimed(push: ClaimedPush) -> tuple[ColumnElement[bool], ...]:
-    """The push's row while this claim holds: an outcome recorded after the claim ran out
-    (another pusher took the push over) changes nothing."""
-    return (calendar_pushes.c.id == push.id, calendar_pushes.c.claimed_until == push.claimed_until)
+    """The push's row while this claim holds and it is open: an outcome recorded after
+    the claim ran out (another pusher took the push over), or after a newer push
+    superseded it, changes nothing."""
+    return (
+        calendar_pushes.c.id == push.id,
+        calendar_pushes.c.claimed_until == push.claimed_until,
+        _open(),
+    )
 
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:

@@ -78,20 +78,40 @@ class CalendarPusher:
             await uow.commit()
         done = retried = parked = 0
         for push in claimed:
+            # A push started this late could outlive its claim: another pusher would take
+            # it over and this one's late call could undo a newer push (a put re-made
+            # after a remove). Left to its claim's end, the next run takes it again.
+            margin = timedelta(seconds=self._call_timeout * 2)
+            if self._clock.now() + margin >= push.claimed_until:
+                break
             outcome = await self._push(push)
             done += outcome == "done"
             retried += outcome == "retried"
             parked += outcome == "parked"
         return PushRun(done, retried, parked)
 
+    async def _call(self, push: ClaimedPush) -> None:
+        if push.action is PushAction.PUT and push.event is not None:
+            await self._calendars.put(push.calendar_id, push.event)
+        else:
+            await self._calendars.remove(push.calendar_id, push.event_id)
+
     async def _push(self, push: ClaimedPush) -> str:
         refused: CalendarRefused | None = None
+        call = asyncio.ensure_future(self._call(push))
         try:
-            async with asyncio.timeout(self._call_timeout):
-                if push.action is PushAction.PUT and push.event is not None:
-                    await self._calendars.put(push.calendar_id, push.event)
-                else:
-                    await self._calendars.remove(push.calendar_id, push.event_id)
+            try:
+                await asyncio.wait_for(asyncio.shield(call), self._call_timeout)
+            except TimeoutError:
+                # A call in a thread runs on when it is no longer awaited: wait for it while
+                # the claim holds, so no later push of this booking overtakes it (a put
+                # landing after the remove that followed it would bring the event back).
+                left = (push.claimed_until - self._clock.now()).total_seconds()
+                await asyncio.wait({call}, timeout=max(0.0, left - self._call_timeout))
+                if not call.done():
+                    call.cancel()
+                    raise
+                call.result()
         except CalendarRefused as error:
             refused = error
         except TimeoutError:
