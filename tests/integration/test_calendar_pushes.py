@@ -473,3 +473,29 @@ async def _pushed(calendars: FakeLinkedCalendars, booking_id: int) -> bool:
 def app_without(pushing: Salonbot) -> Salonbot:
     """The same database, with no linked calendars configured."""
     return Salonbot(pushing.engine, pushing.clock)
+
+
+async def test_a_remove_goes_where_the_event_was_put(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, ada: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    booking = await pushing.bookings.book(
+        "manicure", MONDAY_10, STAFF, staff_key="maria", customer_id=ada
+    )
+    await drain(pushing)
+    # The owner gives Maria another calendar, then takes hers out of the catalog.
+    monkeypatch.setitem(CALENDARS, "maria", "maria-new@example.org")
+    await pushing.bookings.cancel(booking.id, STAFF)
+    await drain(pushing)
+
+    assert calendars.calls[-1] == ("remove", MARIA, event_id(booking.id))
+    assert calendars.events.get(MARIA, {}) == {}
+
+    other = await pushing.bookings.book(
+        "manicure", TUESDAY_11, STAFF, staff_key="maria", customer_id=ada
+    )
+    await drain(pushing)
+    monkeypatch.delitem(CALENDARS, "maria")
+    await pushing.bookings.cancel(other.id, STAFF)
+    await drain(pushing)
+
+    assert calendars.calls[-1] == ("remove", "maria-new@example.org", event_id(other.id))

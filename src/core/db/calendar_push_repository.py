@@ -91,6 +91,22 @@ class CalendarPushRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
+    async def last_put_calendar(self, booking_id: int, staff_key: str) -> str | None:
+        """The calendar the booking's event was last put on for ``staff_key`` (whatever
+        became of that push), or None: where its event is, whatever the catalog says now."""
+        found = await self._db.scalar(
+            select(calendar_pushes.c.calendar_id)
+            .join(staff, staff.c.id == calendar_pushes.c.staff_id)
+            .where(
+                calendar_pushes.c.booking_id == booking_id,
+                calendar_pushes.c.action == PushAction.PUT,
+                staff.c.key == staff_key,
+            )
+            .order_by(calendar_pushes.c.id.desc())
+            .limit(1)
+        )
+        return None if found is None else str(found)
+
     async def add(
         self,
         booking_id: int,

@@ -67,14 +67,17 @@ class CalendarPushes:
             if before.staff_key != after.staff_key:
                 moves.append((before.staff_key, False))
             moves.append((after.staff_key, True))
-        planned = [
-            (key, calendar, put)
-            for key, put in moves
-            if (calendar := self._calendar_of(catalog, key)) is not None
-        ]
+        repository = CalendarPushRepository(connection)
+        planned: list[tuple[str, str, bool]] = []
+        for key, put in moves:
+            # A remove goes where the event was put: the staff member's calendar may have
+            # changed in the catalog since, or been taken out of it.
+            calendar = None if put else await repository.last_put_calendar(after.id, key)
+            calendar = calendar or self._calendar_of(catalog, key)
+            if calendar is not None:
+                planned.append((key, calendar, put))
         if not planned:
             return
-        repository = CalendarPushRepository(connection)
         event = None
         for key, calendar, put in planned:
             if put and event is None:
