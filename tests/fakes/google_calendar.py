@@ -53,6 +53,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.fakes.local_server import serve_on_loopback
+
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # The audience Google's token endpoint expects (google-auth always signs this one, whatever
@@ -105,11 +107,7 @@ class FakeGoogleCalendar:
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post("/token", self._token)
         app.router.add_route("*", "/calendar/v3/{tail:.*}", self._calendar_api)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        self._runner, self._port = await serve_on_loopback(app, shutdown_timeout=0.5)
         return self
 
     async def __aexit__(

@@ -61,6 +61,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.local_server import serve_on_loopback
+
 DEFAULT_TOKEN = "123456:TEST-token"
 
 
@@ -358,11 +360,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        self._runner, self._port = await serve_on_loopback(app, shutdown_timeout=1.0)
         return self
 
     async def __aexit__(

@@ -93,6 +93,8 @@ from typing import Any, Self
 import httpx
 from aiohttp import web
 
+from tests.fakes.local_server import serve_on_loopback
+
 DEFAULT_TOKEN = "test-token"
 DEFAULT_PHONE_NUMBER_ID = "1234567890"
 DEFAULT_APP_SECRET = "test-app-secret"
@@ -331,11 +333,7 @@ class FakeWhatsApp:
         app = web.Application()
         app.router.add_route("*", "/{version}/{phone_number_id}/messages", self._handle)
         app.router.add_route("*", "/{tail:.*}", self._unsupported_path)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        self._runner, self._port = await serve_on_loopback(app, shutdown_timeout=1.0)
         self._http = httpx.AsyncClient(timeout=5.0, trust_env=False)
         return self
 
