@@ -520,3 +520,95 @@ calendar_pushes = Table(
         postgresql_where=text("done_at IS NULL AND parked_at IS NULL"),
     ),
 )
+
+calendar_syncs = Table(
+    "calendar_syncs",
+    metadata,
+    # A staff member's linked calendar read back (``core.services.calendar_import``): one
+    # row per staff member with a calendar in the catalog.
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), primary_key=True),
+    Column("calendar_id", Text, nullable=False),
+    # ``events.list``'s nextSyncToken of the last sync; NULL: the next sync is a full one.
+    Column("sync_token", Text),
+    # The UTC span the last full sync asked for (``timeMin``/``timeMax``): incremental
+    # syncs keep it, so a full sync moves it on before the booking horizon outgrows it.
+    Column("window_start", DateTime(timezone=True)),
+    Column("window_end", DateTime(timezone=True)),
+    Column("synced_at", DateTime(timezone=True)),
+    # A sync was asked for (a push notification, ``salonbot google resync``) at this time;
+    # cleared by the sync that began after it. ``full_wanted``: a full one.
+    Column("wanted_at", DateTime(timezone=True)),
+    Column("full_wanted", Boolean, nullable=False, server_default=text("false")),
+    # A process is syncing it until then (past: that process died).
+    Column("claimed_until", DateTime(timezone=True)),
+    # Syncs failed in a row, the next try (backoff) and why, for the staff page.
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    # Its push channel (``events.watch``), when PUBLIC_BASE_URL is https. Only the SHA-256
+    # (hex) of the channel's token is kept.
+    Column("channel_id", Text),
+    Column("channel_resource_id", Text),
+    Column("channel_token_digest", Text),
+    Column("channel_expires_at", DateTime(timezone=True)),
+    Index(
+        "ix_calendar_syncs_channel_id",
+        "channel_id",
+        unique=True,
+        postgresql_where=text("channel_id IS NOT NULL"),
+    ),
+)
+
+calendar_busy = Table(
+    "calendar_busy",
+    metadata,
+    # A linked calendar's own event that makes its staff member busy (opaque, confirmed or
+    # tentative, not salonbot's): read by availability with the bookings and time off. No
+    # title is kept: it is the staff member's own life. One row per event instance
+    # (recurring events expanded), UTC; an all-day event spans its local days.
+    Column(
+        "staff_id",
+        BigInteger,
+        ForeignKey("calendar_syncs.staff_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("event_id", Text, primary_key=True),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("starts_at < ends_at", name="times_ordered"),
+    Index("ix_calendar_busy_staff_id_starts_at", "staff_id", "starts_at"),
+)
+
+calendar_alerts = Table(
+    "calendar_alerts",
+    metadata,
+    # What the calendar sync could not reconcile by itself, for the staff page (and told
+    # to the staff member's linked chat once): ``conflict``, a booking that an event of
+    # their calendar now overlaps; ``reverted``, a move of salonbot's event in Google that
+    # salonbot put back (``detail`` says why).
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("booking_id", BigInteger, ForeignKey("bookings.id")),
+    # The calendar event concerned (the overlapping one, or salonbot's own).
+    Column("event_id", Text, nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("dismissed_at", DateTime(timezone=True)),
+    CheckConstraint("kind IN ('conflict', 'reverted')", name="kind"),
+    # A conflict is told once per (booking, event).
+    Index(
+        "ix_calendar_alerts_told_once",
+        "kind",
+        "booking_id",
+        "event_id",
+        unique=True,
+        postgresql_where=text("kind = 'conflict'"),
+    ),
+    Index(
+        "ix_calendar_alerts_open_staff_id",
+        "staff_id",
+        "created_at",
+        postgresql_where=text("dismissed_at IS NULL"),
+    ),
+)

@@ -1,4 +1,4 @@
-"""The port the core writes a staff member's linked calendar through.
+"""The port the core writes (and reads back) a staff member's linked calendar through.
 
 ``salonbot`` supplies the implementation (``adapters.google_calendar``, google-api-python-
 client in threads); the core knows events only as ``EventDraft``s and failures only as
@@ -9,8 +9,9 @@ for the calendar to display.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 EVENT_ID_PREFIX = "sb"
@@ -49,6 +50,56 @@ class CalendarRefused(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """One event of a calendar as ``changes`` reads it (a recurring event's instances
+    each on their own: ``singleEvents``).
+
+    ``cancelled``: deleted (only incremental reads return those); ``busy``: it blocks its
+    time (opaque, the default) rather than showing the person free (``transparency:
+    transparent``). Timed events have ``start``/``end`` (UTC-aware); all-day events have
+    ``first_day``/``end_day`` (``end_day`` exclusive, as Google has it) and no instants:
+    the core places them in the salon's zone. A cancelled event may have neither.
+    ``booking_id``: the ``salonbotBookingId`` private extended property, when the event
+    is salonbot's own (check ``event_id == event_id(booking_id)`` before trusting it: a
+    copy made in Google keeps the property under another id).
+    """
+
+    event_id: str
+    cancelled: bool
+    busy: bool = True
+    start: datetime | None = None
+    end: datetime | None = None
+    first_day: date | None = None
+    end_day: date | None = None
+    booking_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of ``changes``: ``next_page`` to ask for the next one; the last page has
+    ``sync_token`` instead, for the next incremental read."""
+
+    events: Sequence[CalendarEvent]
+    next_page: str | None
+    sync_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchChannel:
+    """A push channel ``watch`` opened: Google's ``resourceId`` (needed to stop it) and
+    when it expires (UTC)."""
+
+    channel_id: str
+    resource_id: str
+    expires_at: datetime
+
+
+class SyncExpired(Exception):
+    """The sync token is no longer valid (410 ``fullSyncRequired``): forget what was read
+    from the calendar and read it in full."""
+
+
 class LinkedCalendars(Protocol):
     async def put(self, calendar_id: str, event: EventDraft) -> None:
         """The event is on the calendar as drafted: inserted with its own id, or, when an
@@ -65,3 +116,50 @@ class LinkedCalendars(Protocol):
         """Whether salonbot can read and write ``calendar_id``: None if so, else why not
         (one line, no secret in it)."""
         ...
+
+    async def changes(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None,
+        page_token: str | None,
+        window: tuple[datetime, datetime],
+    ) -> EventPage:
+        """One page of the calendar's events. ``sync_token`` None: a full read of the
+        events (instances of recurring ones) overlapping ``window`` (UTC, ``timeMin`` and
+        ``timeMax``), deleted ones left out; else what changed since that token, deleted
+        ones included (``window`` is then not sent: the token remembers it). ``SyncExpired``,
+        ``CalendarRefused``."""
+        ...
+
+    async def watch(
+        self, calendar_id: str, *, channel_id: str, address: str, token: str, expires_at: datetime
+    ) -> WatchChannel:
+        """Open a push channel: Google POSTs a notification (no body) to ``address`` with
+        ``X-Goog-Channel-Token: token`` whenever an event of the calendar changes, until the
+        channel expires (Google may shorten ``expires_at``: the answer says).
+        ``CalendarRefused``."""
+        ...
+
+    async def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        """Close a push channel (one unknown to Google, or expired, counts as closed).
+        ``CalendarRefused``."""
+        ...
+
+
+class OurEventsSeen(Protocol):
+    """What the calendar import hands over: salonbot's own events as a read of the staff
+    member's calendar found them (``booking_id`` set and matching the event id), so that an
+    edit or a deletion made in Google is reconciled with the booking
+    (``core.services.calendar_edits``)."""
+
+    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
+        """Called after the read's busy time is committed, outside any transaction."""
+        ...
+
+
+class NoOneWatchingOurEvents:
+    """``OurEventsSeen`` that does nothing (tests of the import alone)."""
+
+    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
+        return None
