@@ -62,7 +62,8 @@ class CalendarEvent:
     the core places them in the salon's zone. A cancelled event may have neither.
     ``booking_id``: the ``salonbotBookingId`` private extended property, when the event
     is salonbot's own (check ``event_id == event_id(booking_id)`` before trusting it: a
-    copy made in Google keeps the property under another id).
+    copy made in Google keeps the property under another id). ``updated``: when the
+    event last changed, by Google's clock (UTC).
     """
 
     event_id: str
@@ -73,6 +74,7 @@ class CalendarEvent:
     first_day: date | None = None
     end_day: date | None = None
     booking_id: int | None = None
+    updated: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
