@@ -3,7 +3,8 @@
 A put of an id already there patches it (Google's 409 on insert, then a patch), a remove
 of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 ``calls`` records every call, in order; ``gate`` (when set) holds each call until it is
-set, to catch two pushers at once.
+set, to catch two pushers at once; ``hung`` holds the calls to one calendar until its
+event is set (a calendar that hangs while the others answer).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class FakeLinkedCalendars:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
     gate: asyncio.Event | None = None
+    hung: dict[str, asyncio.Event] = field(default_factory=dict)
     _refusals: list[CalendarRefused] = field(default_factory=list)
 
     def refuse_next(
@@ -35,6 +37,8 @@ class FakeLinkedCalendars:
         self.calls.append((what, calendar_id, event_id))
         if self.gate is not None:
             await self.gate.wait()
+        if calendar_id in self.hung:
+            await self.hung[calendar_id].wait()
         if self._refusals:
             raise self._refusals.pop(0)
         if calendar_id in self.unknown:

@@ -1,14 +1,20 @@
 """Calendar pushes: bookings waiting to be put on or taken off a staff member's linked
-calendar, in order per booking (``calendar_pushes``)."""
+calendar, in order per booking (``calendar_pushes``).
+
+Queuing a push also announces it on ``PUSHES_CHANNEL`` (Postgres ``NOTIFY``, delivered at
+the queuing transaction's commit, dropped with its rollback): a pusher in any process
+listening there pushes it at once instead of at its next tick.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, null, or_, select, update
+from sqlalchemy import and_, exists, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,6 +22,9 @@ from core.db.tables import calendar_pushes, customers, staff
 from core.linked_calendars.ports import EventDraft, event_id
 
 MAX_ERROR_LENGTH = 2000
+PUSHES_CHANNEL = "salonbot_calendar_pushes"
+"""Where a queued push is announced (no payload: a pusher claims what is due)."""
+SETTLED = "settled by a later push"
 
 
 class PushAction(StrEnum):
@@ -153,6 +162,9 @@ class CalendarPushRepository:
             )
             .returning(calendar_pushes.c.id)
         )
+        # One notice per transaction however many pushes it queues (Postgres folds equal
+        # payloads), sent at commit.
+        await self._db.execute(select(func.pg_notify(PUSHES_CHANNEL, "")))
         return int(pushed)
 
     async def channel_of(self, customer_id: int) -> str | None:
@@ -163,10 +175,14 @@ class CalendarPushRepository:
         return None if channel is None else str(channel)
 
     async def claim(self, now: datetime, claimed_until: datetime, limit: int) -> list[ClaimedPush]:
-        """Claim up to ``limit`` due pushes until ``claimed_until``, oldest first, each the
-        oldest open push of its booking (a later one waits for it, even while it is
-        waiting to be retried). Rows another pusher holds or has claimed are skipped.
-        A stored event too damaged to read is parked, not claimed."""
+        """Claim up to ``limit`` due pushes until ``claimed_until``, each the oldest open
+        push of its booking (a later one waits for it, even while it is waiting to be
+        retried). Rows another pusher holds or has claimed are skipped. A stored event
+        too damaged to read is parked, not claimed.
+
+        Fair between calendars: every calendar's first due push comes before any
+        calendar's second (then oldest first), so a calendar with a long queue (one that
+        fails, say) never fills a run on its own. Returned in id order."""
         earlier = calendar_pushes.alias("earlier")
         earlier_open = exists().where(
             earlier.c.booking_id == calendar_pushes.c.booking_id,
@@ -174,17 +190,30 @@ class CalendarPushRepository:
             earlier.c.done_at.is_(None),
             earlier.c.parked_at.is_(None),
         )
+        claimable = (_open(), _unclaimed(now), calendar_pushes.c.next_attempt_at <= now)
+        ranked = (
+            select(
+                calendar_pushes.c.id,
+                func.row_number()
+                .over(
+                    partition_by=calendar_pushes.c.calendar_id,
+                    order_by=(calendar_pushes.c.next_attempt_at, calendar_pushes.c.id),
+                )
+                .label("turn"),
+            )
+            .where(*claimable, ~earlier_open)
+            .subquery("ranked")
+        )
+        # The conditions again on the locked rows: a row another pusher claimed and
+        # committed meanwhile is re-checked against them (the subquery's snapshot is not).
+        # An earlier open push of the booking cannot appear meanwhile (later ids only).
         due = (
             select(calendar_pushes.c.id)
-            .where(
-                _open(),
-                _unclaimed(now),
-                calendar_pushes.c.next_attempt_at <= now,
-                ~earlier_open,
-            )
-            .order_by(calendar_pushes.c.next_attempt_at, calendar_pushes.c.id)
+            .join(ranked, ranked.c.id == calendar_pushes.c.id)
+            .where(*claimable)
+            .order_by(ranked.c.turn, calendar_pushes.c.next_attempt_at, calendar_pushes.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=calendar_pushes)
             .scalar_subquery()
         )
         rows = await self._db.execute(
@@ -224,10 +253,31 @@ class CalendarPushRepository:
         return claimed
 
     async def done(self, push: ClaimedPush, at: datetime) -> None:
-        await self._db.execute(
+        """Carried out; the booking's earlier pushes to the same calendar that were parked
+        are settled by it (marked done, their reason kept): the event is as it should be
+        now, so they are no longer stuck."""
+        recorded = await self._db.execute(
             update(calendar_pushes)
             .where(*_still_claimed(push))
             .values(done_at=at, claimed_until=None, attempts=calendar_pushes.c.attempts + 1)
+        )
+        if recorded.rowcount == 0:
+            return
+        await self._db.execute(
+            update(calendar_pushes)
+            .where(
+                calendar_pushes.c.booking_id == push.booking_id,
+                calendar_pushes.c.calendar_id == push.calendar_id,
+                calendar_pushes.c.id < push.id,
+                calendar_pushes.c.parked_at.is_not(None),
+                calendar_pushes.c.done_at.is_(None),
+            )
+            .values(
+                done_at=at,
+                last_error=func.left(
+                    func.concat(calendar_pushes.c.last_error, f" ({SETTLED})"), MAX_ERROR_LENGTH
+                ),
+            )
         )
 
     async def retry_at(self, push: ClaimedPush, at: datetime, error: str) -> None:
@@ -241,6 +291,19 @@ class CalendarPushRepository:
                 attempts=calendar_pushes.c.attempts + 1,
             )
         )
+
+    async def release(self, pushes: Sequence[ClaimedPush], due_at: datetime) -> None:
+        """Let claimed pushes go untried: due again at ``due_at`` at the soonest (their
+        own due time if later), no attempt counted."""
+        for push in pushes:
+            await self._db.execute(
+                update(calendar_pushes)
+                .where(*_still_claimed(push))
+                .values(
+                    claimed_until=None,
+                    next_attempt_at=func.greatest(calendar_pushes.c.next_attempt_at, due_at),
+                )
+            )
 
     async def park(self, push: ClaimedPush, error: str, at: datetime) -> None:
         """Given up: kept with its reason, for the staff page (a later push of the booking

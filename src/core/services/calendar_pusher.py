@@ -1,14 +1,21 @@
 """The calendar pusher: carries the queued calendar pushes to the staff's linked calendars.
 
 Each run claims the due pushes (``FOR UPDATE SKIP LOCKED``, each the oldest open push of
-its booking) for ``CLAIM_FOR`` and commits the claim; then it calls the calendar, outside
-any transaction, and records each outcome in a transaction of its own:
+its booking, fair between calendars) for ``CLAIM_FOR`` and commits the claim; then it
+calls the calendars, outside any transaction: each calendar's pushes one after the other,
+in the order claimed, different calendars at once (``CALENDARS_AT_ONCE`` at most), so a
+calendar that hangs holds up only its own pushes. Each outcome is recorded in a
+transaction of its own:
 
 * done;
 * refused for now (``CalendarRefused.transient``: 5xx, 429, a timeout): tried again with
   exponential backoff and jitter, never sooner than the calendar's ``retry_after``;
 * refused for good, a damaged row, or ``MAX_ATTEMPTS`` tries: parked with its reason
   (kept for the staff page); the booking's later pushes go on.
+
+A calendar that refused for now is not tried again in the same run: its other pushes
+are let go untried, due when the refused one is (it is likely to refuse them too, and a
+hanging calendar would make the run wait a timeout per push).
 
 Two pushers never carry out one push at once: a claimed row is skipped until its claim
 runs out (a pusher that died), and an outcome recorded after that changes nothing. A put
@@ -20,8 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.db.calendar_push_repository import CalendarPushRepository, ClaimedPush, PushAction
 from core.db.unit_of_work import UnitOfWorkFactory
@@ -40,6 +49,8 @@ MAX_ATTEMPTS = 20
 LONGEST_RETRY_AFTER = timedelta(hours=1)
 """A calendar's ``retry_after`` is honoured up to this."""
 PUSHES_PER_RUN = 20
+CALENDARS_AT_ONCE = 4
+"""Calendars called at once in a run: as many as the Google adapter's threads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,35 +71,68 @@ class CalendarPusher:
         *,
         limit: int = PUSHES_PER_RUN,
         call_timeout: float = CALL_TIMEOUT,
+        calendars_at_once: int = CALENDARS_AT_ONCE,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._calendars = calendars
         self._limit = limit
         self._call_timeout = call_timeout
+        self._calendars_at_once = calendars_at_once
 
     async def run(self) -> PushRun:
-        """Claim the due pushes and carry them out, one by one (a booking's pushes are
-        claimed one at a time, in order: the next on a later run)."""
+        """Claim the due pushes and carry them out (a booking's pushes are claimed one at
+        a time, in order: the next on a later run); each calendar's in turn, calendars at
+        once."""
         now = self._clock.now()
         async with self._uow() as uow:
             claimed = await CalendarPushRepository(uow.connection).claim(
                 now, now + CLAIM_FOR, self._limit
             )
             await uow.commit()
-        done = retried = parked = 0
+        by_calendar: dict[str, list[ClaimedPush]] = {}
         for push in claimed:
-            # A push started this late could outlive its claim: another pusher would take
-            # it over and this one's late call could undo a newer push (a put re-made
-            # after a remove). Left to its claim's end, the next run takes it again.
-            margin = timedelta(seconds=self._call_timeout * 2)
-            if self._clock.now() + margin >= push.claimed_until:
-                break
-            outcome = await self._push(push)
-            done += outcome == "done"
-            retried += outcome == "retried"
-            parked += outcome == "parked"
-        return PushRun(done, retried, parked)
+            by_calendar.setdefault(push.calendar_id, []).append(push)
+        turns = asyncio.Semaphore(self._calendars_at_once)
+        # Every calendar's outcomes are recorded before a failure (the database away) is
+        # raised: one calendar's failure never cuts another's push short.
+        ended = await asyncio.gather(
+            *(self._push_calendar(pushes, turns) for pushes in by_calendar.values()),
+            return_exceptions=True,
+        )
+        outcomes: Counter[str] = Counter()
+        for result in ended:
+            if isinstance(result, BaseException):
+                raise result
+            outcomes.update(result)
+        return PushRun(outcomes["done"], outcomes["retried"], outcomes["parked"])
+
+    async def _push_calendar(
+        self, pushes: Sequence[ClaimedPush], turns: asyncio.Semaphore
+    ) -> list[str]:
+        """One calendar's claimed pushes, one after the other; the rest are let go when
+        the calendar refuses for now or the claim runs short."""
+        outcomes: list[str] = []
+        async with turns:
+            for index, push in enumerate(pushes):
+                # A push started this late could outlive its claim: another pusher would
+                # take it over and this one's late call could undo a newer push (a put
+                # re-made after a remove). Let go, the next run takes it again.
+                margin = timedelta(seconds=self._call_timeout * 2)
+                if self._clock.now() + margin >= push.claimed_until:
+                    await self._release(pushes[index:], self._clock.now())
+                    break
+                outcome, retry_at = await self._push(push)
+                outcomes.append(outcome)
+                if retry_at is not None and index + 1 < len(pushes):
+                    await self._release(pushes[index + 1 :], retry_at)
+                    break
+        return outcomes
+
+    async def _release(self, pushes: Sequence[ClaimedPush], due_at: datetime) -> None:
+        async with self._uow() as uow:
+            await CalendarPushRepository(uow.connection).release(pushes, due_at)
+            await uow.commit()
 
     async def _call(self, push: ClaimedPush) -> None:
         if push.action is PushAction.PUT and push.event is not None:
@@ -96,8 +140,11 @@ class CalendarPusher:
         else:
             await self._calendars.remove(push.calendar_id, push.event_id)
 
-    async def _push(self, push: ClaimedPush) -> str:
+    async def _push(self, push: ClaimedPush) -> tuple[str, datetime | None]:
+        """Carry out one push and record its outcome: the outcome, and when it is tried
+        again when the calendar refused for now (else None)."""
         refused: CalendarRefused | None = None
+        retry_at: datetime | None = None
         call = asyncio.ensure_future(self._call(push))
         try:
             try:
@@ -131,7 +178,8 @@ class CalendarPusher:
                 if refused.retry_after is not None:
                     asked = timedelta(seconds=max(0.0, refused.retry_after))
                     delay = max(delay, min(asked, LONGEST_RETRY_AFTER))
-                await pushes.retry_at(push, now + delay, refused.reason)
+                retry_at = now + delay
+                await pushes.retry_at(push, retry_at, refused.reason)
                 outcome = "retried"
             else:
                 reason = refused.reason if not refused.transient else f"gave up: {refused.reason}"
@@ -146,4 +194,4 @@ class CalendarPusher:
                 outcome,
                 refused.reason,
             )
-        return outcome
+        return outcome, retry_at
