@@ -18,8 +18,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
+from core.services.calendar_push_wake import PushWhenWoken
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from salonbot.live import connector
+from salonbot.push_notices import PushNotices
 
 log = logging.getLogger("salonbot.scheduler")
 
@@ -28,7 +31,8 @@ log = logging.getLogger("salonbot.scheduler")
 VISITS_EVERY = 5.0
 # Agendas are due once a day per staff member: once a minute is punctual enough.
 AGENDAS_EVERY = 60.0
-# Bookings reach the staff's linked calendars within a couple of seconds.
+# Bookings reach the staff's linked calendars at once (the pusher is woken when a push is
+# queued); this tick is the safety net.
 CALENDARS_EVERY = 2.0
 
 
@@ -51,8 +55,16 @@ class Scheduler:
         self._ticking: set[asyncio.Task[None]] = set()
         self._add("visits", self.tick_visits, visits_every)
         self._add("agendas", self.tick_agendas, agendas_every)
+        # Calendar pushes: the tick, and a run as soon as the database announces a push
+        # (``core.services.calendar_push_wake``), each on its own.
+        self.push_notices: PushNotices | None = None
+        self._pushes_woken: PushWhenWoken | None = None
+        self._pushing: list[asyncio.Task[None]] = []
         if app.calendar_pusher is not None:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
+            woken = Wakeup()
+            self.push_notices = PushNotices(connector(app.engine), woken)
+            self._pushes_woken = PushWhenWoken(app.calendar_pusher, woken)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:
@@ -96,6 +108,11 @@ class Scheduler:
 
     def start(self) -> None:
         self._scheduler.start()
+        if self.push_notices is not None and self._pushes_woken is not None:
+            self._pushing = [
+                asyncio.create_task(self.push_notices.run(), name="calendar push notices"),
+                asyncio.create_task(self._pushes_woken.run(), name="calendar pushes woken"),
+            ]
 
     async def stop(self, grace: float = 10.0) -> None:
         """No new tick starts; a tick in progress gets ``grace`` seconds to commit, then
@@ -107,7 +124,10 @@ class Scheduler:
         if not self._scheduler.running:
             return
         self._scheduler.pause()
-        ticking = set(self._ticking)
+        if self.push_notices is not None and self._pushes_woken is not None:
+            self.push_notices.stop()
+            self._pushes_woken.stop()
+        ticking = set(self._ticking) | set(self._pushing)
         if ticking:
             _, late = await asyncio.wait(ticking, timeout=grace)
             for task in late:
