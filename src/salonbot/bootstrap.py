@@ -21,6 +21,7 @@ from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
+from core.services.calendar_desk import StaffLinkedCalendars
 from core.services.calendar_push import CalendarOfStaff, CalendarPushes, calendar_in_catalog
 from core.services.calendar_pusher import CalendarPusher
 from core.services.catalog import CatalogReader
@@ -95,6 +96,8 @@ class Salonbot:
             self.uow, self.clock, self.catalogs, self.bookings, self.add_time_off, self.find_slots
         )
         self.customer_book = StaffCustomerBook(self.uow, self.catalogs)
+        # The staff page's notices of the staff's own Google Calendars (alerts, stuck pushes).
+        self.linked_calendars_desk = StaffLinkedCalendars(self.uow, self.clock)
         self.feeds = StoredStaffFeeds(self.uow, self.clock, self.catalogs)
         # Connects on its first subscriber, not here.
         self.live = PostgresLiveChanges(
