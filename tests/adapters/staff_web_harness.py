@@ -14,10 +14,10 @@ from fastapi import FastAPI
 
 from adapters.staff_web.app import mount_staff
 from adapters.staff_web.side import StaffSide
+from core.calendar.linked import CalendarAlertLine
 from core.calendar.ports import Role
 from core.calendar.views import BookingBlock
 from core.domain.booking import BookingStatus
-from core.calendar.linked import CalendarAlertLine
 from tests.fakes.clock import FakeClock
 from tests.fakes.linked_desk import FakeLinkedDesk
 from tests.fakes.live_and_feeds import FakeLiveChanges, FakeStaffFeeds
