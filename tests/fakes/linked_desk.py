@@ -44,4 +44,3 @@ class FakeLinkedDesk:
 
     def open_alerts(self) -> list[int]:
         return sorted(self.alerts)
-
