@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     google_commands.add_parser(
         "check", help="whether salonbot can write each linked staff member's calendar"
     )
+    google_commands.add_parser(
+        "status", help="what is stuck or failing with each linked calendar (no call to Google)"
+    )
     commands.add_parser(
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
@@ -274,6 +277,23 @@ async def _google_check(app: Salonbot, settings: Settings) -> str:
     return ""
 
 
+async def _google_status(app: Salonbot) -> str:
+    from salonbot.calendar_status_view import render_status
+
+    now, statuses = await app.calendar_statuses()
+    if not statuses:
+        return "no staff member has a google_calendar in the catalog"
+    for status in statuses:
+        print(render_status(status, now), flush=True)
+    troubled = sum(status.needs_attention for status in statuses)
+    if troubled:
+        raise CommandError(
+            f"{troubled} of {len(statuses)} calendars need attention"
+            " (a push given up, or reading back keeps failing)"
+        )
+    return ""
+
+
 async def _slots(app: Salonbot, args: argparse.Namespace) -> str:
     from core.domain.availability import SlotQuery
     from salonbot.slots_view import render_slots
@@ -331,6 +351,8 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace, settings: S
             return await _staff_user(app, args)
         if args.command == "staff-feed":
             return await _staff_feed(app, args)
+        if args.command == "google" and args.google_command == "status":
+            return await _google_status(app)
         if args.command == "google":
             return await _google_check(app, settings)
         return await _slots(app, args)
