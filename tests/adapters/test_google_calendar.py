@@ -188,6 +188,23 @@ async def test_a_timeout_after_google_applied_then_the_retry_finds_the_event(
     assert event["summary"] == "Colour: Anna"
 
 
+async def test_the_fake_hangs_a_share_of_inserts_after_applying_them(
+    fake: FakeGoogleCalendar, tmp_path: Path
+) -> None:
+    calendars = _calendars(fake, tmp_path, timeout=0.3)
+    fake.hang_share_of_inserts(1.0, 1.0)
+    with pytest.raises(CalendarRefused) as refused:
+        await calendars.put(MARIA, _draft())
+    assert refused.value.transient
+
+    assert fake.inserts_hung == 1
+    assert list(fake.inserted_at) == [event_id(41)]
+    fake.hang_share_of_inserts(0.0, 1.0)
+    await calendars.put(MARIA, _draft(summary="Colour: Anna"))  # 409, then patch
+    assert list(fake.inserted_at) == [event_id(41)]  # applied once
+    assert fake.inserts_hung == 1
+
+
 async def test_a_key_the_token_endpoint_does_not_trust_is_refused(
     fake: FakeGoogleCalendar, tmp_path: Path
 ) -> None:

@@ -30,7 +30,10 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
   events unless ``showDeleted``; ``maxResults`` and ``pageToken`` paging).
 - Knobs: :meth:`fail_next` answers the next N calendar calls with a status and reason
   (and ``Retry-After``) before doing anything; :meth:`hang_after_apply` makes the next
-  write do its work, then sleep (past the client's timeout) before answering.
+  write do its work, then sleep (past the client's timeout) before answering;
+  :meth:`hang_share_of_inserts` does that to a share of all inserts (drawn at random).
+- Records: ``inserted_at`` (each event id inserted, ``time.monotonic()`` when it was
+  applied: a second insert of one id is a 409 and never recorded), for benchmarks.
 
 Not modelled: sync tokens, watch channels, freeBusy, recurring events, attendees, ETag
 preconditions, quotas beyond :meth:`fail_next`.
@@ -41,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import random
 import re
 import secrets
 import time
@@ -100,6 +104,10 @@ class FakeGoogleCalendar:
         self._tokens: set[str] = set()
         self._failures: list[_Failure] = []
         self._hang_seconds: float | None = None
+        # A share of inserts hanging after they applied (``hang_share_of_inserts``).
+        self._inserts_hang: tuple[float, float, random.Random] | None = None
+        self.inserts_hung = 0
+        self.inserted_at: dict[str, float] = {}
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -172,6 +180,11 @@ class FakeGoogleCalendar:
     def hang_after_apply(self, seconds: float) -> None:
         """The next write is carried out, then its answer waits ``seconds``."""
         self._hang_seconds = seconds
+
+    def hang_share_of_inserts(self, share: float, seconds: float, *, seed: int = 0) -> None:
+        """From now on, each insert that applies hangs ``seconds`` before answering with
+        probability ``share`` (a seeded draw: the same share in every run)."""
+        self._inserts_hang = (share, seconds, random.Random(seed))
 
     def events(self, calendar_id: str, *, deleted: bool = False) -> list[dict[str, Any]]:
         """The events of a calendar (live ones only unless ``deleted``)."""
@@ -256,7 +269,18 @@ class FakeGoogleCalendar:
         if request.method in ("POST", "PATCH", "DELETE") and self._hang_seconds is not None:
             seconds, self._hang_seconds = self._hang_seconds, None
             await asyncio.sleep(seconds)
+        elif self._inserts_hang is not None and self._applied_insert(request, response):
+            share, seconds, draw = self._inserts_hang
+            if draw.random() < share:
+                self.inserts_hung += 1
+                await asyncio.sleep(seconds)
         return response
+
+    @staticmethod
+    def _applied_insert(request: web.Request, response: web.Response) -> bool:
+        return (
+            request.method == "POST" and request.path.endswith("/events") and response.status == 200
+        )
 
     def _authorize(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
@@ -337,6 +361,7 @@ class FakeGoogleCalendar:
             "status": body.get("status", "confirmed"),
         }
         calendar.events[event_id] = event
+        self.inserted_at[event_id] = time.monotonic()
         return web.json_response(event)
 
     def _patch(self, calendar: _Calendar, event_id: str, body: dict[str, Any]) -> web.Response:
