@@ -68,7 +68,7 @@ class Scheduler:
         if app.calendar_pusher is not None and wake_pushes:
             woken = Wakeup()
             self.push_notices = PushNotices(connector(app.engine), woken)
-            self._pushes_woken = PushWhenWoken(app.calendar_pusher, woken)
+            self._pushes_woken = PushWhenWoken(app.calendar_pusher, woken, app.clock)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:

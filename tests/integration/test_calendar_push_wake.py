@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog.file import load_catalog_text
 from core.linked_calendars.ports import event_id
+from core.services.calendar_push_wake import PushWhenWoken
 from core.services.catalog import load_catalog
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
@@ -127,3 +128,27 @@ async def _is_listening(notices: PushNotices) -> bool:
 
 async def _woken(woken: CountedWakeup) -> bool:
     return woken.woken > 0
+
+
+async def test_a_push_put_off_is_pushed_when_it_falls_due_not_at_the_tick(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock
+) -> None:
+    booking = await pushing.bookings.book("manicure", MONDAY_10, STAFF, staff_key="maria")
+    calendars.refuse_next(1, "Google Calendar did not answer in time", transient=True)
+    woken = Wakeup()
+    assert pushing.calendar_pusher is not None
+    pushes = PushWhenWoken(pushing.calendar_pusher, woken, clock, resting=HOUR)
+    task = asyncio.create_task(pushes.run())
+    try:
+        woken.notify()
+        await until(lambda: _tried(calendars), "the first try, refused")
+        clock.advance(timedelta(seconds=2))  # its retry (about a second later) is due
+
+        await until(lambda: _pushed(calendars, booking.id), "the retry, at its time", within=5)
+    finally:
+        pushes.stop()
+        await task
+
+
+async def _tried(calendars: FakeLinkedCalendars) -> bool:
+    return bool(calendars.calls)

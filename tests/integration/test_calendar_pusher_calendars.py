@@ -93,21 +93,37 @@ async def test_a_calendar_that_refuses_for_now_is_not_tried_again_in_the_same_ru
 
     run = await pusher(pushing).run()
 
-    # Maria's calendar refused her first push; her second was let go untried, due when
-    # the first is tried again. Olga's calendar went on.
+    # Maria's calendar refused her first push; her second was let go untried, for the
+    # next run. Olga's calendar went on.
     assert (run.done, run.retried) == (1, 1)
     assert [c[2] for c in calendars.calls if c[1] == MARIA] == [event_id(first.id)]
     assert await _on(calendars, OLGA, olgas.id)
     rows = {row["booking_id"]: row for row in await queue(pushing.engine)}
-    assert rows[second.id]["attempts"] == 0
-    assert rows[second.id]["claimed_until"] is None
-    assert rows[second.id]["next_attempt_at"] == rows[first.id]["next_attempt_at"]
-    assert rows[second.id]["next_attempt_at"] > clock.now()  # type: ignore[operator]
+    assert (rows[second.id]["attempts"], rows[second.id]["claimed_until"]) == (0, None)
+    assert rows[second.id]["next_attempt_at"] == clock.now()
+    assert run.next_retry == rows[first.id]["next_attempt_at"]
 
+    assert (await pusher(pushing).run()).done == 1  # the next run: the second, not the first
+    assert await _on(calendars, MARIA, second.id)
     clock.advance(timedelta(seconds=5))
     await drain(pushing)
     assert await _on(calendars, MARIA, first.id)
-    assert await _on(calendars, MARIA, second.id)
+
+
+async def test_a_calendar_that_asks_to_wait_gets_none_of_its_pushes_until_then(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock, ada: int
+) -> None:
+    await _book(pushing, "maria", MONDAY_10, ada)
+    second = await _book(pushing, "maria", TUESDAY_11, ada)
+    calendars.refuse_next(1, "429 rate limit", transient=True, retry_after=30)
+
+    run = await pusher(pushing).run()
+
+    rows = {row["booking_id"]: row for row in await queue(pushing.engine)}
+    assert rows[second.id]["attempts"] == 0
+    assert rows[second.id]["next_attempt_at"] == clock.now() + timedelta(seconds=30)
+    assert run.next_retry == clock.now() + timedelta(seconds=30)
+    assert (await pusher(pushing).run()).done == 0
 
 
 async def test_a_run_takes_every_calendars_first_push_before_anyones_second(

@@ -14,8 +14,8 @@ transaction of its own:
   (kept for the staff page); the booking's later pushes go on.
 
 A calendar that refused for now is not tried again in the same run: its other pushes
-are let go untried, due when the refused one is (it is likely to refuse them too, and a
-hanging calendar would make the run wait a timeout per push).
+are let go untried, for the next run (a calendar that hangs costs a run one timeout, not
+one per push), or, when the calendar said how long to wait (``Retry-After``), until then.
 
 Two pushers never carry out one push at once: a claimed row is skipped until its claim
 runs out (a pusher that died), and an outcome recorded after that changes nothing. A put
@@ -55,11 +55,23 @@ CALENDARS_AT_ONCE = 4
 
 @dataclass(frozen=True, slots=True)
 class PushRun:
-    """What one run did."""
+    """What one run did; ``next_retry``: when the soonest push it put off falls due."""
 
     done: int = 0
     retried: int = 0
     parked: int = 0
+    next_retry: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """One push carried out (or not): ``kind`` done, retried or parked; a retried one is
+    tried again at ``retry_at``, and the calendar's other pushes wait until ``hold_until``
+    (the calendar's ``Retry-After``; None: they go on in the next run)."""
+
+    kind: str
+    retry_at: datetime | None = None
+    hold_until: datetime | None = None
 
 
 class CalendarPusher:
@@ -100,19 +112,24 @@ class CalendarPusher:
             *(self._push_calendar(pushes, turns) for pushes in by_calendar.values()),
             return_exceptions=True,
         )
-        outcomes: Counter[str] = Counter()
+        outcomes: list[_Outcome] = []
         for result in ended:
             if isinstance(result, BaseException):
                 raise result
-            outcomes.update(result)
-        return PushRun(outcomes["done"], outcomes["retried"], outcomes["parked"])
+            outcomes += result
+        counts = Counter(outcome.kind for outcome in outcomes)
+        retries = [o.retry_at for o in outcomes if o.retry_at is not None]
+        retries += [o.hold_until for o in outcomes if o.hold_until is not None]
+        return PushRun(
+            counts["done"], counts["retried"], counts["parked"], min(retries, default=None)
+        )
 
     async def _push_calendar(
         self, pushes: Sequence[ClaimedPush], turns: asyncio.Semaphore
-    ) -> list[str]:
+    ) -> list[_Outcome]:
         """One calendar's claimed pushes, one after the other; the rest are let go when
         the calendar refuses for now or the claim runs short."""
-        outcomes: list[str] = []
+        outcomes: list[_Outcome] = []
         async with turns:
             for index, push in enumerate(pushes):
                 # A push started this late could outlive its claim: another pusher would
@@ -122,10 +139,11 @@ class CalendarPusher:
                 if self._clock.now() + margin >= push.claimed_until:
                     await self._release(pushes[index:], self._clock.now())
                     break
-                outcome, retry_at = await self._push(push)
+                outcome = await self._push(push)
                 outcomes.append(outcome)
-                if retry_at is not None and index + 1 < len(pushes):
-                    await self._release(pushes[index + 1 :], retry_at)
+                if outcome.retry_at is not None and index + 1 < len(pushes):
+                    due = outcome.hold_until or self._clock.now()
+                    await self._release(pushes[index + 1 :], due)
                     break
         return outcomes
 
@@ -140,11 +158,10 @@ class CalendarPusher:
         else:
             await self._calendars.remove(push.calendar_id, push.event_id)
 
-    async def _push(self, push: ClaimedPush) -> tuple[str, datetime | None]:
-        """Carry out one push and record its outcome: the outcome, and when it is tried
-        again when the calendar refused for now (else None)."""
+    async def _push(self, push: ClaimedPush) -> _Outcome:
+        """Carry out one push and record its outcome."""
         refused: CalendarRefused | None = None
-        retry_at: datetime | None = None
+        retry_at = hold_until = None
         call = asyncio.ensure_future(self._call(push))
         try:
             try:
@@ -178,6 +195,7 @@ class CalendarPusher:
                 if refused.retry_after is not None:
                     asked = timedelta(seconds=max(0.0, refused.retry_after))
                     delay = max(delay, min(asked, LONGEST_RETRY_AFTER))
+                    hold_until = now + min(asked, LONGEST_RETRY_AFTER)
                 retry_at = now + delay
                 await pushes.retry_at(push, retry_at, refused.reason)
                 outcome = "retried"
@@ -194,4 +212,4 @@ class CalendarPusher:
                 outcome,
                 refused.reason,
             )
-        return outcome, retry_at
+        return _Outcome(outcome, retry_at, hold_until)
