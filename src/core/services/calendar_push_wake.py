@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 from datetime import datetime
 
 from core.ports import Clock
