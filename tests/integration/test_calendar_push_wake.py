@@ -23,7 +23,14 @@ from salonbot.scheduler import Scheduler
 from tests.catalog_cases import EXAMPLE_CATALOG
 from tests.fakes.clock import FakeClock
 from tests.fakes.linked_calendars import FakeLinkedCalendars
-from tests.integration.test_calendar_pushes import MARIA, MONDAY_10, STAFF, calendar_of
+from tests.integration.test_calendar_pushes import (
+    MARIA,
+    MONDAY_10,
+    OLGA,
+    STAFF,
+    WEDNESDAY_12,
+    calendar_of,
+)
 from tests.staff_chats import add_customer
 from tests.waiting import until
 
@@ -114,8 +121,10 @@ async def test_a_listener_that_lost_its_connection_listens_again_and_wakes_the_p
         await task
 
 
-async def _pushed(calendars: FakeLinkedCalendars, booking_id: int) -> bool:
-    return event_id(booking_id) in calendars.events.get(MARIA, {})
+async def _pushed(
+    calendars: FakeLinkedCalendars, booking_id: int, calendar_id: str = MARIA
+) -> bool:
+    return event_id(booking_id) in calendars.events.get(calendar_id, {})
 
 
 async def _idle(scheduler: Scheduler) -> bool:
@@ -152,3 +161,29 @@ async def test_a_push_put_off_is_pushed_when_it_falls_due_not_at_the_tick(
 
 async def _tried(calendars: FakeLinkedCalendars) -> bool:
     return bool(calendars.calls)
+
+
+async def test_a_wake_while_a_run_hangs_on_one_calendar_pushes_another(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock
+) -> None:
+    marias = await pushing.bookings.book("manicure", MONDAY_10, STAFF, staff_key="maria")
+    calendars.hung[MARIA] = asyncio.Event()
+    woken = Wakeup()
+    assert pushing.calendar_pusher is not None
+    pushes = PushWhenWoken(pushing.calendar_pusher, woken, clock, resting=HOUR)
+    task = asyncio.create_task(pushes.run())
+    try:
+        woken.notify()
+        await until(lambda: _tried(calendars), "Maria's calendar is called, and hangs")
+
+        olgas = await pushing.bookings.book("manicure", WEDNESDAY_12, STAFF, staff_key="olga")
+        woken.notify()  # as the listener does when the push is announced
+
+        await until(lambda: _pushed(calendars, olgas.id, OLGA), "Olga's push lands", within=5)
+        assert not await _pushed(calendars, marias.id)
+        calendars.hung[MARIA].set()
+        await until(lambda: _pushed(calendars, marias.id), "Maria's lands once it answers")
+    finally:
+        calendars.hung[MARIA].set()
+        pushes.stop()
+        await task

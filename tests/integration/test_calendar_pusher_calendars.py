@@ -172,3 +172,32 @@ async def test_queuing_a_push_is_announced_at_commit(pushing: Salonbot, ada: int
 
 async def _on(calendars: FakeLinkedCalendars, calendar_id: str, booking_id: int) -> bool:
     return event_id(booking_id) in calendars.events.get(calendar_id, {})
+
+
+async def test_two_runs_of_one_pusher_never_push_one_calendar_at_once(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, ada: int
+) -> None:
+    first = await _book(pushing, "maria", MONDAY_10, ada)
+    second = await _book(pushing, "maria", TUESDAY_11, ada)
+    olgas = await _book(pushing, "olga", WEDNESDAY_12, ada)
+    one_at_a_time = CalendarPusher(pushing.uow, pushing.clock, calendars, limit=1)
+    calendars.hung[MARIA] = asyncio.Event()
+    held = asyncio.create_task(one_at_a_time.run())  # Maria's first push, hanging
+    await until(lambda: _called(calendars, first.id), "Maria's calendar is called")
+
+    # The next run leaves Maria's calendar to the run pushing to it: Olga's goes.
+    assert (await one_at_a_time.run()).done == 1
+    assert await _on(calendars, OLGA, olgas.id)
+    assert not await _called(calendars, second.id)
+
+    calendars.hung[MARIA].set()
+    assert (await held).done == 1
+    assert (await one_at_a_time.run()).done == 1
+    assert [c[2] for c in calendars.calls if c[1] == MARIA] == [
+        event_id(first.id),
+        event_id(second.id),
+    ]
+
+
+async def _called(calendars: FakeLinkedCalendars, booking_id: int) -> bool:
+    return any(call[2] == event_id(booking_id) for call in calendars.calls)

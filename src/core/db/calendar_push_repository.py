@@ -8,7 +8,7 @@ listening there pushes it at once instead of at its next tick.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -174,11 +174,18 @@ class CalendarPushRepository:
         )
         return None if channel is None else str(channel)
 
-    async def claim(self, now: datetime, claimed_until: datetime, limit: int) -> list[ClaimedPush]:
+    async def claim(
+        self,
+        now: datetime,
+        claimed_until: datetime,
+        limit: int,
+        *,
+        busy: Collection[str] = (),
+    ) -> list[ClaimedPush]:
         """Claim up to ``limit`` due pushes until ``claimed_until``, each the oldest open
         push of its booking (a later one waits for it, even while it is waiting to be
-        retried). Rows another pusher holds or has claimed are skipped. A stored event
-        too damaged to read is parked, not claimed.
+        retried), none to the ``busy`` calendars. Rows another pusher holds or has claimed
+        are skipped. A stored event too damaged to read is parked, not claimed.
 
         Fair between calendars: every calendar's first due push comes before any
         calendar's second (then oldest first), so a calendar with a long queue (one that
@@ -190,7 +197,12 @@ class CalendarPushRepository:
             earlier.c.done_at.is_(None),
             earlier.c.parked_at.is_(None),
         )
-        claimable = (_open(), _unclaimed(now), calendar_pushes.c.next_attempt_at <= now)
+        claimable = (
+            _open(),
+            _unclaimed(now),
+            calendar_pushes.c.next_attempt_at <= now,
+            calendar_pushes.c.calendar_id.not_in(sorted(busy)),
+        )
         ranked = (
             select(
                 calendar_pushes.c.id,

@@ -13,6 +13,11 @@ transaction of its own:
 * refused for good, a damaged row, or ``MAX_ATTEMPTS`` tries: parked with its reason
   (kept for the staff page); the booking's later pushes go on.
 
+Runs may overlap (the scheduler's tick, a run woken by a queued push, several of those):
+in one process a calendar is pushed by one run at a time, the others leaving its pushes
+alone (``busy``), so a run held up by a hanging calendar never holds up the next run's
+other calendars, and each calendar's pushes still go one after the other.
+
 A calendar that refused for now is not tried again in the same run: its other pushes
 are let go untried, for the next run (a calendar that hangs costs a run one timeout, not
 one per push), or, when the calendar said how long to wait (``Retry-After``), until then.
@@ -91,20 +96,32 @@ class CalendarPusher:
         self._limit = limit
         self._call_timeout = call_timeout
         self._calendars_at_once = calendars_at_once
+        # The calendars a run of this process is pushing to now; claimed under the lock,
+        # so two runs never take pushes of one calendar at once.
+        self._busy: set[str] = set()
+        self._claiming = asyncio.Lock()
 
     async def run(self) -> PushRun:
-        """Claim the due pushes and carry them out (a booking's pushes are claimed one at
-        a time, in order: the next on a later run); each calendar's in turn, calendars at
-        once."""
-        now = self._clock.now()
-        async with self._uow() as uow:
-            claimed = await CalendarPushRepository(uow.connection).claim(
-                now, now + CLAIM_FOR, self._limit
-            )
-            await uow.commit()
-        by_calendar: dict[str, list[ClaimedPush]] = {}
-        for push in claimed:
-            by_calendar.setdefault(push.calendar_id, []).append(push)
+        """Claim the due pushes (of calendars no other run of this process is pushing to)
+        and carry them out (a booking's pushes are claimed one at a time, in order: the
+        next on a later run); each calendar's in turn, calendars at once."""
+        async with self._claiming:
+            now = self._clock.now()
+            async with self._uow() as uow:
+                claimed = await CalendarPushRepository(uow.connection).claim(
+                    now, now + CLAIM_FOR, self._limit, busy=self._busy
+                )
+                await uow.commit()
+            by_calendar: dict[str, list[ClaimedPush]] = {}
+            for push in claimed:
+                by_calendar.setdefault(push.calendar_id, []).append(push)
+            self._busy.update(by_calendar)
+        try:
+            return await self._push_all(by_calendar)
+        finally:
+            self._busy.difference_update(by_calendar)
+
+    async def _push_all(self, by_calendar: dict[str, list[ClaimedPush]]) -> PushRun:
         turns = asyncio.Semaphore(self._calendars_at_once)
         # Every calendar's outcomes are recorded before a failure (the database away) is
         # raised: one calendar's failure never cuts another's push short.
