@@ -201,3 +201,24 @@ async def test_two_runs_of_one_pusher_never_push_one_calendar_at_once(
 
 async def _called(calendars: FakeLinkedCalendars, booking_id: int) -> bool:
     return any(call[2] == event_id(booking_id) for call in calendars.calls)
+
+
+async def test_one_calendars_run_pushes_only_its_own_and_says_which_calendars_are_due(
+    pushing: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock, ada: int
+) -> None:
+    marias = await _book(pushing, "maria", MONDAY_10, ada)
+    olgas = await _book(pushing, "olga", WEDNESDAY_12, ada)
+    assert sorted(await pusher(pushing).due_calendars()) == sorted([MARIA, OLGA])
+
+    assert (await pusher(pushing).run_calendar(OLGA)).done == 1
+
+    assert await _on(calendars, OLGA, olgas.id)
+    assert MARIA not in calendars.events
+    assert await pusher(pushing).due_calendars() == [MARIA]
+    calendars.refuse_next(1, "503 backend error", transient=True)
+    assert (await pusher(pushing).run_calendar(MARIA)).retried == 1
+    assert await pusher(pushing).due_calendars() == []  # its retry is not due yet
+    clock.advance(timedelta(seconds=5))
+    assert await pusher(pushing).due_calendars() == [MARIA]
+    assert (await pusher(pushing).run_calendar(MARIA)).done == 1
+    assert await _on(calendars, MARIA, marias.id)

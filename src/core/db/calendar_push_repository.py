@@ -25,6 +25,7 @@ MAX_ERROR_LENGTH = 2000
 PUSHES_CHANNEL = "salonbot_calendar_pushes"
 """Where a queued push is announced (no payload: a pusher claims what is due)."""
 SETTLED = "settled by a later push"
+MOST_DUE_CALENDARS = 100
 
 
 class PushAction(StrEnum):
@@ -94,6 +95,16 @@ def _still_claimed(push: ClaimedPush) -> tuple[ColumnElement[bool], ...]:
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:
     return or_(calendar_pushes.c.claimed_until.is_(None), calendar_pushes.c.claimed_until <= now)
+
+
+def _due(now: datetime, busy: Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """Open, unclaimed, due now, to none of the ``busy`` calendars."""
+    return (
+        _open(),
+        _unclaimed(now),
+        calendar_pushes.c.next_attempt_at <= now,
+        calendar_pushes.c.calendar_id.not_in(sorted(busy)),
+    )
 
 
 class CalendarPushRepository:
@@ -181,11 +192,13 @@ class CalendarPushRepository:
         limit: int,
         *,
         busy: Collection[str] = (),
+        calendar_id: str | None = None,
     ) -> list[ClaimedPush]:
         """Claim up to ``limit`` due pushes until ``claimed_until``, each the oldest open
         push of its booking (a later one waits for it, even while it is waiting to be
-        retried), none to the ``busy`` calendars. Rows another pusher holds or has claimed
-        are skipped. A stored event too damaged to read is parked, not claimed.
+        retried), none to the ``busy`` calendars (only to ``calendar_id``, when given).
+        Rows another pusher holds or has claimed are skipped. A stored event too damaged
+        to read is parked, not claimed.
 
         Fair between calendars: every calendar's first due push comes before any
         calendar's second (then oldest first), so a calendar with a long queue (one that
@@ -197,12 +210,9 @@ class CalendarPushRepository:
             earlier.c.done_at.is_(None),
             earlier.c.parked_at.is_(None),
         )
-        claimable = (
-            _open(),
-            _unclaimed(now),
-            calendar_pushes.c.next_attempt_at <= now,
-            calendar_pushes.c.calendar_id.not_in(sorted(busy)),
-        )
+        claimable = _due(now, busy)
+        if calendar_id is not None:
+            claimable += (calendar_pushes.c.calendar_id == calendar_id,)
         ranked = (
             select(
                 calendar_pushes.c.id,
@@ -263,6 +273,19 @@ class CalendarPushRepository:
                 )
             )
         return claimed
+
+    async def due_calendars(self, now: datetime, busy: Collection[str] = ()) -> list[str]:
+        """The calendars with a push due now that no pusher has claimed (``busy`` left
+        out), at most ``MOST_DUE_CALENDARS``: where to push next. (A due push may still
+        wait for an earlier one of its booking: its calendar is named all the same.)"""
+        rows = await self._db.execute(
+            select(calendar_pushes.c.calendar_id)
+            .where(*_due(now, busy))
+            .group_by(calendar_pushes.c.calendar_id)
+            .order_by(func.min(calendar_pushes.c.next_attempt_at))
+            .limit(MOST_DUE_CALENDARS)
+        )
+        return [str(calendar) for calendar in rows.scalars()]
 
     async def done(self, push: ClaimedPush, at: datetime) -> None:
         """Carried out; the booking's earlier pushes to the same calendar that were parked

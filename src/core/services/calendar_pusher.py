@@ -13,10 +13,11 @@ transaction of its own:
 * refused for good, a damaged row, or ``MAX_ATTEMPTS`` tries: parked with its reason
   (kept for the staff page); the booking's later pushes go on.
 
-Runs may overlap (the scheduler's tick, a run woken by a queued push, several of those):
-in one process a calendar is pushed by one run at a time, the others leaving its pushes
-alone (``busy``), so a run held up by a hanging calendar never holds up the next run's
-other calendars, and each calendar's pushes still go one after the other.
+Runs may overlap (the scheduler's tick; ``run_calendar``, one calendar's pushes, for
+each calendar that has some due: ``core.services.calendar_push_wake``): in one process a
+calendar is pushed by one run at a time, the others leaving its pushes alone (``busy``),
+so a calendar that hangs never holds up another's pushes, and each calendar's pushes
+still go one after the other.
 
 A calendar that refused for now is not tried again in the same run: its other pushes
 are let go untried, for the next run (a calendar that hangs costs a run one timeout, not
@@ -105,30 +106,47 @@ class CalendarPusher:
         """Claim the due pushes (of calendars no other run of this process is pushing to)
         and carry them out (a booking's pushes are claimed one at a time, in order: the
         next on a later run); each calendar's in turn, calendars at once."""
+        return await self._claim_and_push(None)
+
+    async def run_calendar(self, calendar_id: str) -> PushRun:
+        """``run``, for one calendar's pushes only (nothing when another run of this
+        process is pushing to it)."""
+        return await self._claim_and_push(calendar_id)
+
+    async def due_calendars(self) -> list[str]:
+        """The calendars with pushes due now that no run of this process is pushing to."""
+        async with self._uow() as uow:
+            return await CalendarPushRepository(uow.connection).due_calendars(
+                self._clock.now(), self._busy
+            )
+
+    async def _claim_and_push(self, calendar_id: str | None) -> PushRun:
         async with self._claiming:
+            if calendar_id in self._busy:
+                return PushRun()
             now = self._clock.now()
             async with self._uow() as uow:
                 claimed = await CalendarPushRepository(uow.connection).claim(
-                    now, now + CLAIM_FOR, self._limit, busy=self._busy
+                    now, now + CLAIM_FOR, self._limit, busy=self._busy, calendar_id=calendar_id
                 )
                 await uow.commit()
             by_calendar: dict[str, list[ClaimedPush]] = {}
             for push in claimed:
                 by_calendar.setdefault(push.calendar_id, []).append(push)
             self._busy.update(by_calendar)
-        try:
-            return await self._push_all(by_calendar)
-        finally:
-            self._busy.difference_update(by_calendar)
+        return await self._push_all(by_calendar)
 
     async def _push_all(self, by_calendar: dict[str, list[ClaimedPush]]) -> PushRun:
         turns = asyncio.Semaphore(self._calendars_at_once)
         # Every calendar's outcomes are recorded before a failure (the database away) is
         # raised: one calendar's failure never cuts another's push short.
-        ended = await asyncio.gather(
-            *(self._push_calendar(pushes, turns) for pushes in by_calendar.values()),
-            return_exceptions=True,
-        )
+        try:
+            ended = await asyncio.gather(
+                *(self._push_calendar(pushes, turns) for pushes in by_calendar.values()),
+                return_exceptions=True,
+            )
+        finally:
+            self._busy.difference_update(by_calendar)  # also those cut before they began
         outcomes: list[_Outcome] = []
         for result in ended:
             if isinstance(result, BaseException):
@@ -147,22 +165,27 @@ class CalendarPusher:
         """One calendar's claimed pushes, one after the other; the rest are let go when
         the calendar refuses for now or the claim runs short."""
         outcomes: list[_Outcome] = []
-        async with turns:
-            for index, push in enumerate(pushes):
-                # A push started this late could outlive its claim: another pusher would
-                # take it over and this one's late call could undo a newer push (a put
-                # re-made after a remove). Let go, the next run takes it again.
-                margin = timedelta(seconds=self._call_timeout * 2)
-                if self._clock.now() + margin >= push.claimed_until:
-                    await self._release(pushes[index:], self._clock.now())
-                    break
-                outcome = await self._push(push)
-                outcomes.append(outcome)
-                if outcome.retry_at is not None and index + 1 < len(pushes):
-                    due = outcome.hold_until or self._clock.now()
-                    await self._release(pushes[index + 1 :], due)
-                    break
+        try:
+            async with turns:
+                await self._push_in_turn(pushes, outcomes)
+        finally:
+            self._busy.discard(pushes[0].calendar_id)  # free for another run at once
         return outcomes
+
+    async def _push_in_turn(self, pushes: Sequence[ClaimedPush], outcomes: list[_Outcome]) -> None:
+        for index, push in enumerate(pushes):
+            # A push started this late could outlive its claim: another pusher would take
+            # it over and this one's late call could undo a newer push (a put re-made
+            # after a remove). Let go, the next run takes it again.
+            margin = timedelta(seconds=self._call_timeout * 2)
+            if self._clock.now() + margin >= push.claimed_until:
+                await self._release(pushes[index:], self._clock.now())
+                return
+            outcome = await self._push(push)
+            outcomes.append(outcome)
+            if outcome.retry_at is not None and index + 1 < len(pushes):
+                await self._release(pushes[index + 1 :], outcome.hold_until or self._clock.now())
+                return
 
     async def _release(self, pushes: Sequence[ClaimedPush], due_at: datetime) -> None:
         async with self._uow() as uow:
