@@ -24,7 +24,7 @@ from core.db.customer_repository import CustomerRepository
 from core.domain.booking import Actor, Booking, BookingStatus
 from core.domain.catalog import Catalog
 from core.domain.timeline import Interval
-from core.linked_calendars.ports import CalendarEvent, event_id
+from core.linked_calendars.ports import CalendarEvent, OurEventsSeen, event_id
 from core.services.calendar_edits import CalendarEdits
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
@@ -68,7 +68,9 @@ async def app(
 
 @pytest.fixture
 def edits(app: Salonbot) -> CalendarEdits:
-    return CalendarEdits(app.uow, app.clock, app.catalogs, app.bookings)
+    edits = CalendarEdits(app.uow, app.clock, app.catalogs, app.bookings)
+    _: OurEventsSeen = edits  # the port the calendar import is given (mypy checks it)
+    return edits
 
 
 @pytest.fixture
