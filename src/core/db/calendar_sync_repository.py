@@ -421,19 +421,6 @@ class CalendarSyncRepository:
             for row in rows
         ]
 
-    async def upcoming_bookings(self, staff_id: int, now: datetime) -> list[int]:
-        """The staff member's confirmed bookings not over yet, soonest first."""
-        found = await self._db.scalars(
-            select(bookings.c.id)
-            .where(
-                bookings.c.staff_id == staff_id,
-                bookings.c.status == BookingStatus.CONFIRMED.value,
-                bookings.c.ends_at > now,
-            )
-            .order_by(bookings.c.starts_at, bookings.c.id)
-        )
-        return [int(booking_id) for booking_id in found]
-
 
 def _busy_row(staff_id: int, event: BusyEvent) -> dict[str, object]:
     return {
