@@ -31,7 +31,7 @@ AGENDAS_EVERY = 60.0
 # Bookings reach the staff's linked calendars within a couple of seconds.
 CALENDARS_EVERY = 2.0
 # The import only reads the calendars that are due (polled every few minutes, or asked
-# for by a push notification): idle, a tick is one indexed query.
+# for by a push notification): idle, a tick is two small queries.
 CALENDAR_IMPORT_EVERY = 2.0
 
 

@@ -248,3 +248,39 @@ def _busy(app: Salonbot) -> Callable[[], Awaitable[bool]]:
         return bool(await busy_rows(app.engine))
 
     return check
+
+
+async def test_two_processes_ticking_together_read_a_calendar_once(
+    app: Salonbot, google: FakeGoogleCalendar, clock: FakeClock
+) -> None:
+    google.owner_put(MARIA, timed(MONDAY_11))
+    assert app.linked_calendars is not None
+    other = CalendarImport(app.uow, clock, app.catalogs, app.linked_calendars)
+
+    runs = await asyncio.gather(importer(app).run(), other.run())
+
+    assert sorted(run.read for run in runs) == [0, 1]
+    assert len([call for call in google.calls if call[0] == "GET"]) == 1
+    assert len(await busy_rows(app.engine)) == 1
+
+
+async def test_a_sync_asked_for_while_a_read_runs_is_still_asked_for_after_it(
+    clean_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    calendars = FakeLinkedCalendars()
+    app = Salonbot(clean_engine, clock, linked_calendars=calendars)
+    await load(app, clock, WITH_MARIA)
+    calendars.gate = asyncio.Event()
+
+    reading = asyncio.create_task(importer(app).run())
+    await until(_called(calendars), "the read is at the calendar")
+    clock.advance(timedelta(seconds=1))
+    asked = clock.now()
+    async with app.engine.begin() as connection:  # a push notification, say
+        await connection.execute(update(calendar_syncs).values(wanted_at=asked))
+    calendars.gate.set()
+    assert await reading == ImportRun(read=1)
+
+    assert (await sync_rows(app.engine))["maria"]["wanted_at"] == asked
+    assert await importer(app).run() == ImportRun(read=1)
+    assert (await sync_rows(app.engine))["maria"]["wanted_at"] is None

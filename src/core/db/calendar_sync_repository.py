@@ -53,10 +53,11 @@ class BusyEvent:
 @dataclass(frozen=True, slots=True)
 class InStep:
     """The rows after ``keep_in_step``: the staff ids whose row follows the catalog, and
-    whether rows that left it still wait for their push channel to be stopped."""
+    whether to look again on the next tick (a row that left the catalog waits for its
+    push channel to be stopped, or another process added a row meanwhile)."""
 
     current: frozenset[int]
-    waiting: bool
+    again: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class CalendarSyncRepository:
             .with_for_update(of=calendar_syncs)
         )
         current: set[int] = set()
-        waiting = False
+        again = False
         have = set()
         for row in rows:
             have.add(row.key)
@@ -111,7 +112,7 @@ class CalendarSyncRepository:
                 continue
             await self._leave(row.staff_id)
             if row.channel_id is not None:
-                waiting = True
+                again = True
             elif row.key in wanted:
                 await self._start_over(row.staff_id, wanted[row.key])
                 current.add(row.staff_id)
@@ -133,7 +134,9 @@ class CalendarSyncRepository:
             )
             if added is not None:
                 current.add(int(added))
-        return InStep(frozenset(current), waiting)
+            else:
+                again = True
+        return InStep(frozenset(current), again)
 
     async def _leave(self, staff_id: int) -> None:
         # The claim goes too: a sync in flight then writes nothing (``still_claimed``).

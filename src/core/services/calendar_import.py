@@ -12,7 +12,7 @@ wanted (a push notification, ``salonbot google resync``), or read ``poll_every``
 
 A calendar that cannot be read (unshared, Google down) keeps its last busy time and is
 tried again with backoff (``last_error`` says why, for the staff page); the others go on.
-Idle, a tick reads the catalog's digest and claims nothing: one indexed query.
+Idle, a tick is two small queries: the catalog's digest, and a claim that finds nothing.
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ class CalendarImport:
         for key in keys:
             calendar_id = self._calendar_of(catalog, key) or ""
             if key not in targets:
-                outcomes.append(CalendarSynced(key, calendar_id, "not set up (staff not stored)"))
+                later = "not ready: its old push channel is being stopped; try again shortly"
+                outcomes.append(CalendarSynced(key, calendar_id, later))
                 continue
             sync = await self._claim_now(targets[key], deadline)
             if sync is None:
@@ -186,9 +187,8 @@ class CalendarImport:
     async def _keep_in_step(
         self, repository: CalendarSyncRepository, catalog: Catalog
     ) -> tuple[frozenset[int], bool]:
-        """The staff ids whose rows follow ``catalog``, and whether that is settled (no
-        row waits for its push channel to stop): then it is not looked at again until the
-        catalog changes."""
+        """The staff ids whose rows follow ``catalog``, and whether that is settled: then
+        the rows are not looked at again until the catalog changes."""
         if self._in_step is not None and self._in_step[0] is catalog:
             return self._in_step[1], True
         wanted = {
@@ -197,7 +197,7 @@ class CalendarImport:
             if (calendar := self._calendar_of(catalog, key)) is not None
         }
         in_step = await repository.keep_in_step(wanted)
-        return in_step.current, not in_step.waiting
+        return in_step.current, not in_step.again
 
     async def _read(self, sync: ClaimedSync, catalog: Catalog) -> CalendarSynced:
         window = sync.window
