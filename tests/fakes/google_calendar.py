@@ -49,7 +49,8 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
     ``q``, ``iCalUID``, ``orderBy``, ``privateExtendedProperty``,
     ``sharedExtendedProperty`` or ``showDeleted=false``: 400
     ``syncTokenWithRequestRestrictions`` ("Sync token cannot be used with other request
-    restrictions."). A token unknown, of another calendar, or expired
+    restrictions."; the message as users report it, the reason and domain less sure: no
+    client branches on them). A token unknown, of another calendar, or expired
     (:meth:`expire_sync_tokens`): 410 ``fullSyncRequired``.
 - Knobs: :meth:`fail_next` answers the next N calendar calls with a status and reason
   (and ``Retry-After``) before doing anything; :meth:`hang_after_apply` makes the next

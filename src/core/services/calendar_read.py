@@ -101,20 +101,20 @@ class CalendarRead:
         window = full_read_window(self._began, self._catalog)
         events: list[CalendarEvent] = []
         page_token: str | None = None
+        sync_token: str | None = None
         for _ in range(MAX_PAGES):
             page = await self._page(None, page_token, window)
             events += page.events
-            if page.sync_token is not None:
+            sync_token, page_token = page.sync_token, page.next_page
+            if sync_token is not None:
                 break
-            page_token = page.next_page
-        else:
+        if sync_token is None:
             raise CalendarRefused(
                 f"more than {MAX_PAGES} pages of events in {window.end - window.start}",
                 transient=False,
             )
         busy, _, ours = self._sort(events, window)
-        assert page.sync_token is not None
-        await self._write(partial(self._replace, busy, page.sync_token, window))
+        await self._write(partial(self._replace, busy, sync_token, window))
         await self._hand_over(ours)
         return len(busy)
 
