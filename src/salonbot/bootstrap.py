@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.ports import PasswordHasher
 from core.db.unit_of_work import UnitOfWorkFactory
-from core.linked_calendars.ports import LinkedCalendars
+from core.linked_calendars.ports import LinkedCalendars, NoOneWatchingOurEvents, OurEventsSeen
 from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
 from core.services.agendas import QueueAgendas
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
+from core.services.calendar_import import POLL_EVERY, CalendarImport
 from core.services.calendar_push import CalendarOfStaff, CalendarPushes, calendar_in_catalog
 from core.services.calendar_pusher import CalendarPusher
 from core.services.catalog import CatalogReader
@@ -52,6 +53,9 @@ class Salonbot:
     time until one is configured. ``passwords``: how staff users' passwords are hashed.
     ``linked_calendars``: the staff's own calendars, which follow their bookings (None:
     nothing is pushed); ``calendar_of`` names a staff member's calendar.
+    ``calendar_poll_every``: how often each calendar is read back (its events make the
+    staff member busy); ``our_events``: who reconciles salonbot's own events that a read
+    found edited or deleted in Google.
     """
 
     engine: AsyncEngine
@@ -60,6 +64,8 @@ class Salonbot:
     passwords: PasswordHasher = field(default_factory=Argon2Passwords)
     linked_calendars: LinkedCalendars | None = None
     calendar_of: CalendarOfStaff = calendar_in_catalog
+    calendar_poll_every: timedelta = POLL_EVERY
+    our_events: OurEventsSeen = field(default_factory=NoOneWatchingOurEvents)
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -81,6 +87,18 @@ class Salonbot:
         self.calendar_pusher: CalendarPusher | None = None
         if self.linked_calendars is not None:
             self.calendar_pusher = CalendarPusher(self.uow, self.clock, self.linked_calendars)
+        # Google -> salonbot: the staff's own events become busy time (``calendar_busy``).
+        self.calendar_import: CalendarImport | None = None
+        if self.linked_calendars is not None:
+            self.calendar_import = CalendarImport(
+                self.uow,
+                self.clock,
+                self.catalogs,
+                self.linked_calendars,
+                our_events=self.our_events,
+                calendar_of=self.calendar_of,
+                poll_every=self.calendar_poll_every,
+            )
         self.bookings = Bookings(
             self.uow, self.clock, self.catalogs, self.external_busy, self.followers
         )

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         default=None, validation_alias="GOOGLE_CALENDAR_API_BASE"
     )
 
+    # How often each staff member's Google Calendar is read back (seconds).
+    google_calendar_poll_seconds: int = Field(
+        default=300, ge=30, le=86400, validation_alias="GOOGLE_CALENDAR_POLL_SECONDS"
+    )
+
     @field_validator("google_service_account_file", mode="before")
     @classmethod
     def _key_file(cls, value: object) -> object:

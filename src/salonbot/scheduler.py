@@ -30,6 +30,9 @@ VISITS_EVERY = 5.0
 AGENDAS_EVERY = 60.0
 # Bookings reach the staff's linked calendars within a couple of seconds.
 CALENDARS_EVERY = 2.0
+# The import only reads the calendars that are due (polled every few minutes, or asked
+# for by a push notification): idle, a tick is two small queries.
+CALENDAR_IMPORT_EVERY = 2.0
 
 
 class Scheduler:
@@ -53,6 +56,8 @@ class Scheduler:
         self._add("agendas", self.tick_agendas, agendas_every)
         if app.calendar_pusher is not None:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
+        if app.calendar_import is not None:
+            self._add("calendar import", app.calendar_import.run, CALENDAR_IMPORT_EVERY)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
@@ -122,9 +123,14 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
     app = Salonbot(
         make_engine(location.url, pool_size=10, limits=SERVING_LIMITS),
         linked_calendars=linked_calendars(settings),
+        calendar_poll_every=timedelta(seconds=settings.google_calendar_poll_seconds),
     )
     if app.linked_calendars is not None:
-        log.info("staff members' Google Calendars: their bookings are pushed there")
+        log.info(
+            "staff members' Google Calendars: their bookings are pushed there, their "
+            "events read back every %d s",
+            settings.google_calendar_poll_seconds,
+        )
     runtime = Runtime(app, schedule=True)
     try:
         if location.server is not None and await load_demo_if_empty(app):

@@ -3,15 +3,18 @@
 A put of an id already there patches it (Google's 409 on insert, then a patch), a remove
 of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 ``calls`` records every call, in order; ``gate`` (when set) holds each call until it is
-set, to catch two pushers at once.
+set, to catch two pushers at once. ``changes`` reads a calendar back in one page: every
+event put there (full reads: those overlapping the window), salonbot's own as Google
+would list them.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from core.linked_calendars.ports import CalendarRefused, EventDraft
+from core.linked_calendars.ports import CalendarEvent, CalendarRefused, EventDraft, EventPage
 
 
 @dataclass
@@ -51,3 +54,25 @@ class FakeLinkedCalendars:
     async def check(self, calendar_id: str) -> str | None:
         await self._call("check", calendar_id, "")
         return None
+
+    async def changes(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None,
+        page_token: str | None,
+        window: tuple[datetime, datetime],
+    ) -> EventPage:
+        await self._call("changes", calendar_id, "")
+        listed = [
+            CalendarEvent(
+                event.event_id,
+                cancelled=False,
+                start=event.start,
+                end=event.end,
+                booking_id=event.booking_id,
+            )
+            for event in self.events.get(calendar_id, {}).values()
+            if sync_token is not None or (event.start < window[1] and event.end > window[0])
+        ]
+        return EventPage(listed, next_page=None, sync_token="in-memory")

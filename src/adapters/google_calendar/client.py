@@ -12,6 +12,7 @@ import asyncio
 import json
 import queue
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,8 +21,9 @@ import httplib2
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
+from adapters.google_calendar.event_pages import PAGE_SIZE, event_page
 from adapters.google_calendar.refusals import HttpRefused, refusal
-from core.linked_calendars.ports import CalendarRefused, EventDraft
+from core.linked_calendars.ports import CalendarRefused, EventDraft, EventPage, SyncExpired
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 _KEY_FIELDS = ("client_email", "private_key", "token_uri")
@@ -139,6 +141,38 @@ class GoogleCalendars:
             return f"cannot write: {refused.reason}"
         return None
 
+    async def changes(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None,
+        page_token: str | None,
+        window: tuple[datetime, datetime],
+    ) -> EventPage:
+        # singleEvents: recurring events come as their instances. With a sync token Google
+        # refuses timeMin/timeMax and showDeleted=false (it returns deleted events then).
+        query: dict[str, Any] = {
+            "calendarId": calendar_id,
+            "singleEvents": True,
+            "maxResults": PAGE_SIZE,
+        }
+        if sync_token is not None:
+            query["syncToken"] = sync_token
+        else:
+            query["timeMin"] = _rfc3339(window[0])
+            query["timeMax"] = _rfc3339(window[1], round_up=True)
+        if page_token is not None:
+            query["pageToken"] = page_token
+        request = self._service.events().list(**query)
+        try:
+            body = await self._run(request.execute)
+        except HttpRefused as refused:
+            # 410: the token expired (fullSyncRequired), or Google forgot it (gone).
+            if refused.status == 410 and sync_token is not None:
+                raise SyncExpired(refused.reason) from None
+            raise
+        return event_page(body)
+
     async def _run(self, execute: Callable[..., T]) -> T:
         async with self._limit:
             return await asyncio.to_thread(self._call, execute)
@@ -151,6 +185,14 @@ class GoogleCalendars:
             raise refusal(error) from None
         finally:
             self._https.put(http)
+
+
+def _rfc3339(moment: datetime, *, round_up: bool = False) -> str:
+    """``moment`` in UTC to the second (``...Z``); ``round_up``: not before it."""
+    moment = moment.astimezone(UTC)
+    if round_up and moment.microsecond:
+        moment += timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _event_body(event: EventDraft) -> dict[str, Any]:
