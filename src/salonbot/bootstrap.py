@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.ports import PasswordHasher
 from core.db.unit_of_work import UnitOfWorkFactory
-from core.linked_calendars.ports import LinkedCalendars, NoOneWatchingOurEvents, OurEventsSeen
+from core.linked_calendars.ports import LinkedCalendars, OurEventsSeen
 from core.ports import Clock, ExternalBusy, InboundChannel, NoExternalBusy, SystemClock
 from core.services.agendas import QueueAgendas
 from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
+from core.services.calendar_edits import CalendarEdits
 from core.services.calendar_import import POLL_EVERY, CalendarImport
 from core.services.calendar_push import CalendarOfStaff, CalendarPushes, calendar_in_catalog
 from core.services.calendar_pusher import CalendarPusher
@@ -55,7 +56,7 @@ class Salonbot:
     nothing is pushed); ``calendar_of`` names a staff member's calendar.
     ``calendar_poll_every``: how often each calendar is read back (its events make the
     staff member busy); ``our_events``: who reconciles salonbot's own events that a read
-    found edited or deleted in Google.
+    found edited or deleted in Google (None: ``CalendarEdits``, through this app's bookings).
     """
 
     engine: AsyncEngine
@@ -65,7 +66,7 @@ class Salonbot:
     linked_calendars: LinkedCalendars | None = None
     calendar_of: CalendarOfStaff = calendar_in_catalog
     calendar_poll_every: timedelta = POLL_EVERY
-    our_events: OurEventsSeen = field(default_factory=NoOneWatchingOurEvents)
+    our_events: OurEventsSeen | None = None
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -87,8 +88,15 @@ class Salonbot:
         self.calendar_pusher: CalendarPusher | None = None
         if self.linked_calendars is not None:
             self.calendar_pusher = CalendarPusher(self.uow, self.clock, self.linked_calendars)
-        # Google -> salonbot: the staff's own events become busy time (``calendar_busy``).
+        self.bookings = Bookings(
+            self.uow, self.clock, self.catalogs, self.external_busy, self.followers
+        )
+        # Google -> salonbot: the staff's own events become busy time (``calendar_busy``);
+        # salonbot's own events that staff moved or deleted in Google are followed
+        # through the booking use cases (``CalendarEdits``), unless told otherwise.
         self.calendar_import: CalendarImport | None = None
+        if self.our_events is None:
+            self.our_events = CalendarEdits(self.uow, self.clock, self.catalogs, self.bookings)
         if self.linked_calendars is not None:
             self.calendar_import = CalendarImport(
                 self.uow,
@@ -99,9 +107,6 @@ class Salonbot:
                 calendar_of=self.calendar_of,
                 poll_every=self.calendar_poll_every,
             )
-        self.bookings = Bookings(
-            self.uow, self.clock, self.catalogs, self.external_busy, self.followers
-        )
         self.add_time_off = AddTimeOff(self.uow, self.clock)
         self.staff_links = StaffLinks(self.uow, self.clock)
         self.converse = self.converse_in(self.uow)
