@@ -3,15 +3,18 @@
 A put of an id already there patches it (Google's 409 on insert, then a patch), a remove
 of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 ``calls`` records every call, in order; ``gate`` (when set) holds each call until it is
-set, to catch two pushers at once.
+set, to catch two pushers at once. ``watch`` opens a channel in ``channels`` (expiring at
+``shortened_to`` instead, when that is set and sooner: Google may shorten a channel's
+life), ``stop_watch`` closes it (an unknown one counts as closed).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from core.linked_calendars.ports import CalendarRefused, EventDraft
+from core.linked_calendars.ports import CalendarRefused, EventDraft, WatchChannel
 
 
 @dataclass
@@ -51,3 +54,24 @@ class FakeLinkedCalendars:
     async def check(self, calendar_id: str) -> str | None:
         await self._call("check", calendar_id, "")
         return None
+
+    # -- push channels ---------------------------------------------------------------------
+
+    channels: dict[str, WatchChannel] = field(default_factory=dict)
+    watched: dict[str, str] = field(default_factory=dict)  # channel id -> calendar id
+    shortened_to: datetime | None = None
+
+    async def watch(
+        self, calendar_id: str, *, channel_id: str, address: str, token: str, expires_at: datetime
+    ) -> WatchChannel:
+        await self._call("watch", calendar_id, channel_id)
+        if self.shortened_to is not None:
+            expires_at = min(expires_at, self.shortened_to)
+        channel = WatchChannel(channel_id, f"resource-of-{calendar_id}", expires_at)
+        self.channels[channel_id] = channel
+        self.watched[channel_id] = calendar_id
+        return channel
+
+    async def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        await self._call("stop_watch", self.watched.get(channel_id, ""), channel_id)
+        self.channels.pop(channel_id, None)
