@@ -59,6 +59,7 @@ class FakeLinkedCalendars:
 
     channels: dict[str, WatchChannel] = field(default_factory=dict)
     watched: dict[str, str] = field(default_factory=dict)  # channel id -> calendar id
+    tokens: dict[str, str] = field(default_factory=dict)  # channel id -> its token
     shortened_to: datetime | None = None
 
     async def watch(
@@ -70,6 +71,7 @@ class FakeLinkedCalendars:
         channel = WatchChannel(channel_id, f"resource-of-{calendar_id}", expires_at)
         self.channels[channel_id] = channel
         self.watched[channel_id] = calendar_id
+        self.tokens[channel_id] = token
         return channel
 
     async def stop_watch(self, channel_id: str, resource_id: str) -> None:
