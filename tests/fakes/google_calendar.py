@@ -42,7 +42,8 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
   :attr:`clock`. Answer: ``{"kind": "api#channel", "id", "resourceId" (one per calendar),
   "resourceUri", "token"?, "expiration": "<ms>"}`` (int64 as a string, as Google sends it).
   The first notification (``X-Goog-Resource-State: sync``, message number 1) is sent at
-  once, so it may arrive before the watch's answer (Google says so too); then every
+  once, so it may arrive before the watch's answer (Google says so too;
+  :attr:`sync_before_answer` makes it always do so: the answer waits for it); then every
   change to the calendar's events sends ``exists`` to each live channel, message numbers
   counting up (every change calls ``_changed(calendar_id)``, whose listeners include the
   channels'). A notification is a ``POST`` with no body and Google's headers
@@ -168,6 +169,7 @@ class FakeGoogleCalendar:
         self.clock: Callable[[], float] = time.time
         self.channel_lifetime_limit = float(DEFAULT_CHANNEL_SECONDS)
         self.redelivery_delays: tuple[float, ...] = (0.05, 0.2, 0.5)
+        self.sync_before_answer = False
         self._resource_ids: dict[str, str] = {}
         self._tls = ssl.create_default_context()
         self._session: aiohttp.ClientSession | None = None
@@ -365,7 +367,7 @@ class FakeGoogleCalendar:
             if method == "GET":
                 return self._list(calendar, request)
         if segments[2:] == ["events", "watch"] and method == "POST":
-            return self._watch(calendar, await _json_body(request))
+            return await self._watch(calendar, await _json_body(request))
         if len(segments) == 4 and segments[2] == "events":
             event_id = segments[3]
             if method == "GET":
@@ -487,7 +489,7 @@ class FakeGoogleCalendar:
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
 
-    def _watch(self, calendar: _Calendar, body: dict[str, Any]) -> web.Response:
+    async def _watch(self, calendar: _Calendar, body: dict[str, Any]) -> web.Response:
         channel_id, kind = body.get("id"), body.get("type")
         address, token = body.get("address"), body.get("token")
         if not isinstance(channel_id, str) or not _CHANNEL_ID.fullmatch(channel_id):
@@ -518,7 +520,9 @@ class FakeGoogleCalendar:
         )
         self.channels[channel_id] = channel
         # Google: the sync message may arrive even before the watch's answer.
-        self._send(channel, "sync")
+        sync = self._send(channel, "sync")
+        if self.sync_before_answer:
+            await asyncio.shield(sync)
         answer = {
             "kind": "api#channel",
             "id": channel_id,
@@ -564,13 +568,14 @@ class FakeGoogleCalendar:
         for channel in self.live_channels(calendar_id):
             self._send(channel, "exists")
 
-    def _send(self, channel: _Channel, state: str) -> None:
+    def _send(self, channel: _Channel, state: str) -> asyncio.Task[None]:
         channel.messages += 1
         task = asyncio.get_running_loop().create_task(
             self._deliver(channel, state, channel.messages)
         )
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+        return task
 
     async def _deliver(self, channel: _Channel, state: str, number: int) -> None:
         headers = {
