@@ -20,6 +20,7 @@ from core.ports import StoreUnavailable
 from core.services.calendar_channels import (
     CHANNEL_LIFE,
     OPENING_FOR,
+    REFUSED_FOR_GOOD_RETRY,
     CalendarChannels,
     ChannelRun,
 )
@@ -225,6 +226,11 @@ async def test_a_refused_renewal_keeps_the_old_channel_and_its_notifications(
     old = before["channel_id"]
     notices = StoredCalendarNotifications(app.uow, clock)
     assert await notices.notified(old, calendars.tokens[old])
+
+    clock.advance(timedelta(minutes=5))
+    assert await channels.run() == ChannelRun()  # refused for good: tried again in an hour
+    clock.advance(REFUSED_FOR_GOOD_RETRY)
+    assert await channels.run() == ChannelRun(renewed=1)
 
 
 async def test_a_stop_refused_for_now_keeps_the_channel_until_it_stops(

@@ -10,6 +10,7 @@ import asyncio
 import json
 import socket
 import ssl
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,16 +19,20 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.google_calendar.client import GoogleCalendars
-from adapters.google_calendar.webhook import WEBHOOK_PATH
+from adapters.google_calendar.webhook import WEBHOOK_PATH, google_calendar_webhook
 from core.catalog.file import load_catalog_text
+from core.db.unit_of_work import UnitOfWorkFactory
 from core.linked_calendars.ports import EventDraft, event_id
 from core.services.calendar_channels import CHANNEL_LIFE, ChannelRun
+from core.services.calendar_notifications import StoredCalendarNotifications
 from core.services.catalog import load_catalog
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from salonbot.database import make_engine
 from salonbot.scheduler import Scheduler
 from salonbot.web import create_web_app
 from tests.adapters.telegram_harness import eventually
@@ -246,3 +251,45 @@ async def test_the_scheduler_keeps_the_channels_only_with_linked_calendars(
         await eventually(lambda: salon.google.live_channels(MARIA))
     finally:
         await scheduler.stop()
+
+
+async def test_the_route_wakes_the_import_only_for_a_notification_it_kept(
+    salon: Salon, clock: FakeClock
+) -> None:
+    channel_id = await salon.open_channel()
+    token = salon.google.channels[channel_id].token
+    assert token is not None
+    woken: list[None] = []
+    away = make_engine("postgresql://salonbot@127.0.0.1:9/nowhere")
+    routes = {
+        "here": google_calendar_webhook(
+            salon.app.calendar_notifications, lambda: woken.append(None)
+        ),
+        "away": google_calendar_webhook(
+            StoredCalendarNotifications(UnitOfWorkFactory(away), clock),
+            lambda: woken.append(None),
+        ),
+    }
+
+    async def post(where: str, token: str) -> int:
+        web = FastAPI()
+        web.include_router(routes[where])
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="https://salon.test") as client:
+            headers = {
+                "X-Goog-Channel-ID": channel_id,
+                "X-Goog-Channel-Token": token,
+                "X-Goog-Resource-State": "exists",
+            }
+            return (await client.post(WEBHOOK_PATH, headers=headers)).status_code
+
+    try:
+        started = time.monotonic()
+        assert await post("away", token) == 503  # Google sends it again
+        assert time.monotonic() - started < 3
+        assert await post("here", "guess") == 403
+        assert woken == []
+        assert await post("here", token) == 200
+        assert woken == [None]
+    finally:
+        await away.dispose()

@@ -27,7 +27,8 @@ Two processes never open two channels for one calendar: every change of a row's 
 is a compare-and-set on the channel the process read, so of two deciding at once one
 wins and the other skips the row. The calendar is called outside transactions, each call
 bounded (``CALL_TIMEOUT``); a failure is logged (never the token) and the calendar tried
-again on a later run after a backoff (kept in memory: a restart only tries sooner).
+again on a later run after a backoff (seconds doubling up to 5 minutes; an hour after a
+refusal for good), kept in memory: a restart only tries sooner.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ CALL_TIMEOUT = 30.0
 """Seconds one call to the calendar may take; longer is a transient failure."""
 OPENING_FOR = timedelta(minutes=2)
 """How long an opening holds a row: well past a call's timeout."""
+REFUSED_FOR_GOOD_RETRY = timedelta(hours=1)
+"""When a calendar refused for good (unshared, say) is tried again: someone may fix it."""
 
 T = TypeVar("T")
 
@@ -176,7 +179,11 @@ class CalendarChannels:
             raise
         async with self._uow() as uow:
             kept = await CalendarChannelRepository(uow.connection).opened(
-                row.staff_id, opening.channel_id, watch.resource_id, watch.expires_at, now
+                row.staff_id,
+                opening.channel_id,
+                watch.resource_id,
+                watch.expires_at,
+                self._clock.now(),
             )
             await uow.commit()
         if not kept:
@@ -240,7 +247,9 @@ class CalendarChannels:
 
     def _failed(self, row: WatchedCalendar, error: Exception) -> None:
         failures = self._failing.get(row.staff_id, (0, self._clock.now()))[0] + 1
-        self._failing[row.staff_id] = (failures, self._clock.now() + retry_delay(failures))
+        for_good = isinstance(error, CalendarRefused) and not error.transient
+        delay = REFUSED_FOR_GOOD_RETRY if for_good else retry_delay(failures)
+        self._failing[row.staff_id] = (failures, self._clock.now() + delay)
         if isinstance(error, CalendarRefused):
             reason = error.reason
         elif isinstance(error, TimeoutError):
