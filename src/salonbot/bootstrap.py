@@ -21,8 +21,10 @@ from core.services.availability import FindSlots
 from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
+from core.services.calendar_channels import CalendarChannels
 from core.services.calendar_edits import CalendarEdits
 from core.services.calendar_import import POLL_EVERY, CalendarImport
+from core.services.calendar_notifications import StoredCalendarNotifications
 from core.services.calendar_push import CalendarOfStaff, CalendarPushes, calendar_in_catalog
 from core.services.calendar_pusher import CalendarPusher
 from core.services.catalog import CatalogReader
@@ -57,6 +59,8 @@ class Salonbot:
     ``calendar_poll_every``: how often each calendar is read back (its events make the
     staff member busy); ``our_events``: who reconciles salonbot's own events that a read
     found edited or deleted in Google (None: ``CalendarEdits``, through this app's bookings).
+    ``calendar_webhook_url``: where Google posts the calendars' push notifications (serve:
+    PUBLIC_BASE_URL's route); None, or not https: no push channels, polling only.
     """
 
     engine: AsyncEngine
@@ -67,6 +71,7 @@ class Salonbot:
     calendar_of: CalendarOfStaff = calendar_in_catalog
     calendar_poll_every: timedelta = POLL_EVERY
     our_events: OurEventsSeen | None = None
+    calendar_webhook_url: str | None = None
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -88,6 +93,20 @@ class Salonbot:
         self.calendar_pusher: CalendarPusher | None = None
         if self.linked_calendars is not None:
             self.calendar_pusher = CalendarPusher(self.uow, self.clock, self.linked_calendars)
+        # Push notifications from the staff's calendars: the webhook asks for a sync (and
+        # wakes whoever waits on ``calendar_sync_wanted``); the channels' upkeep is a tick.
+        self.calendar_sync_wanted = Wakeup()
+        self.calendar_notifications = StoredCalendarNotifications(self.uow, self.clock)
+        self.calendar_channels: CalendarChannels | None = None
+        if self.linked_calendars is not None:
+            self.calendar_channels = CalendarChannels(
+                self.uow,
+                self.clock,
+                self.linked_calendars,
+                self.catalogs,
+                address=self.calendar_webhook_url,
+                calendar_of=self.calendar_of,
+            )
         self.bookings = Bookings(
             self.uow, self.clock, self.catalogs, self.external_busy, self.followers
         )

@@ -33,6 +33,8 @@ CALENDARS_EVERY = 2.0
 # The import only reads the calendars that are due (polled every few minutes, or asked
 # for by a push notification): idle, a tick is two small queries.
 CALENDAR_IMPORT_EVERY = 2.0
+# Push channels live a week and are renewed a day ahead: once a minute is plenty.
+CALENDAR_CHANNELS_EVERY = 60.0
 
 
 class Scheduler:
@@ -46,6 +48,7 @@ class Scheduler:
         visits_every: float = VISITS_EVERY,
         agendas_every: float = AGENDAS_EVERY,
         calendars_every: float = CALENDARS_EVERY,
+        calendar_channels_every: float = CALENDAR_CHANNELS_EVERY,
     ) -> None:
         self._app = app
         self._due_notices = app.due_notices(outbox)
@@ -58,6 +61,8 @@ class Scheduler:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
         if app.calendar_import is not None:
             self._add("calendar import", app.calendar_import.run, CALENDAR_IMPORT_EVERY)
+        if app.calendar_channels is not None:
+            self._add("calendar channels", app.calendar_channels.run, calendar_channels_every)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:

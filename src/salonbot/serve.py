@@ -117,6 +117,16 @@ def linked_calendars(settings: Settings) -> LinkedCalendars | None:
         raise ServeError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {error}") from None
 
 
+def calendar_webhook_url(settings: Settings) -> str | None:
+    """Where Google posts the staff calendars' push notifications: the route under
+    ``PUBLIC_BASE_URL`` (always https: the settings check it), else None (polling only)."""
+    if settings.public_base_url is None:
+        return None
+    from adapters.google_calendar.webhook import WEBHOOK_PATH
+
+    return f"{settings.public_base_url}{WEBHOOK_PATH}"
+
+
 async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
     configure()
@@ -124,6 +134,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
         make_engine(location.url, pool_size=10, limits=SERVING_LIMITS),
         linked_calendars=linked_calendars(settings),
         calendar_poll_every=timedelta(seconds=settings.google_calendar_poll_seconds),
+        calendar_webhook_url=calendar_webhook_url(settings),
     )
     if app.linked_calendars is not None:
         log.info(
@@ -131,6 +142,8 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
             "events read back every %d s",
             settings.google_calendar_poll_seconds,
         )
+        if app.calendar_webhook_url is not None:
+            log.info("staff members' Google Calendars: push notifications to PUBLIC_BASE_URL")
     runtime = Runtime(app, schedule=True)
     try:
         if location.server is not None and await load_demo_if_empty(app):

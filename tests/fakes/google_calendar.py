@@ -61,28 +61,58 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
 - Every change of a calendar's events, through the API or the owner's, calls
   ``_changed(calendar_id)`` once, which tells each of ``_listeners`` (push notifications
   hang there).
+- Push notifications (Google's push guide; ``docs/platform-facts.md`` C): ``POST
+  calendars/{id}/events/watch`` with ``{"id", "type": "web_hook", "address", "token"?,
+  "expiration"? (ms) or "params": {"ttl"? (s)}}`` needs read access (404 otherwise); ``id``
+  1..64 of ``[A-Za-z0-9-_+/=]`` (else 400 ``invalid``), not the id of a live channel (400
+  ``channelIdNotUnique``); ``type`` ``web_hook``/``webhook``; ``address`` must be
+  ``https://`` (400 ``push.webhookUrlNotHttps``, as Google refuses plain HTTP); ``token``
+  up to 256 characters. The channel lives until the requested expiry (default 604800 s,
+  capped at :attr:`channel_lifetime_limit`: Google may shorten it; the answer says) by
+  :attr:`clock`. Answer: ``{"kind": "api#channel", "id", "resourceId" (one per calendar),
+  "resourceUri", "token"?, "expiration": "<ms>"}`` (int64 as a string, as Google sends it).
+  The first notification (``X-Goog-Resource-State: sync``, message number 1) is sent at
+  once, so it may arrive before the watch's answer (Google says so too;
+  :attr:`sync_before_answer` makes it always do so: the answer waits for it); then every
+  change to the calendar's events sends ``exists`` to each live channel, message numbers
+  counting up (every change calls ``_changed(calendar_id)``, whose listeners include the
+  channels'). A notification is a ``POST`` with no body and Google's headers
+  (``X-Goog-Channel-ID``, ``-Token`` when one was given, ``-Expiration`` as an HTTP date,
+  ``X-Goog-Resource-ID``, ``-URI``, ``-State``, ``X-Goog-Message-Number``), over HTTPS
+  with certificate checks: the fake trusts the system's CAs and what :meth:`trust` adds
+  (the tests' loopback certificate), nothing else. A 500/502/503/504 answer is retried
+  with backoff (:attr:`redelivery_delays`); any other status is a failed message, not
+  retried. Expired and stopped channels send nothing. ``POST channels/stop`` with ``{"id",
+  "resourceId"}``: 204; a channel unknown, stopped, expired or of another resource: 404
+  ``notFound``. :attr:`deliveries` records every attempt; :meth:`drain` waits for those
+  in flight.
 
-Not modelled: watch channels, freeBusy, a recurring event filtered by anything but its
+Not modelled: freeBusy, a recurring event filtered by anything but its
 first instance when listed without ``singleEvents``, a single instance of a recurring event changed
 on its own (exceptions), ``EXDATE``, attendees, ETag preconditions, ``fields``, quotas
-beyond :meth:`fail_next`.
+beyond :meth:`fail_next`, watch on other
+resources (ACL, calendar list, settings), domain verification of the address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import email.utils
 import json
 import re
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -97,6 +127,9 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # the key file's token_uri says).
 TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 _EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
+_CHANNEL_ID = re.compile(r"[A-Za-z0-9\-_+/=]{1,64}")
+DEFAULT_CHANNEL_SECONDS = 604800  # params.ttl's documented default: a week
+_REDELIVER = frozenset({500, 502, 503, 504})  # Google's push guide: retried with backoff
 
 
 @dataclass
@@ -142,6 +175,31 @@ _EXPAND_AHEAD = timedelta(days=366)
 
 
 @dataclass
+class _Channel:
+    """A push channel (``events.watch``) as Google keeps it."""
+
+    channel_id: str
+    calendar_id: str
+    resource_id: str
+    address: str
+    token: str | None
+    expiration_ms: int
+    messages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One attempt to deliver a notification: the receiver's status, or None when it could
+    not be reached (refused connection, untrusted certificate, timeout: ``error`` says)."""
+
+    channel_id: str
+    state: str
+    number: int
+    status: int | None
+    error: str = ""
+
+
+@dataclass
 class _Failure:
     status: int
     reason: str
@@ -177,12 +235,25 @@ class FakeGoogleCalendar:
         self._listeners: list[Callable[[str], None]] = []
         self._runner: web.AppRunner | None = None
         self._port = 0
+        # Push notifications (see the module docstring).
+        self.channels: dict[str, _Channel] = {}
+        self.deliveries: list[Delivery] = []
+        self.clock: Callable[[], float] = time.time
+        self.channel_lifetime_limit = float(DEFAULT_CHANNEL_SECONDS)
+        self.redelivery_delays: tuple[float, ...] = (0.05, 0.2, 0.5)
+        self.sync_before_answer = False
+        self._resource_ids: dict[str, str] = {}
+        self._tls = ssl.create_default_context()
+        self._session: aiohttp.ClientSession | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        self._listeners.append(self._tell_channels)
 
     async def __aenter__(self) -> Self:
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post("/token", self._token)
         app.router.add_route("*", "/calendar/v3/{tail:.*}", self._calendar_api)
         self._runner, self._port = await serve_on_loopback(app, shutdown_timeout=0.5)
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
         return self
 
     async def __aexit__(
@@ -191,6 +262,12 @@ class FakeGoogleCalendar:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        for task in self._sending:
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -390,6 +467,8 @@ class FakeGoogleCalendar:
 
     async def _route(self, request: web.Request) -> web.Response:
         segments = request.match_info["tail"].split("/")
+        if segments == ["channels", "stop"] and request.method == "POST":
+            return self._stop(await _json_body(request))
         if len(segments) < 2 or segments[0] != "calendars" or not segments[1]:
             raise _ApiError(404, "notFound", "Not Found")
         calendar = self._calendar(segments[1])
@@ -409,6 +488,8 @@ class FakeGoogleCalendar:
                 return self._insert(calendar, await _json_body(request))
             if method == "GET":
                 return self._list(calendar, request)
+        if segments[2:] == ["events", "watch"] and method == "POST":
+            return await self._watch(calendar, await _json_body(request))
         if len(segments) == 4 and segments[2] == "events":
             event_id = segments[3]
             if method == "GET":
@@ -589,6 +670,152 @@ class FakeGoogleCalendar:
             if change > since.seen and instance_id not in told:
                 items.append(_deleted({"id": instance_id}))
         return tuple(items)
+
+    # -- push notifications (events.watch, channels.stop) ----------------------------------
+
+    def trust(self, certificate_pem: str) -> None:
+        """Deliver to HTTPS servers with this certificate too, as if a public CA had signed
+        it (the tests' loopback certificate); nothing else untrusted is ever delivered to."""
+        self._tls.load_verify_locations(cadata=certificate_pem)
+
+    def live_channels(self, calendar_id: str) -> list[_Channel]:
+        """The calendar's channels that have neither expired nor been stopped."""
+        now = self._now_ms()
+        return [
+            channel
+            for channel in self.channels.values()
+            if channel.calendar_id == calendar_id and channel.expiration_ms > now
+        ]
+
+    def delivered(self, channel_id: str) -> list[Delivery]:
+        """The attempts to deliver the channel's notifications, in order."""
+        return [d for d in self.deliveries if d.channel_id == channel_id]
+
+    async def drain(self) -> None:
+        """Wait for the notifications in flight (redeliveries included)."""
+        while self._sending:
+            await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    async def _watch(self, calendar: _Calendar, body: dict[str, Any]) -> web.Response:
+        channel_id, kind = body.get("id"), body.get("type")
+        address, token = body.get("address"), body.get("token")
+        if not isinstance(channel_id, str) or not _CHANNEL_ID.fullmatch(channel_id):
+            raise _ApiError(400, "invalid", "Channel id must match [A-Za-z0-9\\-_\\+/=]+")
+        if kind not in ("web_hook", "webhook"):
+            raise _ApiError(400, "invalid", "Invalid value for: type")
+        if not isinstance(address, str) or not address:
+            raise _ApiError(400, "required", "Required: address")
+        parts = urlsplit(address)
+        if parts.scheme != "https":
+            raise _ApiError(
+                400, "push.webhookUrlNotHttps", f"WebHook callback must be HTTPS: {address}"
+            )
+        if not parts.hostname:
+            raise _ApiError(
+                400, "push.webhookUrlNoHostOrAddress", "No host or address in WebHook callback"
+            )
+        if token is not None and (not isinstance(token, str) or len(token) > 256):
+            raise _ApiError(400, "invalid", "Invalid value for: token")
+        now = self._now_ms()
+        if (known := self.channels.get(channel_id)) is not None and known.expiration_ms > now:
+            raise _ApiError(400, "channelIdNotUnique", "Channel id not unique")
+        longest = now + int(self.channel_lifetime_limit * 1000)
+        expiration = min(self._requested_expiration(body, now), longest)
+        resource_id = self._resource_ids.setdefault(calendar.calendar_id, secrets.token_urlsafe(20))
+        channel = _Channel(
+            channel_id, calendar.calendar_id, resource_id, address, token, expiration
+        )
+        self.channels[channel_id] = channel
+        # Google: the sync message may arrive even before the watch's answer.
+        sync = self._send(channel, "sync")
+        if self.sync_before_answer:
+            await asyncio.shield(sync)
+        answer = {
+            "kind": "api#channel",
+            "id": channel_id,
+            "resourceId": resource_id,
+            "resourceUri": self._resource_uri(calendar.calendar_id),
+            "expiration": str(expiration),
+        }
+        if token is not None:
+            answer["token"] = token
+        return web.json_response(answer)
+
+    @staticmethod
+    def _requested_expiration(body: dict[str, Any], now: int) -> int:
+        params = body.get("params")
+        ttl = params.get("ttl") if isinstance(params, dict) else None
+        try:
+            if ttl is not None:
+                return now + int(str(ttl)) * 1000
+            if body.get("expiration") is not None:
+                return int(str(body["expiration"]))
+        except ValueError:
+            raise _ApiError(400, "invalid", "Invalid value for: expiration") from None
+        return now + DEFAULT_CHANNEL_SECONDS * 1000
+
+    def _stop(self, body: dict[str, Any]) -> web.Response:
+        channel_id, resource_id = body.get("id"), body.get("resourceId")
+        channel = self.channels.get(channel_id) if isinstance(channel_id, str) else None
+        if (
+            channel is None
+            or channel.resource_id != resource_id
+            or channel.expiration_ms <= self._now_ms()
+        ):
+            raise _ApiError(404, "notFound", f"Channel '{channel_id}' not found for project")
+        del self.channels[channel.channel_id]
+        return web.Response(status=204)
+
+    def _resource_uri(self, calendar_id: str) -> str:
+        quoted = quote(calendar_id, safe="")
+        return f"{self.base_url}/calendar/v3/calendars/{quoted}/events?alt=json"
+
+    def _tell_channels(self, calendar_id: str) -> None:
+        """Something in the calendar's events changed: each live channel is told."""
+        for channel in self.live_channels(calendar_id):
+            self._send(channel, "exists")
+
+    def _send(self, channel: _Channel, state: str) -> asyncio.Task[None]:
+        channel.messages += 1
+        task = asyncio.get_running_loop().create_task(
+            self._deliver(channel, state, channel.messages)
+        )
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+        return task
+
+    async def _deliver(self, channel: _Channel, state: str, number: int) -> None:
+        headers = {
+            "Content-Type": "application/json; utf-8",
+            "X-Goog-Channel-ID": channel.channel_id,
+            "X-Goog-Channel-Expiration": email.utils.formatdate(
+                channel.expiration_ms / 1000, usegmt=True
+            ),
+            "X-Goog-Resource-ID": channel.resource_id,
+            "X-Goog-Resource-URI": self._resource_uri(channel.calendar_id),
+            "X-Goog-Resource-State": state,
+            "X-Goog-Message-Number": str(number),
+        }
+        if channel.token is not None:
+            headers["X-Goog-Channel-Token"] = channel.token
+        assert self._session is not None, "the fake is not running"
+        for delay in (*self.redelivery_delays, None):
+            try:
+                async with self._session.post(
+                    channel.address, data=b"", headers=headers, ssl=self._tls
+                ) as answer:
+                    await answer.read()
+                    status: int | None = answer.status
+                    error = ""
+            except (aiohttp.ClientError, TimeoutError) as failure:
+                status, error = None, type(failure).__name__
+            self.deliveries.append(Delivery(channel.channel_id, state, number, status, error))
+            if status not in _REDELIVER or delay is None:
+                return
+            await asyncio.sleep(delay)
 
 
 def _as_listed(

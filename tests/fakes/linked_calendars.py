@@ -6,6 +6,9 @@ of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 set, to catch two pushers at once. ``changes`` reads a calendar back in one page: every
 event put there (full reads: those overlapping the window), salonbot's own as Google
 would list them.
+``watch`` opens a channel in ``channels`` (expiring at
+``shortened_to`` instead, when that is set and sooner: Google may shorten a channel's
+life), ``stop_watch`` closes it (an unknown one counts as closed).
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.linked_calendars.ports import CalendarEvent, CalendarRefused, EventDraft, EventPage
+from core.linked_calendars.ports import (
+    CalendarEvent,
+    CalendarRefused,
+    EventDraft,
+    EventPage,
+    WatchChannel,
+)
 
 
 @dataclass
@@ -76,3 +85,26 @@ class FakeLinkedCalendars:
             if sync_token is not None or (event.start < window[1] and event.end > window[0])
         ]
         return EventPage(listed, next_page=None, sync_token="in-memory")
+
+    # -- push channels ---------------------------------------------------------------------
+
+    channels: dict[str, WatchChannel] = field(default_factory=dict)
+    watched: dict[str, str] = field(default_factory=dict)  # channel id -> calendar id
+    tokens: dict[str, str] = field(default_factory=dict)  # channel id -> its token
+    shortened_to: datetime | None = None
+
+    async def watch(
+        self, calendar_id: str, *, channel_id: str, address: str, token: str, expires_at: datetime
+    ) -> WatchChannel:
+        await self._call("watch", calendar_id, channel_id)
+        if self.shortened_to is not None:
+            expires_at = min(expires_at, self.shortened_to)
+        channel = WatchChannel(channel_id, f"resource-of-{calendar_id}", expires_at)
+        self.channels[channel_id] = channel
+        self.watched[channel_id] = calendar_id
+        self.tokens[channel_id] = token
+        return channel
+
+    async def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        await self._call("stop_watch", self.watched.get(channel_id, ""), channel_id)
+        self.channels.pop(channel_id, None)
