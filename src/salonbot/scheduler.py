@@ -55,6 +55,7 @@ class Scheduler:
         self._agendas = app.agendas(outbox)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._ticking: set[asyncio.Task[None]] = set()
+        self._waking: asyncio.Task[None] | None = None
         self._add("visits", self.tick_visits, visits_every)
         self._add("agendas", self.tick_agendas, agendas_every)
         if app.calendar_pusher is not None:
@@ -106,6 +107,18 @@ class Scheduler:
 
     def start(self) -> None:
         self._scheduler.start()
+        if self._app.calendar_import is not None:
+            self._waking = asyncio.create_task(self._import_when_wanted())
+
+    async def _import_when_wanted(self) -> None:
+        """A push notification (the webhook stored a wanted sync) runs the calendar import
+        now rather than at its next tick; a run already going leaves the sync to the tick
+        after it (``wanted_at`` stays set until a read that began after it)."""
+        while True:
+            await self._app.calendar_sync_wanted.wait(3600.0)
+            job = self._scheduler.get_job("calendar import")
+            if job is not None and self._scheduler.running:
+                job.modify(next_run_time=datetime.now(UTC))
 
     async def stop(self, grace: float = 10.0) -> None:
         """No new tick starts; a tick in progress gets ``grace`` seconds to commit, then
@@ -114,6 +127,11 @@ class Scheduler:
         APScheduler's own shutdown cancels the jobs running at once, so it comes last:
         the scheduler is paused first, the ticks in progress are waited for.
         """
+        if self._waking is not None:
+            self._waking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._waking
+            self._waking = None
         if not self._scheduler.running:
             return
         self._scheduler.pause()
