@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,10 @@ def test_caddy_serves_the_domain_over_https_compressed_to_salonbot(tmp_path: Pat
     assert proxy["upstreams"] == [{"dial": "salonbot:8080"}]  # the compose service
     (encode,) = [h for h in handlers if h["handler"] == "encode"]
     assert set(encode["encodings"]) == {"zstd", "gzip"}
+    compressed = encode["match"]["headers"]["Content-Type"]
+    assert {"text/html*", "text/css*", "application/json*", "text/calendar*"} <= set(compressed)
+    # The live calendar's stream stays uncompressed: nothing that matches text/event-stream.
+    assert not any(fnmatch("text/event-stream", kind) for kind in compressed)
 
 
 def test_caddy_adds_security_headers_without_doubling_the_apps(tmp_path: Path) -> None:
