@@ -420,13 +420,21 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
+def _locate(settings: Settings) -> DatabaseLocation:
+    from salonbot.database import NoEmbeddedServer, locate
+
+    try:
+        return locate(settings)
+    except NoEmbeddedServer as error:
+        raise CommandError(str(error)) from None
+
+
 def _serve(settings: Settings) -> int:
-    from salonbot.database import locate
     from salonbot.serve import ServeError, check_settings, serve
 
     try:
         check_settings(settings)  # before anything starts: a config error is one line
-        location = locate(settings)
+        location = _locate(settings)
         _upgrade(location)
         run_event_loop(serve(settings, location))
     except ServeError as error:
@@ -447,7 +455,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         from pydantic import ValidationError
 
         from salonbot.config import Settings
-        from salonbot.database import locate
 
         try:
             settings = Settings()
@@ -458,7 +465,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
         if args.command == "serve":
             return _serve(settings)
-        location = locate(settings)
+        location = _locate(settings)
         _upgrade(location)
         if args.command == "migrate":
             print("database schema is at head")

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from fastapi import FastAPI
 
 from core.linked_calendars.ports import LinkedCalendars
 from salonbot.bootstrap import Salonbot
@@ -173,11 +174,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
                 "port": settings.port,
             },
         )
-        server = _Server(
-            uvicorn.Config(
-                web, host=settings.host, port=settings.port, log_config=None, access_log=False
-            )
-        )
+        server = _Server(server_config(web, settings))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, _stopper(server, signum, app.live.stop))
@@ -188,6 +185,21 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
     finally:
         await runtime.stop()
         await app.close()
+
+
+def server_config(web: FastAPI, settings: Settings) -> uvicorn.Config:
+    """uvicorn's settings: where to listen, and whose forwarded headers to believe (a
+    reverse proxy's ``X-Forwarded-For`` and ``-Proto``; from ``Settings``, so ``.env`` counts,
+    where uvicorn alone would read only the process environment)."""
+    return uvicorn.Config(
+        web,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 def _stopper(
