@@ -15,9 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / ".env.example"
 # `NAME=value`, or `#NAME=value` for one left at its default (or unset).
 ASSIGNMENT = re.compile(r"#?([A-Z][A-Z0-9_]*)=(.*)")
-# Read by salonbot, but not (yet) through Settings: salonbot chat's language, and a setting
-# the Google Calendar work is adding to Settings.
-READ_ELSEWHERE = {"LANG", "LC_ALL", "LC_MESSAGES", "GOOGLE_CALENDAR_POLL_SECONDS"}
+# Read by salonbot, but not through Settings: salonbot chat's language.
+READ_ELSEWHERE = {"LANG", "LC_ALL", "LC_MESSAGES"}
 
 
 def environment_names(settings: type[Settings]) -> dict[str, set[str]]:
