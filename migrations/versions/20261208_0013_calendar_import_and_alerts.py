@@ -7,7 +7,8 @@ Create Date: 2026-12-08 10:00:00.000000
 ``calendar_syncs``: one row per staff member's linked calendar, its incremental-sync state
 (``events.list`` sync token, the window the full sync covered), the claim of the process
 syncing it, a sync asked for (a push notification, ``salonbot google resync``) and its
-push channel (``events.watch``; only the SHA-256 of its token is kept).
+push channel (``events.watch``; only the SHA-256 of its token is kept; when it was asked
+for, to renew it in the last part of the life Google granted).
 ``calendar_busy``: the calendar's own events that make its staff member busy (opaque, not
 cancelled, not salonbot's), UTC, no title kept (the staff member's own life); availability reads them with the bookings and time off.
 ``calendar_alerts``: what salonbot could not reconcile (a chat booking that a calendar
@@ -48,6 +49,7 @@ def upgrade() -> None:
         sa.Column("channel_resource_id", sa.Text(), nullable=True),
         sa.Column("channel_token_digest", sa.Text(), nullable=True),
         sa.Column("channel_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("channel_opened_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["staff_id"], ["staff.id"], name=op.f("fk_calendar_syncs_staff_id_staff")
         ),

@@ -551,6 +551,9 @@ calendar_syncs = Table(
     Column("channel_resource_id", Text),
     Column("channel_token_digest", Text),
     Column("channel_expires_at", DateTime(timezone=True)),
+    # When salonbot asked for the channel: with its expiry, the life Google granted (it
+    # may grant less than asked), renewed in its last part.
+    Column("channel_opened_at", DateTime(timezone=True)),
     Index(
         "ix_calendar_syncs_channel_id",
         "channel_id",
