@@ -86,6 +86,21 @@ async def test_put_again_onto_an_all_day_event_makes_it_timed_again(
     assert [method for method, _ in fake.calls][-2:] == ["POST", "PATCH"]
 
 
+async def test_put_again_onto_an_event_made_recurring_makes_it_single_again(
+    fake: FakeGoogleCalendar, tmp_path: Path
+) -> None:
+    calendars = _calendars(fake, tmp_path)
+    await calendars.put(MARIA, _draft())
+    [pushed] = fake.events(MARIA)
+    fake.owner_put(MARIA, {**pushed, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]})
+
+    await calendars.put(MARIA, _draft())
+
+    [event] = fake.events(MARIA)
+    assert not event.get("recurrence")
+    assert event["start"]["dateTime"] == "2026-03-29T00:30:00+00:00"
+
+
 async def test_the_fake_merges_a_patch_as_google_does(fake: FakeGoogleCalendar) -> None:
     """Nested objects merged key by key, null clears a field, arrays replaced: a patch of
     only ``dateTime`` onto an all-day event leaves both and is refused."""

@@ -55,6 +55,23 @@ def test_a_move_to_a_new_start_of_the_same_length_is_followed() -> None:
     assert verdict(event()) == Verdict(EditAction.MOVE, "moved in Google Calendar", TEN + 2 * HOUR)
 
 
+def test_salonbots_event_made_recurring_in_google_is_put_back_as_a_single_event() -> None:
+    ours = event_id(BOOKING.id)
+    first = replace(event(TEN), event_id=f"{ours}_20261208T090000Z", recurring_event_id=ours)
+    later = replace(first, event_id=f"{ours}_20261215T090000Z", start=TEN + timedelta(weeks=1),
+                    end=TEN + timedelta(weeks=1) + HOUR)  # fmt: skip
+    made_recurring = Verdict(EditAction.REVERT, "made a recurring event in Google Calendar")
+    assert verdict(first) == made_recurring
+    assert verdict(later) == made_recurring
+    # Its instances deleted by that put, or read before it landed: its echo.
+    assert verdict(replace(first, cancelled=True)).action is EditAction.IGNORE
+    assert verdict(replace(first, updated=PUT_DONE)).action is EditAction.IGNORE
+    assert verdict(first, open_push=True).action is EditAction.IGNORE
+    # A recurring copy of it is the staff member's own.
+    copy = replace(first, event_id="copy12345_20261208T090000Z", recurring_event_id="copy12345")
+    assert verdict(copy).action is EditAction.IGNORE
+
+
 def test_a_deletion_cancels() -> None:
     assert verdict(event(None, cancelled=True)).action is EditAction.CANCEL
 

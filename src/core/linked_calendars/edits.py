@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.domain.booking import Booking, BookingStatus
+from core.linked_calendars.busy import instance_of_ours
 from core.linked_calendars.ports import CalendarEvent, event_id
 
 
@@ -48,8 +49,11 @@ def _ignore(why: str) -> Verdict:
 
 def is_ours(event: CalendarEvent) -> bool:
     """The event is salonbot's own: its booking id names its id (a copy made in Google
-    keeps the booking id under another event id)."""
-    return event.booking_id is not None and event.event_id == event_id(event.booking_id)
+    keeps the booking id under another event id), or the series it is an instance of
+    (salonbot's event made recurring in Google)."""
+    if event.booking_id is None:
+        return False
+    return event.event_id == event_id(event.booking_id) or instance_of_ours(event)
 
 
 def judge(
@@ -76,6 +80,12 @@ def judge(
         return _ignore("salonbot's newer state of the booking is on its way")
     if last is None or not last.put:
         return _ignore("salonbot did not put the event on this calendar")
+    if instance_of_ours(event):
+        # Made recurring in Google: salonbot puts it back as the single event it was.
+        # Instances removed, or read before that put landed, are its echo.
+        if event.cancelled or event.updated is None or event.updated <= last.done_at:
+            return _ignore("an instance of the event, removed or read before salonbot's write")
+        return Verdict(EditAction.REVERT, "made a recurring event in Google Calendar")
     if event.updated is None or event.updated <= last.done_at:
         return _ignore("read before salonbot's last write landed")
     if event.cancelled:

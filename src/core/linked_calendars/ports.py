@@ -63,7 +63,9 @@ class CalendarEvent:
     ``booking_id``: the ``salonbotBookingId`` private extended property, when the event
     is salonbot's own (check ``event_id == event_id(booking_id)`` before trusting it: a
     copy made in Google keeps the property under another id). ``updated``: when the
-    event last changed, by Google's clock (UTC).
+    event last changed, by Google's clock (UTC). ``recurring_event_id``: the recurring
+    event this is an instance of (Google's ``recurringEventId``): an instance's id is
+    ``{recurring id}_{its original start}``, and it carries the series' properties.
     """
 
     event_id: str
@@ -75,6 +77,7 @@ class CalendarEvent:
     end_day: date | None = None
     booking_id: int | None = None
     updated: datetime | None = None
+    recurring_event_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,12 @@ logged and the others go on. The rules (``core.linked_calendars.edits.judge``):
   (``CustomerNotices``) and the pushes queue a put of the same times.
 * A move the booking use case refuses (taken, outside hours or off the grid, past, beyond
   the booking horizon, time off, busy in the staff member's own calendar), a new length,
-  or an all-day event: put back (a put of the booking as it is, queued) and a ``reverted``
-  calendar alert raised for the staff, in the same transaction.
+  an all-day event, or the event made recurring (its instances come instead of it, each
+  with an id of its own and ``recurringEventId`` naming salonbot's: salonbot's, never
+  busy time): put back (a put of the booking as it is, queued; its patch empties
+  ``recurrence``, and Google deletes the instances) and a ``reverted`` calendar alert
+  raised for the staff, in the same transaction. An instance deleted is no deletion of
+  the booking.
 
 Why no echo of salonbot's own writes is taken for a staff edit: every write is a push.
 While one is waiting or under way, nothing is done (the first rule above). Once done, its
