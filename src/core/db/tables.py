@@ -616,6 +616,32 @@ calendar_alerts = Table(
     ),
 )
 
+calendar_seen_events = Table(
+    "calendar_seen_events",
+    metadata,
+    # salonbot's own event of a booking as the last read of a staff member's calendar
+    # found it (edited, deleted, made recurring in Google, or as salonbot put it): kept in
+    # the read's own transaction, so no edit is lost once the read's sync token moves on,
+    # and deleted once ``core.services.calendar_edits`` has reconciled it with its
+    # booking. A newer read replaces the event (``version`` counts). No foreign key to the
+    # booking: an event may name one this database never had.
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), primary_key=True),
+    Column("booking_id", BigInteger, primary_key=True),
+    Column("calendar_id", Text, nullable=False),
+    # The event as read (``core.db.calendar_seen_repository``), no title or description.
+    Column("event", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    # A process is reconciling it until then (past: that process died).
+    Column("claimed_until", DateTime(timezone=True)),
+    # Reconciliations failed in a row, the next try (backoff), and why; given up after
+    # too many (``parked_at``), for the staff page, until a read finds the event changed.
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("parked_at", DateTime(timezone=True)),
+)
+
 # A booking's pushes on one calendar, newest last: what salonbot last wrote there for it
 # (``core.services.calendar_edits`` asks for every event of ours a calendar read finds),
 # and where its event was put. Added with 0013.

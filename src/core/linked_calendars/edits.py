@@ -5,6 +5,7 @@ pure function of the event, the booking and what salonbot last wrote to that cal
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -54,6 +55,24 @@ def is_ours(event: CalendarEvent) -> bool:
     if event.booking_id is None:
         return False
     return event.event_id == event_id(event.booking_id) or instance_of_ours(event)
+
+
+def one_per_booking(events: Iterable[CalendarEvent]) -> list[CalendarEvent]:
+    """What a read found of each booking's event (``booking_id`` set), one per booking: an
+    event that exists rather than one deleted (Google lists the deleted instances of a
+    series beside the event put back as a single one), the booking's own event rather
+    than an instance of it, else the last listed."""
+    best: dict[int, CalendarEvent] = {}
+    for event in events:
+        assert event.booking_id is not None
+        kept = best.get(event.booking_id)
+        if kept is None or _says_more(event) >= _says_more(kept):
+            best[event.booking_id] = event
+    return list(best.values())
+
+
+def _says_more(event: CalendarEvent) -> tuple[bool, bool]:
+    return (not event.cancelled, not instance_of_ours(event))
 
 
 def judge(

@@ -153,18 +153,26 @@ class LinkedCalendars(Protocol):
 
 
 class OurEventsSeen(Protocol):
-    """What the calendar import hands over: salonbot's own events as a read of the staff
-    member's calendar found them (``booking_id`` set and matching the event id), so that an
-    edit or a deletion made in Google is reconciled with the booking
-    (``core.services.calendar_edits``)."""
+    """Who reconciles salonbot's own events that reads of the staff's calendars found, so
+    that an edit or a deletion made in Google is followed or put back
+    (``core.services.calendar_edits``).
 
-    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
-        """Called after the read's busy time is committed, outside any transaction."""
+    The calendar import keeps each read's events of ours (``booking_id`` set, the event's
+    id or its series' the booking's) in ``calendar_seen_events``, in the transaction that
+    keeps the read's busy time and sync token: none is lost once the token moves on. It
+    then asks for them to be reconciled, and on every tick asks again for what is left."""
+
+    async def reconcile(self, staff_key: str | None = None) -> None:
+        """Reconcile the kept events of ours that are due (``staff_key``'s; None: every
+        staff member's), each in a transaction of its own; one that fails stays kept and
+        is tried again later (parked after too many failures). Called outside any
+        transaction."""
         ...
 
 
 class NoOneWatchingOurEvents:
-    """``OurEventsSeen`` that does nothing (tests of the import alone)."""
+    """``OurEventsSeen`` that reconciles nothing (tests of the import alone): the events of
+    ours stay kept."""
 
-    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
+    async def reconcile(self, staff_key: str | None = None) -> None:
         return None

@@ -9,10 +9,13 @@ due (``FOR UPDATE SKIP LOCKED``) and reads each outside any transaction
 or when its window no longer reaches a day past the booking horizon; else what changed
 since its sync token (a 410 reads it in full, in the same run). Due: never read, a sync
 wanted (a push notification, ``salonbot google resync``), or read ``poll_every`` ago.
+Each tick then asks ``OurEventsSeen`` to reconcile salonbot's own events that reads kept
+and that are still due (a failure retried, a process that stopped).
 
 A calendar that cannot be read (unshared, Google down) keeps its last busy time and is
 tried again with backoff (``last_error`` says why, for the staff page); the others go on.
-Idle, a tick is two small queries: the catalog's digest, and a claim that finds nothing.
+Idle, a tick is three small queries: the catalog's digest, and two claims that find
+nothing.
 """
 
 from __future__ import annotations
@@ -130,7 +133,16 @@ class CalendarImport:
             read += outcome.error is None
             dropped += outcome.dropped
             failed += outcome.error is not None and not outcome.dropped
+        await self._reconcile_left_over()
         return ImportRun(read, failed, dropped)
+
+    async def _reconcile_left_over(self) -> None:
+        """salonbot's own events kept by earlier reads and not reconciled yet (a failure,
+        a process stopped): due ones are reconciled now."""
+        try:
+            await self._our_events.reconcile()
+        except Exception:
+            log.exception("salonbot's own calendar events not reconciled yet")
 
     async def resync(
         self, staff_key: str | None = None, *, wait: float = 60.0
