@@ -652,3 +652,24 @@ async def test_a_full_read_replaying_every_event_changes_nothing_settled(
 
     assert await dump_tables(app.engine) == settled
     assert len(calendars.events[MARIA]) == 2
+
+
+async def test_the_import_reads_a_move_and_a_deletion_back_and_they_are_followed(
+    app: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock, eva: int
+) -> None:
+    """Through the calendar import, as wired: the read keeps them, ``CalendarEdits``
+    reconciles them."""
+    calendars.clock = clock.now  # Google's clock, for ``updated``
+    booking = await booked(app, eva)
+    other = await booked(app, eva, MONDAY_14)
+    assert app.calendar_import is not None
+    await app.calendar_import.run()  # a full read: everything as salonbot put it
+    calendars.owner_move(MARIA, event_id(booking.id), TUESDAY_11, TUESDAY_11 + HOUR)
+    calendars.owner_delete(MARIA, event_id(other.id))
+    clock.advance(timedelta(minutes=5))  # the next poll: what changed since
+
+    await app.calendar_import.run()
+
+    assert await visit(app, booking.id) == ("confirmed", TUESDAY_11, TUESDAY_11 + HOUR)
+    assert (await visit(app, other.id))[0] == "cancelled"
+    assert await kept(app) == []
