@@ -72,7 +72,7 @@ async def test_a_booking_changed_while_the_resync_waits_for_it_is_not_put_back(
         # The desk's change holds the booking (as its own use case would) while the
         # resync, having listed Maria's upcoming bookings, waits to lock it.
         await uow.connection.execute(
-            select(bookings.c.id).where(bookings.c.id == booking.id).with_for_update()
+            select(bookings.c.id).where(bookings.c.id == booking.id).with_for_update(key_share=True)
         )
         resyncing = asyncio.create_task(resync(app).run("maria", push_for=10))
         await waiting_for_a_lock(app.engine)
