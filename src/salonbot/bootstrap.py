@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,6 +32,7 @@ from core.services.due_notices import QueueDueNotices
 from core.services.front_desk import StaffFrontDesk
 from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
+from core.services.retention import DEFAULT_RETENTION, PruneOldTraffic
 from core.services.staff_accounts import StaffAccounts
 from core.services.staff_calendar import StaffCalendar
 from core.services.staff_feeds import StoredStaffFeeds
@@ -60,6 +61,8 @@ class Salonbot:
     passwords: PasswordHasher = field(default_factory=Argon2Passwords)
     linked_calendars: LinkedCalendars | None = None
     calendar_of: CalendarOfStaff = calendar_in_catalog
+    # How long handled inbound events and sent messages are kept (``RETENTION_DAYS``).
+    retention: timedelta = DEFAULT_RETENTION
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -102,6 +105,7 @@ class Salonbot:
         )
         # The scheduler's ticks (``salonbot.scheduler``).
         self.complete_ended_visits = CompleteEndedVisits(self.bookings)
+        self.prune_old_traffic = PruneOldTraffic(self.uow, self.clock, self.retention)
 
     async def salon_today(self) -> date:
         """The salon's local date now (raises ``CatalogNotLoaded`` before a catalog)."""

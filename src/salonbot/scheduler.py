@@ -30,6 +30,8 @@ VISITS_EVERY = 5.0
 AGENDAS_EVERY = 60.0
 # Bookings reach the staff's linked calendars within a couple of seconds.
 CALENDARS_EVERY = 2.0
+# Retention prunes traffic older than days: once an hour is plenty.
+RETENTION_EVERY = 3600.0
 
 
 class Scheduler:
@@ -43,6 +45,7 @@ class Scheduler:
         visits_every: float = VISITS_EVERY,
         agendas_every: float = AGENDAS_EVERY,
         calendars_every: float = CALENDARS_EVERY,
+        retention_every: float = RETENTION_EVERY,
     ) -> None:
         self._app = app
         self._due_notices = app.due_notices(outbox)
@@ -53,6 +56,7 @@ class Scheduler:
         self._add("agendas", self.tick_agendas, agendas_every)
         if app.calendar_pusher is not None:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
+        self._add("retention", app.prune_old_traffic.run, retention_every)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
@@ -122,6 +123,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
     app = Salonbot(
         make_engine(location.url, pool_size=10, limits=SERVING_LIMITS),
         linked_calendars=linked_calendars(settings),
+        retention=timedelta(days=settings.retention_days),
     )
     if app.linked_calendars is not None:
         log.info("staff members' Google Calendars: their bookings are pushed there")
