@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import Select, Table, exists, literal, select, text
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from core.db.tables import metadata
@@ -97,6 +97,11 @@ _QUIET = "SET client_min_messages = warning;"
 _LOCK_TIMEOUT = "SET lock_timeout = '30s';"
 
 
+def _has_rows(table: Table) -> Select[tuple[bool]]:
+    # No column named: the database's schema may be older than the code's.
+    return select(exists(select(literal(1)).select_from(table)))
+
+
 @dataclass(frozen=True, slots=True)
 class ServerFacts:
     """What a backup or a restore needs to know of the database first."""
@@ -125,7 +130,7 @@ async def _server_facts(url: str) -> ServerFacts:
                 revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
             with_rows = []
             for table in metadata.sorted_tables:
-                if table.name in tables and await connection.scalar(select(exists(select(table)))):
+                if table.name in tables and await connection.scalar(_has_rows(table)):
                     with_rows.append(table.name)
     finally:
         await engine.dispose()

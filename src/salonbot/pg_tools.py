@@ -5,10 +5,11 @@ command line.
 A ``pg_dump`` refuses a server newer than itself, and an archive can only be read by a
 ``pg_restore`` at least as new as the ``pg_dump`` that wrote it. So for a server of major
 version N salonbot runs the *oldest* program of major N or newer that it finds: the
-archive it writes stays readable by the server's own tools. Where it looks: the embedded
-server's wheel (``pgserver`` ships its own programs), the one on ``PATH``, and the usual
-install places (Debian's ``/usr/lib/postgresql/N/bin``, the PGDG RPMs' ``/usr/pgsql-N/bin``,
-Homebrew's ``postgresql@N``).
+archive it writes stays readable by the server's own tools. Where it looks: the one on
+``PATH`` first (of two of one version, it wins), then the embedded server's wheel
+(``pgserver`` ships its own programs), then the usual install places (Debian's
+``/usr/lib/postgresql/N/bin``, the PGDG RPMs' ``/usr/pgsql-N/bin``, Homebrew's
+``postgresql@N``).
 """
 
 from __future__ import annotations
@@ -90,15 +91,16 @@ def _embedded_bin() -> Path | None:
 
 
 def candidate_paths(name: str) -> list[Path]:
-    """Every ``name`` salonbot could run, each once: the embedded server's, ``PATH``'s,
-    then the usual install places'."""
+    """Every ``name`` salonbot could run, each once: ``PATH``'s (so among programs of one
+    version, the one on ``PATH`` is run), the embedded server's, then the usual install
+    places'."""
     found: list[Path] = []
-    embedded = _embedded_bin()
-    if embedded is not None:
-        found.append(embedded / name)
     on_path = shutil.which(name)
     if on_path is not None:
         found.append(Path(on_path))
+    embedded = _embedded_bin()
+    if embedded is not None:
+        found.append(embedded / name)
     for place in _INSTALL_PLACES:
         root = Path("/")
         found += sorted(root.glob(place.lstrip("/") + "/" + name))

@@ -133,3 +133,13 @@ def test_google_calendars_are_off_until_a_key_file_is_set(tmp_path: Path) -> Non
     with pytest.raises(ServeError, match=r"^GOOGLE_SERVICE_ACCOUNT_FILE: ") as refused:
         linked_calendars(_settings(GOOGLE_SERVICE_ACCOUNT_FILE=str(broken)))
     assert "not a key" not in str(refused.value)
+
+
+def test_retention_is_30_days_unless_set_and_bounded() -> None:
+    assert _settings().retention_days == 30
+    assert _settings(RETENTION_DAYS="8").retention_days == 8
+    assert _settings(RETENTION_DAYS="3650").retention_days == 3650
+    # Under 8 days a webhook WhatsApp redelivers would find its event gone, and be new.
+    assert _problem(RETENTION_DAYS="7")[0] == "RETENTION_DAYS"
+    assert _problem(RETENTION_DAYS="3651")[0] == "RETENTION_DAYS"
+    assert _problem(RETENTION_DAYS="thirty")[0] == "RETENTION_DAYS"
