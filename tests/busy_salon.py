@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.ports import LoginRefused, Role
-from core.conversation.messages import Command, Reply
+from core.conversation.messages import Command, Reply, SharedContact
 from core.db.inbox_repository import InboxRepository, InboxStatus, NewEvent
 from core.db.outbox_repository import OutboxRepository
 from core.db.tables import calendar_alerts, calendar_busy, calendar_syncs, customers, staff
@@ -41,8 +41,10 @@ def calendar_of(catalog: Catalog, staff_key: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Salon:
-    """Who is in it: a customer who chats on Telegram (``chatty``, chat ``CHAT``) and one
-    the front desk added with a phone (``walk_in``); each has bookings."""
+    """Who is in it: a customer who chats on Telegram (``chatty``, chat ``CHAT``, named
+    "person CHAT" by it, who shared ``CHATTY_PHONE``) and one the front desk added with a
+    phone (``walk_in``); each has bookings, ``chatty``'s first on Maria's calendar, the
+    second cancelled (taken off it again)."""
 
     chatty: int
     walk_in: int
@@ -50,7 +52,8 @@ class Salon:
     walk_in_booking: int
 
 
-CHAT = "501"
+CHAT = "777000501"  # distinctive: a test searches every table for it
+CHATTY_PHONE = "+49 151 5550123"
 WALK_IN_PHONE = "+49 30 111 222"
 
 
@@ -70,6 +73,7 @@ async def fill_every_table(app: Salonbot) -> Salon:
     and Olga's calendars); the pushes are left for the caller's pusher."""
     now = app.clock.now()
     await say(app, CHAT, Command("start"))
+    await say(app, CHAT, SharedContact(CHATTY_PHONE))
     chatty = await _customer_of_chat(app.engine, CHAT)
     walk_in = await add_customer(app, "Ada Lovelace", WALK_IN_PHONE)
     first = await app.bookings.book("manicure", MONDAY_10, STAFF, customer_id=chatty)
