@@ -209,23 +209,23 @@ class ArchiveFacts:
     revision: str
 
 
-def archive_facts(file: Path) -> ArchiveFacts:
-    """What ``file`` is, read with the newest ``pg_restore`` found (it reads every older
-    archive); ``BackupError`` when it is not a salonbot backup."""
+def archive_facts(file: Path, name: str) -> ArchiveFacts:
+    """What ``file`` (called ``name`` to the user) is, read with the newest ``pg_restore``
+    found (it reads every older archive); ``BackupError`` when it is not a salonbot backup."""
     if not file.is_file():
-        raise BackupError(f"{file} is not a file")
+        raise BackupError(f"{name} is not a file")
     try:
         reader = newest("pg_restore")
     except PgToolError as error:
         raise BackupError(str(error)) from None
     listed = _run(reader, ["--list", str(file)], {})
     if listed.returncode != 0:
-        raise BackupError(f"{file} is not a backup pg_restore can read: {_complaint(listed, {})}")
+        raise BackupError(f"{name} is not a backup pg_restore can read: {_complaint(listed, {})}")
     version = re.search(r"Dumped by pg_dump version: (\S+)", listed.stdout)
     data = _run(reader, ["--data-only", "--table=alembic_version", "--file=-", str(file)], {})
     revision = _copied_revision(data.stdout) if data.returncode == 0 else None
     if version is None or revision is None:
-        raise BackupError(f"{file} is not a salonbot backup (it holds no schema revision)")
+        raise BackupError(f"{name} is not a salonbot backup (it holds no schema revision)")
     return ArchiveFacts(int(version.group(1).split(".")[0]), revision)
 
 
@@ -239,13 +239,15 @@ def _copied_revision(script: str) -> str | None:
     return None
 
 
-def restore(url: str, file: Path, where: str, *, force: bool) -> str:
-    """Restore ``file`` into the database at ``url`` (empty, or replaced when ``force``),
-    then bring its schema to head; what to tell the user."""
-    archive = archive_facts(file)
+def restore(url: str, file: Path, where: str, *, force: bool, label: str | None = None) -> str:
+    """Restore ``file`` (called ``label`` to the user, else by its path) into the database
+    at ``url`` (empty, or replaced when ``force``), then bring its schema to head; what to
+    tell the user."""
+    name = label or str(file)
+    archive = archive_facts(file, name)
     if archive.revision not in known_revisions():
         raise BackupError(
-            f"{file} is from a newer salonbot (schema revision {archive.revision}): restore it"
+            f"{name} is from a newer salonbot (schema revision {archive.revision}): restore it"
             " with that version, or a later one"
         )
     env = libpq_environment(url)
@@ -270,7 +272,7 @@ def restore(url: str, file: Path, where: str, *, force: bool) -> str:
         script = Path(private) / "restore.sql"
         written = _run(reader, ["--no-owner", "--no-acl", f"--file={script}", str(file)], {})
         if written.returncode != 0:
-            raise BackupError(f"pg_restore cannot read {file}: {_complaint(written, {})}")
+            raise BackupError(f"pg_restore cannot read {name}: {_complaint(written, {})}")
         commands = [f"--command={_QUIET} {_LOCK_TIMEOUT}"]
         if force:
             commands.append(f"--command={_DROP_EVERYTHING}")
@@ -299,4 +301,4 @@ def restore(url: str, file: Path, where: str, *, force: bool) -> str:
     migrated = "" if after == archive.revision else f", upgraded to {after}"
     head = " (head)" if after == head_revision() else ""
     replaced = "replaced everything in" if force and facts.objects else "restored into"
-    return f"{file} {replaced} {where}: schema revision {archive.revision}{migrated}{head}"
+    return f"{name} {replaced} {where}: schema revision {archive.revision}{migrated}{head}"

@@ -30,12 +30,15 @@ def add_data_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         nargs="?",
         type=Path,
         metavar="FILE",
-        help="where (default: salonbot-YYYYMMDD-HHMMSS.dump here, in UTC); never overwritten",
+        help="where, or a folder to write it in (default name: salonbot-YYYYMMDD-HHMMSS.dump,"
+        " in UTC, here); an existing file is never overwritten",
     )
     restore = commands.add_parser(
         "restore", help="restore a backup into an empty database, then upgrade its schema"
     )
-    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument(
+        "file", type=Path, metavar="FILE", help="the backup; - reads it from standard input"
+    )
     restore.add_argument(
         "--force",
         action="store_true",
@@ -65,8 +68,23 @@ def backup_or_restore(location: DatabaseLocation, args: argparse.Namespace) -> s
         "the embedded database" if location.server is not None else "the database at DATABASE_URL"
     )
     if args.command == "backup":
-        return backup(location.url, args.file or default_name(datetime.now(UTC)), where)
-    return restore(location.url, args.file, where, force=args.force)
+        file = args.file or default_name(datetime.now(UTC))
+        if file.is_dir():  # a folder of backups (a cron job's): the default name in it
+            file = file / default_name(datetime.now(UTC))
+        return backup(location.url, file, where)
+    if str(args.file) != "-":
+        return restore(location.url, args.file, where, force=args.force)
+    # From standard input (a backup piped into a container): kept in a private folder
+    # first, since pg_restore reads a custom-format archive more than once.
+    import shutil
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="salonbot-restore-") as private:
+        kept = Path(private) / "stdin.dump"
+        with kept.open("wb") as copy:
+            shutil.copyfileobj(sys.stdin.buffer, copy)
+        return restore(location.url, kept, where, force=args.force, label="standard input")
 
 
 async def forget_customer(app: Salonbot, reference: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -123,20 +124,24 @@ async def test_a_backup_never_overwrites_a_file(
     assert taken.read_text() == "keep me"
 
 
-async def test_the_default_backup_name_is_the_utc_time_in_the_working_directory(
+async def test_the_default_backup_name_is_the_utc_time_here_or_in_a_folder_given(
     busy: Salonbot, database_url: str, tmp_path: Path
 ) -> None:
     env = cli_environment(database_url, tmp_path)
+    code, out, err = await _cli(env, "backup", str(tmp_path))
+    assert (code, err) == (0, ""), err
+    (written,) = await asyncio.to_thread(lambda: list(tmp_path.glob("salonbot-*.dump")))
+    assert re.fullmatch(r"salonbot-\d{8}-\d{6}\.dump", written.name)
+    assert f"backup written: {written} (" in out
     code, out, err = await _cli(env, "backup")
     assert (code, err) == (0, ""), err
     name = out.split("backup written: ")[1].split(" ")[0]
-    assert name.startswith("salonbot-")
-    assert name.endswith(".dump")
-    written = ROOT / name  # the CLI runs in the repository's root in these tests
+    here = ROOT / name  # the CLI runs in the repository's root in these tests
     try:
-        assert written.is_file()
+        assert re.fullmatch(r"salonbot-\d{8}-\d{6}\.dump", name)
+        assert here.is_file()
     finally:
-        written.unlink(missing_ok=True)
+        here.unlink(missing_ok=True)
 
 
 async def test_a_database_that_is_not_empty_is_refused_and_kept_then_replaced_with_force(
@@ -373,3 +378,30 @@ async def test_a_backup_of_the_embedded_database_restores_into_a_server(
         assert await _everything(target) == await _everything(location.url)
     finally:
         location.server.cleanup()
+
+
+async def test_a_backup_piped_to_standard_input_is_restored(
+    busy: Salonbot, database_url: str, fresh_database: Any, tmp_path: Path
+) -> None:
+    """``salonbot restore -``: how a backup reaches a container that cannot see its file."""
+    backup = tmp_path / "salon.dump"
+    assert (await _cli(cli_environment(database_url, tmp_path), "backup", str(backup)))[0] == 0
+    before = await _everything(database_url)
+    target = await asyncio.to_thread(fresh_database)
+
+    def restore_piped() -> subprocess.CompletedProcess[bytes]:
+        with backup.open("rb") as piped:
+            return subprocess.run(
+                [str(SALONBOT), "restore", "-"],
+                env=cli_environment(target, tmp_path),
+                cwd=ROOT,
+                stdin=piped,
+                capture_output=True,
+                timeout=180,
+                check=False,
+            )
+
+    done = await asyncio.to_thread(restore_piped)
+    assert (done.returncode, done.stderr) == (0, b""), done.stderr
+    assert done.stdout.startswith(b"standard input restored into the database at DATABASE_URL")
+    assert await _everything(target) == before
