@@ -155,6 +155,7 @@ def _run(tool: PgTool, args: list[str], env: dict[str, str]) -> subprocess.Compl
         env=child_environment(env),
         capture_output=True,
         text=True,
+        errors="replace",
         check=False,
     )
 

@@ -367,10 +367,11 @@ def _upgrade(location: DatabaseLocation) -> None:
 def _backup_or_restore(location: DatabaseLocation, args: argparse.Namespace) -> int:
     from salonbot.backups import BackupError
     from salonbot.data_commands import backup_or_restore
+    from salonbot.pg_tools import PgToolError
 
     try:
         print(backup_or_restore(location, args))
-    except BackupError as error:
+    except (BackupError, PgToolError) as error:
         raise CommandError(str(error)) from None
     return 0
 

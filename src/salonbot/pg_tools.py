@@ -106,8 +106,11 @@ def candidate_paths(name: str) -> list[Path]:
         found += sorted(root.glob(place.lstrip("/") + "/" + name))
     unique: dict[Path, Path] = {}
     for path in found:
-        if path.is_file():
-            unique.setdefault(path.resolve(), path)
+        real = path.resolve()
+        # Debian's /usr/bin/pg_dump is ``pg_wrapper``, which picks a version by its own
+        # rules when run; the programs it picks from are in /usr/lib/postgresql/N/bin.
+        if path.is_file() and real.name != "pg_wrapper":
+            unique.setdefault(real, path)
     return list(unique.values())
 
 

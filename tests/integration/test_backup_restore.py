@@ -277,13 +277,29 @@ async def test_a_database_without_salonbots_schema_has_nothing_to_back_up(
     assert not (ROOT / "x.dump").exists()
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "postgresql://salon:hunter2@127.0.0.1:9/salon",
+            "cannot use the database at DATABASE_URL:",
+        ),
+        ("postgresql://salon:hunter2@127.0.0.1:99999/salon", "port is not a number from 1 to"),
+    ],
+)
+@pytest.mark.parametrize("command", ["backup", "restore"])
 async def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(
-    tmp_path: Path,
+    busy: Salonbot, database_url: str, tmp_path: Path, url: str, said: str, command: str
 ) -> None:
-    url = "postgresql://salon:hunter2@127.0.0.1:9/salon"
-    code, _, err = await _cli(cli_environment(url, tmp_path), "backup", str(tmp_path / "x"))
-    assert code == 1
-    assert err.startswith("salonbot: cannot use the database at DATABASE_URL:")
+    backup = tmp_path / "salon.dump"
+    assert (await _cli(cli_environment(database_url, tmp_path), "backup", str(backup)))[0] == 0
+    if command == "backup":
+        backup = tmp_path / "another.dump"
+    code, out, err = await _cli(cli_environment(url, tmp_path), command, str(backup))
+    assert (code, out) == (1, "")
+    assert err.startswith("salonbot: ")
+    assert said in err
+    assert "\n" not in err.strip()
     assert "hunter2" not in err
 
 

@@ -13,6 +13,7 @@ from salonbot.backups import _copied_revision, default_name
 from salonbot.pg_tools import (
     PgTool,
     PgToolError,
+    candidate_paths,
     choose,
     libpq_environment,
     major_version,
@@ -158,3 +159,18 @@ def test_the_schema_revision_is_read_from_a_restore_scripts_copy_block() -> None
     assert _copied_revision(script) == "0014"
     assert _copied_revision("COPY public.alembic_version (version_num) FROM stdin;\n\\.\n") is None
     assert _copied_revision("COPY public.bookings (id) FROM stdin;\n1\n\\.\n") is None
+
+
+def test_path_comes_first_and_debians_version_picking_wrapper_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrapper = _program(tmp_path / "pg_wrapper", 'echo "pg_dump (PostgreSQL) 17.1"')
+    wrapped, plain = tmp_path / "wrapped", tmp_path / "plain"
+    wrapped.mkdir()
+    plain.mkdir()
+    (wrapped / "pg_dump").symlink_to(wrapper)
+    own = _program(plain / "pg_dump", 'echo "pg_dump (PostgreSQL) 16.9"')
+    monkeypatch.setenv("PATH", str(wrapped))
+    assert wrapped / "pg_dump" not in candidate_paths("pg_dump")
+    monkeypatch.setenv("PATH", str(plain))
+    assert candidate_paths("pg_dump")[0] == own
