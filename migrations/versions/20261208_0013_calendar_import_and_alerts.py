@@ -12,6 +12,8 @@ push channel (``events.watch``; only the SHA-256 of its token is kept).
 cancelled, not salonbot's), UTC, no title kept (the staff member's own life); availability reads them with the bookings and time off.
 ``calendar_alerts``: what salonbot could not reconcile (a chat booking that a calendar
 event now overlaps, a move in Google reverted), for the staff page; told once.
+``ix_calendar_pushes_booking_id_calendar_id``: what salonbot last wrote for a booking on a
+calendar, read for each of salonbot's own events a calendar read finds.
 """
 
 from __future__ import annotations
@@ -110,9 +112,16 @@ def upgrade() -> None:
         ["staff_id", "created_at"],
         postgresql_where=sa.text("dismissed_at IS NULL"),
     )
+    # What salonbot last wrote for a booking on a calendar (our events edited in Google).
+    op.create_index(
+        "ix_calendar_pushes_booking_id_calendar_id",
+        "calendar_pushes",
+        ["booking_id", "calendar_id", "id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_calendar_pushes_booking_id_calendar_id", table_name="calendar_pushes")
     op.drop_index("ix_calendar_alerts_open_staff_id", table_name="calendar_alerts")
     op.drop_index("ix_calendar_alerts_told_once", table_name="calendar_alerts")
     op.drop_table("calendar_alerts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -27,6 +28,13 @@ class Settings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (the
+    # client's address for sign-in throttling, https for cookies): addresses or networks,
+    # comma-separated, or * for any peer (only where nothing but the proxy reaches
+    # salonbot, as in docker-compose.yml). uvicorn's own variable, read here so .env works.
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1", validation_alias="FORWARDED_ALLOW_IPS"
+    )
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
     )
@@ -69,6 +77,10 @@ class Settings(BaseSettings):
         default=None, validation_alias="GOOGLE_CALENDAR_API_BASE"
     )
 
+    # How often each staff member's Google Calendar is read back (seconds).
+    google_calendar_poll_seconds: int = Field(
+        default=300, ge=30, le=86400, validation_alias="GOOGLE_CALENDAR_POLL_SECONDS"
+    )
     # Handled inbound events and finished outbound messages older than this many days are
     # pruned (``core.services.retention``). At least 8: WhatsApp redelivers a webhook for up
     # to 7 days, and a stored event is what makes a redelivery a no-op.
@@ -167,6 +179,23 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
             raise ValueError("must be an http(s):// URL without a query")
         return value.rstrip("/")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        # uvicorn takes an entry it cannot parse for a host name and silently never matches
+        # it: every visitor would then count as the proxy.
+        entries = [entry.strip() for entry in value.split(",")]
+        if entries == ["*"]:
+            return "*"
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry)
+            except ValueError:
+                raise ValueError(
+                    "must be * or IP addresses or networks (such as 10.0.0.0/8), comma-separated"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("database_url")
     @classmethod

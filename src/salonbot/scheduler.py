@@ -30,6 +30,11 @@ VISITS_EVERY = 5.0
 AGENDAS_EVERY = 60.0
 # Bookings reach the staff's linked calendars within a couple of seconds.
 CALENDARS_EVERY = 2.0
+# The import only reads the calendars that are due (polled every few minutes, or asked
+# for by a push notification): idle, a tick is two small queries.
+CALENDAR_IMPORT_EVERY = 2.0
+# Push channels live a week and are renewed a day ahead: once a minute is plenty.
+CALENDAR_CHANNELS_EVERY = 60.0
 # Retention prunes traffic older than days: once an hour is plenty.
 RETENTION_EVERY = 3600.0
 
@@ -45,6 +50,7 @@ class Scheduler:
         visits_every: float = VISITS_EVERY,
         agendas_every: float = AGENDAS_EVERY,
         calendars_every: float = CALENDARS_EVERY,
+        calendar_channels_every: float = CALENDAR_CHANNELS_EVERY,
         retention_every: float = RETENTION_EVERY,
     ) -> None:
         self._app = app
@@ -52,10 +58,15 @@ class Scheduler:
         self._agendas = app.agendas(outbox)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._ticking: set[asyncio.Task[None]] = set()
+        self._waking: asyncio.Task[None] | None = None
         self._add("visits", self.tick_visits, visits_every)
         self._add("agendas", self.tick_agendas, agendas_every)
         if app.calendar_pusher is not None:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
+        if app.calendar_import is not None:
+            self._add("calendar import", app.calendar_import.run, CALENDAR_IMPORT_EVERY)
+        if app.calendar_channels is not None:
+            self._add("calendar channels", app.calendar_channels.run, calendar_channels_every)
         self._add("retention", app.prune_old_traffic.run, retention_every)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
@@ -100,6 +111,18 @@ class Scheduler:
 
     def start(self) -> None:
         self._scheduler.start()
+        if self._app.calendar_import is not None:
+            self._waking = asyncio.create_task(self._import_when_wanted())
+
+    async def _import_when_wanted(self) -> None:
+        """A push notification (the webhook stored a wanted sync) runs the calendar import
+        now rather than at its next tick; a run already going leaves the sync to the tick
+        after it (``wanted_at`` stays set until a read that began after it)."""
+        while True:
+            await self._app.calendar_sync_wanted.wait(3600.0)
+            job = self._scheduler.get_job("calendar import")
+            if job is not None and self._scheduler.running:
+                job.modify(next_run_time=datetime.now(UTC))
 
     async def stop(self, grace: float = 10.0) -> None:
         """No new tick starts; a tick in progress gets ``grace`` seconds to commit, then
@@ -108,6 +131,11 @@ class Scheduler:
         APScheduler's own shutdown cancels the jobs running at once, so it comes last:
         the scheduler is paused first, the ticks in progress are waited for.
         """
+        if self._waking is not None:
+            self._waking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._waking
+            self._waking = None
         if not self._scheduler.running:
             return
         self._scheduler.pause()

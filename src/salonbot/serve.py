@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from fastapi import FastAPI
 
 from core.linked_calendars.ports import LinkedCalendars
 from salonbot.bootstrap import Salonbot
@@ -117,16 +118,34 @@ def linked_calendars(settings: Settings) -> LinkedCalendars | None:
         raise ServeError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {error}") from None
 
 
+def calendar_webhook_url(settings: Settings) -> str | None:
+    """Where Google posts the staff calendars' push notifications: the route under
+    ``PUBLIC_BASE_URL`` (always https: the settings check it), else None (polling only)."""
+    if settings.public_base_url is None:
+        return None
+    from adapters.google_calendar.webhook import WEBHOOK_PATH
+
+    return f"{settings.public_base_url}{WEBHOOK_PATH}"
+
+
 async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
     configure()
     app = Salonbot(
         make_engine(location.url, pool_size=10, limits=SERVING_LIMITS),
         linked_calendars=linked_calendars(settings),
+        calendar_poll_every=timedelta(seconds=settings.google_calendar_poll_seconds),
+        calendar_webhook_url=calendar_webhook_url(settings),
         retention=timedelta(days=settings.retention_days),
     )
     if app.linked_calendars is not None:
-        log.info("staff members' Google Calendars: their bookings are pushed there")
+        log.info(
+            "staff members' Google Calendars: their bookings are pushed there, their "
+            "events read back every %d s",
+            settings.google_calendar_poll_seconds,
+        )
+        if app.calendar_webhook_url is not None:
+            log.info("staff members' Google Calendars: push notifications to PUBLIC_BASE_URL")
     runtime = Runtime(app, schedule=True)
     try:
         if location.server is not None and await load_demo_if_empty(app):
@@ -156,11 +175,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
                 "port": settings.port,
             },
         )
-        server = _Server(
-            uvicorn.Config(
-                web, host=settings.host, port=settings.port, log_config=None, access_log=False
-            )
-        )
+        server = _Server(server_config(web, settings))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, _stopper(server, signum, app.live.stop))
@@ -171,6 +186,21 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
     finally:
         await runtime.stop()
         await app.close()
+
+
+def server_config(web: FastAPI, settings: Settings) -> uvicorn.Config:
+    """uvicorn's settings: where to listen, and whose forwarded headers to believe (a
+    reverse proxy's ``X-Forwarded-For`` and ``-Proto``; from ``Settings``, so ``.env`` counts,
+    where uvicorn alone would read only the process environment)."""
+    return uvicorn.Config(
+        web,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 def _stopper(

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from adapters.google_calendar.webhook import google_calendar_webhook
 from adapters.staff_api.app import mount_api
 from adapters.staff_api.side import ApiSide
 from adapters.staff_web.app import mount_staff
@@ -67,6 +68,12 @@ def create_web_app(
 
     for router in routers:
         web.include_router(router)
+    if app.linked_calendars is not None:
+        # The staff calendars' push notifications (channels exist only with an https
+        # PUBLIC_BASE_URL; without, every notification is refused).
+        web.include_router(
+            google_calendar_webhook(app.calendar_notifications, app.calendar_sync_wanted.notify)
+        )
     side = StaffSide(
         app.accounts,
         app.calendar,

@@ -3,15 +3,27 @@
 A put of an id already there patches it (Google's 409 on insert, then a patch), a remove
 of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 ``calls`` records every call, in order; ``gate`` (when set) holds each call until it is
-set, to catch two pushers at once.
+set, to catch two pushers at once. ``changes`` reads a calendar back in one page: every
+event put there (full reads: those overlapping the window), salonbot's own as Google
+would list them.
+``watch`` opens a channel in ``channels`` (expiring at
+``shortened_to`` instead, when that is set and sooner: Google may shorten a channel's
+life), ``stop_watch`` closes it (an unknown one counts as closed).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from core.linked_calendars.ports import CalendarRefused, EventDraft
+from core.linked_calendars.ports import (
+    CalendarEvent,
+    CalendarRefused,
+    EventDraft,
+    EventPage,
+    WatchChannel,
+)
 
 
 @dataclass
@@ -51,3 +63,48 @@ class FakeLinkedCalendars:
     async def check(self, calendar_id: str) -> str | None:
         await self._call("check", calendar_id, "")
         return None
+
+    async def changes(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None,
+        page_token: str | None,
+        window: tuple[datetime, datetime],
+    ) -> EventPage:
+        await self._call("changes", calendar_id, "")
+        listed = [
+            CalendarEvent(
+                event.event_id,
+                cancelled=False,
+                start=event.start,
+                end=event.end,
+                booking_id=event.booking_id,
+            )
+            for event in self.events.get(calendar_id, {}).values()
+            if sync_token is not None or (event.start < window[1] and event.end > window[0])
+        ]
+        return EventPage(listed, next_page=None, sync_token="in-memory")
+
+    # -- push channels ---------------------------------------------------------------------
+
+    channels: dict[str, WatchChannel] = field(default_factory=dict)
+    watched: dict[str, str] = field(default_factory=dict)  # channel id -> calendar id
+    tokens: dict[str, str] = field(default_factory=dict)  # channel id -> its token
+    shortened_to: datetime | None = None
+
+    async def watch(
+        self, calendar_id: str, *, channel_id: str, address: str, token: str, expires_at: datetime
+    ) -> WatchChannel:
+        await self._call("watch", calendar_id, channel_id)
+        if self.shortened_to is not None:
+            expires_at = min(expires_at, self.shortened_to)
+        channel = WatchChannel(channel_id, f"resource-of-{calendar_id}", expires_at)
+        self.channels[channel_id] = channel
+        self.watched[channel_id] = calendar_id
+        self.tokens[channel_id] = token
+        return channel
+
+    async def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        await self._call("stop_watch", self.watched.get(channel_id, ""), channel_id)
+        self.channels.pop(channel_id, None)

@@ -135,6 +135,14 @@ def test_google_calendars_are_off_until_a_key_file_is_set(tmp_path: Path) -> Non
     assert "not a key" not in str(refused.value)
 
 
+def test_google_calendars_are_read_back_every_five_minutes_unless_set_within_bounds() -> None:
+    assert _settings().google_calendar_poll_seconds == 300
+    assert _settings(GOOGLE_CALENDAR_POLL_SECONDS="60").google_calendar_poll_seconds == 60
+    for bad in ("29", "86401", "soon"):
+        name, _ = _problem(GOOGLE_CALENDAR_POLL_SECONDS=bad)
+        assert name == "GOOGLE_CALENDAR_POLL_SECONDS"
+
+
 def test_retention_is_30_days_unless_set_and_bounded() -> None:
     assert _settings().retention_days == 30
     assert _settings(RETENTION_DAYS="8").retention_days == 8

@@ -627,3 +627,13 @@ calendar_alerts = Table(
         postgresql_where=text("dismissed_at IS NULL"),
     ),
 )
+
+# A booking's pushes on one calendar, newest last: what salonbot last wrote there for it
+# (``core.services.calendar_edits`` asks for every event of ours a calendar read finds),
+# and where its event was put. Added with 0013.
+Index(
+    "ix_calendar_pushes_booking_id_calendar_id",
+    calendar_pushes.c.booking_id,
+    calendar_pushes.c.calendar_id,
+    calendar_pushes.c.id,
+)

@@ -17,7 +17,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,7 +61,10 @@ async def raise_alert(
         )
         .on_conflict_do_nothing(
             index_elements=["kind", "booking_id", "event_id"],
-            index_where=calendar_alerts.c.kind == AlertKind.CONFLICT.value,
+            # A literal, not a bound parameter: once Postgres plans the prepared statement
+            # generically (its sixth run on a connection) a parameter no longer proves the
+            # partial index's predicate, and the insert fails to find its arbiter.
+            index_where=text("kind = 'conflict'"),
         )
         .returning(calendar_alerts.c.id)
     )
