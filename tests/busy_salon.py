@@ -2,8 +2,8 @@
 outbox traffic, history, reminders, calendar pushes and syncs, staff chats, users and
 feeds. For the tests that must see all of the data (a backup's round trip, an erasure).
 
-Made through the use cases and repositories where they exist; the calendar read-back
-tables, which have no writer of their own yet outside the sync job, by plain inserts.
+Made through the use cases and repositories; the calendar read-back's sync state and busy
+time, which only the import job writes (from Google's answers), by plain inserts.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from core.calendar.ports import LoginRefused, Role
 from core.conversation.messages import Command, Reply, SharedContact
 from core.db.inbox_repository import InboxRepository, InboxStatus, NewEvent
 from core.db.outbox_repository import OutboxRepository
-from core.db.tables import calendar_alerts, calendar_busy, calendar_syncs, customers, staff
+from core.db.tables import calendar_busy, calendar_syncs, customers, staff
 from core.domain.booking import Actor
 from core.domain.catalog import Catalog
 from core.domain.timeline import Interval
 from core.ports import DeliveryReport
+from core.services.calendar_alerts import AlertKind, raise_alert
 from salonbot.bootstrap import Salonbot
 from tests.staff_chats import add_customer, link, say
 
@@ -124,17 +125,16 @@ async def fill_every_table(app: Salonbot) -> Salon:
                 ends_at=now + timedelta(days=2, hours=1),
             )
         )
-        # Inserted as is: raise_alert's ON CONFLICT names its partial index with a bound
-        # parameter, which a generic plan (a statement's sixth run) cannot match.
-        await uow.connection.execute(
-            calendar_alerts.insert().values(
-                staff_id=maria,
-                kind="conflict",
-                booking_id=first.id,
-                event_id="dentist",
-                detail="overlaps the dentist",
-                created_at=now,
-            )
+        catalog = await app.catalogs.current(uow.connection)
+        await raise_alert(
+            uow.connection,
+            catalog,
+            staff_key="maria",
+            kind=AlertKind.CONFLICT,
+            booking_id=first.id,
+            event_id="dentist",
+            detail="overlaps the dentist",
+            at=now,
         )
         await uow.commit()
     assert pending
