@@ -13,6 +13,7 @@ A forgotten customer who writes again is a new customer: nothing links the two.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ from core.domain.errors import DomainError
 from core.ports import Clock
 from core.services.calendar_push import draft
 from core.services.catalog import CatalogReader
+
+log = logging.getLogger("salonbot.forget")
 
 MAX_REFERENCE = 200
 _CHAT = re.compile(r"([a-z]{1,20}):(\S{1,150})")
@@ -140,6 +143,16 @@ class ForgetCustomer:
             scrubbed, requeued = await self._calendars(uow.connection, erasure, customer_id, now)
             kept = len(await erasure.bookings_of(customer_id))
             await uow.commit()
+        # For the record that the request was carried out: the id and counts only.
+        log.info(
+            "customer forgotten",
+            extra={
+                "customer": customer_id,
+                "inbound_events": inbound,
+                "outbound_messages": outbound,
+                "calendar_events_requeued": requeued,
+            },
+        )
         return Forgotten(
             customer_id,
             identity.erased,
