@@ -36,6 +36,7 @@ from core.services.due_notices import QueueDueNotices
 from core.services.front_desk import StaffFrontDesk
 from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
+from core.services.retention import DEFAULT_RETENTION, PruneOldTraffic
 from core.services.staff_accounts import StaffAccounts
 from core.services.staff_calendar import StaffCalendar
 from core.services.staff_feeds import StoredStaffFeeds
@@ -72,6 +73,8 @@ class Salonbot:
     calendar_poll_every: timedelta = POLL_EVERY
     our_events: OurEventsSeen | None = None
     calendar_webhook_url: str | None = None
+    # How long handled inbound events and sent messages are kept (``RETENTION_DAYS``).
+    retention: timedelta = DEFAULT_RETENTION
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -144,6 +147,7 @@ class Salonbot:
         )
         # The scheduler's ticks (``salonbot.scheduler``).
         self.complete_ended_visits = CompleteEndedVisits(self.bookings)
+        self.prune_old_traffic = PruneOldTraffic(self.uow, self.clock, self.retention)
 
     async def salon_today(self) -> date:
         """The salon's local date now (raises ``CatalogNotLoaded`` before a catalog)."""

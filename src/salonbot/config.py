@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     google_calendar_poll_seconds: int = Field(
         default=300, ge=30, le=86400, validation_alias="GOOGLE_CALENDAR_POLL_SECONDS"
     )
+    # Handled inbound events and finished outbound messages older than this many days are
+    # pruned (``core.services.retention``). At least 8: WhatsApp redelivers a webhook for up
+    # to 7 days, and a stored event is what makes a redelivery a no-op.
+    retention_days: int = Field(default=30, ge=8, le=3650, validation_alias="RETENTION_DAYS")
 
     @field_validator("google_service_account_file", mode="before")
     @classmethod
@@ -215,3 +220,11 @@ def system_language() -> str | None:
         if value:
             return value
     return None
+
+
+def child_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a program salonbot runs (``pg_dump``, ``psql``): this process's,
+    less every ``PG*`` variable (so only ``extra`` says which database), plus ``extra``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    env.update(extra)
+    return env

@@ -136,6 +136,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
         linked_calendars=linked_calendars(settings),
         calendar_poll_every=timedelta(seconds=settings.google_calendar_poll_seconds),
         calendar_webhook_url=calendar_webhook_url(settings),
+        retention=timedelta(days=settings.retention_days),
     )
     if app.linked_calendars is not None:
         log.info(

@@ -141,3 +141,13 @@ def test_google_calendars_are_read_back_every_five_minutes_unless_set_within_bou
     for bad in ("29", "86401", "soon"):
         name, _ = _problem(GOOGLE_CALENDAR_POLL_SECONDS=bad)
         assert name == "GOOGLE_CALENDAR_POLL_SECONDS"
+
+
+def test_retention_is_30_days_unless_set_and_bounded() -> None:
+    assert _settings().retention_days == 30
+    assert _settings(RETENTION_DAYS="8").retention_days == 8
+    assert _settings(RETENTION_DAYS="3650").retention_days == 3650
+    # Under 8 days a webhook WhatsApp redelivers would find its event gone, and be new.
+    assert _problem(RETENTION_DAYS="7")[0] == "RETENTION_DAYS"
+    assert _problem(RETENTION_DAYS="3651")[0] == "RETENTION_DAYS"
+    assert _problem(RETENTION_DAYS="thirty")[0] == "RETENTION_DAYS"
