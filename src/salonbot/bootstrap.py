@@ -22,6 +22,7 @@ from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
 from core.services.calendar_channels import CalendarChannels
+from core.services.calendar_conflicts import CalendarConflicts
 from core.services.calendar_edits import CalendarEdits
 from core.services.calendar_import import POLL_EVERY, CalendarImport
 from core.services.calendar_notifications import StoredCalendarNotifications
@@ -93,6 +94,9 @@ class Salonbot:
         # decides), so a process without the key (``salonbot chat``, a serve started
         # without it) loses no change: the pushes wait for a pusher, visibly.
         self.followers += (CalendarPushes(self.calendar_of),)
+        # A booking confirmed over busy time read from its staff member's calendar (a
+        # hold confirmed after an event was read over it) raises a conflict alert.
+        self.followers += (CalendarConflicts(),)
         self.calendar_pusher: CalendarPusher | None = None
         if self.linked_calendars is not None:
             self.calendar_pusher = CalendarPusher(self.uow, self.clock, self.linked_calendars)

@@ -42,12 +42,16 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
     ``nextPageToken`` while more follow, and ``nextSyncToken`` on the last page only. A
     read is a snapshot taken at its first page: what changes while it pages comes with
     the next sync token;
-  - ``syncToken``: what changed since that token's read: changed events as they are now,
-    deleted ones as ``{"kind", "etag", "id", "status": "cancelled"}`` (instances of a
-    changed recurring event within the first read's ``timeMin``/``timeMax``; instances a
-    rule change removed, as deleted). With ``timeMin``, ``timeMax``, ``updatedMin``,
-    ``q``, ``iCalUID``, ``orderBy``, ``privateExtendedProperty``,
-    ``sharedExtendedProperty`` or ``showDeleted=false``: 400
+  - ``syncToken``: what changed since that token's read: changed events as they are now
+    (instances of a changed recurring event within the first read's
+    ``timeMin``/``timeMax``), deleted ones as ``{"kind", "etag", "id", "status":
+    "cancelled"}``; with ``showDeleted=true`` deleted ones keep their details,
+    ``updated`` included (Google's events reference, ``status``: on the organizer's
+    calendar a deleted event keeps its details, which incremental reads without
+    ``showDeleted`` leave out). Instances a rule change removed come as deleted, id
+    only. With ``timeMin``, ``timeMax``, ``updatedMin``, ``q``, ``iCalUID``,
+    ``orderBy``, ``privateExtendedProperty``, ``sharedExtendedProperty`` or
+    ``showDeleted=false``: 400
     ``syncTokenWithRequestRestrictions`` ("Sync token cannot be used with other request
     restrictions."; the message as users report it, the reason and domain less sure: no
     client branches on them). A token unknown, of another calendar, or expired
@@ -87,9 +91,13 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
   ``notFound``. :attr:`deliveries` records every attempt; :meth:`drain` waits for those
   in flight.
 
+- Attendees are kept as given, each one's read-only ``self`` set by the fake: true on the
+  entry whose ``email`` is the calendar's id ("represents the calendar on which this copy
+  of the event appears"); no invitation is sent, no other calendar gets a copy.
+
 Not modelled: freeBusy, a recurring event filtered by anything but its
 first instance when listed without ``singleEvents``, a single instance of a recurring event changed
-on its own (exceptions), ``EXDATE``, attendees, ETag preconditions, ``fields``, quotas
+on its own (exceptions), ``EXDATE``, invitations, ETag preconditions, ``fields``, quotas
 beyond :meth:`fail_next`, watch on other
 resources (ACL, calendar list, settings), domain verification of the address.
 """
@@ -573,6 +581,13 @@ class FakeGoogleCalendar:
                     calendar.removed_instances[instance["id"]] = calendar.changes
         event["updated"] = _now()
         event["etag"] = _etag()
+        if isinstance(event.get("attendees"), list):
+            # Read-only in Google: the entry of the calendar this copy of the event is on.
+            event["attendees"] = [
+                {**attendee, "self": attendee.get("email") == calendar.calendar_id}
+                for attendee in event["attendees"]
+                if isinstance(attendee, dict)
+            ]
         calendar.events[event_id] = event
         calendar.changed_at[event_id] = calendar.changes
         self._changed(calendar.calendar_id)
@@ -636,7 +651,8 @@ class FakeGoogleCalendar:
                     "fullSyncRequired",
                     "Sync token is no longer valid, a full sync is required.",
                 )
-            changed = self._changed_since(calendar, since, single)
+            details = query.get("showDeleted") == "true"
+            changed = self._changed_since(calendar, since, single, details)
             return _Read(calendar.calendar_id, calendar.changes, since.window, single, changed)
         window = (_query_time(query, "timeMin"), _query_time(query, "timeMax"))
         if window[0] is not None and window[1] is not None and window[0] >= window[1]:
@@ -654,7 +670,7 @@ class FakeGoogleCalendar:
         return _Read(calendar.calendar_id, calendar.changes, window, single, tuple(items))
 
     def _changed_since(
-        self, calendar: _Calendar, since: _Read, single: bool
+        self, calendar: _Calendar, since: _Read, single: bool, details: bool
     ) -> tuple[dict[str, Any], ...]:
         items: list[dict[str, Any]] = []
         for event_id, event in calendar.events.items():
@@ -663,8 +679,9 @@ class FakeGoogleCalendar:
             listed = _as_listed(event, since.window, single)
             if recurrence.is_recurring(event) and single:
                 listed = [i for i in listed if _overlaps(i, since.window, calendar.time_zone)]
-            # Deleted: as Google keeps it, only its id is sure.
-            items += [_deleted(i) if event["status"] == "cancelled" else i for i in listed]
+            # Deleted: without showDeleted, as Google sends it, only its id is sure.
+            gone = event["status"] == "cancelled" and not details
+            items += [_deleted(i) if gone else i for i in listed]
         told = {item["id"] for item in items}
         for instance_id, change in calendar.removed_instances.items():
             if change > since.seen and instance_id not in told:

@@ -3,7 +3,8 @@
 A put of an id already there patches it (Google's 409 on insert, then a patch), a remove
 of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 ``calls`` records every call, in order; ``gate`` (when set) holds each call until it is
-set, to catch two pushers at once. ``changes`` reads a calendar back in one page: every
+set, to catch two pushers at once; ``gates`` does so for one calendar's calls (a calendar
+that hangs). ``changes`` reads a calendar back in one page: every
 event put there (full reads: those overlapping the window), salonbot's own as Google
 would list them.
 ``watch`` opens a channel in ``channels`` (expiring at
@@ -32,6 +33,7 @@ class FakeLinkedCalendars:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
     gate: asyncio.Event | None = None
+    gates: dict[str, asyncio.Event] = field(default_factory=dict)
     _refusals: list[CalendarRefused] = field(default_factory=list)
 
     def refuse_next(
@@ -47,6 +49,8 @@ class FakeLinkedCalendars:
         self.calls.append((what, calendar_id, event_id))
         if self.gate is not None:
             await self.gate.wait()
+        if (held := self.gates.get(calendar_id)) is not None:
+            await held.wait()
         if self._refusals:
             raise self._refusals.pop(0)
         if calendar_id in self.unknown:
