@@ -195,3 +195,15 @@ async def test_owner_changes_bypass_http_and_bump_updated(fake: FakeGoogleCalend
     assert event["start"]["timeZone"] == BERLIN
     assert fake.calls == []
     assert told == [MARIA] * 3
+
+
+async def test_updated_is_stamped_on_googles_clock(fake: FakeGoogleCalendar) -> None:
+    """salonbot compares ``updated`` with its own clock (``CalendarEdits``): a test that
+    runs salonbot on a fake clock gives Google the same one."""
+    fake.clock = lambda: datetime(2026, 12, 7, 9, 30, tzinfo=UTC).timestamp()
+    first = fake.owner_put(MARIA, weekly_at_nine(1))
+    second = fake.owner_put(MARIA, weekly_at_nine(1))
+
+    stamps = {event["id"]: event["updated"] for event in fake.events(MARIA)}
+    assert stamps[first].startswith("2026-12-07T09:30:00.00")
+    assert stamps[second] > stamps[first]  # never the same twice
