@@ -52,6 +52,7 @@ class Scheduler:
         calendars_every: float = CALENDARS_EVERY,
         calendar_channels_every: float = CALENDAR_CHANNELS_EVERY,
         retention_every: float = RETENTION_EVERY,
+        calendar_import_every: float = CALENDAR_IMPORT_EVERY,
     ) -> None:
         self._app = app
         self._due_notices = app.due_notices(outbox)
@@ -64,7 +65,7 @@ class Scheduler:
         if app.calendar_pusher is not None:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
         if app.calendar_import is not None:
-            self._add("calendar import", app.calendar_import.run, CALENDAR_IMPORT_EVERY)
+            self._add("calendar import", app.calendar_import.run, calendar_import_every)
         if app.calendar_channels is not None:
             self._add("calendar channels", app.calendar_channels.run, calendar_channels_every)
         self._add("retention", app.prune_old_traffic.run, retention_every)

@@ -253,3 +253,15 @@ async def test_an_attendee_is_self_only_on_the_calendar_of_its_own_email(
         ("boss@salon.test", False),
         (MARIA, True),
     ]
+
+
+async def test_updated_is_stamped_on_googles_clock(fake: FakeGoogleCalendar) -> None:
+    """salonbot compares ``updated`` with its own clock (``CalendarEdits``): a test that
+    runs salonbot on a fake clock gives Google the same one."""
+    fake.clock = lambda: datetime(2026, 12, 7, 9, 30, tzinfo=UTC).timestamp()
+    first = fake.owner_put(MARIA, weekly_at_nine(1))
+    second = fake.owner_put(MARIA, weekly_at_nine(1))
+
+    stamps = {event["id"]: event["updated"] for event in fake.events(MARIA)}
+    assert stamps[first].startswith("2026-12-07T09:30:00.00")
+    assert stamps[second] > stamps[first]  # never the same twice

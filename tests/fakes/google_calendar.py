@@ -28,8 +28,9 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
   comes back with ``status: "cancelled"``), patch (fields merged), delete (204; deleted
   already: 410 ``deleted``; unknown: 404 ``notFound``). Every write (and every owner-side
   change below) bumps the event's ``updated`` (RFC 3339, milliseconds, strictly
-  increasing) and ``etag``. A recurring event (``recurrence``: one ``RRULE``, the subset
-  of ``tests.fakes.google_recurrence``) needs ``start.timeZone`` when timed, else 400.
+  increasing, on Google's :attr:`clock`) and ``etag``. A recurring event
+  (``recurrence``: one ``RRULE``, the subset of ``tests.fakes.google_recurrence``) needs
+  ``start.timeZone`` when timed, else 400.
 - list (Google's ``events.list``):
   - a full read: ``timeMin``/``timeMax`` (RFC 3339 with an offset, else 400 ``invalid``;
     ``timeMin >= timeMax``: 400 ``timeRangeEmpty``) keep the events that overlap them
@@ -246,7 +247,10 @@ class FakeGoogleCalendar:
         # Push notifications (see the module docstring).
         self.channels: dict[str, _Channel] = {}
         self.deliveries: list[Delivery] = []
+        # Google's clock (seconds): channels' expiry and events' ``updated``. Tests whose
+        # salonbot runs on a fake clock give Google the same one, as NTP keeps the two close.
         self.clock: Callable[[], float] = time.time
+        self._last_stamp = 0
         self.channel_lifetime_limit = float(DEFAULT_CHANNEL_SECONDS)
         self.redelivery_delays: tuple[float, ...] = (0.05, 0.2, 0.5)
         self.sync_before_answer = False
@@ -364,7 +368,7 @@ class FakeGoogleCalendar:
             **event,
             "kind": "calendar#event",
             "id": event_id,
-            "created": before["created"] if before else _now(),
+            "created": before["created"] if before else self._stamp(),
             "status": event.get("status", "confirmed"),
         }
         self._store(calendar, stored)
@@ -545,7 +549,7 @@ class FakeGoogleCalendar:
             **body,
             "kind": "calendar#event",
             "id": event_id,
-            "created": _now(),
+            "created": self._stamp(),
             "status": body.get("status", "confirmed"),
         }
         return web.json_response(self._store(calendar, event))
@@ -579,7 +583,7 @@ class FakeGoogleCalendar:
             for instance in recurrence.instances(before, horizon):
                 if instance["id"] not in after:
                     calendar.removed_instances[instance["id"]] = calendar.changes
-        event["updated"] = _now()
+        event["updated"] = self._stamp()
         event["etag"] = _etag()
         if isinstance(event.get("attendees"), list):
             # Read-only in Google: the entry of the calendar this copy of the event is on.
@@ -715,6 +719,15 @@ class FakeGoogleCalendar:
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+    def _stamp(self) -> str:
+        """Now on Google's clock (:attr:`clock`) as Google writes ``created`` and
+        ``updated``: RFC 3339 UTC in milliseconds, never the same twice (two changes in
+        one millisecond are a millisecond apart)."""
+        millis = max(self._now_ms(), self._last_stamp + 1)
+        self._last_stamp = millis
+        moment = datetime.fromtimestamp(millis / 1000, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
 
     async def _watch(self, calendar: _Calendar, body: dict[str, Any]) -> web.Response:
         channel_id, kind = body.get("id"), body.get("type")
@@ -952,18 +965,6 @@ def _oauth_error(error: str, description: str) -> web.Response:
 
 def _unb64(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-_last_update = [0]
-
-
-def _now() -> str:
-    """Now as Google writes ``updated``: RFC 3339 UTC in milliseconds, never the same
-    twice (two writes in one millisecond are a millisecond apart)."""
-    millis = max(time.time_ns() // 1_000_000, _last_update[0] + 1)
-    _last_update[0] = millis
-    moment = datetime.fromtimestamp(millis / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
 
 
 def _etag() -> str:

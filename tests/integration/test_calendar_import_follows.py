@@ -236,6 +236,9 @@ async def test_salonbots_own_events_are_handed_over_never_busy(
         booking.id,
         True,
     )
+    # Google gave no ``updated`` with it: when the read began stands in (the deletion
+    # was seen after every write salonbot had done by then).
+    assert deleted.updated == clock.now()
 
 
 async def test_the_scheduler_ticks_the_import_only_when_calendars_are_configured(

@@ -154,7 +154,8 @@ class OurEventsSeen(Protocol):
     """What the calendar import hands over: salonbot's own events as a read of the staff
     member's calendar found them (``booking_id`` set and matching the event id), so that an
     edit or a deletion made in Google is reconciled with the booking
-    (``core.services.calendar_edits``)."""
+    (``core.services.calendar_edits``). A deleted one that came without ``updated`` (Google
+    guarantees only a deleted event's id) has when the read began in its place."""
 
     async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
         """Called after the read's busy time is committed, outside any transaction."""

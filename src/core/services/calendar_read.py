@@ -205,7 +205,15 @@ class CalendarRead:
         for event in events:
             booking_id = booking_of(event)
             if booking_id is not None:
-                ours.append(replace(event, booking_id=booking_id))
+                seen = replace(event, booking_id=booking_id)
+                if event.cancelled and event.updated is None:
+                    # Google keeps only a deleted event's id for sure (no ``updated``).
+                    # This read began after every write salonbot had seen done by then
+                    # and found the event deleted: deleted after those writes, which is
+                    # what ``CalendarEdits`` asks of ``updated``. A write done later
+                    # (it revives the event) may be newer: the deletion is not followed.
+                    seen = replace(seen, updated=self._began)
+                ours.append(seen)
             span = busy_time(event, zone, window)
             if span is None:
                 busy.pop(event.event_id, None)
