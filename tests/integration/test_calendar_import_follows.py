@@ -226,7 +226,8 @@ async def test_salonbots_own_events_are_handed_over_never_busy(
         MONDAY_11,
     )
 
-    # Deleted in Google: only its id comes back, and it says whose it was.
+    # Deleted in Google: read with ``showDeleted``, it comes back with its details; its id
+    # says whose it was.
     google.owner_delete(MARIA, event_id(booking.id))
     clock.advance(timedelta(minutes=5))
     await importer(app).run()
@@ -236,9 +237,9 @@ async def test_salonbots_own_events_are_handed_over_never_busy(
         booking.id,
         True,
     )
-    # Google gave no ``updated`` with it: when the read began stands in (the deletion
-    # was seen after every write salonbot had done by then).
-    assert deleted.updated == clock.now()
+    # With its details comes Google's ``updated`` (the deletion's time), not a stand-in.
+    [stored] = [e for e in google.events(MARIA, deleted=True) if e["id"] == deleted.event_id]
+    assert deleted.updated == datetime.fromisoformat(stored["updated"])
 
 
 async def test_the_scheduler_ticks_the_import_only_when_calendars_are_configured(
