@@ -3,6 +3,7 @@ starts, so a port in use is one line at start, not a half-started server."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import uvicorn
@@ -24,7 +25,8 @@ def metrics_socket(settings: Settings) -> socket.socket | None:
     try:
         return socket.create_server((host, port), family=family)
     except OSError as error:
-        reason = error.strerror or type(error).__name__
+        # create_server adds the address to strerror; the address is in the line already.
+        reason = os.strerror(error.errno) if error.errno else type(error).__name__
         raise MetricsPortTaken(f"METRICS_PORT: cannot listen on {host}:{port}: {reason}") from None
 
 
