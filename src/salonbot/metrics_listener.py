@@ -25,8 +25,10 @@ def metrics_socket(settings: Settings) -> socket.socket | None:
     try:
         return socket.create_server((host, port), family=family)
     except OSError as error:
-        # create_server adds the address to strerror; the address is in the line already.
-        reason = os.strerror(error.errno) if error.errno else type(error).__name__
+        if isinstance(error, socket.gaierror):  # METRICS_HOST is no address of this machine
+            reason = error.strerror or "unknown host"
+        else:  # create_server adds the address to strerror; the line names it already
+            reason = os.strerror(error.errno) if error.errno else type(error).__name__
         raise MetricsPortTaken(f"METRICS_PORT: cannot listen on {host}:{port}: {reason}") from None
 
 

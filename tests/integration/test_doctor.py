@@ -339,6 +339,30 @@ async def test_a_database_at_an_older_revision_fails_and_is_left_as_it_is(
     assert revision == "0012"  # looked at, not migrated
 
 
+async def test_a_database_never_migrated_fails_and_stays_empty(
+    fresh_database: Any, tmp_path: Path
+) -> None:
+    url = await asyncio.to_thread(fresh_database)
+
+    code, out, _ = await _doctor(_environment(url, tmp_path))
+
+    checks = _lines(out)
+    assert code == 1
+    assert checks["database"][0] == "FAIL"
+    assert checks["database"][1].startswith("reachable, but no schema yet and this salonbot needs")
+    assert checks["catalog"][0] == "FAIL"
+    assert checks["clock"][0] == "ok"  # the connection survived the failed looks
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.scalar(
+                sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            )
+    finally:
+        await engine.dispose()
+    assert tables == 0
+
+
 async def test_no_catalog_fails(fresh_database: Any, tmp_path: Path) -> None:
     url = await asyncio.to_thread(fresh_database)
     await asyncio.to_thread(upgrade, url)
