@@ -13,8 +13,10 @@ import asyncio
 import enum
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from core.ports import Clock, SystemClock
 from salonbot.config import Settings
@@ -58,7 +60,7 @@ class Masked:
         if settings.telegram_bot_token is not None:  # its secret half, quoted alone
             secrets.append(settings.telegram_bot_token.get_secret_value().partition(":")[2])
         if settings.database_url:
-            secrets.append(make_url(settings.database_url).password or "")
+            secrets += _passwords(settings.database_url)
         # Longest first: a secret that contains another is masked whole.
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
@@ -66,6 +68,15 @@ class Masked:
         for secret in self._secrets:
             line = line.replace(secret, "***")
         return line
+
+
+def _passwords(url: str) -> list[str]:
+    """The database URL's password as written (percent-encoded) and as meant; the whole
+    URL when it does not parse (the database check then says why)."""
+    try:
+        return [urlsplit(url).password or "", make_url(url).password or ""]
+    except (ArgumentError, ValueError):
+        return [url]
 
 
 def settings_finding(settings: Settings) -> Finding:
@@ -126,6 +137,8 @@ async def diagnose(
     yield settings_finding(settings)
     if database_url is None:
         yield Finding("database", Status.FAIL, database_problem or "not configured")
+        yield Finding("clock", Status.SKIP, "needs the database")
+        yield Finding("catalog", Status.SKIP, "needs the database")
         looked = None
     else:
         looked = await look_at_database(database_url, clock, within)

@@ -22,7 +22,7 @@ from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from salonbot.config import Settings
 from salonbot.database import make_engine
-from salonbot.doctor import Finding, Status, diagnose
+from salonbot.doctor import Finding, Masked, Status, diagnose
 from salonbot.doctor_database import look_at_database
 from salonbot.migrate import upgrade
 from tests.catalog_cases import edited, put
@@ -447,3 +447,13 @@ async def test_every_check_is_bounded_in_time(platforms: Platforms) -> None:
 
     assert findings[-1] == Finding("telegram", Status.FAIL, "no answer within 0.5 s")
     assert took < 2.5
+
+
+def test_a_database_password_is_masked_as_written_and_as_meant() -> None:
+    url = "postgresql://salonbot:p%40ss-word-1@db.example:5432/salonbot"
+    with environment({"DATABASE_URL": url}):
+        mask = Masked(Settings())
+
+    line = mask("cannot use it: postgresql://salonbot:p%40ss-word-1@db.example, p@ss-word-1")
+
+    assert line == "cannot use it: postgresql://salonbot:***@db.example, ***"
