@@ -30,7 +30,8 @@ def _client(within: float) -> httpx.AsyncClient:
 def _unreachable(what: str, error: httpx.HTTPError) -> str:
     # The type and httpx's reason only: a request error's text never carries the URL here,
     # and the URL of a Telegram call carries the token.
-    return f"cannot reach {what}: {type(error).__name__} {' '.join(str(error).split())}".strip()
+    reason = " ".join(str(error).split())
+    return f"cannot reach {what}: {type(error).__name__}" + (f": {reason}" if reason else "")
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -67,7 +68,7 @@ async def telegram_findings(
         [me] = await bounded("telegram", get_me, within)
         yield me
         if me.status is not Status.OK:
-            yield Finding("telegram webhook", Status.SKIP, "needs the token")
+            yield Finding("telegram webhook", Status.SKIP, "needs getMe to answer")
             return
 
         async def webhook_info() -> list[Finding]:

@@ -193,9 +193,25 @@ async def test_a_token_telegram_refuses_fails_and_is_never_printed(platforms: Pl
         "FAIL",
         "Telegram does not accept TELEGRAM_BOT_TOKEN (401 Unauthorized): a new one from @BotFather",
     )
-    assert checks["telegram webhook"] == ("skip", "needs the token")
+    assert checks["telegram webhook"] == ("skip", "needs getMe to answer")
     assert err == "salonbot: 1 check failed\n"
     assert "wrong-token-abc" not in out + err
+
+
+async def test_telegram_out_of_reach_fails_and_says_so(platforms: Platforms) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    env = {**platforms.env, "TELEGRAM_API_BASE": f"http://127.0.0.1:{closed}"}
+
+    code, out, err = await _doctor(env)
+
+    checks = _lines(out)
+    assert code == 1
+    assert checks["telegram"][0] == "FAIL"
+    assert checks["telegram"][1].startswith("cannot reach Telegram: ConnectError")
+    assert checks["telegram webhook"] == ("skip", "needs getMe to answer")
+    _no_secret(platforms, out, err)
 
 
 async def test_a_webhook_that_is_not_ours_fails(platforms: Platforms) -> None:
