@@ -9,7 +9,6 @@ most ``within`` seconds. A look that failed or is late leaves the gauges out and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -84,8 +83,7 @@ class BacklogGauges(Collector):
         """Stop a look still hanging (at shutdown)."""
         if self._look is not None and not self._look.done():
             self._look.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._look, timeout=1.0)
+            await asyncio.wait([self._look], timeout=1.0)  # its cleanup may hang as well
 
     def collect(self) -> Iterator[Metric]:
         backlog = self._backlog
