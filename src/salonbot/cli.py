@@ -115,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
     )
+    commands.add_parser(
+        "doctor",
+        help="check the settings, the database and each configured platform (exit 1 on a failure)",
+    )
     chat = commands.add_parser(
         "chat", help="chat with the salon in this terminal (loads the demo salon if none)"
     )
@@ -460,6 +464,24 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
+def _doctor(settings: Settings) -> int:
+    """One line per check; the database is looked at as it is, never migrated first."""
+    from salonbot.doctor import report
+
+    def write(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        location = _locate(settings)
+    except CommandError as error:
+        failed = report(settings, None, str(error), write=write)
+    else:
+        failed = report(settings, location.url, write=write)
+    if failed:
+        raise CommandError(f"{failed} check{'s' if failed != 1 else ''} failed")
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The embedded server's helper warns on every run where XDG_RUNTIME_DIR is unset (most
@@ -483,6 +505,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "doctor":
+            return _doctor(settings)
         location = _locate(settings)
         if args.command in NO_UPGRADE:
             return _backup_or_restore(location, args)

@@ -86,6 +86,30 @@ class Settings(BaseSettings):
     # to 7 days, and a stored event is what makes a redelivery a no-op.
     retention_days: int = Field(default=30, ge=8, le=3650, validation_alias="RETENTION_DAYS")
 
+    # ---- metrics (README: Observability) ----
+    # A listener of its own for /metrics (unset: none), on METRICS_HOST.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="METRICS_HOST")
+    # Set: /metrics on the main app too, for `Authorization: Bearer <token>` only.
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="METRICS_TOKEN")
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _no_port(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _METRICS_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be 16-256 characters of A-Z, a-z, 0-9, _, -, . and ~"
+                " (e.g. the output of `openssl rand -hex 32`)"
+            )
+        return value
+
     @field_validator("google_service_account_file", mode="before")
     @classmethod
     def _key_file(cls, value: object) -> object:
@@ -211,6 +235,7 @@ class Settings(BaseSettings):
 GRAPH_API = "https://graph.facebook.com/v24.0"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_METRICS_TOKEN = re.compile(r"[A-Za-z0-9_.~-]{16,256}")
 
 
 def system_language() -> str | None:
