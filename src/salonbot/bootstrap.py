@@ -22,6 +22,7 @@ from core.services.booking import Bookings
 from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
 from core.services.calendar_channels import CalendarChannels
+from core.services.calendar_conflicts import CalendarConflicts
 from core.services.calendar_edits import CalendarEdits
 from core.services.calendar_import import POLL_EVERY, CalendarImport
 from core.services.calendar_notifications import StoredCalendarNotifications
@@ -36,6 +37,7 @@ from core.services.due_notices import QueueDueNotices
 from core.services.front_desk import StaffFrontDesk
 from core.services.in_process_delivery import DeliverInProcess
 from core.services.reminders import ReminderPlanner
+from core.services.retention import DEFAULT_RETENTION, PruneOldTraffic
 from core.services.staff_accounts import StaffAccounts
 from core.services.staff_calendar import StaffCalendar
 from core.services.staff_feeds import StoredStaffFeeds
@@ -72,6 +74,8 @@ class Salonbot:
     calendar_poll_every: timedelta = POLL_EVERY
     our_events: OurEventsSeen | None = None
     calendar_webhook_url: str | None = None
+    # How long handled inbound events and sent messages are kept (``RETENTION_DAYS``).
+    retention: timedelta = DEFAULT_RETENTION
 
     def __post_init__(self) -> None:
         self.uow = UnitOfWorkFactory(self.engine)
@@ -90,6 +94,9 @@ class Salonbot:
         # decides), so a process without the key (``salonbot chat``, a serve started
         # without it) loses no change: the pushes wait for a pusher, visibly.
         self.followers += (CalendarPushes(self.calendar_of),)
+        # A booking confirmed over busy time read from its staff member's calendar (a
+        # hold confirmed after an event was read over it) raises a conflict alert.
+        self.followers += (CalendarConflicts(),)
         self.calendar_pusher: CalendarPusher | None = None
         if self.linked_calendars is not None:
             self.calendar_pusher = CalendarPusher(self.uow, self.clock, self.linked_calendars)
@@ -144,6 +151,7 @@ class Salonbot:
         )
         # The scheduler's ticks (``salonbot.scheduler``).
         self.complete_ended_visits = CompleteEndedVisits(self.bookings)
+        self.prune_old_traffic = PruneOldTraffic(self.uow, self.clock, self.retention)
 
     async def salon_today(self) -> date:
         """The salon's local date now (raises ``CatalogNotLoaded`` before a catalog)."""

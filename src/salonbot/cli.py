@@ -19,6 +19,7 @@ from core.catalog.file import load_catalog_text, read_catalog_file
 from core.catalog.limits import MAX_BOOKING_HORIZON
 from core.catalog.problems import CatalogError
 from core.domain.errors import DomainError
+from salonbot.data_commands import NO_UPGRADE, add_data_commands
 
 # Everything else is imported by the command that uses it: `--help` and `catalog check`
 # must not pay for SQLAlchemy, Alembic or the channels' libraries (aiogram alone takes
@@ -114,12 +115,17 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
     )
+    commands.add_parser(
+        "doctor",
+        help="check the settings, the database and each configured platform (exit 1 on a failure)",
+    )
     chat = commands.add_parser(
         "chat", help="chat with the salon in this terminal (loads the demo salon if none)"
     )
     chat.add_argument("--chat", default="local", help="conversation id (default: local)")
     chat.add_argument("--name", default="", help="your name, as a channel would give it")
     chat.add_argument("--language", help="language code (default: from LANG, else the salon's)")
+    add_data_commands(commands)
     return parser
 
 
@@ -385,6 +391,10 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace, settings: S
             return await _google_resync(app, settings, args.staff)
         if args.command == "google":
             return await _google_check(app, settings)
+        if args.command == "customer":
+            from salonbot.data_commands import forget_customer
+
+            return await forget_customer(app, args.customer)
         return await _slots(app, args)
     finally:
         await app.close()
@@ -408,6 +418,18 @@ def _upgrade(location: DatabaseLocation) -> None:
         # these messages quote the URL, which may hold a password.
         reason = " ".join(str(error).split())
         raise CommandError(f"cannot use the database at {where}: {reason}") from None
+
+
+def _backup_or_restore(location: DatabaseLocation, args: argparse.Namespace) -> int:
+    from salonbot.backups import BackupError
+    from salonbot.data_commands import backup_or_restore
+    from salonbot.pg_tools import PgToolError
+
+    try:
+        print(backup_or_restore(location, args))
+    except (BackupError, PgToolError) as error:
+        raise CommandError(str(error)) from None
+    return 0
 
 
 def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -442,6 +464,24 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
+def _doctor(settings: Settings) -> int:
+    """One line per check; the database is looked at as it is, never migrated first."""
+    from salonbot.doctor import report
+
+    def write(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        location = _locate(settings)
+    except CommandError as error:
+        failed = report(settings, None, str(error), write=write)
+    else:
+        failed = report(settings, location.url, write=write)
+    if failed:
+        raise CommandError(f"{failed} check{'s' if failed != 1 else ''} failed")
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The embedded server's helper warns on every run where XDG_RUNTIME_DIR is unset (most
@@ -465,7 +505,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "doctor":
+            return _doctor(settings)
         location = _locate(settings)
+        if args.command in NO_UPGRADE:
+            return _backup_or_restore(location, args)
         _upgrade(location)
         if args.command == "migrate":
             print("database schema is at head")

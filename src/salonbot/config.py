@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -80,6 +81,34 @@ class Settings(BaseSettings):
     google_calendar_poll_seconds: int = Field(
         default=300, ge=30, le=86400, validation_alias="GOOGLE_CALENDAR_POLL_SECONDS"
     )
+    # Handled inbound events and finished outbound messages older than this many days are
+    # pruned (``core.services.retention``). At least 8: WhatsApp redelivers a webhook for up
+    # to 7 days, and a stored event is what makes a redelivery a no-op.
+    retention_days: int = Field(default=30, ge=8, le=3650, validation_alias="RETENTION_DAYS")
+
+    # ---- metrics (README: Observability) ----
+    # A listener of its own for /metrics (unset: none), on METRICS_HOST.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="METRICS_HOST")
+    # Set: /metrics on the main app too, for `Authorization: Bearer <token>` only.
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="METRICS_TOKEN")
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _no_port(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _METRICS_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be 16-256 characters of A-Z, a-z, 0-9, _, -, . and ~"
+                " (e.g. the output of `openssl rand -hex 32`)"
+            )
+        return value
 
     @field_validator("google_service_account_file", mode="before")
     @classmethod
@@ -206,6 +235,7 @@ class Settings(BaseSettings):
 GRAPH_API = "https://graph.facebook.com/v24.0"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_METRICS_TOKEN = re.compile(r"[A-Za-z0-9_.~-]{16,256}")
 
 
 def system_language() -> str | None:
@@ -215,3 +245,11 @@ def system_language() -> str | None:
         if value:
             return value
     return None
+
+
+def child_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a program salonbot runs (``pg_dump``, ``psql``): this process's,
+    less every ``PG*`` variable (so only ``extra`` says which database), plus ``extra``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    env.update(extra)
+    return env

@@ -35,6 +35,8 @@ CALENDARS_EVERY = 2.0
 CALENDAR_IMPORT_EVERY = 2.0
 # Push channels live a week and are renewed a day ahead: once a minute is plenty.
 CALENDAR_CHANNELS_EVERY = 60.0
+# Retention prunes traffic older than days: once an hour is plenty.
+RETENTION_EVERY = 3600.0
 
 
 class Scheduler:
@@ -49,6 +51,8 @@ class Scheduler:
         agendas_every: float = AGENDAS_EVERY,
         calendars_every: float = CALENDARS_EVERY,
         calendar_channels_every: float = CALENDAR_CHANNELS_EVERY,
+        retention_every: float = RETENTION_EVERY,
+        calendar_import_every: float = CALENDAR_IMPORT_EVERY,
     ) -> None:
         self._app = app
         self._due_notices = app.due_notices(outbox)
@@ -61,9 +65,10 @@ class Scheduler:
         if app.calendar_pusher is not None:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
         if app.calendar_import is not None:
-            self._add("calendar import", app.calendar_import.run, CALENDAR_IMPORT_EVERY)
+            self._add("calendar import", app.calendar_import.run, calendar_import_every)
         if app.calendar_channels is not None:
             self._add("calendar channels", app.calendar_channels.run, calendar_channels_every)
+        self._add("retention", app.prune_old_traffic.run, retention_every)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:

@@ -15,6 +15,8 @@ from adapters.staff_api.side import ApiSide
 from adapters.staff_web.app import mount_staff
 from adapters.staff_web.side import StaffSide
 from salonbot.bootstrap import Salonbot
+from salonbot.metrics import Metrics
+from salonbot.metrics_web import metrics_route, time_webhooks
 from salonbot.migrate import head_revision
 from salonbot.readiness import DatabaseProbe
 
@@ -27,11 +29,15 @@ def create_web_app(
     store_answering: Callable[[], bool] | None = None,
     https: bool = False,
     public_base_url: str | None = None,
+    metrics: Metrics | None = None,
+    metrics_token: str | None = None,
 ) -> FastAPI:
     """The app; with ``store_answering``, ``/readyz`` checks the inbox's store too (its
     transaction may hang on a dead connection while a fresh one answers the probe).
     ``https``: the salon's public address is HTTPS (the staff cookies are always Secure);
-    ``public_base_url``: that address, for links read outside the browser (feeds)."""
+    ``public_base_url``: that address, for links read outside the browser (feeds).
+    ``metrics``: the webhooks' latency is measured into it, and with ``metrics_token``
+    it is served at ``/metrics`` to that bearer token (``salonbot.metrics_web``)."""
     database = DatabaseProbe(app.engine, head_revision())
 
     @contextlib.asynccontextmanager
@@ -66,6 +72,10 @@ def create_web_app(
             status_code=200 if ready else 503,
         )
 
+    if metrics is not None:
+        time_webhooks(web, metrics)
+        if metrics_token is not None:
+            web.include_router(metrics_route(metrics, metrics_token))
     for router in routers:
         web.include_router(router)
     if app.linked_calendars is not None:

@@ -195,3 +195,73 @@ async def test_owner_changes_bypass_http_and_bump_updated(fake: FakeGoogleCalend
     assert event["start"]["timeZone"] == BERLIN
     assert fake.calls == []
     assert told == [MARIA] * 3
+
+
+async def test_a_deleted_event_keeps_its_details_only_when_show_deleted_is_asked(
+    fake: FakeGoogleCalendar,
+) -> None:
+    """Google: deleted events are only sure to have their id, but on the organizer's
+    calendar they keep their details, which incremental reads without ``showDeleted``
+    leave out; a full read lists deleted events only with ``showDeleted``."""
+    dentist = fake.owner_put(
+        MARIA,
+        {
+            "summary": "Dentist",
+            "start": {"dateTime": "2027-01-04T09:00:00+01:00"},
+            "end": {"dateTime": "2027-01-04T10:00:00+01:00"},
+        },
+    )
+    _, plain = await list_events(fake)
+    _, shown = await list_events(fake, showDeleted="true")
+    fake.owner_delete(MARIA, dentist)
+    [stored] = fake.events(MARIA, deleted=True)
+
+    _, since = await list_events(fake, syncToken=plain["nextSyncToken"])
+    [bare] = since["items"]
+    assert bare == {"kind": "calendar#event", "etag": bare["etag"], "id": dentist,
+                    "status": "cancelled"}  # fmt: skip
+    _, since = await list_events(fake, syncToken=shown["nextSyncToken"], showDeleted="true")
+    [detailed] = since["items"]
+    assert detailed["status"] == "cancelled"
+    assert (detailed["updated"], detailed["start"]) == (stored["updated"], stored["start"])
+
+    _, full = await list_events(fake)
+    assert full["items"] == []
+    _, full = await list_events(fake, showDeleted="true")
+    assert [item["id"] for item in full["items"]] == [dentist]
+
+
+async def test_an_attendee_is_self_only_on_the_calendar_of_its_own_email(
+    fake: FakeGoogleCalendar,
+) -> None:
+    fake.owner_put(
+        MARIA,
+        {
+            "start": {"dateTime": "2027-01-04T09:00:00+01:00"},
+            "end": {"dateTime": "2027-01-04T10:00:00+01:00"},
+            "attendees": [
+                {"email": "boss@salon.test", "self": True, "responseStatus": "accepted"},
+                {"email": MARIA, "responseStatus": "declined"},
+            ],
+        },
+    )
+
+    _, body = await list_events(fake)
+
+    [event] = body["items"]
+    assert [(a["email"], a["self"]) for a in event["attendees"]] == [
+        ("boss@salon.test", False),
+        (MARIA, True),
+    ]
+
+
+async def test_updated_is_stamped_on_googles_clock(fake: FakeGoogleCalendar) -> None:
+    """salonbot compares ``updated`` with its own clock (``CalendarEdits``): a test that
+    runs salonbot on a fake clock gives Google the same one."""
+    fake.clock = lambda: datetime(2026, 12, 7, 9, 30, tzinfo=UTC).timestamp()
+    first = fake.owner_put(MARIA, weekly_at_nine(1))
+    second = fake.owner_put(MARIA, weekly_at_nine(1))
+
+    stamps = {event["id"]: event["updated"] for event in fake.events(MARIA)}
+    assert stamps[first].startswith("2026-12-07T09:30:00.00")
+    assert stamps[second] > stamps[first]  # never the same twice

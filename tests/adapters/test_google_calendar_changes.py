@@ -87,8 +87,11 @@ async def test_a_full_read_pages_through_the_window_and_gives_a_sync_token_on_th
 
     pages, _ = await read_all(calendars)
 
-    assert [len(page.events) for page in pages] == [250, 50]
-    assert set(events_of(pages)) == set(inside)
+    assert [len(page.events) for page in pages] == [250, 51]
+    assert set(events_of(pages)) == {*inside, gone}
+    # Deleted ones come too (showDeleted: the same as on an incremental read), as such.
+    deleted = events_of(pages)[gone]
+    assert (deleted.cancelled, deleted.start) == (True, MONDAY)
     first = events_of(pages)[inside[0]]
     assert (first.start, first.end) == (MONDAY, MONDAY + timedelta(hours=1))
     assert first.busy
@@ -97,7 +100,7 @@ async def test_a_full_read_pages_through_the_window_and_gives_a_sync_token_on_th
     assert first.start.tzinfo is UTC
 
 
-async def test_the_sync_token_brings_what_changed_since_deleted_ones_included(
+async def test_the_sync_token_brings_what_changed_since_deleted_ones_with_their_details(
     fake: FakeGoogleCalendar, calendars: GoogleCalendars
 ) -> None:
     kept = fake.owner_put(MARIA, timed(MONDAY))
@@ -116,7 +119,11 @@ async def test_the_sync_token_brings_what_changed_since_deleted_ones_included(
     assert kept not in changed
     assert changed[moved].start == later
     assert changed[deleted].cancelled
-    assert (changed[deleted].start, changed[deleted].first_day) == (None, None)
+    # Asked with showDeleted: its details too, ``updated`` above all (when it was deleted).
+    [stored] = [event for event in fake.events(MARIA, deleted=True) if event["id"] == deleted]
+    assert changed[deleted].updated == datetime.fromisoformat(stored["updated"])
+    assert changed[deleted].start == MONDAY + timedelta(hours=4)
+    assert not changed[moved].cancelled
     # Nothing new: an empty page, and a token again.
     pages, _ = await read_all(calendars, next_token)
     assert events_of(pages) == {}
@@ -222,6 +229,29 @@ async def test_a_refused_read_is_calendar_refused(
     with pytest.raises(CalendarRefused) as refused:
         await calendars.changes(MARIA, sync_token=None, page_token=None, window=WINDOW)
     assert not refused.value.transient
+
+
+async def test_an_invitation_the_calendar_declined_shows_it_free(
+    fake: FakeGoogleCalendar, calendars: GoogleCalendars
+) -> None:
+    def invited(answer: str, email: str = MARIA) -> dict[str, Any]:
+        guests = [
+            {"email": "boss@salon.test", "organizer": True, "responseStatus": "accepted"},
+            {"email": email, "responseStatus": answer},
+        ]
+        return timed(MONDAY, attendees=guests)
+
+    declined = fake.owner_put(MARIA, invited("declined"))
+    accepted = fake.owner_put(MARIA, invited("accepted"))
+    unanswered = fake.owner_put(MARIA, invited("needsAction"))
+    tentative = fake.owner_put(MARIA, invited("tentative"))
+    someone_else_declined = fake.owner_put(MARIA, invited("declined", "anna@salon.test"))
+
+    events = events_of((await read_all(calendars))[0])
+
+    assert not events[declined].busy
+    for busy in (accepted, unanswered, tentative, someone_else_declined):
+        assert events[busy].busy
 
 
 def _booking(value: str) -> dict[str, Any]:

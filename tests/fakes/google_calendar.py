@@ -31,8 +31,9 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
   delete (204; deleted
   already: 410 ``deleted``; unknown: 404 ``notFound``). Every write (and every owner-side
   change below) bumps the event's ``updated`` (RFC 3339, milliseconds, strictly
-  increasing) and ``etag``. A recurring event (``recurrence``: one ``RRULE``, the subset
-  of ``tests.fakes.google_recurrence``) needs ``start.timeZone`` when timed, else 400.
+  increasing, on Google's :attr:`clock`) and ``etag``. A recurring event
+  (``recurrence``: one ``RRULE``, the subset of ``tests.fakes.google_recurrence``) needs
+  ``start.timeZone`` when timed, else 400.
 - list (Google's ``events.list``):
   - a full read: ``timeMin``/``timeMax`` (RFC 3339 with an offset, else 400 ``invalid``;
     ``timeMin >= timeMax``: 400 ``timeRangeEmpty``) keep the events that overlap them
@@ -45,12 +46,16 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
     ``nextPageToken`` while more follow, and ``nextSyncToken`` on the last page only. A
     read is a snapshot taken at its first page: what changes while it pages comes with
     the next sync token;
-  - ``syncToken``: what changed since that token's read: changed events as they are now,
-    deleted ones as ``{"kind", "etag", "id", "status": "cancelled"}`` (instances of a
-    changed recurring event within the first read's ``timeMin``/``timeMax``; instances a
-    rule change removed, as deleted). With ``timeMin``, ``timeMax``, ``updatedMin``,
-    ``q``, ``iCalUID``, ``orderBy``, ``privateExtendedProperty``,
-    ``sharedExtendedProperty`` or ``showDeleted=false``: 400
+  - ``syncToken``: what changed since that token's read: changed events as they are now
+    (instances of a changed recurring event within the first read's
+    ``timeMin``/``timeMax``), deleted ones as ``{"kind", "etag", "id", "status":
+    "cancelled"}``; with ``showDeleted=true`` deleted ones keep their details,
+    ``updated`` included (Google's events reference, ``status``: on the organizer's
+    calendar a deleted event keeps its details, which incremental reads without
+    ``showDeleted`` leave out). Instances a rule change removed come as deleted, id
+    only. With ``timeMin``, ``timeMax``, ``updatedMin``, ``q``, ``iCalUID``,
+    ``orderBy``, ``privateExtendedProperty``, ``sharedExtendedProperty`` or
+    ``showDeleted=false``: 400
     ``syncTokenWithRequestRestrictions`` ("Sync token cannot be used with other request
     restrictions."; the message as users report it, the reason and domain less sure: no
     client branches on them). A token unknown, of another calendar, or expired
@@ -90,9 +95,13 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
   ``notFound``. :attr:`deliveries` records every attempt; :meth:`drain` waits for those
   in flight.
 
+- Attendees are kept as given, each one's read-only ``self`` set by the fake: true on the
+  entry whose ``email`` is the calendar's id ("represents the calendar on which this copy
+  of the event appears"); no invitation is sent, no other calendar gets a copy.
+
 Not modelled: freeBusy, a recurring event filtered by anything but its
 first instance when listed without ``singleEvents``, a single instance of a recurring event changed
-on its own (exceptions), ``EXDATE``, attendees, ETag preconditions, ``fields``, quotas
+on its own (exceptions), ``EXDATE``, invitations, ETag preconditions, ``fields``, quotas
 beyond :meth:`fail_next`, watch on other
 resources (ACL, calendar list, settings), domain verification of the address.
 """
@@ -241,7 +250,10 @@ class FakeGoogleCalendar:
         # Push notifications (see the module docstring).
         self.channels: dict[str, _Channel] = {}
         self.deliveries: list[Delivery] = []
+        # Google's clock (seconds): channels' expiry and events' ``updated``. Tests whose
+        # salonbot runs on a fake clock give Google the same one, as NTP keeps the two close.
         self.clock: Callable[[], float] = time.time
+        self._last_stamp = 0
         self.channel_lifetime_limit = float(DEFAULT_CHANNEL_SECONDS)
         self.redelivery_delays: tuple[float, ...] = (0.05, 0.2, 0.5)
         self.sync_before_answer = False
@@ -359,7 +371,7 @@ class FakeGoogleCalendar:
             **event,
             "kind": "calendar#event",
             "id": event_id,
-            "created": before["created"] if before else _now(),
+            "created": before["created"] if before else self._stamp(),
             "status": event.get("status", "confirmed"),
         }
         self._store(calendar, stored)
@@ -542,7 +554,7 @@ class FakeGoogleCalendar:
             **body,
             "kind": "calendar#event",
             "id": event_id,
-            "created": _now(),
+            "created": self._stamp(),
             "status": body.get("status", "confirmed"),
         }
         return web.json_response(self._store(calendar, event))
@@ -577,8 +589,15 @@ class FakeGoogleCalendar:
             for instance in recurrence.instances(before, horizon):
                 if instance["id"] not in after:
                     calendar.removed_instances[instance["id"]] = calendar.changes
-        event["updated"] = _now()
+        event["updated"] = self._stamp()
         event["etag"] = _etag()
+        if isinstance(event.get("attendees"), list):
+            # Read-only in Google: the entry of the calendar this copy of the event is on.
+            event["attendees"] = [
+                {**attendee, "self": attendee.get("email") == calendar.calendar_id}
+                for attendee in event["attendees"]
+                if isinstance(attendee, dict)
+            ]
         calendar.events[event_id] = event
         calendar.changed_at[event_id] = calendar.changes
         self._changed(calendar.calendar_id)
@@ -642,7 +661,8 @@ class FakeGoogleCalendar:
                     "fullSyncRequired",
                     "Sync token is no longer valid, a full sync is required.",
                 )
-            changed = self._changed_since(calendar, since, single)
+            details = query.get("showDeleted") == "true"
+            changed = self._changed_since(calendar, since, single, details)
             return _Read(calendar.calendar_id, calendar.changes, since.window, single, changed)
         window = (_query_time(query, "timeMin"), _query_time(query, "timeMax"))
         if window[0] is not None and window[1] is not None and window[0] >= window[1]:
@@ -660,7 +680,7 @@ class FakeGoogleCalendar:
         return _Read(calendar.calendar_id, calendar.changes, window, single, tuple(items))
 
     def _changed_since(
-        self, calendar: _Calendar, since: _Read, single: bool
+        self, calendar: _Calendar, since: _Read, single: bool, details: bool
     ) -> tuple[dict[str, Any], ...]:
         items: list[dict[str, Any]] = []
         for event_id, event in calendar.events.items():
@@ -669,8 +689,9 @@ class FakeGoogleCalendar:
             listed = _as_listed(event, since.window, single)
             if recurrence.is_recurring(event) and single:
                 listed = [i for i in listed if _overlaps(i, since.window, calendar.time_zone)]
-            # Deleted: as Google keeps it, only its id is sure.
-            items += [_deleted(i) if event["status"] == "cancelled" else i for i in listed]
+            # Deleted: without showDeleted, as Google sends it, only its id is sure.
+            gone = event["status"] == "cancelled" and not details
+            items += [_deleted(i) if gone else i for i in listed]
         told = {item["id"] for item in items}
         for instance_id, change in calendar.removed_instances.items():
             if change > since.seen and instance_id not in told:
@@ -704,6 +725,15 @@ class FakeGoogleCalendar:
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+    def _stamp(self) -> str:
+        """Now on Google's clock (:attr:`clock`) as Google writes ``created`` and
+        ``updated``: RFC 3339 UTC in milliseconds, never the same twice (two changes in
+        one millisecond are a millisecond apart)."""
+        millis = max(self._now_ms(), self._last_stamp + 1)
+        self._last_stamp = millis
+        moment = datetime.fromtimestamp(millis / 1000, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
 
     async def _watch(self, calendar: _Calendar, body: dict[str, Any]) -> web.Response:
         channel_id, kind = body.get("id"), body.get("type")
@@ -967,18 +997,6 @@ def _oauth_error(error: str, description: str) -> web.Response:
 
 def _unb64(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-_last_update = [0]
-
-
-def _now() -> str:
-    """Now as Google writes ``updated``: RFC 3339 UTC in milliseconds, never the same
-    twice (two writes in one millisecond are a millisecond apart)."""
-    millis = max(time.time_ns() // 1_000_000, _last_update[0] + 1)
-    _last_update[0] = millis
-    moment = datetime.fromtimestamp(millis / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
 
 
 def _etag() -> str:

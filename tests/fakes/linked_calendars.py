@@ -3,14 +3,14 @@
 A put of an id already there patches it (Google's 409 on insert, then a patch), a remove
 of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 ``calls`` records every call, in order; ``gate`` (when set) holds each call until it is
-set, to catch two pushers at once. The staff member in Google's own app:
-``owner_move``, ``owner_delete``. ``changes`` reads a calendar back in one page, each
-event with ``updated`` (when it last changed, by ``clock``: real time unless set), as
-Google lists salonbot's own: a full read, the events overlapping the window; with the
-sync token of an earlier read, the events put, moved or deleted since (deleted ones
-``cancelled``, with their details, as Google lists them with ``showDeleted``); a token
-it never gave, ``SyncExpired``. Changes made by editing ``events`` directly are not
-listed as changes.
+set, to catch two pushers at once; ``gates`` does so for one calendar's calls (a calendar
+that hangs). The staff member in Google's own app: ``owner_move``, ``owner_delete``.
+``changes`` reads a calendar back in one page, each event with ``updated`` (when it last
+changed, by ``clock``: real time unless set), as Google lists salonbot's own with
+``showDeleted``: a full read, the events overlapping the window, deleted ones
+(``cancelled``) too; with the sync token of an earlier read, the events put, moved or
+deleted since; a token it never gave, ``SyncExpired``. Changes made by editing
+``events`` directly are not listed as changes.
 ``watch`` opens a channel in ``channels`` (expiring at
 ``shortened_to`` instead, when that is set and sooner: Google may shorten a channel's
 life), ``stop_watch`` closes it (an unknown one counts as closed).
@@ -39,6 +39,7 @@ class FakeLinkedCalendars:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
     gate: asyncio.Event | None = None
+    gates: dict[str, asyncio.Event] = field(default_factory=dict)
     clock: Callable[[], datetime] | None = None
     _refusals: list[CalendarRefused] = field(default_factory=list)
     # The change log behind sync tokens (a token is the log's length at its read), when
@@ -60,6 +61,8 @@ class FakeLinkedCalendars:
         self.calls.append((what, calendar_id, event_id))
         if self.gate is not None:
             await self.gate.wait()
+        if (held := self.gates.get(calendar_id)) is not None:
+            await held.wait()
         if self._refusals:
             raise self._refusals.pop(0)
         if calendar_id in self.unknown:
@@ -112,9 +115,10 @@ class FakeLinkedCalendars:
         await self._call("changes", calendar_id, "")
         live = self.events.get(calendar_id, {})
         if sync_token is None:
+            deleted = {id_: e for (cal, id_), e in self._deleted.items() if cal == calendar_id}
             listed = [
-                self._listed(calendar_id, event, cancelled=False)
-                for event in live.values()
+                self._listed(calendar_id, event, cancelled=event.event_id in deleted)
+                for event in [*live.values(), *deleted.values()]
                 if event.start < window[1] and event.end > window[0]
             ]
         else:

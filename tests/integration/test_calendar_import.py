@@ -225,8 +225,8 @@ async def test_many_events_and_many_changes_are_read_page_by_page(
     assert len(google.calls) - calls == 2  # two pages of changes
 
 
-async def test_a_calendar_that_cannot_be_read_backs_off_and_the_others_go_on(
-    app: Salonbot, google: FakeGoogleCalendar, clock: FakeClock
+async def test_a_calendar_refused_for_good_is_tried_hourly_and_the_others_go_on(
+    app: Salonbot, google: FakeGoogleCalendar, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     await load(app, clock, WITH_MARIA, WITH_OLGA)
     google.add_calendar(MARIA, access=None)  # unshared: 404
@@ -239,15 +239,19 @@ async def test_a_calendar_that_cannot_be_read_backs_off_and_the_others_go_on(
     assert maria["failures"] == 1
     assert "not found or not shared" in maria["last_error"]
     assert maria["claimed_until"] is None
-    assert clock.now() < maria["next_attempt_at"] <= clock.now() + timedelta(seconds=2)
-    calls = len(google.calls)
-    assert await importer(app).run() == ImportRun()  # backing off
-    assert len(google.calls) == calls
+    # It will not work until someone shares it again: not every few minutes, hourly.
+    assert maria["next_attempt_at"] == clock.now() + timedelta(hours=1)
+    caplog.clear()
+    for _ in range(11):
+        clock.advance(timedelta(minutes=5))
+        assert (await importer(app).run()).failed == 0  # Olga's polls go on
+    assert not [call for call in google.calls if "maria" in call[1]][1:]
+    assert "calendar read failed" not in caplog.text
 
     google.add_calendar(MARIA)
     google.owner_put(MARIA, timed(MONDAY_11))
-    clock.advance(timedelta(seconds=2))
-    assert await importer(app).run() == ImportRun(read=1)
+    clock.advance(timedelta(minutes=5))
+    assert (await importer(app).run()).read >= 1
     maria = (await sync_rows(app.engine))["maria"]
     assert (maria["failures"], maria["last_error"], maria["next_attempt_at"]) == (0, None, None)
     assert len(await busy_rows(app.engine)) == 2
@@ -264,7 +268,10 @@ async def test_a_read_google_refuses_for_now_keeps_the_busy_time_it_had(
     assert await importer(app).run() == ImportRun(failed=1)
 
     assert len(await busy_rows(app.engine)) == 1
-    assert "backendError" in (await sync_rows(app.engine))["maria"]["last_error"]
+    maria = (await sync_rows(app.engine))["maria"]
+    assert "backendError" in maria["last_error"]
+    # Refused for now: tried again within seconds (backoff), not in an hour.
+    assert clock.now() < maria["next_attempt_at"] <= clock.now() + timedelta(seconds=2)
 
 
 async def test_idle_ticks_call_nobody_and_a_wanted_sync_goes_at_once(

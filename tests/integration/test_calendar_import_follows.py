@@ -1,7 +1,8 @@
 """The calendar import follows the catalog and the bookings: a calendar taken out of the
 catalog or changed loses its busy time at once, a read that lost its claim writes
-nothing, a new event over a confirmed booking raises one conflict alert, salonbot's own
-events go to whoever reconciles them, and the scheduler ticks it."""
+nothing, a new event over a confirmed booking raises one conflict alert (over a hold, at
+its confirmation), salonbot's own events go to whoever reconciles them, a calendar that
+hangs holds up no other, and the scheduler ticks it."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from tests.google_import import (
     MARIA,
     OLGA,
     WITH_MARIA,
+    WITH_OLGA,
     OursRecorded,
     alerts,
     busy_rows,
@@ -173,10 +175,10 @@ async def test_a_new_event_over_a_confirmed_booking_raises_one_conflict_alert(
 ) -> None:
     booking = await app.bookings.book("manicure", MONDAY_11, STAFF, staff_key="maria")
     hold_at = MONDAY_11 + timedelta(hours=4)
-    await app.bookings.hold("manicure", hold_at, STAFF, staff_key="maria")
+    hold = await app.bookings.hold("manicure", hold_at, STAFF, staff_key="maria")
     await importer(app).run()
     dentist = google.owner_put(MARIA, timed(MONDAY_11 + timedelta(minutes=30)))
-    google.owner_put(MARIA, timed(hold_at))  # over a hold: not a conflict
+    over_hold = google.owner_put(MARIA, timed(hold_at))  # over a hold: not a conflict yet
     google.owner_put(MARIA, timed(MONDAY_11 + timedelta(hours=2)))  # clear of both
     clock.advance(timedelta(minutes=5))
 
@@ -190,12 +192,20 @@ async def test_a_new_event_over_a_confirmed_booking_raises_one_conflict_alert(
     )
     assert "11:00-12:00" in alert["detail"]
 
-    # Moved, still over it: told once. A full read again: still once.
+    # The hold confirmed in time (its slot is not checked again): a conflict, told at
+    # once by the confirmation, not by a later read (the event does not change again).
+    await app.bookings.confirm(hold.id, STAFF)
+    assert [(a["booking_id"], a["event_id"]) for a in await alerts(app.engine)] == [
+        (booking.id, dentist),
+        (hold.id, over_hold),
+    ]
+
+    # Moved, still over it: told once. A full read again: still once each.
     google.owner_move(MARIA, dentist, MONDAY_11, MONDAY_11 + timedelta(minutes=20))
     clock.advance(timedelta(minutes=5))
     await importer(app).run()
     await importer(app).resync("maria")
-    assert len(await alerts(app.engine)) == 1
+    assert len(await alerts(app.engine)) == 2
 
 
 async def test_salonbots_own_events_are_handed_over_never_busy(
@@ -218,7 +228,8 @@ async def test_salonbots_own_events_are_handed_over_never_busy(
     )
     assert ours.asked == ["maria", None]  # after the read, and what is left after the tick
 
-    # Deleted in Google: only its id comes back, and it says whose it was.
+    # Deleted in Google: read with ``showDeleted``, it comes back with its details; its id
+    # says whose it was.
     google.owner_delete(MARIA, event_id(booking.id))
     clock.advance(timedelta(minutes=5))
     await importer(app).run()
@@ -228,6 +239,9 @@ async def test_salonbots_own_events_are_handed_over_never_busy(
         booking.id,
         True,
     )
+    # With its details comes Google's ``updated`` (the deletion's time), not a stand-in.
+    [stored] = [e for e in google.events(MARIA, deleted=True) if e["id"] == deleted.event_id]
+    assert deleted.updated == datetime.fromisoformat(stored["updated"])
 
 
 async def test_the_scheduler_ticks_the_import_only_when_calendars_are_configured(
@@ -264,6 +278,28 @@ async def test_two_processes_ticking_together_read_a_calendar_once(
     assert sorted(run.read for run in runs) == [0, 1]
     assert len([call for call in google.calls if call[0] == "GET"]) == 1
     assert len(await busy_rows(app.engine)) == 1
+
+
+async def test_a_calendar_that_hangs_holds_up_no_other(
+    clean_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    calendars = FakeLinkedCalendars()
+    start = MONDAY_11
+    hers = EventDraft("dentist2", 0, "Dentist", "", start, start + timedelta(hours=1), BERLIN)
+    calendars.events[OLGA] = {hers.event_id: hers}
+    app = Salonbot(clean_engine, clock, linked_calendars=calendars)
+    await load(app, clock, WITH_MARIA, WITH_OLGA)
+    calendars.gates[MARIA] = asyncio.Event()  # Maria's calendar (read first) hangs
+
+    reading = asyncio.create_task(importer(app).run())
+    await until(_busy(app), "Olga's calendar is read while Maria's hangs")
+    assert not reading.done()
+    calendars.gates[MARIA].set()
+
+    assert await reading == ImportRun(read=2)
+    assert [(key, event) for key, event, _, _ in await busy_rows(app.engine)] == [
+        ("olga", hers.event_id)
+    ]
 
 
 async def test_a_sync_asked_for_while_a_read_runs_is_still_asked_for_after_it(

@@ -18,6 +18,7 @@ from core.domain.booking import Actor
 from core.linked_calendars.ports import event_id
 from salonbot.bootstrap import Salonbot
 from tests.cli_run import cli_environment, salonbot
+from tests.db_state import rows
 from tests.fakes.clock import FakeClock
 from tests.fakes.google_calendar import FakeGoogleCalendar
 from tests.google_import import (
@@ -83,13 +84,21 @@ async def test_resync_reads_each_calendar_and_puts_every_upcoming_booking_back(
     assert {event["id"] for event in google.events(MARIA)} == {dentist, event_id(booking.id)}
     assert [event for _, event, _, _ in await busy_rows(app.engine)] == [dentist]
 
-    # Deleted in Google by hand: a resync of Maria alone puts it back.
+    # Deleted in Google by hand: the staff member cancelled the visit there. The resync's
+    # full read sees the deletion first and cancels the booking, so there is nothing to
+    # put back (the booking's remove is done: the event is gone already).
     google.owner_delete(MARIA, event_id(booking.id))
     code, out, _ = await resync(env, "--staff", "maria")
     assert code == 0
-    assert out == f"maria  {MARIA}  read: 1 busy; 1 of 1 bookings pushed\n"
-    assert event_id(booking.id) in {event["id"] for event in google.events(MARIA)}
+    assert out == f"maria  {MARIA}  read: 1 busy; 0 of 0 bookings pushed\n"
+    assert event_id(booking.id) not in {event["id"] for event in google.events(MARIA)}
+    assert await booking_status(app, booking.id) == "cancelled"
     assert "PRIVATE KEY" not in out
+
+
+async def booking_status(app: Salonbot, booking_id: int) -> str:
+    [(status,)] = await rows(app.engine, f"SELECT status FROM bookings WHERE id = {booking_id}")
+    return str(status)
 
 
 async def test_a_calendar_that_cannot_be_read_exits_1_with_its_reason(

@@ -91,6 +91,20 @@ def test_a_deletion_cancels() -> None:
     assert verdict(event(None, cancelled=True)).action is EditAction.CANCEL
 
 
+def test_a_deletion_read_without_its_details_cancels_after_a_put_only() -> None:
+    """Google may give a deleted event's id alone (no ``updated``): salonbot's last write
+    there was a put, and a put never echoes as a deletion, so the staff deleted it."""
+    bare = event(None, cancelled=True, updated=None)
+
+    assert verdict(bare).action is EditAction.CANCEL
+    removed = LastWrite(put=False, done_at=PUT_DONE)
+    assert verdict(bare, last=removed).action is EditAction.IGNORE
+    assert verdict(bare, last=None).action is EditAction.IGNORE
+    assert verdict(bare, open_push=True).action is EditAction.IGNORE
+    begun = replace(BOOKING, start=NOW - HOUR / 2, end=NOW + HOUR / 2)
+    assert verdict(bare, begun).action is EditAction.IGNORE
+
+
 @pytest.mark.parametrize(
     ("seen", "why"),
     [

@@ -156,11 +156,15 @@ class GoogleCalendars:
         page_token: str | None,
         window: tuple[datetime, datetime],
     ) -> EventPage:
-        # singleEvents: recurring events come as their instances. With a sync token Google
-        # refuses timeMin/timeMax and showDeleted=false (it returns deleted events then).
+        # singleEvents: recurring events come as their instances. showDeleted: deleted
+        # events come with their details (``updated`` above all, which tells a deletion
+        # from a stale echo); without it an incremental read gives a deleted event's id
+        # alone. Google wants a sync token's reads asked as its full read was (timeMin and
+        # timeMax aside, which it refuses then), so both send the same.
         query: dict[str, Any] = {
             "calendarId": calendar_id,
             "singleEvents": True,
+            "showDeleted": True,
             "maxResults": PAGE_SIZE,
         }
         if sync_token is not None:

@@ -61,7 +61,7 @@ def calendar_event(item: object) -> CalendarEvent:
     if not isinstance(event_id, str) or not 0 < len(event_id) <= _MOST_ID:
         raise UnreadableEvent("no id")
     cancelled = item.get("status") == "cancelled"
-    busy = item.get("transparency") != "transparent"
+    busy = item.get("transparency") != "transparent" and not _declined(item.get("attendees"))
     booking_id = _booking_id(item.get("extendedProperties"))
     updated = _instant(item.get("updated"))
     series = _series(item.get("recurringEventId"))
@@ -115,6 +115,19 @@ def _token(value: object) -> str | None:
     if not isinstance(value, str) or not 0 < len(value) <= _MOST_TOKEN:
         raise CalendarRefused("Google Calendar answered an unreadable page token", transient=True)
     return value
+
+
+def _declined(attendees: object) -> bool:
+    """The calendar's own entry among the attendees (``self``: "represents the calendar on
+    which this copy of the event appears") declined the invitation: it shows them free."""
+    if not isinstance(attendees, list):
+        return False
+    return any(
+        isinstance(attendee, Mapping)
+        and attendee.get("self") is True
+        and attendee.get("responseStatus") == "declined"
+        for attendee in attendees
+    )
 
 
 def _booking_id(properties: object) -> int | None:

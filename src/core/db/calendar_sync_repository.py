@@ -18,9 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.db.blocking import blocks_time
-from core.db.tables import bookings, calendar_busy, calendar_syncs, staff
-from core.domain.booking import BookingStatus
+from core.db.tables import calendar_busy, calendar_syncs, staff
 from core.domain.timeline import Interval
 
 MAX_ERROR_LENGTH = 2000
@@ -58,15 +56,6 @@ class InStep:
 
     current: frozenset[int]
     again: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Overlap:
-    """A booking that a busy event overlaps."""
-
-    booking_id: int
-    event_id: str
-    booking: Interval
 
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:
@@ -258,15 +247,6 @@ class CalendarSyncRepository:
             held,
         )
 
-    async def busy(self, staff_id: int) -> dict[str, Interval]:
-        """The busy time kept for the staff member, by event id."""
-        rows = await self._db.execute(
-            select(
-                calendar_busy.c.event_id, calendar_busy.c.starts_at, calendar_busy.c.ends_at
-            ).where(calendar_busy.c.staff_id == staff_id)
-        )
-        return {row.event_id: Interval(row.starts_at, row.ends_at) for row in rows}
-
     async def replace_busy(self, staff_id: int, events: Sequence[BusyEvent]) -> None:
         """The staff member's busy time is exactly ``events`` (a full read)."""
         await self._db.execute(delete(calendar_busy).where(calendar_busy.c.staff_id == staff_id))
@@ -390,39 +370,6 @@ class CalendarSyncRepository:
             .where(staff.c.key.in_(list(keys)))
         )
         return {row.key: row.staff_id for row in rows}
-
-    async def overlaps(
-        self, staff_id: int, event_ids: Collection[str], now: datetime
-    ) -> list[Overlap]:
-        """The staff member's confirmed bookings not over yet that these busy events
-        overlap (the visit itself, not its buffers)."""
-        if not event_ids:
-            return []
-        rows = await self._db.execute(
-            select(
-                bookings.c.id, calendar_busy.c.event_id, bookings.c.starts_at, bookings.c.ends_at
-            )
-            .join(
-                calendar_busy,
-                and_(
-                    calendar_busy.c.staff_id == bookings.c.staff_id,
-                    calendar_busy.c.starts_at < bookings.c.ends_at,
-                    calendar_busy.c.ends_at > bookings.c.starts_at,
-                ),
-            )
-            .where(
-                calendar_busy.c.staff_id == staff_id,
-                calendar_busy.c.event_id.in_(list(event_ids)),
-                blocks_time(now),
-                bookings.c.status != BookingStatus.HELD.value,
-                bookings.c.ends_at > now,
-            )
-            .order_by(bookings.c.starts_at, bookings.c.id, calendar_busy.c.event_id)
-        )
-        return [
-            Overlap(int(row.id), str(row.event_id), Interval(row.starts_at, row.ends_at))
-            for row in rows
-        ]
 
 
 def _busy_row(staff_id: int, event: BusyEvent) -> dict[str, object]:

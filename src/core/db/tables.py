@@ -96,6 +96,9 @@ customers = Table(
     Column("start_payload", Text),
     # Set when their channel refused a message for good (they blocked the bot, say).
     Column("unreachable_at", DateTime(timezone=True)),
+    # Set when their personal data was erased on request (``salonbot customer forget``):
+    # the row stays, anonymous, for the bookings that name it.
+    Column("forgotten_at", DateTime(timezone=True)),
     UniqueConstraint("channel", "external_id"),
     CheckConstraint("(channel IS NULL) = (external_id IS NULL)", name="identity_complete"),
 )
@@ -271,6 +274,12 @@ outbound_messages = Table(
         "booking_id",
         postgresql_where=text("booking_id IS NOT NULL AND status = 'pending'"),
     ),
+    # Retention's walk (``core.db.retention_repository``): finished messages, oldest first.
+    Index(
+        "ix_outbound_messages_finished_created_at",
+        "created_at",
+        postgresql_where=text("status IN ('sent', 'expired')"),
+    ),
 )
 
 scheduled_notices = Table(
@@ -391,6 +400,12 @@ inbound_events = Table(
         "chat_key",
         "id",
         postgresql_where=text("status = 'pending'"),
+    ),
+    # Retention's walk (``core.db.retention_repository``): handled events, oldest first.
+    Index(
+        "ix_inbound_events_handled_at",
+        "handled_at",
+        postgresql_where=text("status IN ('done', 'ignored')"),
     ),
 )
 

@@ -105,12 +105,14 @@ def judge(
         if event.cancelled or event.updated is None or event.updated <= last.done_at:
             return _ignore("an instance of the event, removed or read before salonbot's write")
         return Verdict(EditAction.REVERT, "made a recurring event in Google Calendar")
+    if event.cancelled and event.updated is None:
+        # Google may give a deleted event's id alone. salonbot's last write here was a
+        # put, and a put never echoes as a deletion: the staff member deleted it.
+        return _deleted(booking, now)
     if event.updated is None or event.updated <= last.done_at:
         return _ignore("read before salonbot's last write landed")
     if event.cancelled:
-        if booking.start <= now:
-            return _ignore("the visit has begun: the desk marks how it went")
-        return Verdict(EditAction.CANCEL, "deleted in Google Calendar")
+        return _deleted(booking, now)
     if event.start is None or event.end is None:
         return Verdict(EditAction.REVERT, "made an all-day event in Google Calendar")
     if (event.start, event.end) == (last.start, last.end):
@@ -124,6 +126,12 @@ def judge(
             f"its length changed in Google Calendar ({_minutes(booked)} to {_minutes(length)})",
         )
     return Verdict(EditAction.MOVE, "moved in Google Calendar", event.start)
+
+
+def _deleted(booking: Booking, now: datetime) -> Verdict:
+    if booking.start <= now:
+        return _ignore("the visit has begun: the desk marks how it went")
+    return Verdict(EditAction.CANCEL, "deleted in Google Calendar")
 
 
 def _minutes(span: timedelta) -> str:

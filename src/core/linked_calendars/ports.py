@@ -55,8 +55,9 @@ class CalendarEvent:
     """One event of a calendar as ``changes`` reads it (a recurring event's instances
     each on their own: ``singleEvents``).
 
-    ``cancelled``: deleted (only incremental reads return those); ``busy``: it blocks its
-    time (opaque, the default) rather than showing the person free (``transparency:
+    ``cancelled``: deleted (reads return those too, in full when Google still has them);
+    ``busy``: it blocks its time (opaque, the default, and not an invitation the staff
+    member declined) rather than showing the person free (``transparency:
     transparent``). Timed events have ``start``/``end`` (UTC-aware); all-day events have
     ``first_day``/``end_day`` (``end_day`` exclusive, as Google has it) and no instants:
     the core places them in the salon's zone. A cancelled event may have neither.
@@ -132,9 +133,9 @@ class LinkedCalendars(Protocol):
     ) -> EventPage:
         """One page of the calendar's events. ``sync_token`` None: a full read of the
         events (instances of recurring ones) overlapping ``window`` (UTC, ``timeMin`` and
-        ``timeMax``), deleted ones left out; else what changed since that token, deleted
-        ones included (``window`` is then not sent: the token remembers it). ``SyncExpired``,
-        ``CalendarRefused``."""
+        ``timeMax``); else what changed since that token (``window`` is then not sent: the
+        token remembers it). Deleted events are included either way, with their details
+        and ``updated`` when Google still has them. ``SyncExpired``, ``CalendarRefused``."""
         ...
 
     async def watch(
@@ -160,7 +161,9 @@ class OurEventsSeen(Protocol):
     The calendar import keeps each read's events of ours (``booking_id`` set, the event's
     id or its series' the booking's) in ``calendar_seen_events``, in the transaction that
     keeps the read's busy time and sync token: none is lost once the token moves on. It
-    then asks for them to be reconciled, and on every tick asks again for what is left."""
+    then asks for them to be reconciled, and on every tick asks again for what is left.
+    A deleted one that came without ``updated`` (Google guarantees only a deleted event's
+    id) has when the read began in its place."""
 
     async def reconcile(self, staff_key: str | None = None) -> None:
         """Reconcile the kept events of ours that are due (``staff_key``'s; None: every

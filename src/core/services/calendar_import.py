@@ -4,8 +4,9 @@ Calendar) makes them busy in salonbot.
 ``run`` is one scheduler tick. It keeps ``calendar_syncs`` in step with the catalog (a
 row per staff member with a calendar; a calendar that left the catalog, or was changed,
 loses its busy time at once and is never read again), then claims the calendars that are
-due (``FOR UPDATE SKIP LOCKED``) and reads each outside any transaction
-(``core.services.calendar_read``): in full when it never was, when a full read is wanted,
+due (``FOR UPDATE SKIP LOCKED``) and reads them outside any transaction, a few at once
+(``READS_AT_ONCE``, each under its own claim: one slow calendar holds up no other;
+``core.services.calendar_read``): each in full when it never was, when a full read is wanted,
 or when its window no longer reaches a day past the booking horizon; else what changed
 since its sync token (a 410 reads it in full, in the same run). Due: never read, a sync
 wanted (a push notification, ``salonbot google resync``), or read ``poll_every`` ago.
@@ -14,6 +15,9 @@ and that are still due (a failure retried, a process that stopped).
 
 A calendar that cannot be read (unshared, Google down) keeps its last busy time and is
 tried again with backoff (``last_error`` says why, for the staff page); the others go on.
+One refused for good (not found or not shared, too many events) is tried again an hour
+later, not every few minutes: it will not work until someone fixes it (then
+``salonbot google resync``, or a push notification, asks for it at once).
 Idle, a tick is three small queries: the catalog's digest, and two claims that find
 nothing.
 """
@@ -50,7 +54,10 @@ CLAIM_FOR = timedelta(minutes=5)
 """A read holds its calendar this long, renewed before a page that could outlive it."""
 COVER_BEYOND_HORIZON = timedelta(days=1)
 LONGEST_RETRY_AFTER = timedelta(hours=1)
+REFUSED_FOR_GOOD_RETRY = timedelta(hours=1)
 CALENDARS_PER_RUN = 10
+READS_AT_ONCE = 4
+"""Calendars one tick reads at a time (the client's own concurrency is 4 too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +134,15 @@ class CalendarImport:
             )
             await uow.commit()
         self._in_step = (catalog, current) if settled else None
+        at_once = asyncio.Semaphore(READS_AT_ONCE)
+
+        async def read_one(sync: ClaimedSync) -> CalendarSynced:
+            async with at_once:
+                return await self._read(sync, catalog)
+
+        outcomes = await asyncio.gather(*(read_one(sync) for sync in claimed))
         read = failed = dropped = 0
-        for sync in claimed:
-            outcome = await self._read(sync, catalog)
+        for outcome in outcomes:
             read += outcome.error is None
             dropped += outcome.dropped
             failed += outcome.error is not None and not outcome.dropped
@@ -251,7 +264,10 @@ class CalendarImport:
     async def _failed(self, sync: ClaimedSync, refused: CalendarRefused) -> None:
         now = self._clock.now()
         delay = retry_delay(sync.failures + 1)
-        if refused.retry_after is not None:
+        if not refused.transient:
+            # It will not work until someone fixes it: a try (and a warning) an hour.
+            delay = REFUSED_FOR_GOOD_RETRY
+        elif refused.retry_after is not None:
             asked = timedelta(seconds=max(0.0, refused.retry_after))
             delay = max(delay, min(asked, LONGEST_RETRY_AFTER))
         try:

@@ -4,13 +4,19 @@ A full read asks for every event overlapping its window, collects all pages, the
 one transaction, replaces the staff member's busy time with what it found and keeps the
 sync token and the window. An incremental read applies each page's changes in a
 transaction of its own and keeps the token with the last page. Every write first checks
-that the claim is still this read's (``CalendarSyncRepository.still_claimed``); the
-calendar is called outside any transaction.
+that the claim is still this read's (``CalendarSyncRepository.still_claimed``, which
+locks the calendar's row), then, before it writes busy time, locks the staff member's row
+as the booking use cases do: a booking being made or confirmed meanwhile commits first,
+and is seen, or waits and sees the busy time (always in that order, the calendar's row
+then the staff member's: nothing locks them the other way round). The calendar is called
+outside any transaction.
 
-Busy time that is new or moved and overlaps a confirmed booking raises a conflict alert
-in the same transaction. salonbot's own events never become busy time: they are kept
-(``calendar_seen_events``) in the transaction that writes their page's busy time, then
-``OurEventsSeen`` is asked to reconcile them.
+Busy time that overlaps a confirmed booking raises a conflict alert in the same
+transaction (``core.services.calendar_conflicts``): on an incremental read the events
+found new or moved, on a full read every event. salonbot's own events never become busy
+time (deleted ones are read too: every read returns those): they are kept
+(``calendar_seen_events``) in the transaction that writes their page's busy time, after
+the staff member's lock, then ``OurEventsSeen`` is asked to reconcile them.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 
+from core.db.booking_repository import BookingRepository
+from core.db.calendar_conflict_repository import CalendarConflictRepository
 from core.db.calendar_seen_repository import SeenEventRepository
 from core.db.calendar_sync_repository import BusyEvent, CalendarSyncRepository, ClaimedSync
 from core.db.unit_of_work import UnitOfWorkFactory
@@ -38,7 +46,7 @@ from core.linked_calendars.ports import (
     SyncExpired,
 )
 from core.ports import Clock
-from core.services.calendar_alerts import AlertKind, raise_alert
+from core.services.calendar_conflicts import alert_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +139,10 @@ class CalendarRead:
         repository: CalendarSyncRepository,
         held: ClaimedSync,
     ) -> None:
-        before = await repository.busy(held.staff_id)
+        await self._lock_staff(repository, held)
         await repository.replace_busy(held.staff_id, busy)
-        moved = [event.event_id for event in busy if before.get(event.event_id) != event.time]
-        await self._tell_conflicts(repository, held, moved)
+        # Every event, not only the new or moved ones: a resync reconciles what was missed.
+        await self._tell_conflicts(repository, held, None)
         await repository.synced(
             held, sync_token=sync_token, window=window, began=self._began, full=True
         )
@@ -163,6 +171,7 @@ class CalendarRead:
         repository: CalendarSyncRepository,
         held: ClaimedSync,
     ) -> None:
+        await self._lock_staff(repository, held)
         moved = await repository.put_busy(held.staff_id, busy)
         await repository.drop_busy(held.staff_id, gone)
         await self._tell_conflicts(repository, held, moved)
@@ -203,7 +212,15 @@ class CalendarRead:
         for event in events:
             booking_id = booking_of(event)
             if booking_id is not None:
-                ours.append(replace(event, booking_id=booking_id))
+                seen = replace(event, booking_id=booking_id)
+                if event.cancelled and event.updated is None:
+                    # Google keeps only a deleted event's id for sure (no ``updated``).
+                    # This read began after every write salonbot had seen done by then
+                    # and found the event deleted: deleted after those writes, which is
+                    # what ``CalendarEdits`` asks of ``updated``. A write done later
+                    # (it revives the event) may be newer: the deletion is not followed.
+                    seen = replace(seen, updated=self._began)
+                ours.append(seen)
             span = busy_time(event, zone, window)
             if span is None:
                 busy.pop(event.event_id, None)
@@ -212,27 +229,24 @@ class CalendarRead:
                 busy[event.event_id] = BusyEvent(event.event_id, span)
         return list(busy.values()), gone, ours
 
+    @staticmethod
+    async def _lock_staff(repository: CalendarSyncRepository, held: ClaimedSync) -> None:
+        # After the calendar's row (``still_claimed``): the one order of these two locks.
+        await BookingRepository(repository.connection).lock_staff([held.staff_key])
+
     async def _tell_conflicts(
-        self, repository: CalendarSyncRepository, held: ClaimedSync, moved: Sequence[str]
+        self,
+        repository: CalendarSyncRepository,
+        held: ClaimedSync,
+        event_ids: Sequence[str] | None,
     ) -> None:
+        """Conflict alerts for these busy events (None: every one of the staff member's)."""
         now = self._clock.now()
-        zone = self._catalog.salon.zone
-        for overlap in await repository.overlaps(held.staff_id, moved, now):
-            start = overlap.booking.start.astimezone(zone)
-            end = overlap.booking.end.astimezone(zone)
-            await raise_alert(
-                repository.connection,
-                self._catalog,
-                staff_key=held.staff_key,
-                kind=AlertKind.CONFLICT,
-                booking_id=overlap.booking_id,
-                event_id=overlap.event_id,
-                detail=(
-                    f"booking #{overlap.booking_id} ({start:%Y-%m-%d %H:%M}-{end:%H:%M}) "
-                    "overlaps an event of their Google Calendar"
-                ),
-                at=now,
-            )
+        connection = repository.connection
+        found = await CalendarConflictRepository(connection).of_events(
+            held.staff_id, event_ids, now
+        )
+        await alert_conflicts(connection, self._catalog, held.staff_key, found, now)
 
     async def _forget_token(self, repository: CalendarSyncRepository, held: ClaimedSync) -> None:
         # The busy time stays until the full read replaces it in one transaction: a
