@@ -3,7 +3,8 @@ outbox traffic, history, reminders, calendar pushes and syncs, staff chats, user
 feeds. For the tests that must see all of the data (a backup's round trip, an erasure).
 
 Made through the use cases and repositories; the calendar read-back's sync state and busy
-time, which only the import job writes (from Google's answers), by plain inserts.
+time, which only the import job writes (from Google's answers), by plain inserts, and an
+event of ours a read kept through its repository.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.ports import LoginRefused, Role
 from core.conversation.messages import Command, Reply, SharedContact
+from core.db.calendar_seen_repository import SeenEventRepository
 from core.db.inbox_repository import InboxRepository, InboxStatus, NewEvent
 from core.db.outbox_repository import OutboxRepository
 from core.db.tables import calendar_busy, calendar_syncs, customers, staff
 from core.domain.booking import Actor
 from core.domain.catalog import Catalog
 from core.domain.timeline import Interval
+from core.linked_calendars.ports import CalendarEvent, event_id
 from core.ports import DeliveryReport
 from core.services.calendar_alerts import AlertKind, raise_alert
 from salonbot.bootstrap import Salonbot
@@ -112,6 +115,7 @@ async def fill_every_table(app: Salonbot) -> Salon:
             DeliveryReport("whatsapp", "wamid.early", "delivered", now), now
         )
         maria = await uow.connection.scalar(select(staff.c.id).where(staff.c.key == "maria"))
+        assert maria is not None
         await uow.connection.execute(
             calendar_syncs.insert().values(
                 staff_id=maria, calendar_id=CALENDARS["maria"], sync_token="token-1", synced_at=now
@@ -125,6 +129,16 @@ async def fill_every_table(app: Salonbot) -> Salon:
                 ends_at=now + timedelta(days=2, hours=1),
             )
         )
+        # An event of ours a read kept, not reconciled yet (moved in Google, say).
+        moved = CalendarEvent(
+            event_id(first.id),
+            False,
+            start=MONDAY_10 + timedelta(hours=1),
+            end=MONDAY_10 + timedelta(hours=2),
+            booking_id=first.id,
+            updated=now,
+        )
+        await SeenEventRepository(uow.connection).keep(maria, CALENDARS["maria"], [moved], now)
         catalog = await app.catalogs.current(uow.connection)
         await raise_alert(
             uow.connection,

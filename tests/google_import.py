@@ -5,8 +5,7 @@ key made here), and reading back what the import stored."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.google_calendar.client import GoogleCalendars
 from core.catalog.file import load_catalog_text
+from core.db.calendar_seen_repository import SeenEventRepository
 from core.db.tables import calendar_alerts, calendar_busy, calendar_syncs, staff
 from core.linked_calendars.ports import CalendarEvent
 from core.services.catalog import load_catalog
@@ -32,13 +32,24 @@ WITH_OLGA = put("staff", 2, "google_calendar", value=OLGA)
 
 
 class OursRecorded:
-    """``OurEventsSeen`` that keeps what it is handed."""
+    """``OurEventsSeen`` that reconciles nothing and records whom it was asked for (the
+    events stay kept: ``kept_events``)."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[str, str, CalendarEvent]] = []
+        self.asked: list[str | None] = []
 
-    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
-        self.events += [(staff_key, calendar_id, event) for event in events]
+    async def reconcile(self, staff_key: str | None = None) -> None:
+        self.asked.append(staff_key)
+
+
+async def kept_events(engine: AsyncEngine) -> list[tuple[str, str, CalendarEvent]]:
+    """salonbot's own events the reads kept (``calendar_seen_events``), not reconciled:
+    (staff key, calendar id, event), by booking."""
+    async with engine.connect() as connection:  # rolled back: nothing claimed
+        claimed = await SeenEventRepository(connection).claim(
+            now=datetime.now(UTC), until=datetime.now(UTC), limit=1000
+        )
+    return [(seen.staff_key, seen.calendar_id, seen.event) for seen in claimed]
 
 
 def google_calendars(google: FakeGoogleCalendar, tmp_path: Path) -> GoogleCalendars:

@@ -79,8 +79,9 @@ def create_web_app(
     for router in routers:
         web.include_router(router)
     if app.linked_calendars is not None:
-        # The staff calendars' push notifications (channels exist only with an https
-        # PUBLIC_BASE_URL; without, every notification is refused).
+        # The staff calendars' push notifications (channels are opened by processes with
+        # an https PUBLIC_BASE_URL; one is accepted only for the channel a calendar's row
+        # names, with its token).
         web.include_router(
             google_calendar_webhook(app.calendar_notifications, app.calendar_sync_wanted.notify)
         )

@@ -25,7 +25,10 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
 - ``calendars/{id}`` get; ``calendars/{id}/events`` insert (a client id must be base32hex,
   5..1024 characters, else 400 ``invalid``; an id already there, even deleted, 409
   ``duplicate``; ``start``/``end`` required, else 400 ``required``), get (a deleted event
-  comes back with ``status: "cancelled"``), patch (fields merged), delete (204; deleted
+  comes back with ``status: "cancelled"``), patch (merged as Google does: nested objects key
+  by key, ``null`` clears a field, arrays replaced; a ``start``/``end`` left with both
+  ``date`` and ``dateTime``, or neither, answers 400 ``invalid`` "Invalid start time."),
+  delete (204; deleted
   already: 410 ``deleted``; unknown: 404 ``notFound``). Every write (and every owner-side
   change below) bumps the event's ``updated`` (RFC 3339, milliseconds, strictly
   increasing, on Google's :attr:`clock`) and ``etag``. A recurring event
@@ -544,6 +547,8 @@ class FakeGoogleCalendar:
         for key in ("start", "end"):
             if not isinstance(body.get(key), dict):
                 raise _ApiError(400, "required", f"Missing {key} time.")
+        body = _merged({}, body)
+        _check_times(body)
         _check_recurrence(body)
         event = {
             **body,
@@ -557,7 +562,8 @@ class FakeGoogleCalendar:
     def _patch(self, calendar: _Calendar, event_id: str, body: dict[str, Any]) -> web.Response:
         event = dict(self._event(calendar, event_id))
         body.pop("id", None)
-        event.update(body)
+        event = _merged(event, body)
+        _check_times(event)
         _check_recurrence(event)
         return web.json_response(self._store(calendar, event))
 
@@ -855,6 +861,32 @@ def _as_listed(
     if single and recurrence.is_recurring(event):
         return recurrence.instances(event, window[1] or datetime.now(UTC) + _EXPAND_AHEAD)
     return [event]
+
+
+def _merged(event: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``patch`` applied as Google's patch semantics do: nested objects merged key by key,
+    a null clearing its field, any other value (arrays too) replacing what was there."""
+    merged = dict(event)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict):
+            before = merged.get(key)
+            merged[key] = _merged(before if isinstance(before, dict) else {}, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_times(event: dict[str, Any]) -> None:
+    """``start`` and ``end`` each carry exactly one of ``date`` and ``dateTime``: both is
+    what a patch of a time onto an all-day event leaves without clearing ``date``, and
+    Google answers 400 "Invalid start time." (as users report it; the end's message is
+    assumed to follow suit)."""
+    for key in ("start", "end"):
+        when = event.get(key)
+        if isinstance(when, dict) and ("date" in when) == ("dateTime" in when):
+            raise _ApiError(400, "invalid", f"Invalid {key} time.")
 
 
 def _new_event_id() -> str:

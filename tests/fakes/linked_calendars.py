@@ -4,9 +4,13 @@ A put of an id already there patches it (Google's 409 on insert, then a patch), 
 of a missing event is done (404/410). ``refuse_next`` makes the next calls fail;
 ``calls`` records every call, in order; ``gate`` (when set) holds each call until it is
 set, to catch two pushers at once; ``gates`` does so for one calendar's calls (a calendar
-that hangs). ``changes`` reads a calendar back in one page: every
-event put there (full reads: those overlapping the window), salonbot's own as Google
-would list them.
+that hangs). The staff member in Google's own app: ``owner_move``, ``owner_delete``.
+``changes`` reads a calendar back in one page, each event with ``updated`` (when it last
+changed, by ``clock``: real time unless set), as Google lists salonbot's own with
+``showDeleted``: a full read, the events overlapping the window, deleted ones
+(``cancelled``) too; with the sync token of an earlier read, the events put, moved or
+deleted since; a token it never gave, ``SyncExpired``. Changes made by editing
+``events`` directly are not listed as changes.
 ``watch`` opens a channel in ``channels`` (expiring at
 ``shortened_to`` instead, when that is set and sooner: Google may shorten a channel's
 life), ``stop_watch`` closes it (an unknown one counts as closed).
@@ -15,14 +19,16 @@ life), ``stop_watch`` closes it (an unknown one counts as closed).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from core.linked_calendars.ports import (
     CalendarEvent,
     CalendarRefused,
     EventDraft,
     EventPage,
+    SyncExpired,
     WatchChannel,
 )
 
@@ -34,7 +40,13 @@ class FakeLinkedCalendars:
     unknown: set[str] = field(default_factory=set)
     gate: asyncio.Event | None = None
     gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    clock: Callable[[], datetime] | None = None
     _refusals: list[CalendarRefused] = field(default_factory=list)
+    # The change log behind sync tokens (a token is the log's length at its read), when
+    # each event last changed, and the events deleted.
+    _log: list[tuple[str, str]] = field(default_factory=list)
+    _updated: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _deleted: dict[tuple[str, str], EventDraft] = field(default_factory=dict)
 
     def refuse_next(
         self, times: int, reason: str, *, transient: bool, retry_after: float | None = None
@@ -58,11 +70,35 @@ class FakeLinkedCalendars:
 
     async def put(self, calendar_id: str, event: EventDraft) -> None:
         await self._call("put", calendar_id, event.event_id)
-        self.events.setdefault(calendar_id, {})[event.event_id] = event
+        self._changed(calendar_id, event)
 
     async def remove(self, calendar_id: str, event_id: str) -> None:
         await self._call("remove", calendar_id, event_id)
-        self.events.get(calendar_id, {}).pop(event_id, None)
+        self._gone(calendar_id, event_id)
+
+    def owner_move(self, calendar_id: str, event_id: str, start: datetime, end: datetime) -> None:
+        """The staff member drags an event in Google's own app."""
+        moved = replace(self.events[calendar_id][event_id], start=start, end=end)
+        self._changed(calendar_id, moved)
+
+    def owner_delete(self, calendar_id: str, event_id: str) -> None:
+        """The staff member deletes an event in Google's own app."""
+        self._gone(calendar_id, event_id)
+
+    def _changed(self, calendar_id: str, event: EventDraft) -> None:
+        self.events.setdefault(calendar_id, {})[event.event_id] = event
+        self._deleted.pop((calendar_id, event.event_id), None)
+        self._stamp(calendar_id, event.event_id)
+
+    def _gone(self, calendar_id: str, event_id: str) -> None:
+        event = self.events.get(calendar_id, {}).pop(event_id, None)
+        if event is not None:
+            self._deleted[calendar_id, event_id] = event
+            self._stamp(calendar_id, event_id)
+
+    def _stamp(self, calendar_id: str, event_id: str) -> None:
+        self._log.append((calendar_id, event_id))
+        self._updated[calendar_id, event_id] = (self.clock or _real_now)()
 
     async def check(self, calendar_id: str) -> str | None:
         await self._call("check", calendar_id, "")
@@ -77,18 +113,35 @@ class FakeLinkedCalendars:
         window: tuple[datetime, datetime],
     ) -> EventPage:
         await self._call("changes", calendar_id, "")
-        listed = [
-            CalendarEvent(
-                event.event_id,
-                cancelled=False,
-                start=event.start,
-                end=event.end,
-                booking_id=event.booking_id,
-            )
-            for event in self.events.get(calendar_id, {}).values()
-            if sync_token is not None or (event.start < window[1] and event.end > window[0])
-        ]
-        return EventPage(listed, next_page=None, sync_token="in-memory")
+        live = self.events.get(calendar_id, {})
+        if sync_token is None:
+            deleted = {id_: e for (cal, id_), e in self._deleted.items() if cal == calendar_id}
+            listed = [
+                self._listed(calendar_id, event, cancelled=event.event_id in deleted)
+                for event in [*live.values(), *deleted.values()]
+                if event.start < window[1] and event.end > window[0]
+            ]
+        else:
+            if not sync_token.isdigit() or int(sync_token) > len(self._log):
+                raise SyncExpired("an unknown sync token")
+            since = [id_ for cal, id_ in self._log[int(sync_token) :] if cal == calendar_id]
+            listed = [
+                self._listed(calendar_id, live[event_id], cancelled=False)
+                if event_id in live
+                else self._listed(calendar_id, self._deleted[calendar_id, event_id], cancelled=True)
+                for event_id in dict.fromkeys(since)
+            ]
+        return EventPage(listed, next_page=None, sync_token=str(len(self._log)))
+
+    def _listed(self, calendar_id: str, event: EventDraft, *, cancelled: bool) -> CalendarEvent:
+        return CalendarEvent(
+            event.event_id,
+            cancelled=cancelled,
+            start=event.start,
+            end=event.end,
+            booking_id=event.booking_id,
+            updated=self._updated.get((calendar_id, event.event_id)),
+        )
 
     # -- push channels ---------------------------------------------------------------------
 
@@ -112,3 +165,7 @@ class FakeLinkedCalendars:
     async def stop_watch(self, channel_id: str, resource_id: str) -> None:
         await self._call("stop_watch", self.watched.get(channel_id, ""), channel_id)
         self.channels.pop(channel_id, None)
+
+
+def _real_now() -> datetime:
+    return datetime.now(UTC)

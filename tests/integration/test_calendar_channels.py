@@ -1,8 +1,8 @@
 """Push channels of the staff's calendars on Postgres: opened per calendar read back (only
-the token's digest kept), renewed before they expire, stopped when a calendar leaves the
-catalog or the address is no longer https, failures tried again later, two processes
-never opening two channels for one calendar; and a notification in, only with the
-channel's own token."""
+the token's digest kept), renewed in the last part of the life Google granted, stopped
+when a calendar leaves the catalog, left alone by a process without an https address
+(another process's to keep), failures tried again later, two processes never opening two
+channels for one calendar; and a notification in, only with the channel's own token."""
 
 from __future__ import annotations
 
@@ -150,10 +150,34 @@ async def test_the_expiry_google_answers_is_the_one_kept(
     calendars.shortened_to = clock.now() + timedelta(hours=12)
     channels = upkeep(watched, calendars, catalog_names)
     await channels.run()
-    assert (await sync_row(watched.engine, "maria"))["channel_expires_at"] == calendars.shortened_to
+    row = await sync_row(watched.engine, "maria")
+    assert row["channel_expires_at"] == calendars.shortened_to
+    assert row["channel_opened_at"] == clock.now()
 
     calendars.shortened_to = None
-    assert await channels.run() == ChannelRun(renewed=2)  # within a day of its end
+    clock.advance(timedelta(hours=10))  # its last fifth: 2 h 24 min
+    assert await channels.run() == ChannelRun(renewed=2)
+
+
+async def test_a_channel_google_grants_an_hour_is_renewed_in_its_last_fifth_not_every_minute(
+    watched: Salonbot,
+    calendars: FakeLinkedCalendars,
+    catalog_names: dict[str, str],
+    clock: FakeClock,
+) -> None:
+    calendars.shortened_to = clock.now() + timedelta(hours=1)
+    channels = upkeep(watched, calendars, catalog_names)
+    assert await channels.run() == ChannelRun(opened=2)
+    for _ in range(47):  # the scheduler's ticks, a minute apart
+        clock.advance(timedelta(minutes=1))
+        assert await channels.run() == ChannelRun()
+
+    clock.advance(timedelta(minutes=2))  # 11 minutes left: within the last 12
+    calendars.shortened_to = clock.now() + timedelta(hours=1)
+    assert await channels.run() == ChannelRun(renewed=2)
+    clock.advance(timedelta(minutes=1))
+    assert await channels.run() == ChannelRun()
+    assert len([call for call in calendars.calls if call[0] == "watch"]) == 4
 
 
 async def test_a_calendar_out_of_the_catalog_or_changed_has_its_channel_stopped(
@@ -172,19 +196,55 @@ async def test_a_calendar_out_of_the_catalog_or_changed_has_its_channel_stopped(
         assert ("stop_watch", channel_id) in calls(calendars, row["calendar_id"])
         assert channel_id not in calendars.channels
         channel_columns = [value for name, value in row.items() if name.startswith("channel_")]
-        assert channel_columns == [None] * 4  # the import may now delete or reset the row
+        assert channel_columns == [None] * 5  # the import may now delete or reset the row
 
 
-async def test_an_address_no_longer_https_closes_every_channel(
-    watched: Salonbot, calendars: FakeLinkedCalendars, catalog_names: dict[str, str]
+@pytest.mark.parametrize("address", [None, "http://salon.example/webhooks/google-calendar"])
+async def test_a_process_without_an_https_address_leaves_the_channels_to_one_with_it(
+    watched: Salonbot,
+    calendars: FakeLinkedCalendars,
+    catalog_names: dict[str, str],
+    clock: FakeClock,
+    address: str | None,
+) -> None:
+    """Two serves, one with PUBLIC_BASE_URL and one without: they never fight, closing
+    and reopening every channel each minute."""
+    keeper = upkeep(watched, calendars, catalog_names)
+    other = upkeep(watched, calendars, catalog_names, address=address)
+    await keeper.run()
+    before = {key: await sync_row(watched.engine, key) for key in ("maria", "olga")}
+
+    for _ in range(3):
+        clock.advance(timedelta(minutes=1))
+        assert await other.run() == ChannelRun()
+        assert await keeper.run() == ChannelRun()
+    assert len(calendars.channels) == 2
+    assert {key: await sync_row(watched.engine, key) for key in ("maria", "olga")} == before
+
+    # A calendar out of the catalog has its channel stopped by either: nobody keeps it.
+    del catalog_names["olga"]
+    assert await other.run() == ChannelRun(closed=1)
+    assert (await sync_row(watched.engine, "olga"))["channel_id"] is None
+    assert list(calendars.channels) == [before["maria"]["channel_id"]]
+
+
+async def test_without_an_address_anywhere_the_channels_expire_and_are_forgotten(
+    watched: Salonbot,
+    calendars: FakeLinkedCalendars,
+    catalog_names: dict[str, str],
+    clock: FakeClock,
 ) -> None:
     await upkeep(watched, calendars, catalog_names).run()
-    assert len(calendars.channels) == 2
+    without = upkeep(watched, calendars, catalog_names, address=None)
+    calls_before = len(calendars.calls)
 
-    closing = upkeep(watched, calendars, catalog_names, address=None)
-    assert await closing.run() == ChannelRun(closed=2)
-    assert calendars.channels == {}
-    assert (await sync_row(watched.engine, "olga"))["channel_id"] is None
+    clock.advance(CHANNEL_LIFE - timedelta(minutes=1))
+    assert await without.run() == ChannelRun()
+    clock.advance(timedelta(minutes=1))
+    assert await without.run() == ChannelRun(closed=2)  # expired at Google: nothing to ask
+    assert len(calendars.calls) == calls_before
+    row = await sync_row(watched.engine, "maria")
+    assert [value for name, value in row.items() if name.startswith("channel_")] == [None] * 5
 
 
 async def test_a_refused_opening_leaves_no_channel_and_is_tried_again_later(
@@ -240,8 +300,9 @@ async def test_a_stop_refused_for_now_keeps_the_channel_until_it_stops(
     clock: FakeClock,
 ) -> None:
     await read_back(app.engine, "maria", MARIA)
-    await upkeep(app, calendars, catalog_names).run()
-    closing = upkeep(app, calendars, catalog_names, address=None)
+    closing = upkeep(app, calendars, catalog_names)
+    await closing.run()
+    del catalog_names["maria"]
 
     calendars.refuse_next(1, "Google Calendar did not answer in time", transient=True)
     assert await closing.run() == ChannelRun(failed=1)

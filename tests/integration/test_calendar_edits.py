@@ -9,23 +9,27 @@ calendar); the events are handed to ``seen`` as the calendar import hands them."
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog.file import load_catalog_text
 from core.conversation.messages import Chosen, Command
 from core.conversation.state import State
+from core.db.calendar_seen_repository import SeenEventRepository
 from core.db.conversation_repository import ConversationRepository
 from core.db.customer_repository import CustomerRepository
+from core.db.tables import staff
 from core.domain.booking import Actor, Booking, BookingStatus
 from core.domain.catalog import Catalog
 from core.domain.timeline import Interval
 from core.linked_calendars.ports import CalendarEvent, OurEventsSeen, event_id
-from core.services.calendar_edits import CalendarEdits
+from core.services.calendar_edits import MAX_ATTEMPTS, CalendarEdits
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from tests.catalog_cases import EXAMPLE_CATALOG
@@ -129,6 +133,27 @@ def in_google(
     )
 
 
+async def seen(
+    app: Salonbot,
+    edits: CalendarEdits,
+    staff_key: str,
+    calendar_id: str,
+    events: Sequence[CalendarEvent],
+) -> None:
+    """Hand ``events`` over as reads of the calendar do, each as a read of its own finds
+    it: kept in a transaction, then reconciled."""
+    for event in events:
+        async with app.uow() as uow:
+            connection = uow.connection
+            staff_id = await connection.scalar(select(staff.c.id).where(staff.c.key == staff_key))
+            assert staff_id is not None
+            await SeenEventRepository(connection).keep(
+                staff_id, calendar_id, [event], app.clock.now()
+            )
+            await uow.commit()
+        await edits.reconcile(staff_key)
+
+
 async def visit(app: Salonbot, booking_id: int) -> tuple[Any, ...]:
     [row] = await rows(
         app.engine, f"SELECT status, starts_at, ends_at FROM bookings WHERE id = {booking_id}"
@@ -159,6 +184,16 @@ async def alerts(app: Salonbot) -> list[tuple[Any, ...]]:
     )
 
 
+async def kept(app: Salonbot) -> list[tuple[Any, ...]]:
+    """(booking, attempts, last error, next try, claimed until) of each event of ours
+    kept, not reconciled yet."""
+    return await rows(
+        app.engine,
+        "SELECT booking_id, attempts, last_error, next_attempt_at, claimed_until"
+        " FROM calendar_seen_events ORDER BY booking_id",
+    )
+
+
 async def told(app: Salonbot) -> list[tuple[str, list[str]]]:
     """(text, choice ids) of each message queued to the customer's chat."""
     found = await rows(
@@ -173,7 +208,7 @@ async def test_a_move_to_a_free_time_is_applied_as_the_staff_members_reschedule(
     booking = await booked(app, eva)
     moved = in_google(booking, TUESDAY_11, updated=clock.now())
 
-    await edits.seen("maria", MARIA, [moved])
+    await seen(app, edits, "maria", MARIA, [moved])
 
     assert await visit(app, booking.id) == ("confirmed", TUESDAY_11, TUESDAY_11 + HOUR)
     assert (await history(app, booking.id))[-1] == ("rescheduled", "staff", "google:maria")
@@ -186,11 +221,13 @@ async def test_a_move_to_a_free_time_is_applied_as_the_staff_members_reschedule(
         ("put", MARIA, TUESDAY_11.isoformat(), (TUESDAY_11 + HOUR).isoformat())
     ]
     settled = await dump_tables(app.engine)
-    await edits.seen("maria", MARIA, [moved])  # read again before the put lands
+    await seen(app, edits, "maria", MARIA, [moved])  # read again before the put lands
     await drain(app)
     assert calendars.events[MARIA][event_id(booking.id)].start == TUESDAY_11
     settled = await dump_tables(app.engine)
-    await edits.seen("maria", MARIA, [moved, in_google(booking, TUESDAY_11, updated=clock.now())])
+    await seen(
+        app, edits, "maria", MARIA, [moved, in_google(booking, TUESDAY_11, updated=clock.now())]
+    )
     assert await dump_tables(app.engine) == settled
     assert await alerts(app) == []
 
@@ -204,7 +241,7 @@ async def test_a_move_across_the_change_to_summer_time_keeps_the_chosen_wall_clo
     monday_11 = datetime(2027, 3, 29, 9, 0, tzinfo=UTC)
     booking = await booked(app, eva, friday_noon)
 
-    await edits.seen("maria", MARIA, [in_google(booking, monday_11, updated=clock.now())])
+    await seen(app, edits, "maria", MARIA, [in_google(booking, monday_11, updated=clock.now())])
 
     assert await visit(app, booking.id) == ("confirmed", monday_11, monday_11 + HOUR)
     [(text, _)] = await told(app)
@@ -238,7 +275,7 @@ async def test_a_move_the_rules_refuse_is_put_back_and_the_staff_alerted(
     booking = await booked(app, eva)
     before = await history(app, booking.id)
 
-    await edits.seen("maria", MARIA, [in_google(booking, to, updated=clock.now())])
+    await seen(app, edits, "maria", MARIA, [in_google(booking, to, updated=clock.now())])
 
     assert await visit(app, booking.id) == ("confirmed", MONDAY_10, MONDAY_10 + HOUR)
     assert await history(app, booking.id) == before
@@ -259,7 +296,7 @@ async def test_a_move_the_rules_refuse_is_put_back_and_the_staff_alerted(
     assert calendars.events[MARIA][event_id(booking.id)].start == MONDAY_10
     settled = await dump_tables(app.engine)
     clock.advance(timedelta(seconds=1))
-    await edits.seen("maria", MARIA, [in_google(booking, MONDAY_10, updated=clock.now())])
+    await seen(app, edits, "maria", MARIA, [in_google(booking, MONDAY_10, updated=clock.now())])
     assert await dump_tables(app.engine) == settled
 
 
@@ -282,18 +319,18 @@ async def test_a_new_length_or_an_all_day_event_is_put_back(
     why: str,
 ) -> None:
     booking = await booked(app, eva)
-    seen = in_google(booking, updated=clock.now(), **event)
-    if seen.start is None:
-        seen = CalendarEvent(
-            seen.event_id,
+    found = in_google(booking, updated=clock.now(), **event)
+    if found.start is None:
+        found = CalendarEvent(
+            found.event_id,
             cancelled=False,
             first_day=date(2026, 12, 7),
             end_day=date(2026, 12, 8),
             booking_id=booking.id,
-            updated=seen.updated,
+            updated=found.updated,
         )
 
-    await edits.seen("maria", MARIA, [seen])
+    await seen(app, edits, "maria", MARIA, [found])
 
     assert await visit(app, booking.id) == ("confirmed", MONDAY_10, MONDAY_10 + HOUR)
     assert await open_pushes(app) == [
@@ -309,8 +346,8 @@ async def test_a_deletion_cancels_and_the_customer_can_book_again_from_the_notic
     booking = await booked(app, eva)
     del calendars.events[MARIA][event_id(booking.id)]  # the staff member deletes it
 
-    await edits.seen(
-        "maria", MARIA, [in_google(booking, None, cancelled=True, updated=clock.now())]
+    await seen(
+        app, edits, "maria", MARIA, [in_google(booking, None, cancelled=True, updated=clock.now())]
     )
 
     assert (await visit(app, booking.id))[0] == "cancelled"
@@ -338,8 +375,8 @@ async def test_a_deleted_visit_that_has_begun_is_left_to_the_desk(
     clock.set(MONDAY_10 + timedelta(minutes=30))
     settled = await dump_tables(app.engine)
 
-    await edits.seen(
-        "maria", MARIA, [in_google(booking, None, cancelled=True, updated=clock.now())]
+    await seen(
+        app, edits, "maria", MARIA, [in_google(booking, None, cancelled=True, updated=clock.now())]
     )
 
     assert await dump_tables(app.engine) == settled
@@ -352,7 +389,9 @@ async def test_echoes_of_salonbots_own_writes_change_nothing(
     [(put_done,)] = await rows(app.engine, "SELECT done_at FROM calendar_pushes")
     settled = await dump_tables(app.engine)
 
-    await edits.seen(
+    await seen(
+        app,
+        edits,
         "maria",
         MARIA,
         [
@@ -375,7 +414,9 @@ async def test_nothing_is_followed_while_salonbots_own_change_is_on_its_way(
     clock.advance(timedelta(minutes=1))
     settled = await dump_tables(app.engine)
 
-    await edits.seen(
+    await seen(
+        app,
+        edits,
         "maria",
         MARIA,
         [
@@ -397,14 +438,14 @@ async def test_a_hand_over_in_flight_is_left_to_the_pushes(
     moved = in_google(booking, TUESDAY_11, updated=clock.now())
     settled = await dump_tables(app.engine)
 
-    await edits.seen("maria", MARIA, [moved, deleted])  # before the remove from Maria's
+    await seen(app, edits, "maria", MARIA, [moved, deleted])  # before the remove from Maria's
     assert await dump_tables(app.engine) == settled
 
     await drain(app)
     clock.advance(timedelta(minutes=1))
     settled = await dump_tables(app.engine)
-    await edits.seen(
-        "maria", MARIA, [in_google(booking, None, cancelled=True, updated=clock.now())]
+    await seen(
+        app, edits, "maria", MARIA, [in_google(booking, None, cancelled=True, updated=clock.now())]
     )
     assert await dump_tables(app.engine) == settled
     assert (await visit(app, booking.id))[0] == "confirmed"
@@ -426,7 +467,9 @@ async def test_a_hand_over_whose_remove_was_parked_is_left_alone(
     clock.advance(timedelta(minutes=1))
     settled = await dump_tables(app.engine)
 
-    await edits.seen(
+    await seen(
+        app,
+        edits,
         "maria",
         MARIA,
         [
@@ -454,7 +497,7 @@ async def test_an_event_left_as_salonbot_last_put_it_is_no_move_while_a_later_pu
     clock.advance(timedelta(minutes=1))
     settled = await dump_tables(app.engine)
 
-    await edits.seen("maria", MARIA, [in_google(booking, MONDAY_10, updated=clock.now())])
+    await seen(app, edits, "maria", MARIA, [in_google(booking, MONDAY_10, updated=clock.now())])
 
     assert await dump_tables(app.engine) == settled
 
@@ -466,7 +509,9 @@ async def test_a_copy_of_our_event_under_another_id_never_touches_the_booking(
     settled = await dump_tables(app.engine)
     copy = event_id(booking.id + 1000)
 
-    await edits.seen(
+    await seen(
+        app,
+        edits,
         "maria",
         MARIA,
         [
@@ -489,7 +534,9 @@ async def test_a_cancelled_or_unknown_booking_is_left_alone(
                       BookingStatus.CONFIRMED)  # fmt: skip
     settled = await dump_tables(app.engine)
 
-    await edits.seen(
+    await seen(
+        app,
+        edits,
         "maria",
         MARIA,
         [
@@ -516,7 +563,9 @@ async def test_one_event_failing_leaves_the_others_reconciled(
         )
 
     with caplog.at_level(logging.ERROR, "core.services.calendar_edits"):
-        await edits.seen(
+        await seen(
+            app,
+            edits,
             "maria",
             MARIA,
             [
@@ -531,6 +580,44 @@ async def test_one_event_failing_leaves_the_others_reconciled(
     assert failed.getMessage() == (
         f"calendar event {event_id(damaged.id)} of booking {damaged.id} not reconciled"
     )
+    # The failed one is kept, to be tried again after a backoff; the other is done.
+    [(about, attempts, error, retry_at, claimed)] = await kept(app)
+    assert (about, attempts, claimed) == (damaged.id, 1, None)
+    assert error.startswith("KeyError")
+    assert clock.now() < retry_at <= clock.now() + timedelta(seconds=2)
+
+
+async def test_an_event_that_keeps_failing_is_retried_then_parked_until_read_changed(
+    app: Salonbot, edits: CalendarEdits, clock: FakeClock, eva: int
+) -> None:
+    damaged = await booked(app, eva)
+    [(pushed,)] = await rows(app.engine, "SELECT event::text FROM calendar_pushes")
+    async with app.engine.begin() as connection:
+        await connection.exec_driver_sql(
+            f"UPDATE calendar_pushes SET event = '{{}}' WHERE booking_id = {damaged.id}"
+        )
+    moved = in_google(damaged, TUESDAY_11, updated=clock.now())
+    await seen(app, edits, "maria", MARIA, [moved])
+    await edits.reconcile()  # backing off: not tried again yet
+    assert [row[1] for row in await kept(app)] == [1]
+
+    for attempt in range(2, MAX_ATTEMPTS + 2):
+        clock.advance(timedelta(minutes=6))
+        await edits.reconcile()
+        assert [row[1] for row in await kept(app)] == [min(attempt, MAX_ATTEMPTS)]
+    [(parked_at,)] = await rows(app.engine, "SELECT parked_at FROM calendar_seen_events")
+    assert parked_at is not None
+    async with app.engine.begin() as connection:  # repaired
+        await connection.execute(
+            text("UPDATE calendar_pushes SET event = CAST(:event AS jsonb)"), {"event": pushed}
+        )
+    await seen(app, edits, "maria", MARIA, [moved])  # the same event read again: still parked
+    assert [row[1] for row in await kept(app)] == [MAX_ATTEMPTS]
+
+    clock.advance(timedelta(minutes=1))
+    await seen(app, edits, "maria", MARIA, [in_google(damaged, TUESDAY_11, updated=clock.now())])
+    assert await kept(app) == []
+    assert await visit(app, damaged.id) == ("confirmed", TUESDAY_11, TUESDAY_11 + HOUR)
 
 
 async def test_a_full_read_replaying_every_event_changes_nothing_settled(
@@ -538,7 +625,9 @@ async def test_a_full_read_replaying_every_event_changes_nothing_settled(
 ) -> None:
     followed = await booked(app, eva)
     put_back = await booked(app, eva, MONDAY_14)
-    await edits.seen(
+    await seen(
+        app,
+        edits,
         "maria",
         MARIA,
         [
@@ -551,7 +640,7 @@ async def test_a_full_read_replaying_every_event_changes_nothing_settled(
     settled = await dump_tables(app.engine)
 
     # Every event of ours as Google has it now, changed later than any push.
-    await edits.seen(
+    await seen(app, edits,
         "maria",
         MARIA,
         [
@@ -563,3 +652,24 @@ async def test_a_full_read_replaying_every_event_changes_nothing_settled(
 
     assert await dump_tables(app.engine) == settled
     assert len(calendars.events[MARIA]) == 2
+
+
+async def test_the_import_reads_a_move_and_a_deletion_back_and_they_are_followed(
+    app: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock, eva: int
+) -> None:
+    """Through the calendar import, as wired: the read keeps them, ``CalendarEdits``
+    reconciles them."""
+    calendars.clock = clock.now  # Google's clock, for ``updated``
+    booking = await booked(app, eva)
+    other = await booked(app, eva, MONDAY_14)
+    assert app.calendar_import is not None
+    await app.calendar_import.run()  # a full read: everything as salonbot put it
+    calendars.owner_move(MARIA, event_id(booking.id), TUESDAY_11, TUESDAY_11 + HOUR)
+    calendars.owner_delete(MARIA, event_id(other.id))
+    clock.advance(timedelta(minutes=5))  # the next poll: what changed since
+
+    await app.calendar_import.run()
+
+    assert await visit(app, booking.id) == ("confirmed", TUESDAY_11, TUESDAY_11 + HOUR)
+    assert (await visit(app, other.id))[0] == "cancelled"
+    assert await kept(app) == []

@@ -37,6 +37,7 @@ from tests.google_import import (
     alerts,
     busy_rows,
     google_calendars,
+    kept_events,
     load,
     sync_rows,
     timed,
@@ -218,20 +219,21 @@ async def test_salonbots_own_events_are_handed_over_never_busy(
     await importer(app).run()
 
     assert [event for _, event, _, _ in await busy_rows(app.engine)] == [copy]
-    [(staff_key, calendar_id, event)] = ours.events
+    [(staff_key, calendar_id, event)] = await kept_events(app.engine)
     assert (staff_key, calendar_id) == ("maria", MARIA)
     assert (event.event_id, event.booking_id, event.start) == (
         event_id(booking.id),
         booking.id,
         MONDAY_11,
     )
+    assert ours.asked == ["maria", None]  # after the read, and what is left after the tick
 
     # Deleted in Google: read with ``showDeleted``, it comes back with its details; its id
     # says whose it was.
     google.owner_delete(MARIA, event_id(booking.id))
     clock.advance(timedelta(minutes=5))
     await importer(app).run()
-    deleted = ours.events[-1][2]
+    [(_, _, deleted)] = await kept_events(app.engine)
     assert (deleted.event_id, deleted.booking_id, deleted.cancelled) == (
         event_id(booking.id),
         booking.id,

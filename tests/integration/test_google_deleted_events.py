@@ -9,7 +9,7 @@ pusher's ``done_at`` are compared, as in production. The visit is a few days ahe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from core.conversation.state import State
 from core.db.conversation_repository import ConversationRepository
 from core.db.customer_repository import CustomerRepository
 from core.domain.booking import Actor
-from core.linked_calendars.ports import CalendarEvent, OurEventsSeen, event_id
+from core.linked_calendars.ports import OurEventsSeen, event_id
 from core.services.calendar_edits import CalendarEdits
 from core.services.calendar_import import CalendarImport
 from salonbot.bootstrap import Salonbot
@@ -37,6 +37,7 @@ from tests.google_import import (
     WITH_OLGA,
     alerts,
     google_calendars,
+    kept_events,
     load,
 )
 
@@ -64,17 +65,20 @@ async def google() -> AsyncIterator[FakeGoogleCalendar]:
 
 
 class HandedOver:
-    """``OurEventsSeen``: notes what the import hands over, then hands it to
-    ``CalendarEdits`` as serve does."""
+    """``OurEventsSeen``: notes the deleted events the import kept, then has
+    ``CalendarEdits`` reconcile them as serve does."""
 
     def __init__(self) -> None:
         self.edits: OurEventsSeen | None = None
+        self.engine: AsyncEngine | None = None
         self.seen_deleted: set[str] = set()
 
-    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
-        self.seen_deleted |= {event.event_id for event in events if event.cancelled}
+    async def reconcile(self, staff_key: str | None = None) -> None:
         assert self.edits is not None
-        await self.edits.seen(staff_key, calendar_id, events)
+        assert self.engine is not None
+        kept = await kept_events(self.engine)
+        self.seen_deleted |= {event.event_id for _, _, event in kept if event.cancelled}
+        await self.edits.reconcile(staff_key)
 
 
 @pytest.fixture
@@ -94,6 +98,7 @@ async def app(
     calendars = google_calendars(google, tmp_path)
     salonbot = Salonbot(clean_engine, clock, linked_calendars=calendars, our_events=handed_over)
     handed_over.edits = CalendarEdits(salonbot.uow, clock, salonbot.catalogs, salonbot.bookings)
+    handed_over.engine = salonbot.engine
     await load(salonbot, clock, WITH_MARIA, WITH_OLGA)
     return salonbot
 

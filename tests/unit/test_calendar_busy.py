@@ -43,6 +43,21 @@ def test_a_deleted_event_comes_back_with_its_id_alone_and_the_id_says_whose() ->
         assert booking_of(CalendarEvent(odd, True)) is None
 
 
+def test_an_instance_of_salonbots_event_made_recurring_in_google_is_salonbots_not_busy() -> None:
+    ours, hour = event_id(42), timedelta(hours=1)
+    instance = CalendarEvent(f"{ours}_20261021T080000Z", False, start=TEN, end=TEN + hour,
+                             booking_id=42, recurring_event_id=ours)  # fmt: skip
+    assert booking_of(instance) == 42
+    assert busy_time(instance, BERLIN, WINDOW) is None
+    # A recurring copy (another series) is the staff member's own, and busy.
+    copy = CalendarEvent("copy12345_20261021T080000Z", False, start=TEN, end=TEN + hour,
+                         booking_id=42, recurring_event_id="copy12345")  # fmt: skip
+    assert booking_of(copy) is None
+    assert busy_time(copy, BERLIN, WINDOW) == Interval(TEN, TEN + hour)
+    # Google's minimal deleted instance names no booking: gone, never salonbot's deletion.
+    assert booking_of(CalendarEvent(f"{ours}_20261021T080000Z", True)) is None
+
+
 def test_an_opaque_timed_event_is_busy_and_others_are_not() -> None:
     assert busy_time(timed(TEN), BERLIN, WINDOW) == Interval(TEN, TEN + timedelta(hours=1))
     assert busy_time(timed(TEN, busy=False), BERLIN, WINDOW) is None

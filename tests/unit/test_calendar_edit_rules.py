@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from core.domain.booking import Booking, BookingStatus
-from core.linked_calendars.edits import EditAction, LastWrite, Verdict, judge
+from core.linked_calendars.edits import EditAction, LastWrite, Verdict, judge, one_per_booking
 from core.linked_calendars.ports import CalendarEvent, event_id
 
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
@@ -53,6 +53,38 @@ def verdict(
 
 def test_a_move_to_a_new_start_of_the_same_length_is_followed() -> None:
     assert verdict(event()) == Verdict(EditAction.MOVE, "moved in Google Calendar", TEN + 2 * HOUR)
+
+
+def test_salonbots_event_made_recurring_in_google_is_put_back_as_a_single_event() -> None:
+    ours = event_id(BOOKING.id)
+    first = replace(event(TEN), event_id=f"{ours}_20261208T090000Z", recurring_event_id=ours)
+    later = replace(first, event_id=f"{ours}_20261215T090000Z", start=TEN + timedelta(weeks=1),
+                    end=TEN + timedelta(weeks=1) + HOUR)  # fmt: skip
+    made_recurring = Verdict(EditAction.REVERT, "made a recurring event in Google Calendar")
+    assert verdict(first) == made_recurring
+    assert verdict(later) == made_recurring
+    # Its instances deleted by that put, or read before it landed: its echo.
+    assert verdict(replace(first, cancelled=True)).action is EditAction.IGNORE
+    assert verdict(replace(first, updated=PUT_DONE)).action is EditAction.IGNORE
+    assert verdict(first, open_push=True).action is EditAction.IGNORE
+    # A recurring copy of it is the staff member's own.
+    copy = replace(first, event_id="copy12345_20261208T090000Z", recurring_event_id="copy12345")
+    assert verdict(copy).action is EditAction.IGNORE
+
+
+def test_a_read_keeps_what_it_found_of_each_booking_once() -> None:
+    ours = event_id(BOOKING.id)
+    single = event(TEN)
+    instance = replace(single, event_id=f"{ours}_20261208T090000Z", recurring_event_id=ours)
+    deleted_instance = replace(instance, cancelled=True)
+    other = event(TEN, booking_id=8)
+    # Put back as a single event: its series' instances listed deleted beside it.
+    assert one_per_booking([single, deleted_instance, other]) == [single, other]
+    assert one_per_booking([deleted_instance, single]) == [single]
+    # Made recurring: its instances rather than the event listed deleted.
+    assert one_per_booking([replace(single, cancelled=True), instance]) == [instance]
+    # Otherwise the last word.
+    assert one_per_booking([single, replace(single, start=TEN + HOUR)])[0].start == TEN + HOUR
 
 
 def test_a_deletion_cancels() -> None:

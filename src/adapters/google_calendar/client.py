@@ -113,9 +113,10 @@ class GoogleCalendars:
         except HttpRefused as refused:
             if refused.status != 409:
                 raise
-            patch = {key: value for key, value in body.items() if key != "id"}
             await self._run(
-                events.patch(calendarId=calendar_id, eventId=event.event_id, body=patch).execute
+                events.patch(
+                    calendarId=calendar_id, eventId=event.event_id, body=_patch_body(body)
+                ).execute
             )
 
     async def remove(self, calendar_id: str, event_id: str) -> None:
@@ -244,6 +245,20 @@ def _event_body(event: EventDraft) -> dict[str, Any]:
         "status": "confirmed",
         "extendedProperties": {"private": {"salonbotBookingId": str(event.booking_id)}},
     }
+
+
+def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The put's body as a patch of the event already there. A patch merges nested
+    objects (``start``/``end`` too): an explicit null clears the ``date`` the staff member
+    may have left by making the event all-day, which Google would otherwise keep beside
+    the ``dateTime`` and refuse (400 "Invalid start time."). An array replaces the one
+    there: an empty ``recurrence`` makes an event the staff member made recurring a single
+    event again (its instances are deleted)."""
+    patch = {key: value for key, value in body.items() if key != "id"}
+    for key in ("start", "end"):
+        patch[key] = {**patch[key], "date": None}
+    patch["recurrence"] = []
+    return patch
 
 
 def _milliseconds(instant: datetime) -> int:

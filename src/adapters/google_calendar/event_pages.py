@@ -64,10 +64,18 @@ def calendar_event(item: object) -> CalendarEvent:
     busy = item.get("transparency") != "transparent" and not _declined(item.get("attendees"))
     booking_id = _booking_id(item.get("extendedProperties"))
     updated = _instant(item.get("updated"))
+    series = _series(item.get("recurringEventId"))
     start, end = item.get("start"), item.get("end")
     if cancelled and start is None and end is None:
         # Deleted: Google keeps only the id for sure.
-        return CalendarEvent(event_id, True, busy, booking_id=booking_id, updated=updated)
+        return CalendarEvent(
+            event_id,
+            True,
+            busy,
+            booking_id=booking_id,
+            updated=updated,
+            recurring_event_id=series,
+        )
     if not isinstance(start, Mapping) or not isinstance(end, Mapping):
         raise UnreadableEvent(f"{event_id[:60]}: no start or end")
     if "dateTime" in start and "dateTime" in end:
@@ -82,6 +90,7 @@ def calendar_event(item: object) -> CalendarEvent:
             end=ends,
             booking_id=booking_id,
             updated=updated,
+            recurring_event_id=series,
         )
     if "date" in start and "date" in end:
         first, after = _day(start["date"]), _day(end["date"])
@@ -95,6 +104,7 @@ def calendar_event(item: object) -> CalendarEvent:
             end_day=after,
             booking_id=booking_id,
             updated=updated,
+            recurring_event_id=series,
         )
     raise UnreadableEvent(f"{event_id[:60]}: neither times nor dates")
 
@@ -126,6 +136,13 @@ def _booking_id(properties: object) -> int | None:
     value = private.get("salonbotBookingId") if isinstance(private, Mapping) else None
     if isinstance(value, str) and _BOOKING_ID.fullmatch(value):
         return int(value)
+    return None
+
+
+def _series(value: object) -> str | None:
+    """``recurringEventId``: the recurring event an instance belongs to."""
+    if isinstance(value, str) and 0 < len(value) <= _MOST_ID:
+        return value
     return None
 
 

@@ -34,6 +34,8 @@ class Channel:
     token_digest: str
     resource_id: str | None
     expires_at: datetime
+    opened_at: datetime | None = None
+    """When salonbot asked Google for it."""
 
     @property
     def opening(self) -> bool:
@@ -61,15 +63,22 @@ _CHANNEL = (
     calendar_syncs.c.channel_token_digest,
     calendar_syncs.c.channel_resource_id,
     calendar_syncs.c.channel_expires_at,
+    calendar_syncs.c.channel_opened_at,
 )
 
 
 def _is(channel: Channel | None) -> tuple[ColumnElement[bool], ...]:
     """The row's channel columns hold exactly ``channel`` (None: no channel)."""
     values: tuple[object, ...] = (
-        (None, None, None, None)
+        (None, None, None, None, None)
         if channel is None
-        else (channel.channel_id, channel.token_digest, channel.resource_id, channel.expires_at)
+        else (
+            channel.channel_id,
+            channel.token_digest,
+            channel.resource_id,
+            channel.expires_at,
+            channel.opened_at,
+        )
     )
     return tuple(
         column.is_not_distinct_from(value) for column, value in zip(_CHANNEL, values, strict=True)
@@ -84,6 +93,7 @@ def _values(channel: Channel | None) -> dict[str, object]:
         "channel_token_digest": channel.token_digest,
         "channel_resource_id": channel.resource_id,
         "channel_expires_at": channel.expires_at,
+        "channel_opened_at": channel.opened_at,
     }
 
 
@@ -130,6 +140,7 @@ class CalendarChannelRepository:
                     row.channel_token_digest or "",
                     row.channel_resource_id,
                     row.channel_expires_at,
+                    row.channel_opened_at,
                 )
             found.append(WatchedCalendar(int(row.staff_id), row.key, row.calendar_id, channel))
         return found

@@ -23,13 +23,28 @@ def booking_of(event: CalendarEvent) -> int | None:
 
     Its id must be the booking's (``event_id(booking_id)``): a copy made in Google keeps
     the ``salonbotBookingId`` property under another id and is the staff member's own
-    event. A deleted event comes back with its id alone: the id says whose it was.
+    event. An instance of salonbot's event that the staff member made recurring in Google
+    is salonbot's too (``instance_of_ours``): never busy time over its own booking. A
+    deleted event comes back with its id alone: the id says whose it was.
     """
-    if event.booking_id is not None and event_id(event.booking_id) == event.event_id:
+    if event.booking_id is not None and (
+        event_id(event.booking_id) == event.event_id or instance_of_ours(event)
+    ):
         return event.booking_id
     if event.booking_id is None and event.cancelled:
         return _booking_in_id(event.event_id)
     return None
+
+
+def instance_of_ours(event: CalendarEvent) -> bool:
+    """An instance of salonbot's own event made recurring in Google: the series it belongs
+    to has the booking's event id (an instance has an id of its own and keeps the
+    series' ``salonbotBookingId``)."""
+    return (
+        event.booking_id is not None
+        and event.recurring_event_id is not None
+        and event.recurring_event_id == event_id(event.booking_id)
+    )
 
 
 def _booking_in_id(identifier: str) -> int | None:

@@ -5,11 +5,13 @@ pure function of the event, the booking and what salonbot last wrote to that cal
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.domain.booking import Booking, BookingStatus
+from core.linked_calendars.busy import instance_of_ours
 from core.linked_calendars.ports import CalendarEvent, event_id
 
 
@@ -48,8 +50,29 @@ def _ignore(why: str) -> Verdict:
 
 def is_ours(event: CalendarEvent) -> bool:
     """The event is salonbot's own: its booking id names its id (a copy made in Google
-    keeps the booking id under another event id)."""
-    return event.booking_id is not None and event.event_id == event_id(event.booking_id)
+    keeps the booking id under another event id), or the series it is an instance of
+    (salonbot's event made recurring in Google)."""
+    if event.booking_id is None:
+        return False
+    return event.event_id == event_id(event.booking_id) or instance_of_ours(event)
+
+
+def one_per_booking(events: Iterable[CalendarEvent]) -> list[CalendarEvent]:
+    """What a read found of each booking's event (``booking_id`` set), one per booking: an
+    event that exists rather than one deleted (Google lists the deleted instances of a
+    series beside the event put back as a single one), the booking's own event rather
+    than an instance of it, else the last listed."""
+    best: dict[int, CalendarEvent] = {}
+    for event in events:
+        assert event.booking_id is not None
+        kept = best.get(event.booking_id)
+        if kept is None or _says_more(event) >= _says_more(kept):
+            best[event.booking_id] = event
+    return list(best.values())
+
+
+def _says_more(event: CalendarEvent) -> tuple[bool, bool]:
+    return (not event.cancelled, not instance_of_ours(event))
 
 
 def judge(
@@ -76,6 +99,12 @@ def judge(
         return _ignore("salonbot's newer state of the booking is on its way")
     if last is None or not last.put:
         return _ignore("salonbot did not put the event on this calendar")
+    if instance_of_ours(event):
+        # Made recurring in Google: salonbot puts it back as the single event it was.
+        # Instances removed, or read before that put landed, are its echo.
+        if event.cancelled or event.updated is None or event.updated <= last.done_at:
+            return _ignore("an instance of the event, removed or read before salonbot's write")
+        return Verdict(EditAction.REVERT, "made a recurring event in Google Calendar")
     if event.cancelled and event.updated is None:
         # Google may give a deleted event's id alone. salonbot's last write here was a
         # put, and a put never echoes as a deletion: the staff member deleted it.

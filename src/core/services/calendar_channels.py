@@ -1,10 +1,10 @@
 """Push channels: Google tells salonbot at once when a staff member's calendar changes.
 
-With an ``https://`` address for the webhook (``PUBLIC_BASE_URL``), every calendar read
-back (a ``calendar_syncs`` row) whose calendar is still its staff member's in the
-catalog has one push channel (``events.watch``); a notification only asks for a sync
-(``core.services.calendar_notifications``), and the import's polling stays the safety net.
-Each run (a scheduler tick) looks at every row:
+A process with an ``https://`` address for the webhook (``PUBLIC_BASE_URL``) keeps one
+push channel (``events.watch``) for every calendar read back (a ``calendar_syncs`` row)
+whose calendar is still its staff member's in the catalog; a notification only asks for a
+sync (``core.services.calendar_notifications``), and the import's polling stays the
+safety net. Each run (a scheduler tick) looks at every row:
 
 * **no channel** → one is opened: a random id and token (``secrets``; only the token's
   SHA-256 is kept), asked to live ``CHANNEL_LIFE``. The id and the token's digest are
@@ -14,14 +14,25 @@ Each run (a scheduler tick) looks at every row:
   then, after which the opening counts as abandoned and a new channel is opened. Google's
   answer (resource id, expiry, which may be sooner than asked) is kept and a sync asked
   for. A refusal puts back what was there.
-* **expiring within** ``RENEW_WITHIN`` → renewed: a new channel is opened as above, then
-  the old one stopped. The row names one channel, so from the new one's opening on the
-  old one's notifications are refused; a change only the old one told of in that moment
-  is read all the same by the sync the new channel's opening asks for.
+* **in the last part of its life** (the last fifth of what Google granted, at most
+  ``RENEW_WITHIN``: a day of a week's channel, 12 minutes of an hour's) → renewed: a
+  new channel is opened as above, then the old one stopped. The row names one channel,
+  so from the new one's opening on the old one's notifications are refused; a change
+  only the old one told of in that moment is read all the same by the sync the new
+  channel's opening asks for.
 * **a calendar no longer the catalog's** for its staff member (removed, changed, the
-  staff member gone), or every row when there is no https address → its channel is
-  stopped (unknown to Google counts as stopped), then the channel columns are cleared,
-  which lets the import delete or reset the row.
+  staff member gone) → its channel is stopped (unknown to Google counts as stopped), then
+  the channel columns are cleared, which lets the import delete or reset the row. Any
+  process does this, with an address or without.
+
+A process without an https address (``PUBLIC_BASE_URL`` unset, say ``salonbot google
+resync`` or a second ``serve``) opens and renews nothing and leaves the channels of the
+catalog's calendars alone: they are the business of the processes that have the address,
+which would otherwise be undone every minute. It only forgets a channel that has expired
+(or an opening past its deadline), without asking Google. So when ``PUBLIC_BASE_URL`` is
+removed everywhere, the channels run out by themselves within their life (7 days at most)
+and are forgotten then; meanwhile Google may still notify the old address, and a
+notification only asks for a sync.
 
 Two processes never open two channels for one calendar: every change of a row's channel
 is a compare-and-set on the channel the process read, so of two deciding at once one
@@ -62,7 +73,10 @@ log = logging.getLogger("salonbot.google_calendar")
 CHANNEL_LIFE = timedelta(days=7)
 """Asked of Google for each channel (its default for ``events.watch``)."""
 RENEW_WITHIN = timedelta(days=1)
-"""A channel expiring sooner than this is renewed: runs every minute have a day to do it."""
+RENEW_IN_LAST = 0.2
+"""A channel is renewed in the last fifth of the life Google granted it, and at most
+``RENEW_WITHIN`` before it expires: runs every minute have a day of a week's channel to do
+it, and a channel Google granted an hour is renewed every 48 minutes, not at each run."""
 CALL_TIMEOUT = 30.0
 """Seconds one call to the calendar may take; longer is a transient failure."""
 OPENING_FOR = timedelta(minutes=2)
@@ -85,7 +99,7 @@ class ChannelRun:
 
 class CalendarChannels:
     """Keeps one push channel per calendar read back, to ``address`` (None, or not
-    ``https://``: no channels, and open ones are closed)."""
+    ``https://``: opens none and leaves the others' channels alone)."""
 
     def __init__(
         self,
@@ -140,16 +154,19 @@ class CalendarChannels:
         channel = row.channel
         if channel is not None and channel.opening and now < channel.expires_at:
             return None  # a process is opening it (or died doing so: wait for the deadline)
-        wanted = (
-            self._address is not None
-            and catalog is not None
-            and self._calendar_of(catalog, row.staff_key) == row.calendar_id
+        in_catalog = (
+            catalog is not None and self._calendar_of(catalog, row.staff_key) == row.calendar_id
         )
-        if not wanted:
+        if not in_catalog:
             return self._close if channel is not None else None
+        if self._address is None:
+            # The channels are the processes' with an address; one that has run out (or an
+            # opening past its deadline) is nobody's any more.
+            expired = channel is not None and channel.expires_at <= now
+            return self._forget if expired else None
         if channel is None or channel.opening:
             return self._open
-        if channel.expires_at - now <= RENEW_WITHIN:
+        if channel.expires_at - now <= _renew_within(channel):
             return self._open
         return None
 
@@ -158,7 +175,7 @@ class CalendarChannels:
         old = row.channel
         token = secrets.token_urlsafe(32)
         now = self._clock.now()
-        opening = Channel(str(uuid.uuid4()), token_digest(token), None, now + OPENING_FOR)
+        opening = Channel(str(uuid.uuid4()), token_digest(token), None, now + OPENING_FOR, now)
         if not await self._replace(row, old, opening):
             return None  # another process got there first
         try:
@@ -220,6 +237,13 @@ class CalendarChannels:
         log.info("calendar push channel closed", extra={"staff": row.staff_key})
         return "closed"
 
+    async def _forget(self, row: WatchedCalendar) -> str | None:
+        """A channel that has expired at Google: its columns cleared, nothing asked."""
+        if not await self._replace(row, row.channel, None):
+            return None
+        log.info("calendar push channel expired, forgotten", extra={"staff": row.staff_key})
+        return "closed"
+
     async def _replace(
         self, row: WatchedCalendar, seen: Channel | None, new: Channel | None
     ) -> bool:
@@ -262,3 +286,11 @@ class CalendarChannels:
             "calendar push channel failed",
             extra={"staff": row.staff_key, "reason": reason, "failures": failures},
         )
+
+
+def _renew_within(channel: Channel) -> timedelta:
+    """How long before its expiry the channel is renewed: the last fifth of its life, at
+    most ``RENEW_WITHIN`` (a channel with no opening time: ``RENEW_WITHIN``)."""
+    if channel.opened_at is None:
+        return RENEW_WITHIN
+    return min(RENEW_WITHIN, (channel.expires_at - channel.opened_at) * RENEW_IN_LAST)

@@ -10,13 +10,16 @@ due (``FOR UPDATE SKIP LOCKED``) and reads them outside any transaction, a few a
 or when its window no longer reaches a day past the booking horizon; else what changed
 since its sync token (a 410 reads it in full, in the same run). Due: never read, a sync
 wanted (a push notification, ``salonbot google resync``), or read ``poll_every`` ago.
+Each tick then asks ``OurEventsSeen`` to reconcile salonbot's own events that reads kept
+and that are still due (a failure retried, a process that stopped).
 
 A calendar that cannot be read (unshared, Google down) keeps its last busy time and is
 tried again with backoff (``last_error`` says why, for the staff page); the others go on.
 One refused for good (not found or not shared, too many events) is tried again an hour
 later, not every few minutes: it will not work until someone fixes it (then
 ``salonbot google resync``, or a push notification, asks for it at once).
-Idle, a tick is two small queries: the catalog's digest, and a claim that finds nothing.
+Idle, a tick is three small queries: the catalog's digest, and two claims that find
+nothing.
 """
 
 from __future__ import annotations
@@ -143,7 +146,16 @@ class CalendarImport:
             read += outcome.error is None
             dropped += outcome.dropped
             failed += outcome.error is not None and not outcome.dropped
+        await self._reconcile_left_over()
         return ImportRun(read, failed, dropped)
+
+    async def _reconcile_left_over(self) -> None:
+        """salonbot's own events kept by earlier reads and not reconciled yet (a failure,
+        a process stopped): due ones are reconciled now."""
+        try:
+            await self._our_events.reconcile()
+        except Exception:
+            log.exception("salonbot's own calendar events not reconciled yet")
 
     async def resync(
         self, staff_key: str | None = None, *, wait: float = 60.0

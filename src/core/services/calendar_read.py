@@ -14,8 +14,9 @@ outside any transaction.
 Busy time that overlaps a confirmed booking raises a conflict alert in the same
 transaction (``core.services.calendar_conflicts``): on an incremental read the events
 found new or moved, on a full read every event. salonbot's own events never become busy
-time: after each commit they go to ``OurEventsSeen`` (deleted ones too: every read
-returns those).
+time (deleted ones are read too: every read returns those): they are kept
+(``calendar_seen_events``) in the transaction that writes their page's busy time, after
+the staff member's lock, then ``OurEventsSeen`` is asked to reconcile them.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from functools import partial
 
 from core.db.booking_repository import BookingRepository
 from core.db.calendar_conflict_repository import CalendarConflictRepository
+from core.db.calendar_seen_repository import SeenEventRepository
 from core.db.calendar_sync_repository import BusyEvent, CalendarSyncRepository, ClaimedSync
 from core.db.unit_of_work import UnitOfWorkFactory
 from core.domain.catalog import Catalog
 from core.domain.timeline import Interval
 from core.linked_calendars.busy import booking_of, busy_time
+from core.linked_calendars.edits import one_per_booking
 from core.linked_calendars.ports import (
     CalendarEvent,
     CalendarRefused,
@@ -122,7 +125,9 @@ class CalendarRead:
                 transient=False,
             )
         busy, _, ours = self._sort(events, window)
-        await self._write(partial(self._replace, busy, sync_token, window))
+        await self._write(
+            partial(self._keeping, ours, partial(self._replace, busy, sync_token, window))
+        )
         await self._hand_over(ours)
         return len(busy)
 
@@ -148,7 +153,9 @@ class CalendarRead:
         for _ in range(MAX_PAGES):
             page = await self._page(token, page_token, window)
             busy, gone, ours = self._sort(page.events, window)
-            await self._write(partial(self._apply, busy, gone, page.sync_token))
+            await self._write(
+                partial(self._keeping, ours, partial(self._apply, busy, gone, page.sync_token))
+            )
             await self._hand_over(ours)
             if page.sync_token is not None:
                 return
@@ -259,14 +266,30 @@ class CalendarRead:
             await uow.commit()
         self.sync = held
 
+    # -- the hand-over of salonbot's own events (``OurEventsSeen``) -------------------------
+
+    async def _keeping(
+        self,
+        ours: Sequence[CalendarEvent],
+        work: _Write,
+        repository: CalendarSyncRepository,
+        held: ClaimedSync,
+    ) -> None:
+        """``work``, then salonbot's own events of the same page kept in its transaction:
+        once its sync token moves on, none is lost (after any lock ``work`` takes)."""
+        await work(repository, held)
+        await SeenEventRepository(repository.connection).keep(
+            held.staff_id, held.calendar_id, one_per_booking(ours), self._clock.now()
+        )
+
     async def _hand_over(self, ours: Sequence[CalendarEvent]) -> None:
         if not ours:
             return
         try:
-            await self._our_events.seen(self.sync.staff_key, self.sync.calendar_id, ours)
+            await self._our_events.reconcile(self.sync.staff_key)
         except Exception:
-            # The busy time is committed; what failed here is the reconciling's to retry.
-            log.exception("salonbot's own calendar events not handed over", extra=self._who())
+            # They are kept: the import's next tick reconciles what is left.
+            log.exception("salonbot's own calendar events not reconciled yet", extra=self._who())
 
     def _who(self) -> dict[str, object]:
         return {"staff": self.sync.staff_key}

@@ -19,6 +19,7 @@ from core.db.calendar_push_repository import CalendarPushRepository
 from core.db.calendar_resync_repository import CalendarResyncRepository
 from core.db.calendar_sync_repository import CalendarSyncRepository
 from core.db.unit_of_work import UnitOfWorkFactory
+from core.domain.booking import BookingStatus
 from core.ports import Clock
 from core.services.calendar_import import CalendarImport, CalendarSynced
 from core.services.calendar_push import draft
@@ -115,9 +116,16 @@ class CalendarResync:
                     continue
                 for booking_id in await found.upcoming_bookings(staff_id, now):
                     # Locked: a move or cancel made meanwhile queues its push after this
-                    # one, so the calendar ends with the booking as it is.
+                    # one, so the calendar ends with the booking as it is. One that
+                    # committed while this waited for the lock is looked at again: a
+                    # booking cancelled, handed to a colleague or over is not put back.
                     booking = await bookings.get(booking_id, for_update=True)
-                    if booking is None:
+                    if (
+                        booking is None
+                        or booking.status is not BookingStatus.CONFIRMED
+                        or booking.staff_key != synced.staff_key
+                        or booking.end <= now
+                    ):
                         continue
                     event = await draft(connection, catalog, booking)
                     push = await pushes.add(
