@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from core.conversation.capacity import ChannelCapacity
 from core.conversation.messages import ChatContact, Form, Inbound, Reply
@@ -176,3 +176,35 @@ class ChannelSender(Protocol):
         ``form.name``), for a channel whose ``send`` can answer ``OutsideWindow``; a channel
         with no such form configured answers ``PermanentFailure`` saying so."""
         ...
+
+
+# ---- work tallies (observability) --------------------------------------------------------
+
+# What became of one inbound event's attempt: answered, stored but not answered, failed
+# and to be retried, failed for the last time (parked).
+InboundOutcome = Literal["handled", "ignored", "retried", "parked"]
+# What became of one outbound message's turn: sent; the platform asked to slow down
+# (Telegram's 429, WhatsApp's throughput and pair limits); a network error or 5xx (tried
+# again); refused for good; refused outside the customer's window (a stand-in is queued);
+# too late to send.
+OutboundOutcome = Literal["sent", "rate_limited", "retried", "refused", "outside_window", "expired"]
+
+
+class WorkTally(Protocol):
+    """Counts what the inbox workers and outbox dispatchers did, for monitoring.
+
+    Told once per outcome, after it is committed; never raises, never blocks."""
+
+    def inbound(self, channel: str, outcome: InboundOutcome) -> None: ...
+
+    def outbound(self, channel: str, outcome: OutboundOutcome) -> None: ...
+
+
+class NoTally:
+    """Counts nothing (monitoring is off, or a test does not look)."""
+
+    def inbound(self, channel: str, outcome: InboundOutcome) -> None:
+        return None
+
+    def outbound(self, channel: str, outcome: OutboundOutcome) -> None:
+        return None

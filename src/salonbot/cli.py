@@ -19,12 +19,14 @@ from core.catalog.file import load_catalog_text, read_catalog_file
 from core.catalog.limits import MAX_BOOKING_HORIZON
 from core.catalog.problems import CatalogError
 from core.domain.errors import DomainError
+from salonbot.data_commands import NO_UPGRADE, add_data_commands
 
 # Everything else is imported by the command that uses it: `--help` and `catalog check`
 # must not pay for SQLAlchemy, Alembic or the channels' libraries (aiogram alone takes
 # seconds), and `chat` must not pay for `serve`'s web server. tests/unit/test_cli_imports.py
 # keeps it so.
 if TYPE_CHECKING:
+    from adapters.google_calendar.client import GoogleCalendars
     from salonbot.bootstrap import Salonbot
     from salonbot.config import Settings
     from salonbot.database import DatabaseLocation
@@ -107,9 +109,18 @@ def _parser() -> argparse.ArgumentParser:
     google_commands.add_parser(
         "status", help="what is stuck or failing with each linked calendar (no call to Google)"
     )
+    resync = google_commands.add_parser(
+        "resync",
+        help="read linked calendars in full and push every upcoming booking to them again",
+    )
+    resync.add_argument("--staff", metavar="STAFF_ID", help="only this staff member")
     commands.add_parser(
         "serve",
         help="run the bot: web server, inbox workers and outbox (Telegram, WhatsApp, or both)",
+    )
+    commands.add_parser(
+        "doctor",
+        help="check the settings, the database and each configured platform (exit 1 on a failure)",
     )
     chat = commands.add_parser(
         "chat", help="chat with the salon in this terminal (loads the demo salon if none)"
@@ -117,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--chat", default="local", help="conversation id (default: local)")
     chat.add_argument("--name", default="", help="your name, as a channel would give it")
     chat.add_argument("--language", help="language code (default: from LANG, else the salon's)")
+    add_data_commands(commands)
     return parser
 
 
@@ -248,7 +260,7 @@ async def _staff_feed(app: Salonbot, args: argparse.Namespace) -> str:
     )
 
 
-async def _google_check(app: Salonbot, settings: Settings) -> str:
+def _google_calendars(settings: Settings) -> GoogleCalendars:
     from adapters.google_calendar.client import GoogleCalendars, KeyFileError
 
     if settings.google_service_account_file is None:
@@ -256,17 +268,23 @@ async def _google_check(app: Salonbot, settings: Settings) -> str:
             "GOOGLE_SERVICE_ACCOUNT_FILE is not set: the path of the service account's JSON"
             " key (README: Google Calendar)"
         )
+    try:
+        return GoogleCalendars.from_key_file(
+            settings.google_service_account_file, api_base=settings.google_calendar_api_base
+        )
+    except KeyFileError as error:
+        raise CommandError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {error}") from None
+
+
+async def _google_check(app: Salonbot, settings: Settings) -> str:
+    if settings.google_service_account_file is None:
+        _google_calendars(settings)  # says what to set
     async with app.uow() as uow:
         catalog = await app.catalogs.current(uow.connection)
     linked = [(m.key, m.google_calendar) for m in catalog.staff.values() if m.google_calendar]
     if not linked:
         return "no staff member has a google_calendar in the catalog"
-    try:
-        calendars = GoogleCalendars.from_key_file(
-            settings.google_service_account_file, api_base=settings.google_calendar_api_base
-        )
-    except KeyFileError as error:
-        raise CommandError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {error}") from None
+    calendars = _google_calendars(settings)
     failed = 0
     for key, calendar_id in linked:
         why = await calendars.check(calendar_id)
@@ -291,6 +309,44 @@ async def _google_status(app: Salonbot) -> str:
             f"{troubled} of {len(statuses)} calendars need attention"
             " (a push given up, or reading back keeps failing)"
         )
+    return ""
+
+
+async def _google_resync(app: Salonbot, settings: Settings, staff_key: str | None) -> str:
+    from core.services.calendar_import import CalendarImport
+    from core.services.calendar_pusher import CalendarPusher
+    from core.services.calendar_resync import CalendarResync
+
+    calendars = _google_calendars(settings)
+    async with app.uow() as uow:
+        catalog = await app.catalogs.current(uow.connection)
+    if staff_key is None and not any(app.calendar_of(catalog, key) for key in catalog.staff):
+        return "no staff member has a google_calendar in the catalog"
+    importer = CalendarImport(
+        app.uow,
+        app.clock,
+        app.catalogs,
+        calendars,
+        our_events=app.our_events,
+        calendar_of=app.calendar_of,
+    )
+    pusher = CalendarPusher(app.uow, app.clock, calendars)
+    outcomes = await CalendarResync(app.uow, app.clock, app.catalogs, importer, pusher).run(
+        staff_key
+    )
+    for outcome in outcomes:
+        read = (
+            f"read: {outcome.busy} busy"
+            if outcome.read_error is None
+            else f"cannot read: {outcome.read_error}"
+        )
+        pushed = f"{outcome.pushed} of {outcome.bookings} bookings pushed"
+        if outcome.push_error is not None:
+            pushed += f" (not yet: {outcome.push_error})"
+        print(f"{outcome.staff_key}  {outcome.calendar_id}  {read}; {pushed}", flush=True)
+    failed = sum(not outcome.ok for outcome in outcomes)
+    if failed:
+        raise CommandError(f"{failed} of {len(outcomes)} calendars are not in step")
     return ""
 
 
@@ -353,8 +409,14 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace, settings: S
             return await _staff_feed(app, args)
         if args.command == "google" and args.google_command == "status":
             return await _google_status(app)
+        if args.command == "google" and args.google_command == "resync":
+            return await _google_resync(app, settings, args.staff)
         if args.command == "google":
             return await _google_check(app, settings)
+        if args.command == "customer":
+            from salonbot.data_commands import forget_customer
+
+            return await forget_customer(app, args.customer)
         return await _slots(app, args)
     finally:
         await app.close()
@@ -380,6 +442,18 @@ def _upgrade(location: DatabaseLocation) -> None:
         raise CommandError(f"cannot use the database at {where}: {reason}") from None
 
 
+def _backup_or_restore(location: DatabaseLocation, args: argparse.Namespace) -> int:
+    from salonbot.backups import BackupError
+    from salonbot.data_commands import backup_or_restore
+    from salonbot.pg_tools import PgToolError
+
+    try:
+        print(backup_or_restore(location, args))
+    except (BackupError, PgToolError) as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
 def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
     """Run ``main`` on uvloop where it is installed (Linux, macOS), else on asyncio's loop."""
     try:
@@ -390,17 +464,43 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
+def _locate(settings: Settings) -> DatabaseLocation:
+    from salonbot.database import NoEmbeddedServer, locate
+
+    try:
+        return locate(settings)
+    except NoEmbeddedServer as error:
+        raise CommandError(str(error)) from None
+
+
 def _serve(settings: Settings) -> int:
-    from salonbot.database import locate
     from salonbot.serve import ServeError, check_settings, serve
 
     try:
         check_settings(settings)  # before anything starts: a config error is one line
-        location = locate(settings)
+        location = _locate(settings)
         _upgrade(location)
         run_event_loop(serve(settings, location))
     except ServeError as error:
         raise CommandError(str(error)) from None
+    return 0
+
+
+def _doctor(settings: Settings) -> int:
+    """One line per check; the database is looked at as it is, never migrated first."""
+    from salonbot.doctor import report
+
+    def write(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        location = _locate(settings)
+    except CommandError as error:
+        failed = report(settings, None, str(error), write=write)
+    else:
+        failed = report(settings, location.url, write=write)
+    if failed:
+        raise CommandError(f"{failed} check{'s' if failed != 1 else ''} failed")
     return 0
 
 
@@ -417,7 +517,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         from pydantic import ValidationError
 
         from salonbot.config import Settings
-        from salonbot.database import locate
 
         try:
             settings = Settings()
@@ -428,7 +527,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise CommandError(f"{name}: {problem['msg'].removeprefix('Value error, ')}") from None
         if args.command == "serve":
             return _serve(settings)
-        location = locate(settings)
+        if args.command == "doctor":
+            return _doctor(settings)
+        location = _locate(settings)
+        if args.command in NO_UPGRADE:
+            return _backup_or_restore(location, args)
         _upgrade(location)
         if args.command == "migrate":
             print("database schema is at head")

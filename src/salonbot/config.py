@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -26,6 +28,13 @@ class Settings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (the
+    # client's address for sign-in throttling, https for cookies): addresses or networks,
+    # comma-separated, or * for any peer (only where nothing but the proxy reaches
+    # salonbot, as in docker-compose.yml). uvicorn's own variable, read here so .env works.
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1", validation_alias="FORWARDED_ALLOW_IPS"
+    )
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
     )
@@ -67,6 +76,39 @@ class Settings(BaseSettings):
     google_calendar_api_base: str | None = Field(
         default=None, validation_alias="GOOGLE_CALENDAR_API_BASE"
     )
+
+    # How often each staff member's Google Calendar is read back (seconds).
+    google_calendar_poll_seconds: int = Field(
+        default=300, ge=30, le=86400, validation_alias="GOOGLE_CALENDAR_POLL_SECONDS"
+    )
+    # Handled inbound events and finished outbound messages older than this many days are
+    # pruned (``core.services.retention``). At least 8: WhatsApp redelivers a webhook for up
+    # to 7 days, and a stored event is what makes a redelivery a no-op.
+    retention_days: int = Field(default=30, ge=8, le=3650, validation_alias="RETENTION_DAYS")
+
+    # ---- metrics (README: Observability) ----
+    # A listener of its own for /metrics (unset: none), on METRICS_HOST.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="METRICS_HOST")
+    # Set: /metrics on the main app too, for `Authorization: Bearer <token>` only.
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="METRICS_TOKEN")
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _no_port(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _METRICS_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be 16-256 characters of A-Z, a-z, 0-9, _, -, . and ~"
+                " (e.g. the output of `openssl rand -hex 32`)"
+            )
+        return value
 
     @field_validator("google_service_account_file", mode="before")
     @classmethod
@@ -162,6 +204,23 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s):// URL without a query")
         return value.rstrip("/")
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        # uvicorn takes an entry it cannot parse for a host name and silently never matches
+        # it: every visitor would then count as the proxy.
+        entries = [entry.strip() for entry in value.split(",")]
+        if entries == ["*"]:
+            return "*"
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry)
+            except ValueError:
+                raise ValueError(
+                    "must be * or IP addresses or networks (such as 10.0.0.0/8), comma-separated"
+                ) from None
+        return ",".join(entries)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
@@ -176,6 +235,7 @@ class Settings(BaseSettings):
 GRAPH_API = "https://graph.facebook.com/v24.0"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_METRICS_TOKEN = re.compile(r"[A-Za-z0-9_.~-]{16,256}")
 
 
 def system_language() -> str | None:
@@ -185,3 +245,11 @@ def system_language() -> str | None:
         if value:
             return value
     return None
+
+
+def child_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a program salonbot runs (``pg_dump``, ``psql``): this process's,
+    less every ``PG*`` variable (so only ``extra`` says which database), plus ``extra``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    env.update(extra)
+    return env

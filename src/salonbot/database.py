@@ -64,9 +64,20 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
+class NoEmbeddedServer(Exception):
+    """``DATABASE_URL`` is unset and this install has no embedded Postgres (the container
+    image leaves ``pgserver`` out: its database is the ``postgres`` service)."""
+
+    def __str__(self) -> str:
+        return "DATABASE_URL: required here (this install has no embedded Postgres)"
+
+
 def start_embedded(data_dir: Path) -> DatabaseLocation:
     """Start (or join) the embedded server and make sure the salonbot database exists."""
-    import pgserver  # imported here: starting binaries is only for the embedded case
+    try:
+        import pgserver  # imported here: starting binaries is only for the embedded case
+    except ImportError:
+        raise NoEmbeddedServer() from None
 
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from fastapi import APIRouter
 
-from core.ports import ChannelSender, DeliveryReport, InboundChannel
+from core.ports import ChannelSender, DeliveryReport, InboundChannel, NoTally, WorkTally
 from core.services.delivery import RecordDeliveries
 from core.services.dispatch import OutboxDispatcher
 from core.services.inbox_store import StoreInbound
@@ -44,7 +44,8 @@ class Poller(Protocol):
 
 class Runtime:
     """``schedule``: also run the scheduler's ticks (reminders, follow-ups, completed
-    visits), as ``salonbot serve`` does; tests of the channels leave it off."""
+    visits), as ``salonbot serve`` does; tests of the channels leave it off. ``tally``:
+    what counts the workers' and dispatchers' outcomes (``salonbot.metrics``)."""
 
     def __init__(
         self,
@@ -53,8 +54,10 @@ class Runtime:
         workers: int = 2,
         poll_interval: float = 1.0,
         schedule: bool = False,
+        tally: WorkTally | None = None,
     ) -> None:
         self.app = app
+        self.tally = tally or NoTally()
         self.inbox, self.outbox = Wakeup(), Wakeup()
         self.scheduler = Scheduler(app, self.outbox) if schedule else None
         # Everything a webhook request waits for is bounded, and one outage is one story
@@ -107,6 +110,7 @@ class Runtime:
                 self.outbox,
                 pacing=pacing,
                 poll_interval=self._poll_interval,
+                tally=self.tally,
             )
         )
         self.routers += routers
@@ -127,6 +131,7 @@ class Runtime:
                 poll_interval=self._poll_interval,
                 replies_waiting=self.outbox,
                 outage=outage,
+                tally=self.tally,
             )
             for _ in range(self._worker_count)
         ]

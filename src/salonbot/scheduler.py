@@ -34,6 +34,13 @@ AGENDAS_EVERY = 60.0
 # Bookings reach the staff's linked calendars at once (the pusher is woken when a push is
 # queued); this tick is the safety net.
 CALENDARS_EVERY = 2.0
+# The import only reads the calendars that are due (polled every few minutes, or asked
+# for by a push notification): idle, a tick is two small queries.
+CALENDAR_IMPORT_EVERY = 2.0
+# Push channels live a week and are renewed a day ahead: once a minute is plenty.
+CALENDAR_CHANNELS_EVERY = 60.0
+# Retention prunes traffic older than days: once an hour is plenty.
+RETENTION_EVERY = 3600.0
 
 
 class Scheduler:
@@ -50,12 +57,16 @@ class Scheduler:
         agendas_every: float = AGENDAS_EVERY,
         calendars_every: float = CALENDARS_EVERY,
         wake_pushes: bool = True,
+        calendar_channels_every: float = CALENDAR_CHANNELS_EVERY,
+        retention_every: float = RETENTION_EVERY,
+        calendar_import_every: float = CALENDAR_IMPORT_EVERY,
     ) -> None:
         self._app = app
         self._due_notices = app.due_notices(outbox)
         self._agendas = app.agendas(outbox)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._ticking: set[asyncio.Task[None]] = set()
+        self._waking: asyncio.Task[None] | None = None
         self._add("visits", self.tick_visits, visits_every)
         self._add("agendas", self.tick_agendas, agendas_every)
         # Calendar pushes: the tick, and a run as soon as the database announces a push
@@ -69,6 +80,11 @@ class Scheduler:
             woken = Wakeup()
             self.push_notices = PushNotices(connector(app.engine), woken)
             self._pushes_woken = PushWhenWoken(app.calendar_pusher, woken, app.clock)
+        if app.calendar_import is not None:
+            self._add("calendar import", app.calendar_import.run, calendar_import_every)
+        if app.calendar_channels is not None:
+            self._add("calendar channels", app.calendar_channels.run, calendar_channels_every)
+        self._add("retention", app.prune_old_traffic.run, retention_every)
 
     def _add(self, name: str, tick: Callable[[], Awaitable[object]], seconds: float) -> None:
         async def run() -> None:
@@ -117,6 +133,18 @@ class Scheduler:
                 asyncio.create_task(self.push_notices.run(), name="calendar push notices"),
                 asyncio.create_task(self._pushes_woken.run(), name="calendar pushes woken"),
             ]
+        if self._app.calendar_import is not None:
+            self._waking = asyncio.create_task(self._import_when_wanted())
+
+    async def _import_when_wanted(self) -> None:
+        """A push notification (the webhook stored a wanted sync) runs the calendar import
+        now rather than at its next tick; a run already going leaves the sync to the tick
+        after it (``wanted_at`` stays set until a read that began after it)."""
+        while True:
+            await self._app.calendar_sync_wanted.wait(3600.0)
+            job = self._scheduler.get_job("calendar import")
+            if job is not None and self._scheduler.running:
+                job.modify(next_run_time=datetime.now(UTC))
 
     async def stop(self, grace: float = 10.0) -> None:
         """No new tick starts; a tick in progress gets ``grace`` seconds to commit, then
@@ -125,6 +153,11 @@ class Scheduler:
         APScheduler's own shutdown cancels the jobs running at once, so it comes last:
         the scheduler is paused first, the ticks in progress are waited for.
         """
+        if self._waking is not None:
+            self._waking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._waking
+            self._waking = None
         if not self._scheduler.running:
             return
         self._scheduler.pause()

@@ -8,16 +8,22 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from fastapi import FastAPI
 
 from core.linked_calendars.ports import LinkedCalendars
+from core.services.backlog import ReadBacklog
 from salonbot.bootstrap import Salonbot
 from salonbot.config import Settings
 from salonbot.database import SERVING_LIMITS, DatabaseLocation, make_engine
 from salonbot.demo import load_demo_if_empty
 from salonbot.logs import configure
+from salonbot.metrics import Metrics
+from salonbot.metrics_listener import MetricsPortTaken, metrics_server_config, metrics_socket
+from salonbot.metrics_web import metrics_app
 from salonbot.runtime import Runtime
 from salonbot.telegram_runtime import WEBHOOK_PATH, add_telegram, make_bot
 from salonbot.web import create_web_app
@@ -47,6 +53,10 @@ def check_settings(settings: Settings) -> None:
     if telegram_webhook and settings.telegram_webhook_secret is None:
         raise ServeError(
             "TELEGRAM_WEBHOOK_SECRET: required when PUBLIC_BASE_URL is set (webhook mode)"
+        )
+    if settings.metrics_port == settings.port:
+        raise ServeError(
+            "METRICS_PORT: must differ from PORT (the metrics have a port of their own)"
         )
 
 
@@ -116,21 +126,50 @@ def linked_calendars(settings: Settings) -> LinkedCalendars | None:
         raise ServeError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {error}") from None
 
 
+def calendar_webhook_url(settings: Settings) -> str | None:
+    """Where Google posts the staff calendars' push notifications: the route under
+    ``PUBLIC_BASE_URL`` (always https: the settings check it), else None (polling only)."""
+    if settings.public_base_url is None:
+        return None
+    from adapters.google_calendar.webhook import WEBHOOK_PATH
+
+    return f"{settings.public_base_url}{WEBHOOK_PATH}"
+
+
 async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
     configure()
     app = Salonbot(
         make_engine(location.url, pool_size=10, limits=SERVING_LIMITS),
         linked_calendars=linked_calendars(settings),
+        calendar_poll_every=timedelta(seconds=settings.google_calendar_poll_seconds),
+        calendar_webhook_url=calendar_webhook_url(settings),
+        retention=timedelta(days=settings.retention_days),
     )
     if app.linked_calendars is not None:
-        log.info("staff members' Google Calendars: their bookings are pushed there")
-    runtime = Runtime(app, schedule=True)
+        log.info(
+            "staff members' Google Calendars: their bookings are pushed there, their "
+            "events read back every %d s",
+            settings.google_calendar_poll_seconds,
+        )
+        if app.calendar_webhook_url is not None:
+            log.info("staff members' Google Calendars: push notifications to PUBLIC_BASE_URL")
+    metrics = Metrics(ReadBacklog(app.uow, app.clock))
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    runtime = Runtime(app, schedule=True, tally=metrics)
+    metrics_listener = None
     try:
+        try:  # first: a port in use stops serve before it registers any webhook
+            metrics_listener = metrics_socket(settings)
+        except MetricsPortTaken as error:
+            raise ServeError(str(error)) from None
         if location.server is not None and await load_demo_if_empty(app):
             log.info("no salon was loaded yet: loaded the demo salon")
         telegram = await _add_telegram(settings, runtime)
         whatsapp = _add_whatsapp(settings, runtime)
+        metrics.channels(
+            name for name, on in (("telegram", telegram), ("whatsapp", whatsapp)) if on != "off"
+        )
         web = create_web_app(
             app,
             runtime.routers,
@@ -138,6 +177,8 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
             store_answering=runtime.store_answering,
             https=(settings.public_base_url or "").startswith("https://"),
             public_base_url=settings.public_base_url,
+            metrics=metrics,
+            metrics_token=metrics_token,
         )
         await runtime.start()
         if telegram == whatsapp == "off":
@@ -152,31 +193,53 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
                 "whatsapp": whatsapp,
                 "host": settings.host,
                 "port": settings.port,
+                "metrics_port": settings.metrics_port,
             },
         )
-        server = _Server(
-            uvicorn.Config(
-                web, host=settings.host, port=settings.port, log_config=None, access_log=False
-            )
-        )
+        server = _Server(server_config(web, settings))
+        serving = [server.serve()]
+        servers = [server]
+        if metrics_listener is not None:
+            metrics_server = _Server(metrics_server_config(metrics_app(metrics, metrics_token)))
+            serving.append(metrics_server.serve(sockets=[metrics_listener]))
+            servers.append(metrics_server)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, _stopper(server, signum, app.live.stop))
+            loop.add_signal_handler(signum, _stopper(servers, signum, app.live.stop))
         try:
-            await server.serve()
+            await asyncio.gather(*serving)
         finally:
             log.info("stopping")
     finally:
         await runtime.stop()
+        await metrics.close()
+        if metrics_listener is not None:
+            metrics_listener.close()
         await app.close()
 
 
+def server_config(web: FastAPI, settings: Settings) -> uvicorn.Config:
+    """uvicorn's settings: where to listen, and whose forwarded headers to believe (a
+    reverse proxy's ``X-Forwarded-For`` and ``-Proto``; from ``Settings``, so ``.env`` counts,
+    where uvicorn alone would read only the process environment)."""
+    return uvicorn.Config(
+        web,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
 def _stopper(
-    server: uvicorn.Server, signum: int, end_streams: Callable[[], None]
+    servers: list[_Server], signum: int, end_streams: Callable[[], None]
 ) -> Callable[[], None]:
     def stop() -> None:
         log.info("signal received: stopping", extra={"signal": signal.Signals(signum).name})
-        server.should_exit = True
+        for server in servers:
+            server.should_exit = True
         # uvicorn's graceful stop waits for every response to end: the staff pages' live
         # streams end now rather than never.
         end_streams()

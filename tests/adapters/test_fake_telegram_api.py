@@ -372,6 +372,29 @@ async def test_webhook_secret_is_checked_and_recorded(fake: FakeTelegram, bot: B
     assert (await bot.get_webhook_info()).url == ""
 
 
+async def test_webhook_info_counts_pending_updates_and_tells_the_last_delivery_error(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    assert await bot.set_webhook("https://salon.example/tg", secret_token="A-z_09")
+    info = await bot.get_webhook_info()
+    assert (info.pending_update_count, info.last_error_date, info.last_error_message) == (
+        0,
+        None,
+        None,
+    )
+
+    fake.queue_update(fake.text_update(ADA, "hi"))
+    fake.webhook_failed("Connection refused", date=1_796_000_000)
+    info = await bot.get_webhook_info()
+
+    assert info.pending_update_count == 1
+    assert info.last_error_date is not None
+    assert int(info.last_error_date.timestamp()) == 1_796_000_000
+    assert info.last_error_message == "Connection refused"
+    fake.webhook_failed(None)
+    assert (await bot.get_webhook_info()).last_error_message is None
+
+
 async def test_wrong_token_is_unauthorized(fake: FakeTelegram) -> None:
     intruder = make_bot(fake, token="654321:WRONG-token")
     try:

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.whatsapp_api import (
+    INVALID_TOKEN,
     RE_ENGAGEMENT_DETAILS,
     FakeWhatsApp,
 )
@@ -716,3 +717,59 @@ async def test_envelope_batches_customers_and_deliver_signs_it(
         fake.bsuid(c) for c in (ADA, BEA, ADA)
     ]
     assert value["metadata"]["phone_number_id"] == fake.phone_number_id
+
+
+async def test_the_phone_number_answers_a_get_with_its_fields(
+    fake: FakeWhatsApp, http: httpx.AsyncClient
+) -> None:
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"{fake.base_url}/{fake.phone_number_id}"
+
+    default = await http.get(url, headers=bearer)
+    some = await http.get(url, params={"fields": "verified_name,quality_rating"}, headers=bearer)
+
+    assert default.status_code == 200
+    assert default.json() == {
+        "verified_name": "Studio Lumen",
+        "code_verification_status": "VERIFIED",
+        "display_phone_number": "+1 555-078-3881",
+        "quality_rating": "GREEN",
+        "platform_type": "CLOUD_API",
+        "throughput": {"level": "STANDARD"},
+        "id": fake.phone_number_id,
+    }
+    assert some.json() == {
+        "verified_name": "Studio Lumen",
+        "quality_rating": "GREEN",
+        "id": fake.phone_number_id,
+    }
+    nonexisting = await http.get(url, params={"fields": "colour"}, headers=bearer)
+    assert nonexisting.status_code == 400
+    assert nonexisting.json()["error"]["code"] == 100
+    assert "nonexisting field (colour)" in nonexisting.json()["error"]["message"]
+
+
+async def test_the_phone_number_get_checks_the_token_then_the_id(
+    fake: FakeWhatsApp, http: httpx.AsyncClient
+) -> None:
+    url = f"{fake.base_url}/{fake.phone_number_id}"
+
+    wrong = await http.get(url, headers={"Authorization": "Bearer nope"})
+    other = await http.get(f"{fake.base_url}/999", headers={"Authorization": f"Bearer {TOKEN}"})
+    fake.expire_token()
+    expired = await http.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    send = await post(http, fake, text(ADA))
+
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, 190)
+    assert wrong.json()["error"]["message"] == INVALID_TOKEN
+    assert wrong.json()["error"]["type"] == "OAuthException"
+    assert (other.status_code, other.json()["error"]["code"]) == (400, 100)
+    assert other.json()["error"]["message"].startswith(
+        "Unsupported get request. Object with ID '999'"
+    )
+    assert (expired.status_code, expired.json()["error"]["code"]) == (401, 190)
+    assert expired.json()["error"]["message"].startswith(
+        "Error validating access token: Session has expired"
+    )
+    assert (send.status_code, send.json()["error"]["code"]) == (401, 190)
+    assert fake.sent == []

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from adapters.google_calendar.client import GoogleCalendars, KeyFileError
@@ -63,6 +64,70 @@ async def test_put_again_patches_the_same_event(fake: FakeGoogleCalendar, tmp_pa
     [event] = fake.events(MARIA)
     assert event["summary"] == "Colour: Anna"
     assert [method for method, _ in fake.calls] == ["POST", "POST", "PATCH"]
+
+
+async def test_put_again_onto_an_all_day_event_makes_it_timed_again(
+    fake: FakeGoogleCalendar, tmp_path: Path
+) -> None:
+    """The staff member made salonbot's event all-day in Google; the put that puts it back
+    patches it (409 on insert), and a patch merges ``start``/``end``: without clearing
+    ``date`` the event would carry a date and a time, which Google refuses (400)."""
+    calendars = _calendars(fake, tmp_path)
+    await calendars.put(MARIA, _draft())
+    [pushed] = fake.events(MARIA)
+    all_day = {"start": {"date": "2026-03-29"}, "end": {"date": "2026-03-30"}}
+    fake.owner_put(MARIA, {**pushed, **all_day})
+
+    await calendars.put(MARIA, _draft())
+
+    [event] = fake.events(MARIA)
+    assert event["start"] == {"dateTime": "2026-03-29T00:30:00+00:00", "timeZone": "Europe/Berlin"}
+    assert event["end"] == {"dateTime": "2026-03-29T01:15:00+00:00", "timeZone": "Europe/Berlin"}
+    assert [method for method, _ in fake.calls][-2:] == ["POST", "PATCH"]
+
+
+async def test_put_again_onto_an_event_made_recurring_makes_it_single_again(
+    fake: FakeGoogleCalendar, tmp_path: Path
+) -> None:
+    calendars = _calendars(fake, tmp_path)
+    await calendars.put(MARIA, _draft())
+    [pushed] = fake.events(MARIA)
+    fake.owner_put(MARIA, {**pushed, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]})
+
+    await calendars.put(MARIA, _draft())
+
+    [event] = fake.events(MARIA)
+    assert not event.get("recurrence")
+    assert event["start"]["dateTime"] == "2026-03-29T00:30:00+00:00"
+
+
+async def test_the_fake_merges_a_patch_as_google_does(fake: FakeGoogleCalendar) -> None:
+    """Nested objects merged key by key, null clears a field, arrays replaced: a patch of
+    only ``dateTime`` onto an all-day event leaves both and is refused."""
+    fake.owner_put(MARIA, {"id": "allday01", "start": {"date": "2026-03-29"},
+                           "end": {"date": "2026-03-30"}, "summary": "Off",
+                           "extendedProperties": {"private": {"mine": "1"}}})  # fmt: skip
+    token = fake.access_token()
+    url = f"{fake.base_url}/calendar/v3/calendars/{MARIA}/events/allday01"
+    timed = {"dateTime": "2026-03-29T10:00:00+02:00", "timeZone": "Europe/Berlin"}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session:
+        async with session.patch(url, json={"start": timed, "end": timed}) as answer:
+            refused = await answer.json()
+            assert answer.status == 400
+        assert refused["error"]["errors"][0]["reason"] == "invalid"
+        assert refused["error"]["message"] == "Invalid start time."
+        patch = {
+            "start": {**timed, "date": None},
+            "end": {**timed, "date": None},
+            "summary": None,
+            "extendedProperties": {"private": {"salonbotBookingId": "7"}},
+        }
+        async with session.patch(url, json=patch) as answer:
+            assert answer.status == 200
+    [event] = fake.events(MARIA)
+    assert event["start"] == timed
+    assert "summary" not in event
+    assert event["extendedProperties"] == {"private": {"mine": "1", "salonbotBookingId": "7"}}
 
 
 async def test_put_after_remove_brings_the_event_back(

@@ -36,6 +36,12 @@ Contract (shapes as in docs/platform-facts.md section A and the Bot API docs):
   (capped by ``max_poll_seconds``) and answers 409 while a webhook is set. A newer getUpdates
   or a setWebhook ends a waiting poll with 409, as the real server does.
 - The fake never calls a webhook; setWebhook only records it (:attr:`FakeTelegram.webhook`).
+  getWebhookInfo reports the queued updates as ``pending_update_count`` and, once
+  :meth:`FakeTelegram.webhook_failed` says a delivery failed, ``last_error_date`` (Unix
+  time) and ``last_error_message``, as the Bot API server does after a failed delivery
+  (``tdlib/telegram-bot-api``, ``Client.cpp``: both fields only when an error happened).
+  Whether a new setWebhook clears them is not modelled: they stay until the fake says
+  otherwise (:meth:`FakeTelegram.webhook_failed` with ``None``).
 
 Groups and channels exist only as update builders (:meth:`FakeTelegram.group_update`,
 :meth:`FakeTelegram.group_callback_update`, :meth:`FakeTelegram.channel_post_update`);
@@ -307,6 +313,7 @@ class FakeTelegram:
         """Delivered sendMessage/editMessageText calls, in order."""
         self.answered_callbacks: list[AnsweredCallback] = []
         self.webhook: Webhook | None = None
+        self._webhook_error: tuple[int, str] | None = None
         self.requests: Counter[str] = Counter()
         """Calls per canonical method name (right token, known method), whatever the answer."""
 
@@ -406,6 +413,12 @@ class FakeTelegram:
         """Answer the next ``n`` sending calls with 429 ``retry_after`` (not delivered)."""
         description = f"Too Many Requests: retry after {retry_after}"
         self._faults.extend(_Fault(429, description, retry_after) for _ in range(n))
+
+    def webhook_failed(self, message: str | None, date: int | None = None) -> None:
+        """Telegram's last delivery to the webhook failed with ``message`` at ``date``
+        (Unix time; default now); ``None`` forgets it."""
+        when = int(time.time()) if date is None else date
+        self._webhook_error = None if message is None else (when, message)
 
     def slow(self, seconds: float) -> None:
         """Delay every answer by ``seconds`` from now on (``slow(0)`` to stop)."""
@@ -778,6 +791,8 @@ class FakeTelegram:
             info["ip_address"] = "127.0.0.1"
             if self.webhook.allowed_updates is not None:
                 info["allowed_updates"] = list(self.webhook.allowed_updates)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
         return info
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,9 +13,18 @@ real ``httpx.AsyncClient``::
 
 Contract (shapes as in docs/platform-facts.md section B and Meta's Cloud API docs):
 
-- ``base_url`` is ``http://127.0.0.1:<port>/<version>``; the one endpoint is
-  ``POST {base_url}/{phone_number_id}/messages``. Any other path or method answers 400 code 100
-  ``GraphMethodException`` ("Unsupported ... request"), as Graph does.
+- ``base_url`` is ``http://127.0.0.1:<port>/<version>``; the endpoints are
+  ``POST {base_url}/{phone_number_id}/messages`` and ``GET {base_url}/{phone_number_id}``
+  (the number itself, what ``salonbot doctor`` asks). Any other path or method answers 400
+  code 100 ``GraphMethodException`` ("Unsupported ... request"), as Graph does.
+- ``GET {base_url}/{phone_number_id}``: the token first (wrong or missing: 401 code 190;
+  after :meth:`expire_token`: 401 code 190 "Error validating access token: Session has
+  expired ..."), then the id (another: 400 code 100 unsupported get request), then
+  ``?fields=`` (comma-separated; a field the node does not have: 400 code 100 "(#100)
+  Tried accessing nonexisting field (x) on node type (WhatsAppBusinessPhoneNumber)").
+  Without ``fields``: ``verified_name``, ``code_verification_status``,
+  ``display_phone_number`` (formatted, ``+1 555-078-3881``), ``quality_rating``,
+  ``platform_type``, ``throughput`` and ``id``; ``id`` always comes.
 - Every error is ``{"error": {"message", "type", "code", "error_data": {"messaging_product":
   "whatsapp", "details"}, "fbtrace_id"}}`` (``fbtrace_id`` random; the deprecated
   ``error_subcode`` is left out). WhatsApp-specific codes carry Graph's ``(#code)`` prefix in
@@ -70,8 +79,9 @@ Contract (shapes as in docs/platform-facts.md section B and Meta's Cloud API doc
 
 Not modelled: media, reactions, locations and other outgoing types, template categories,
 the ``conversation`` object of statuses, webhook retries and duplicates (post a body twice
-with :meth:`deliver`), management endpoints, the real 24-hour clock (windows change only
-through :meth:`close_window`/:meth:`open_window` and inbound builders).
+with :meth:`deliver`), the management endpoints but the phone number's GET, the real
+24-hour clock (windows change only through :meth:`close_window`/:meth:`open_window` and
+inbound builders).
 """
 
 from __future__ import annotations
@@ -101,6 +111,37 @@ DEFAULT_APP_SECRET = "test-app-secret"
 DEFAULT_VERSION = "v21.0"
 DEFAULT_WABA_ID = "102290129340398"
 DEFAULT_DISPLAY_PHONE_NUMBER = "15550783881"
+DEFAULT_VERIFIED_NAME = "Studio Lumen"
+# The fields a phone number node has (the WhatsApp Business Management API's reference),
+# and those a GET without ``fields`` returns.
+PHONE_NUMBER_FIELDS = frozenset(
+    {
+        "id",
+        "verified_name",
+        "code_verification_status",
+        "display_phone_number",
+        "quality_rating",
+        "platform_type",
+        "throughput",
+        "name_status",
+        "messaging_limit_tier",
+        "account_mode",
+        "is_official_business_account",
+    }
+)
+DEFAULT_PHONE_NUMBER_FIELDS = (
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "platform_type",
+    "throughput",
+    "id",
+)
+EXPIRED_TOKEN = (
+    "Error validating access token: Session has expired on Tuesday, 01-Dec-26 09:00:00 PST."
+    " The current time is Wednesday, 02-Dec-26 10:00:00 PST."
+)
 
 MAX_TEXT_BODY = 4096
 MAX_BUTTON_BODY = 1024
@@ -283,6 +324,7 @@ class FakeWhatsApp:
         throughput_per_second: int = 80,
         waba_id: str = DEFAULT_WABA_ID,
         display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
+        verified_name: str = DEFAULT_VERIFIED_NAME,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -299,6 +341,9 @@ class FakeWhatsApp:
         self.throughput_per_second = throughput_per_second
         self.waba_id = waba_id
         self.display_phone_number = display_phone_number
+        self.verified_name = verified_name
+        self.quality_rating = "GREEN"
+        self._expired = False
         self.clock = clock
         self.wall_clock = wall_clock
 
@@ -332,6 +377,7 @@ class FakeWhatsApp:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/{version}/{phone_number_id}/messages", self._handle)
+        app.router.add_route("GET", "/{version}/{object_id}", self._node)
         app.router.add_route("*", "/{tail:.*}", self._unsupported_path)
         self._runner, self._port = await serve_on_loopback(app, shutdown_timeout=1.0)
         self._http = httpx.AsyncClient(timeout=5.0, trust_env=False)
@@ -384,6 +430,10 @@ class FakeWhatsApp:
             raise ValueError(f"a template has at most {MAX_TEMPLATE_BUTTONS} buttons")
         self.templates[(name, language)] = approved
         return approved
+
+    def expire_token(self) -> None:
+        """The token expires: every request answers 401 code 190, session expired."""
+        self._expired = True
 
     def close_window(self, wa_id: str) -> None:
         """The customer's 24-hour window is over: non-template sends to them answer 131047."""
@@ -752,10 +802,58 @@ class FakeWhatsApp:
         )
         return _GraphError(400, 100, message, message, "GraphMethodException")
 
+    def _check_token(self, request: web.Request) -> None:
+        if _token(request) != self.token:
+            raise _GraphError(401, 190, INVALID_TOKEN, INVALID_TOKEN)
+        if self._expired:
+            raise _GraphError(401, 190, EXPIRED_TOKEN, EXPIRED_TOKEN)
+
+    async def _node(self, request: web.Request) -> web.Response:
+        """``GET /{version}/{phone_number_id}``: the number, as the management API shows it."""
+        try:
+            self._check_token(request)
+            if request.match_info["object_id"] != self.phone_number_id:
+                raise self._unsupported(request, request.match_info["object_id"])
+            asked = request.query.get("fields")
+            names = DEFAULT_PHONE_NUMBER_FIELDS if asked is None else asked.split(",")
+            for name in names:
+                if name.strip() not in PHONE_NUMBER_FIELDS:
+                    message = (
+                        f"(#100) Tried accessing nonexisting field ({name.strip()}) on node"
+                        " type (WhatsAppBusinessPhoneNumber)"
+                    )
+                    raise _GraphError(400, 100, message, message)
+        except _GraphError as error:
+            return _error_response(error)
+        node = self._phone_number_node()
+        shown = {name.strip(): node[name.strip()] for name in names if name.strip() in node}
+        shown["id"] = self.phone_number_id
+        return web.json_response(shown)
+
+    def _phone_number_node(self) -> dict[str, Any]:
+        digits = self.display_phone_number
+        formatted = (
+            f"+{digits[0]} {digits[1:4]}-{digits[4:7]}-{digits[7:]}"
+            if len(digits) == 11 and digits.startswith("1")
+            else f"+{digits}"
+        )
+        return {
+            "id": self.phone_number_id,
+            "verified_name": self.verified_name,
+            "code_verification_status": "VERIFIED",
+            "display_phone_number": formatted,
+            "quality_rating": self.quality_rating,
+            "platform_type": "CLOUD_API",
+            "throughput": {"level": "STANDARD"},
+            "name_status": "APPROVED",
+            "messaging_limit_tier": "TIER_1K",
+            "account_mode": "LIVE",
+            "is_official_business_account": False,
+        }
+
     async def _handle(self, request: web.Request) -> web.Response:
         try:
-            if _token(request) != self.token:
-                raise _GraphError(401, 190, INVALID_TOKEN, INVALID_TOKEN)
+            self._check_token(request)
             if (
                 request.match_info["phone_number_id"] != self.phone_number_id
                 or request.method != "POST"

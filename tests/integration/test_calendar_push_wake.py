@@ -167,7 +167,7 @@ async def test_a_wake_while_a_run_hangs_on_one_calendar_pushes_another(
     pushing: Salonbot, calendars: FakeLinkedCalendars, clock: FakeClock
 ) -> None:
     marias = await pushing.bookings.book("manicure", MONDAY_10, STAFF, staff_key="maria")
-    calendars.hung[MARIA] = asyncio.Event()
+    calendars.gates[MARIA] = asyncio.Event()
     woken = Wakeup()
     assert pushing.calendar_pusher is not None
     pushes = PushWhenWoken(pushing.calendar_pusher, woken, clock, resting=HOUR)
@@ -181,9 +181,9 @@ async def test_a_wake_while_a_run_hangs_on_one_calendar_pushes_another(
 
         await until(lambda: _pushed(calendars, olgas.id, OLGA), "Olga's push lands", within=5)
         assert not await _pushed(calendars, marias.id)
-        calendars.hung[MARIA].set()
+        calendars.gates[MARIA].set()
         await until(lambda: _pushed(calendars, marias.id), "Maria's lands once it answers")
     finally:
-        calendars.hung[MARIA].set()
+        calendars.gates[MARIA].set()
         pushes.stop()
         await task

@@ -67,7 +67,7 @@ async def test_a_hanging_calendar_does_not_hold_up_another_calendars_push(
 ) -> None:
     marias = await _book(pushing, "maria", MONDAY_10, ada)
     olgas = await _book(pushing, "olga", WEDNESDAY_12, ada)
-    calendars.hung[MARIA] = asyncio.Event()
+    calendars.gates[MARIA] = asyncio.Event()
 
     run = asyncio.create_task(pusher(pushing).run())
     # Olga's event lands while the call to Maria's calendar is still hanging.
@@ -78,7 +78,7 @@ async def test_a_hanging_calendar_does_not_hold_up_another_calendars_push(
     assert ("put", MARIA, event_id(marias.id)) in calendars.calls
     assert MARIA not in calendars.events
 
-    calendars.hung[MARIA].set()
+    calendars.gates[MARIA].set()
     assert (await run).done == 2
     assert await _on(calendars, MARIA, marias.id)
 
@@ -181,7 +181,7 @@ async def test_two_runs_of_one_pusher_never_push_one_calendar_at_once(
     second = await _book(pushing, "maria", TUESDAY_11, ada)
     olgas = await _book(pushing, "olga", WEDNESDAY_12, ada)
     one_at_a_time = CalendarPusher(pushing.uow, pushing.clock, calendars, limit=1)
-    calendars.hung[MARIA] = asyncio.Event()
+    calendars.gates[MARIA] = asyncio.Event()
     held = asyncio.create_task(one_at_a_time.run())  # Maria's first push, hanging
     await until(lambda: _called(calendars, first.id), "Maria's calendar is called")
 
@@ -190,7 +190,7 @@ async def test_two_runs_of_one_pusher_never_push_one_calendar_at_once(
     assert await _on(calendars, OLGA, olgas.id)
     assert not await _called(calendars, second.id)
 
-    calendars.hung[MARIA].set()
+    calendars.gates[MARIA].set()
     assert (await held).done == 1
     assert (await one_at_a_time.run()).done == 1
     assert [c[2] for c in calendars.calls if c[1] == MARIA] == [

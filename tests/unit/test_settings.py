@@ -133,3 +133,55 @@ def test_google_calendars_are_off_until_a_key_file_is_set(tmp_path: Path) -> Non
     with pytest.raises(ServeError, match=r"^GOOGLE_SERVICE_ACCOUNT_FILE: ") as refused:
         linked_calendars(_settings(GOOGLE_SERVICE_ACCOUNT_FILE=str(broken)))
     assert "not a key" not in str(refused.value)
+
+
+def test_google_calendars_are_read_back_every_five_minutes_unless_set_within_bounds() -> None:
+    assert _settings().google_calendar_poll_seconds == 300
+    assert _settings(GOOGLE_CALENDAR_POLL_SECONDS="60").google_calendar_poll_seconds == 60
+    for bad in ("29", "86401", "soon"):
+        name, _ = _problem(GOOGLE_CALENDAR_POLL_SECONDS=bad)
+        assert name == "GOOGLE_CALENDAR_POLL_SECONDS"
+
+
+def test_retention_is_30_days_unless_set_and_bounded() -> None:
+    assert _settings().retention_days == 30
+    assert _settings(RETENTION_DAYS="8").retention_days == 8
+    assert _settings(RETENTION_DAYS="3650").retention_days == 3650
+    # Under 8 days a webhook WhatsApp redelivers would find its event gone, and be new.
+    assert _problem(RETENTION_DAYS="7")[0] == "RETENTION_DAYS"
+    assert _problem(RETENTION_DAYS="3651")[0] == "RETENTION_DAYS"
+    assert _problem(RETENTION_DAYS="thirty")[0] == "RETENTION_DAYS"
+
+
+# ---- metrics ------------------------------------------------------------------------------
+
+
+def test_metrics_are_off_unless_asked_for() -> None:
+    settings = _settings(METRICS_PORT="", METRICS_TOKEN="")
+    assert (settings.metrics_port, settings.metrics_host, settings.metrics_token) == (
+        None,
+        "127.0.0.1",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "says"),
+    [
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN", "must be 16-256 characters"),
+        ({"METRICS_TOKEN": "x" * 15 + " "}, "METRICS_TOKEN", "must be 16-256 characters"),
+        ({"METRICS_PORT": "0"}, "METRICS_PORT", "greater than or equal to 1"),
+        ({"METRICS_PORT": "nine"}, "METRICS_PORT", "valid integer"),
+    ],
+)
+def test_bad_metrics_settings_are_one_clear_line(env: dict[str, str], name: str, says: str) -> None:
+    found, message = _problem(**env)
+    assert found == name
+    assert says in message
+    assert "short" not in message  # the token itself is never echoed
+
+
+def test_the_metrics_port_must_not_be_the_main_one() -> None:
+    with pytest.raises(ServeError, match=r"^METRICS_PORT: must differ from PORT"):
+        check_settings(_settings(PORT="8080", METRICS_PORT="8080"))
+    check_settings(_settings(PORT="8080", METRICS_PORT="9464", METRICS_TOKEN="a" * 32))

@@ -12,6 +12,7 @@ import asyncio
 import json
 import queue
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,8 +21,15 @@ import httplib2
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
+from adapters.google_calendar.event_pages import PAGE_SIZE, event_page
 from adapters.google_calendar.refusals import HttpRefused, refusal
-from core.linked_calendars.ports import CalendarRefused, EventDraft
+from core.linked_calendars.ports import (
+    CalendarRefused,
+    EventDraft,
+    EventPage,
+    SyncExpired,
+    WatchChannel,
+)
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 _KEY_FIELDS = ("client_email", "private_key", "token_uri")
@@ -105,9 +113,10 @@ class GoogleCalendars:
         except HttpRefused as refused:
             if refused.status != 409:
                 raise
-            patch = {key: value for key, value in body.items() if key != "id"}
             await self._run(
-                events.patch(calendarId=calendar_id, eventId=event.event_id, body=patch).execute
+                events.patch(
+                    calendarId=calendar_id, eventId=event.event_id, body=_patch_body(body)
+                ).execute
             )
 
     async def remove(self, calendar_id: str, event_id: str) -> None:
@@ -144,6 +153,42 @@ class GoogleCalendars:
             return f"cannot write: {refused.reason}"
         return None
 
+    async def changes(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None,
+        page_token: str | None,
+        window: tuple[datetime, datetime],
+    ) -> EventPage:
+        # singleEvents: recurring events come as their instances. showDeleted: deleted
+        # events come with their details (``updated`` above all, which tells a deletion
+        # from a stale echo); without it an incremental read gives a deleted event's id
+        # alone. Google wants a sync token's reads asked as its full read was (timeMin and
+        # timeMax aside, which it refuses then), so both send the same.
+        query: dict[str, Any] = {
+            "calendarId": calendar_id,
+            "singleEvents": True,
+            "showDeleted": True,
+            "maxResults": PAGE_SIZE,
+        }
+        if sync_token is not None:
+            query["syncToken"] = sync_token
+        else:
+            query["timeMin"] = _rfc3339(window[0])
+            query["timeMax"] = _rfc3339(window[1], round_up=True)
+        if page_token is not None:
+            query["pageToken"] = page_token
+        request = self._service.events().list(**query)
+        try:
+            body = await self._run(request.execute)
+        except HttpRefused as refused:
+            # 410: the token expired (fullSyncRequired), or Google forgot it (gone).
+            if refused.status == 410 and sync_token is not None:
+                raise SyncExpired(refused.reason) from None
+            raise
+        return event_page(body)
+
     async def _run(self, execute: Callable[..., T]) -> T:
         async with self._limit:
             return await asyncio.to_thread(self._call, execute)
@@ -157,6 +202,42 @@ class GoogleCalendars:
         finally:
             self._https.put(http)
 
+    # -- push channels (events.watch, channels.stop) --------------------------------------
+
+    async def watch(
+        self, calendar_id: str, *, channel_id: str, address: str, token: str, expires_at: datetime
+    ) -> WatchChannel:
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "expiration": str(_milliseconds(expires_at)),
+        }
+        request = self._service.events().watch(calendarId=calendar_id, body=body)
+        answer = await self._run(request.execute)
+        resource_id = answer.get("resourceId") if isinstance(answer, dict) else None
+        if not isinstance(resource_id, str) or not resource_id:
+            raise CalendarRefused("Google's answer to watch names no resource", transient=True)
+        expiration = _instant(answer.get("expiration"))
+        return WatchChannel(channel_id, resource_id, expiration or expires_at)
+
+    async def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        body = {"id": channel_id, "resourceId": resource_id}
+        try:
+            await self._run(self._service.channels().stop(body=body).execute)
+        except HttpRefused as refused:
+            if refused.status != 404:  # unknown to Google: stopped or expired already
+                raise
+
+
+def _rfc3339(moment: datetime, *, round_up: bool = False) -> str:
+    """``moment`` in UTC to the second (``...Z``); ``round_up``: not before it."""
+    moment = moment.astimezone(UTC)
+    if round_up and moment.microsecond:
+        moment += timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 def _event_body(event: EventDraft) -> dict[str, Any]:
     return {
@@ -169,3 +250,31 @@ def _event_body(event: EventDraft) -> dict[str, Any]:
         "status": "confirmed",
         "extendedProperties": {"private": {"salonbotBookingId": str(event.booking_id)}},
     }
+
+
+def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The put's body as a patch of the event already there. A patch merges nested
+    objects (``start``/``end`` too): an explicit null clears the ``date`` the staff member
+    may have left by making the event all-day, which Google would otherwise keep beside
+    the ``dateTime`` and refuse (400 "Invalid start time."). An array replaces the one
+    there: an empty ``recurrence`` makes an event the staff member made recurring a single
+    event again (its instances are deleted)."""
+    patch = {key: value for key, value in body.items() if key != "id"}
+    for key in ("start", "end"):
+        patch[key] = {**patch[key], "date": None}
+    patch["recurrence"] = []
+    return patch
+
+
+def _milliseconds(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def _instant(milliseconds: object) -> datetime | None:
+    """A channel's ``expiration`` (Unix milliseconds, int64 sent as a string) in UTC; None
+    when absent or unreadable."""
+    try:
+        value = int(str(milliseconds))
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -17,6 +17,7 @@ from core.db.tables import (
     SLOT_TAKEN_CONSTRAINT,
     booking_events,
     bookings,
+    calendar_busy,
     services,
     staff,
     time_off,
@@ -320,7 +321,10 @@ class BookingRepository:
         *,
         ignore: int | None = None,
     ) -> dict[int, list[Interval]]:
-        """Taken time per staff id in ``window``: active bookings, unexpired holds, time off."""
+        """Taken time per staff id in ``window``: active bookings, unexpired holds, time off
+        and the busy time read from their linked calendars (``calendar_busy``), in one
+        round trip. The locked re-check of every booking reads it too, so an event read
+        from a staff member's calendar blocks a slot as a booking does."""
         taken: dict[int, list[Interval]] = {staff_id: [] for staff_id in staff_ids}
         conditions = [
             bookings.c.staff_id.in_(list(staff_ids)),
@@ -338,7 +342,14 @@ class BookingRepository:
             time_off.c.starts_at < window.end,
             time_off.c.ends_at > window.start,
         )
-        for staff_id, start, end in await self._db.execute(union_all(booked, absent)):
+        imported = select(
+            calendar_busy.c.staff_id, calendar_busy.c.starts_at, calendar_busy.c.ends_at
+        ).where(
+            calendar_busy.c.staff_id.in_(list(staff_ids)),
+            calendar_busy.c.starts_at < window.end,
+            calendar_busy.c.ends_at > window.start,
+        )
+        for staff_id, start, end in await self._db.execute(union_all(booked, absent, imported)):
             taken[staff_id].append(Interval(start, end))
         return taken
 

@@ -19,12 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.db.tables import calendar_pushes, customers, staff
+from core.linked_calendars.edits import LastWrite
 from core.linked_calendars.ports import EventDraft, event_id
 
 MAX_ERROR_LENGTH = 2000
 PUSHES_CHANNEL = "salonbot_calendar_pushes"
 """Where a queued push is announced (no payload: a pusher claims what is due)."""
+SUPERSEDED = "superseded by a later push"
+"""``last_error`` of a push marked done because a later one replaced it: never carried out."""
 SETTLED = "settled by a later push"
+"""Added to ``last_error`` of a parked push marked done because a later push of its booking
+to the same calendar was carried out: it was never carried out itself."""
 MOST_DUE_CALENDARS = 100
 
 
@@ -157,7 +162,7 @@ class CalendarPushRepository:
         await self._db.execute(
             update(calendar_pushes)
             .where(calendar_pushes.c.id.in_(older_puts))
-            .values(done_at=at, last_error="superseded by a later push")
+            .values(done_at=at, last_error=SUPERSEDED)
         )
         staff_id = select(staff.c.id).where(staff.c.key == staff_key).scalar_subquery()
         pushed = await self._db.scalar(
@@ -358,6 +363,40 @@ class CalendarPushRepository:
                 attempts=calendar_pushes.c.attempts + 1,
             )
         )
+
+    async def has_open(self, booking_id: int) -> bool:
+        """Whether a push of the booking is waiting or under way (not done, not parked)."""
+        found = await self._db.scalar(
+            select(calendar_pushes.c.id)
+            .where(calendar_pushes.c.booking_id == booking_id, _open())
+            .limit(1)
+        )
+        return found is not None
+
+    async def last_done(self, booking_id: int, calendar_id: str) -> LastWrite | None:
+        """The booking's last push carried out on ``calendar_id`` (a superseded one never
+        was, nor a parked one a later push settled), or None: what salonbot last wrote
+        there for it."""
+        row = (
+            await self._db.execute(
+                select(calendar_pushes.c.action, calendar_pushes.c.event, calendar_pushes.c.done_at)
+                .where(
+                    calendar_pushes.c.booking_id == booking_id,
+                    calendar_pushes.c.calendar_id == calendar_id,
+                    calendar_pushes.c.done_at.is_not(None),
+                    calendar_pushes.c.last_error.is_distinct_from(SUPERSEDED),
+                    calendar_pushes.c.parked_at.is_(None),
+                )
+                .order_by(calendar_pushes.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.action != PushAction.PUT:
+            return LastWrite(put=False, done_at=row.done_at)
+        event = event_from_body(row.event)
+        return LastWrite(put=True, done_at=row.done_at, start=event.start, end=event.end)
 
 
 def _event_id_of(booking_id: int, event: EventDraft | None) -> str:

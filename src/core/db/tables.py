@@ -96,6 +96,9 @@ customers = Table(
     Column("start_payload", Text),
     # Set when their channel refused a message for good (they blocked the bot, say).
     Column("unreachable_at", DateTime(timezone=True)),
+    # Set when their personal data was erased on request (``salonbot customer forget``):
+    # the row stays, anonymous, for the bookings that name it.
+    Column("forgotten_at", DateTime(timezone=True)),
     UniqueConstraint("channel", "external_id"),
     CheckConstraint("(channel IS NULL) = (external_id IS NULL)", name="identity_complete"),
 )
@@ -271,6 +274,12 @@ outbound_messages = Table(
         "booking_id",
         postgresql_where=text("booking_id IS NOT NULL AND status = 'pending'"),
     ),
+    # Retention's walk (``core.db.retention_repository``): finished messages, oldest first.
+    Index(
+        "ix_outbound_messages_finished_created_at",
+        "created_at",
+        postgresql_where=text("status IN ('sent', 'expired')"),
+    ),
 )
 
 scheduled_notices = Table(
@@ -391,6 +400,12 @@ inbound_events = Table(
         "chat_key",
         "id",
         postgresql_where=text("status = 'pending'"),
+    ),
+    # Retention's walk (``core.db.retention_repository``): handled events, oldest first.
+    Index(
+        "ix_inbound_events_handled_at",
+        "handled_at",
+        postgresql_where=text("status IN ('done', 'ignored')"),
     ),
 )
 
@@ -561,6 +576,9 @@ calendar_syncs = Table(
     Column("channel_resource_id", Text),
     Column("channel_token_digest", Text),
     Column("channel_expires_at", DateTime(timezone=True)),
+    # When salonbot asked for the channel: with its expiry, the life Google granted (it
+    # may grant less than asked), renewed in its last part.
+    Column("channel_opened_at", DateTime(timezone=True)),
     Index(
         "ix_calendar_syncs_channel_id",
         "channel_id",
@@ -621,4 +639,40 @@ calendar_alerts = Table(
         "created_at",
         postgresql_where=text("dismissed_at IS NULL"),
     ),
+)
+
+calendar_seen_events = Table(
+    "calendar_seen_events",
+    metadata,
+    # salonbot's own event of a booking as the last read of a staff member's calendar
+    # found it (edited, deleted, made recurring in Google, or as salonbot put it): kept in
+    # the read's own transaction, so no edit is lost once the read's sync token moves on,
+    # and deleted once ``core.services.calendar_edits`` has reconciled it with its
+    # booking. A newer read replaces the event (``version`` counts). No foreign key to the
+    # booking: an event may name one this database never had.
+    Column("staff_id", BigInteger, ForeignKey("staff.id"), primary_key=True),
+    Column("booking_id", BigInteger, primary_key=True),
+    Column("calendar_id", Text, nullable=False),
+    # The event as read (``core.db.calendar_seen_repository``), no title or description.
+    Column("event", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    # A process is reconciling it until then (past: that process died).
+    Column("claimed_until", DateTime(timezone=True)),
+    # Reconciliations failed in a row, the next try (backoff), and why; given up after
+    # too many (``parked_at``), for the staff page, until a read finds the event changed.
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("parked_at", DateTime(timezone=True)),
+)
+
+# A booking's pushes on one calendar, newest last: what salonbot last wrote there for it
+# (``core.services.calendar_edits`` asks for every event of ours a calendar read finds),
+# and where its event was put. Added with 0013.
+Index(
+    "ix_calendar_pushes_booking_id_calendar_id",
+    calendar_pushes.c.booking_id,
+    calendar_pushes.c.calendar_id,
+    calendar_pushes.c.id,
 )

@@ -55,15 +55,18 @@ class CalendarEvent:
     """One event of a calendar as ``changes`` reads it (a recurring event's instances
     each on their own: ``singleEvents``).
 
-    ``cancelled``: deleted (only incremental reads return those); ``busy``: it blocks its
-    time (opaque, the default) rather than showing the person free (``transparency:
+    ``cancelled``: deleted (reads return those too, in full when Google still has them);
+    ``busy``: it blocks its time (opaque, the default, and not an invitation the staff
+    member declined) rather than showing the person free (``transparency:
     transparent``). Timed events have ``start``/``end`` (UTC-aware); all-day events have
     ``first_day``/``end_day`` (``end_day`` exclusive, as Google has it) and no instants:
     the core places them in the salon's zone. A cancelled event may have neither.
     ``booking_id``: the ``salonbotBookingId`` private extended property, when the event
     is salonbot's own (check ``event_id == event_id(booking_id)`` before trusting it: a
     copy made in Google keeps the property under another id). ``updated``: when the
-    event last changed, by Google's clock (UTC).
+    event last changed, by Google's clock (UTC). ``recurring_event_id``: the recurring
+    event this is an instance of (Google's ``recurringEventId``): an instance's id is
+    ``{recurring id}_{its original start}``, and it carries the series' properties.
     """
 
     event_id: str
@@ -75,6 +78,7 @@ class CalendarEvent:
     end_day: date | None = None
     booking_id: int | None = None
     updated: datetime | None = None
+    recurring_event_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +133,9 @@ class LinkedCalendars(Protocol):
     ) -> EventPage:
         """One page of the calendar's events. ``sync_token`` None: a full read of the
         events (instances of recurring ones) overlapping ``window`` (UTC, ``timeMin`` and
-        ``timeMax``), deleted ones left out; else what changed since that token, deleted
-        ones included (``window`` is then not sent: the token remembers it). ``SyncExpired``,
-        ``CalendarRefused``."""
+        ``timeMax``); else what changed since that token (``window`` is then not sent: the
+        token remembers it). Deleted events are included either way, with their details
+        and ``updated`` when Google still has them. ``SyncExpired``, ``CalendarRefused``."""
         ...
 
     async def watch(
@@ -150,18 +154,28 @@ class LinkedCalendars(Protocol):
 
 
 class OurEventsSeen(Protocol):
-    """What the calendar import hands over: salonbot's own events as a read of the staff
-    member's calendar found them (``booking_id`` set and matching the event id), so that an
-    edit or a deletion made in Google is reconciled with the booking
-    (``core.services.calendar_edits``)."""
+    """Who reconciles salonbot's own events that reads of the staff's calendars found, so
+    that an edit or a deletion made in Google is followed or put back
+    (``core.services.calendar_edits``).
 
-    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
-        """Called after the read's busy time is committed, outside any transaction."""
+    The calendar import keeps each read's events of ours (``booking_id`` set, the event's
+    id or its series' the booking's) in ``calendar_seen_events``, in the transaction that
+    keeps the read's busy time and sync token: none is lost once the token moves on. It
+    then asks for them to be reconciled, and on every tick asks again for what is left.
+    A deleted one that came without ``updated`` (Google guarantees only a deleted event's
+    id) has when the read began in its place."""
+
+    async def reconcile(self, staff_key: str | None = None) -> None:
+        """Reconcile the kept events of ours that are due (``staff_key``'s; None: every
+        staff member's), each in a transaction of its own; one that fails stays kept and
+        is tried again later (parked after too many failures). Called outside any
+        transaction."""
         ...
 
 
 class NoOneWatchingOurEvents:
-    """``OurEventsSeen`` that does nothing (tests of the import alone)."""
+    """``OurEventsSeen`` that reconciles nothing (tests of the import alone): the events of
+    ours stay kept."""
 
-    async def seen(self, staff_key: str, calendar_id: str, events: Sequence[CalendarEvent]) -> None:
+    async def reconcile(self, staff_key: str | None = None) -> None:
         return None

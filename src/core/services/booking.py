@@ -128,6 +128,11 @@ class Bookings:
         self._external = external or NoExternalBusy()
         self._followers = tuple(followers)
 
+    def over(self, uow_factory: UnitOfWorkFactory) -> Bookings:
+        """The same use cases (clock, catalogs, busy time, followers) over ``uow_factory``:
+        savepoints of a composing use case's transaction (``NestedUnitOfWorkFactory``)."""
+        return Bookings(uow_factory, self._clock, self._catalogs, self._external, self._followers)
+
     async def _changed(
         self,
         repository: BookingRepository,

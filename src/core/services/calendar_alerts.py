@@ -94,9 +94,10 @@ async def raise_alert(
         )
         .on_conflict_do_nothing(
             index_elements=["kind", "booking_id", "event_id"],
-            # Written out, not a bound parameter: Postgres infers the partial unique index
-            # only from a predicate it can match to the index's own.
-            index_where=text(f"kind = '{AlertKind.CONFLICT.value}'"),
+            # A literal, not a bound parameter: once Postgres plans the prepared statement
+            # generically (its sixth run on a connection) a parameter no longer proves the
+            # partial index's predicate, and the insert fails to find its arbiter.
+            index_where=text("kind = 'conflict'"),
         )
         .returning(calendar_alerts.c.id)
     )

@@ -35,6 +35,9 @@ for. An outcome that fails to record for another reason (a bug, not an outage) i
 up with an error line and its message marked failed, so it is neither sent again nor
 blocking its chat.
 
+Every recorded outcome (and every expiry) is counted by the dispatcher's ``WorkTally``,
+once it is committed.
+
 At ``stop`` no new message is claimed, and a send in flight is finished and recorded (a
 send takes at most ``SEND_TIMEOUT``; ``stop_grace`` is how long stopping may take). Two
 cases remain that send a message twice: a crash (or a kill) after the platform took it
@@ -69,12 +72,15 @@ from core.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from core.ports import (
     ChannelSender,
     Clock,
+    NoTally,
+    OutboundOutcome,
     OutsideWindow,
     PermanentFailure,
     RetryAfter,
     SendOutcome,
     Sent,
     TransientFailure,
+    WorkTally,
 )
 from core.services.backoff import retry_delay
 from core.services.delivery import closes_window, reopen_windows
@@ -121,6 +127,16 @@ class _Unrecorded:
     stand_in: StandIn | None = None  # what the record queued in the message's place
 
 
+# How each recorded outcome is counted (``WorkTally``).
+_OUTCOMES: dict[type[SendOutcome], OutboundOutcome] = {
+    Sent: "sent",
+    RetryAfter: "rate_limited",
+    TransientFailure: "retried",
+    OutsideWindow: "outside_window",
+    PermanentFailure: "refused",
+}
+
+
 def _bounded(outcome: SendOutcome, longest: timedelta) -> SendOutcome:
     """A platform's "retry after" within reason: a negative, absurd or infinite wait
     would overflow the retry time, and a reply waits no longer than it may live."""
@@ -146,8 +162,10 @@ class OutboxDispatcher:
         send_timeout: float = SEND_TIMEOUT,
         lanes: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
+        tally: WorkTally | None = None,
     ) -> None:
         self._lanes = lanes
+        self._tally = tally or NoTally()
         self._uow = uow_factory
         self._clock = clock
         self._sender = sender
@@ -282,6 +300,7 @@ class OutboxDispatcher:
     async def _expire(self, uow: UnitOfWork, claimed: ClaimedMessage, why: str) -> None:
         await OutboxRepository(uow.connection).mark_expired(claimed.id, why)
         await uow.commit()
+        self._tally.outbound(self._sender.name, "expired")
         log.warning("outbound expired", extra={**self._fields(claimed), "why": why})
 
     def _stale(self, claimed: ClaimedMessage) -> str | None:
@@ -467,6 +486,8 @@ class OutboxDispatcher:
         latency_ms: float,
         stand_in: StandIn | None = None,
     ) -> None:
+        """Log a recorded outcome, and count it."""
+        self._tally.outbound(self._sender.name, _OUTCOMES[type(outcome)])
         fields = self._fields(message)
         match outcome:
             case Sent():

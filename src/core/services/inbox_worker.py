@@ -15,7 +15,7 @@ from typing import Protocol
 
 from core.db.inbox_repository import InboundEvent, InboxRepository, InboxStatus
 from core.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from core.ports import Clock, Ignored
+from core.ports import Clock, Ignored, InboundOutcome, NoTally, WorkTally
 from core.services.backoff import retry_delay
 from core.services.outage import Outage
 from core.services.polling_loop import poll_until_stopped
@@ -36,7 +36,9 @@ class EventHandler(Protocol):
 
 
 class InboxWorker:
-    """Handles stored events until ``stop``; several may run, in one process or many."""
+    """Handles stored events until ``stop``; several may run, in one process or many.
+
+    ``tally`` counts each attempt's outcome once it is committed (monitoring)."""
 
     def __init__(
         self,
@@ -49,8 +51,10 @@ class InboxWorker:
         max_attempts: int = MAX_ATTEMPTS,
         replies_waiting: Wakeup | None = None,
         outage: Outage | None = None,
+        tally: WorkTally | None = None,
     ) -> None:
         self._uow = uow_factory
+        self._tally = tally or NoTally()
         self._clock = clock
         self._handle = handle
         self._wakeup = wakeup
@@ -90,11 +94,13 @@ class InboxWorker:
             if waiting := await repository.waiting_behind(event):
                 # The chat writes faster than it is answered: its events queue up.
                 log.info("inbound chat busy", extra=_fields(event, waiting=waiting))
+            outcome: InboundOutcome
             try:
                 ignored = await self._handle(uow, event)
             except Exception as error:  # any failure of this event: retried, then parked
-                await self._failed(repository, event, error)
+                outcome = await self._failed(repository, event, error)
             else:
+                outcome = "handled" if ignored is None else "ignored"
                 status = InboxStatus.DONE if ignored is None else InboxStatus.IGNORED
                 reason = None if ignored is None else ignored.reason
                 await repository.finish(event.id, status, self._clock.now(), reason=reason)
@@ -104,23 +110,25 @@ class InboxWorker:
                     extra=_fields(event, latency_ms=round(elapsed, 1), reason=reason),
                 )
             await uow.commit()
+        self._tally.inbound(event.channel, outcome)  # counted once it is kept
         if self._replies_waiting is not None:
             self._replies_waiting.notify()  # the outbox has the replies: send them now
         return True
 
     async def _failed(
         self, repository: InboxRepository, event: InboundEvent, error: Exception
-    ) -> None:
+    ) -> InboundOutcome:
         attempt = event.attempts + 1
         now = self._clock.now()
         reason = f"{type(error).__name__}: {error}"
         if attempt >= self._max_attempts:
             await repository.failed_attempt(event.id, reason, None, now)
             log.error("inbound parked as failed", extra=_fields(event, error=reason))
-        else:
-            retry_at = now + retry_delay(attempt)
-            await repository.failed_attempt(event.id, reason, retry_at, now)
-            log.warning("inbound failed, will retry", extra=_fields(event, error=reason))
+            return "parked"
+        retry_at = now + retry_delay(attempt)
+        await repository.failed_attempt(event.id, reason, retry_at, now)
+        log.warning("inbound failed, will retry", extra=_fields(event, error=reason))
+        return "retried"
 
 
 def _fields(event: InboundEvent, **more: object) -> dict[str, object]:

@@ -1,0 +1,46 @@
+"""Retention and erasure: indexes for pruning old traffic, customers.forgotten_at
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-09 10:00:00.000000
+
+``ix_inbound_events_handled_at`` and ``ix_outbound_messages_finished_created_at``: the
+retention job's walk over handled events and finished (sent or expired) messages, oldest
+first, in small batches. ``customers.forgotten_at``: when a customer's personal data was
+erased on request (``salonbot customer forget``); the row stays, anonymous, for the
+bookings that name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("customers", sa.Column("forgotten_at", sa.DateTime(timezone=True)))
+    op.create_index(
+        "ix_inbound_events_handled_at",
+        "inbound_events",
+        ["handled_at"],
+        postgresql_where=sa.text("status IN ('done', 'ignored')"),
+    )
+    op.create_index(
+        "ix_outbound_messages_finished_created_at",
+        "outbound_messages",
+        ["created_at"],
+        postgresql_where=sa.text("status IN ('sent', 'expired')"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_outbound_messages_finished_created_at", table_name="outbound_messages")
+    op.drop_index("ix_inbound_events_handled_at", table_name="inbound_events")
+    op.drop_column("customers", "forgotten_at")
