@@ -145,7 +145,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
         )
         if app.calendar_webhook_url is not None:
             log.info("staff members' Google Calendars: push notifications to PUBLIC_BASE_URL")
-    runtime = Runtime(app, schedule=True)
+    runtime = Runtime(app, schedule=True, elect=True)
     try:
         if location.server is not None and await load_demo_if_empty(app):
             log.info("no salon was loaded yet: loaded the demo salon")

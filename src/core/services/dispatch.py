@@ -36,7 +36,10 @@ up with an error line and its message marked failed, so it is neither sent again
 blocking its chat.
 
 At ``stop`` no new message is claimed, and a send in flight is finished and recorded (a
-send takes at most ``SEND_TIMEOUT``; ``stop_grace`` is how long stopping may take). Two
+send takes at most ``SEND_TIMEOUT``; ``stop_grace`` is how long stopping may take).
+``resume`` lets a stopped dispatcher ``run`` again (a process leading its channel again).
+``may_send`` is asked right before each send (after the pacing's wait): while it says no
+(this process no longer leads its channel), the message goes back to its queue untouched. Two
 cases remain that send a message twice: a crash (or a kill) after the platform took it
 and before it was recorded, and a network error or timeout on a send the platform did
 take. Telegram offers no idempotency key to prevent them.
@@ -108,6 +111,11 @@ class _Expired:
     why: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Withheld:
+    """Not sent: ``may_send`` said no; the claim is let go, the message waits unchanged."""
+
+
 @dataclass(slots=True)
 class _Unrecorded:
     message: ClaimedMessage
@@ -146,8 +154,10 @@ class OutboxDispatcher:
         send_timeout: float = SEND_TIMEOUT,
         lanes: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self._lanes = lanes
+        self._may_send = may_send
         self._uow = uow_factory
         self._clock = clock
         self._sender = sender
@@ -173,6 +183,11 @@ class OutboxDispatcher:
         """Claim nothing more; ``run`` returns once the sends in flight are recorded."""
         self._stopping.set()
         self._wakeup.notify()
+
+    def resume(self) -> None:
+        """After ``run`` has returned: the next ``run`` sends again (kept: the pacing and
+        the outcomes the database has not recorded yet)."""
+        self._stopping.clear()
 
     @property
     def sending(self) -> bool:
@@ -257,6 +272,8 @@ class OutboxDispatcher:
                 if self._stopping.is_set():
                     return False  # stopping: the claim rolls back, the message waits
                 sent, latency = await self._send(claimed)
+                if isinstance(sent, _Withheld):
+                    return False  # the claim rolls back: the message waits, as it was
                 if isinstance(sent, _Expired):
                     await self._expire(uow, claimed, sent.why)
                     return True
@@ -294,7 +311,9 @@ class OutboxDispatcher:
         age = now - claimed.created_at
         return f"not sent: {age} old" if age > self._shelf_life else None
 
-    async def _send(self, claimed: ClaimedMessage) -> tuple[SendOutcome | _Expired, float]:
+    async def _send(
+        self, claimed: ClaimedMessage
+    ) -> tuple[SendOutcome | _Expired | _Withheld, float]:
         """The platform's answer and its latency in ms, or why it was not sent after all;
         never raises."""
         message: Reply | Form | None = None
@@ -316,6 +335,8 @@ class OutboxDispatcher:
             # token is left for the next message.
             if (stale := self._stale(claimed)) is not None:
                 return _Expired(stale), 0.0
+            if not self._may_send():
+                return _Withheld(), 0.0
             now = self._monotonic()
             self._pacer.overall.take(now)
             self._pacer.chat(claimed.chat_id, now).take(now)
