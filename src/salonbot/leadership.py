@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from core.services.outage import Outage
+from core.services.outage import Outage, describe
 from salonbot.live import Connect
 
 log = logging.getLogger("salonbot.leadership")
@@ -196,13 +196,16 @@ class Leadership:
         """Beat until the term is over. Leading ends at ``stop``, when the session is lost
         or when the lease ran out (the process stalled); the term is then told to wind
         down, and the beats go on meanwhile, unless the session is gone."""
+        unanswered: str | None = None
         while not term.done():
             over = self._stopping.is_set() or lost.is_set() or not self.holds()
             if over and not ended.is_set():
                 self._leading = False
                 ended.set()
                 if not self._stopping.is_set():
-                    why = "its session ended" if lost.is_set() else "its lease ran out"
+                    why = "its lease ran out (the process stalled)"
+                    if lost.is_set():
+                        why = unanswered or "its session ended"
                     log.warning("leadership lost", extra={"role": self.role, "why": why})
             if lost.is_set():
                 await asyncio.wait([term])
@@ -214,7 +217,9 @@ class Leadership:
             try:
                 await asyncio.wait_for(connection.fetchval("SELECT 1"), self._beat_every)
             except Exception as error:
-                self.outage.failed(error)
+                # The session is over for this process: the server ends it, or has (a
+                # database that is away shows when the next session is opened).
+                unanswered = f"its session did not answer: {describe(error)}"
                 lost.set()
                 continue
             if self._leading:
