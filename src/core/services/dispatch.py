@@ -205,6 +205,12 @@ class OutboxDispatcher:
         """How many sends are done but not yet recorded (waiting for the database)."""
         return len(self._unrecorded)
 
+    async def record_kept(self) -> None:
+        """Record the outcomes the database missed (``unrecorded``), also after ``run`` has
+        returned; raises while the database is away. Recorded, their messages are not sent
+        again by whichever process sends for the channel next."""
+        await self._record_unrecorded()
+
     async def run(self) -> None:
         """Send until ``stop``: several lanes, so one slow answer does not hold up other
         chats; a chat's messages still go one at a time and in order (the claim takes only
