@@ -51,16 +51,12 @@ def role_key(role: str) -> int:
 
 
 async def open_session(connect: Connect, idle_limit: float) -> Any:
-    """A connection whose session Postgres ends after ``idle_limit`` silent seconds."""
+    """A connection whose session Postgres ends after ``idle_limit`` silent seconds (from
+    Postgres 14; before, ``idle_session_timeout`` does not exist and the session lasts)."""
     connection = await connect()
     try:
         if connection.get_server_version().major >= 14:
             await connection.execute(f"SET idle_session_timeout = {round(idle_limit * 1000)}")
-        else:
-            log.warning(
-                "leadership: Postgres before 14 has no idle_session_timeout: a hung leader "
-                "is replaced only once it wakes or its connection breaks"
-            )
     except BaseException:
         connection.terminate()
         raise
@@ -109,6 +105,7 @@ class Leadership:
         self._lease_until = float("-inf")
         self.terms = 0  # how many times this process has led (tests, logs)
         self.following = False  # it tried the lock and another process held it
+        self._told_old = False
         self.outage = Outage(log, f"leadership ({role})")
 
     def holds(self) -> bool:
@@ -127,6 +124,7 @@ class Leadership:
             connection = None
             try:
                 connection = await open_session(self._connect, self._idle_limit)
+                self._tell_if_old(connection)
                 lost = asyncio.Event()
                 connection.add_termination_listener(_setter(lost))
                 if await self._follow(connection, lost):
@@ -137,6 +135,15 @@ class Leadership:
                 if connection is not None:
                     await _close(connection)
             await self._until(self._check_every)
+
+    def _tell_if_old(self, connection: Any) -> None:
+        if connection.get_server_version().major < 14 and not self._told_old:
+            self._told_old = True
+            log.warning(
+                "leadership: Postgres before 14 has no idle_session_timeout: a hung leader "
+                "is replaced only once it wakes or its connection breaks",
+                extra={"role": self.role},
+            )
 
     async def _follow(self, connection: Any, lost: asyncio.Event) -> bool:
         """Try the lock until it is this process's (True) or it stops (False)."""

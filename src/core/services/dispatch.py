@@ -36,13 +36,16 @@ up with an error line and its message marked failed, so it is neither sent again
 blocking its chat.
 
 At ``stop`` no new message is claimed, and a send in flight is finished and recorded (a
-send takes at most ``SEND_TIMEOUT``; ``stop_grace`` is how long stopping may take).
-``resume`` lets a stopped dispatcher ``run`` again (a process leading its channel again).
-``may_send`` is asked right before each send (after the pacing's wait): while it says no
-(this process no longer leads its channel), the message goes back to its queue untouched. Two
+send takes at most ``SEND_TIMEOUT``; ``stop_grace`` is how long stopping may take). Two
 cases remain that send a message twice: a crash (or a kill) after the platform took it
 and before it was recorded, and a network error or timeout on a send the platform did
 take. Telegram offers no idempotency key to prevent them.
+
+Several processes on one database (``salonbot.leadership``): ``may_send`` is asked right
+before each send, after the pacing's wait; while it says no (this process no longer leads
+its channel) the claim is let go and the message waits, untouched. ``resume`` lets a
+stopped dispatcher ``run`` again, its pacing and its unrecorded outcomes kept, and
+``record_kept`` records those outcomes when it is not running.
 """
 
 from __future__ import annotations
