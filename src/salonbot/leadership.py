@@ -217,7 +217,8 @@ class Leadership:
             if lost.is_set():
                 await asyncio.wait([term])
                 return
-            await self._until(self._beat_every, lost, term)
+            # Not cut short by ``stop``: a term winding down is still beaten for.
+            await self._until(self._beat_every, lost, term, at_stop=False)
             if term.done() or lost.is_set():
                 continue
             asked = self._monotonic()
@@ -232,15 +233,21 @@ class Leadership:
             if self._leading:
                 self._lease_until = asked + self._lease
 
-    async def _until(self, seconds: float, *more: asyncio.Event | asyncio.Task[None]) -> None:
-        """Wait ``seconds`` at most: less once stopped, or once one of ``more`` happens."""
-        if self._stopping.is_set() or any(_done(m) for m in more):
+    async def _until(
+        self, seconds: float, *more: asyncio.Event | asyncio.Task[None], at_stop: bool = True
+    ) -> None:
+        """Wait ``seconds`` at most: less once one of ``more`` happens, or (``at_stop``)
+        once stopped."""
+        ends = [self._stopping, *more] if at_stop else list(more)
+        if any(_done(end) for end in ends):
             return
-        waits = [asyncio.ensure_future(self._stopping.wait())]
-        waits += [asyncio.ensure_future(m.wait()) for m in more if isinstance(m, asyncio.Event)]
+        waits = [asyncio.ensure_future(m.wait()) for m in ends if isinstance(m, asyncio.Event)]
         tasks = [m for m in more if isinstance(m, asyncio.Task)]
         try:
-            await asyncio.wait([*waits, *tasks], timeout=seconds, return_when="FIRST_COMPLETED")
+            if waits or tasks:
+                await asyncio.wait([*waits, *tasks], timeout=seconds, return_when="FIRST_COMPLETED")
+            else:
+                await asyncio.sleep(seconds)
         finally:
             for waiting in waits:
                 waiting.cancel()

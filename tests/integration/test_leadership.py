@@ -9,9 +9,11 @@ import asyncio
 import itertools
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -120,6 +122,59 @@ async def test_one_leads_and_another_takes_over_when_it_stops(clean_engine: Asyn
     assert leader.leadership.terms == 1
     assert successor.started.is_set()
     _never_overlap(terms)
+
+
+class _Counting:
+    """A real connection whose queries are counted (by their text)."""
+
+    def __init__(self, connection: Any, asked: Counter[str]) -> None:
+        self._connection = connection
+        self._asked = asked
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        self._asked[query] += 1
+        return await self._connection.fetchval(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+async def test_a_stopping_leader_holds_the_lock_and_beats_at_its_pace_until_its_term_is_over(
+    clean_engine: AsyncEngine,
+) -> None:
+    """A send in flight at the stop is finished before anyone else may send."""
+    asked: Counter[str] = Counter()
+    real = connector(clean_engine)
+
+    async def counted() -> Any:
+        return _Counting(await real(), asked)
+
+    name = role()
+    stopping = Leadership(
+        counted, name, check_every=0.05, beat_every=0.2, idle_limit=1.0, settle=0.2
+    )
+    winding_down = 1.0
+
+    async def lead(ended: asyncio.Event) -> None:
+        await ended.wait()
+        await asyncio.sleep(winding_down)  # a send finishing, then its record
+
+    task = asyncio.create_task(stopping.run(lead))
+    try:
+        await until(_holds(stopping), "it leads")
+        async with running(quick(clean_engine, name)) as [follower]:
+            await until(_following(follower.leadership), "the other follows")
+            beats_before = asked["SELECT 1"]
+            stopped_at = time.monotonic()
+            stopping.stop()
+            await follower.started.wait()
+            took = time.monotonic() - stopped_at
+            beats = asked["SELECT 1"] - beats_before
+    finally:
+        stopping.stop()
+        await asyncio.wait_for(task, 10)
+    assert took >= winding_down
+    assert beats <= winding_down / 0.2 + 2  # one every 0.2 s, not a loop
 
 
 async def test_a_leader_whose_session_ends_stops_leading_at_once(
