@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         default=Path(".salonbot"),
         validation_alias=AliasChoices("SALONBOT_DATA_DIR", "data_dir"),
     )
+    # The connections `salonbot serve` pools (a burst borrows as many again); several
+    # replicas on a managed Postgres share its connection limit (README: Several replicas).
+    database_pool_size: int = Field(default=10, ge=5, le=100, validation_alias="DATABASE_POOL_SIZE")
 
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.pool import QueuePool
 
 from salonbot.config import Settings
-from salonbot.serve import ServeError, check_settings, linked_calendars
+from salonbot.serve import ServeError, check_settings, linked_calendars, serving_engine
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -29,6 +30,21 @@ def test_nothing_set_means_polling_on_the_public_bot_api() -> None:
     assert settings.public_base_url is None
     assert settings.telegram_api == "https://api.telegram.org"
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+
+
+def test_the_pool_of_each_serve_process_is_sized_by_the_setting() -> None:
+    """Several replicas on a managed Postgres share its connection limit."""
+    assert _settings().database_pool_size == 10
+    engine = serving_engine(
+        "postgresql://salonbot@127.0.0.1:5432/salonbot", _settings(DATABASE_POOL_SIZE="6")
+    )
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow) == (6, 6)  # six more in a burst
+    finally:
+        engine.sync_engine.dispose()
+    assert _problem(DATABASE_POOL_SIZE="4")[0] == "DATABASE_POOL_SIZE"
 
 
 def test_serve_runs_without_a_chat_channel_for_the_staff_pages_alone() -> None:
