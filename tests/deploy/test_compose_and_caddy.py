@@ -80,7 +80,8 @@ def test_the_catalog_is_mounted_read_only_and_the_data_lives_in_named_volumes() 
     compose = _compose()
     services = compose["services"]
     assert (
-        "${SALON_CATALOG:-./salon.yaml}:/etc/salonbot/salon.yaml:ro"
+        # A directory: a file's bind mount would keep an editor's replaced file.
+        "${SALON_CATALOG_DIR:-./catalog}:/etc/salonbot/catalog:ro"
         in (services["salonbot"]["volumes"])
     )
     assert set(compose["volumes"]) == {"pgdata", "caddy_data", "caddy_config"}
@@ -104,7 +105,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
 def _clean_env(tmp_path: Path, **more: str) -> dict[str, str]:
     """This environment without the stack's variables (the tools would take them over
     ``.env``), with a home of the test's own for Caddy's files."""
-    stack = {"SALON_DOMAIN", "POSTGRES_PASSWORD", "SALON_CATALOG", "SALONBOT_UPSTREAM"}
+    stack = {"SALON_DOMAIN", "POSTGRES_PASSWORD", "SALON_CATALOG_DIR", "SALONBOT_UPSTREAM"}
     env = {k: v for k, v in os.environ.items() if k not in stack and not k.startswith("XDG_")}
     env.update(HOME=str(tmp_path / "home"), **more)
     return env
