@@ -114,6 +114,8 @@ def _clean_env(tmp_path: Path, **more: str) -> dict[str, str]:
 def test_docker_compose_accepts_the_file_with_the_example_env(tmp_path: Path) -> None:
     compose = required_tool("docker-compose")
     project = _project(tmp_path / "project")
+    with (project / ".env").open("a") as dotenv:  # as an operator fills it in
+        dotenv.write("TELEGRAM_WEBHOOK_SECRET=own-secret\nHOST=203.0.113.7\n")
     env = _clean_env(tmp_path)
     checked = _run([compose, "-f", "docker-compose.yml", "config", "-q"], project, env)
     assert checked.returncode == 0, checked.stderr
@@ -123,9 +125,11 @@ def test_docker_compose_accepts_the_file_with_the_example_env(tmp_path: Path) ->
     assert salonbot["DATABASE_URL"] == (
         "postgresql://salonbot:replace-with-openssl-rand-hex-24@postgres:5432/salonbot"
     )
-    # The example's Telegram settings reach the container (env_file), the stack's own win.
-    assert salonbot["TELEGRAM_WEBHOOK_SECRET"] == "replace-with-openssl-rand-hex-32"
+    # .env's settings reach the container (env_file), the stack's own win; the example's
+    # commented Telegram lines are no settings.
+    assert salonbot["TELEGRAM_WEBHOOK_SECRET"] == "own-secret"
     assert salonbot["HOST"] == "0.0.0.0"
+    assert "TELEGRAM_BOT_TOKEN" not in salonbot
 
 
 def test_docker_compose_refuses_to_start_without_the_domain_or_the_password(
