@@ -4,6 +4,7 @@ healthy before salonbot, a stop long enough for a graceful one, the headers and 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -62,17 +63,34 @@ def test_the_stop_outlasts_salonbots_graceful_stop() -> None:
 
 
 def test_salonbot_is_reached_only_through_caddy_which_it_believes() -> None:
-    """It believes any peer's X-Forwarded-For: so no port of its own is published, and its
-    one network with a way in is shared with Caddy alone."""
+    """It believes X-Forwarded-For from Caddy's address alone: that address is fixed in a
+    pinned subnet, outside the range others are given; no port of salonbot's is published,
+    its one network with a way in is shared with Caddy alone, and a Prometheus has a network
+    of its own."""
     compose = _compose()
     services = compose["services"]
     salonbot = services["salonbot"]
     assert "ports" not in salonbot
-    assert salonbot["environment"]["FORWARDED_ALLOW_IPS"] == "*"
+    (pool,) = compose["networks"]["edge"]["ipam"]["config"]
+    subnet = ipaddress.IPv4Network(pool["subnet"])
+    others = ipaddress.IPv4Network(pool["ip_range"])
+    caddy = ipaddress.IPv4Address(services["caddy"]["networks"]["edge"]["ipv4_address"])
+    assert caddy in subnet
+    assert caddy not in others
+    assert others.subnet_of(subnet)
+    assert caddy != next(subnet.hosts())  # the gateway's
+    assert salonbot["environment"]["FORWARDED_ALLOW_IPS"] == str(caddy)
     assert compose["networks"]["data"] == {"internal": True}
-    on_edge = {name for name, s in services.items() if "edge" in s.get("networks", [])}
-    assert on_edge == {"salonbot", "caddy"}
-    assert services["postgres"]["networks"] == ["data"]
+    assert compose["networks"]["metrics"] == {"internal": True}
+    on = {
+        network: {name for name, s in services.items() if network in s.get("networks", [])}
+        for network in ("edge", "data", "metrics")
+    }
+    assert on == {
+        "edge": {"salonbot", "caddy"},
+        "data": {"salonbot", "postgres"},
+        "metrics": {"salonbot"},
+    }
     assert "ports" not in services["postgres"]
 
 
