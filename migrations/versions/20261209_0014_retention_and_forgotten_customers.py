@@ -6,9 +6,9 @@ Create Date: 2026-12-09 10:00:00.000000
 
 ``ix_inbound_events_handled_at`` and ``ix_outbound_messages_finished_created_at``: the
 retention job's walk over handled events and finished (sent or expired) messages, oldest
-first, in small batches. ``customers.forgotten_at``: when a customer's personal data was
-erased on request (``salonbot customer forget``); the row stays, anonymous, for the
-bookings that name it. ``outbound_messages.customer_ids``: the customers a message to a
+first, in small batches, and over failed ones (kept three times as long).
+``customers.forgotten_at``: when a customer's personal data was erased on request
+(``salonbot customer forget``); the row stays, anonymous, for the bookings that name it. ``outbound_messages.customer_ids``: the customers a message to a
 staff chat names (booking notices, agendas), so erasure finds them there too.
 """
 
@@ -32,13 +32,13 @@ def upgrade() -> None:
         "ix_inbound_events_handled_at",
         "inbound_events",
         ["handled_at"],
-        postgresql_where=sa.text("status IN ('done', 'ignored')"),
+        postgresql_where=sa.text("status IN ('done', 'ignored', 'failed')"),
     )
     op.create_index(
         "ix_outbound_messages_finished_created_at",
         "outbound_messages",
         ["created_at"],
-        postgresql_where=sa.text("status IN ('sent', 'expired')"),
+        postgresql_where=sa.text("status IN ('sent', 'expired', 'failed')"),
     )
     op.add_column(
         "outbound_messages",

@@ -277,11 +277,12 @@ outbound_messages = Table(
         "booking_id",
         postgresql_where=text("booking_id IS NOT NULL AND status = 'pending'"),
     ),
-    # Retention's walk (``core.db.retention_repository``): finished messages, oldest first.
+    # Retention's walk (``core.db.retention_repository``): finished (or failed) messages,
+    # oldest first.
     Index(
         "ix_outbound_messages_finished_created_at",
         "created_at",
-        postgresql_where=text("status IN ('sent', 'expired')"),
+        postgresql_where=text("status IN ('sent', 'expired', 'failed')"),
     ),
     # Erasure's look-up (``core.db.erasure_repository``): staff messages naming a customer.
     Index(
@@ -411,11 +412,12 @@ inbound_events = Table(
         "id",
         postgresql_where=text("status = 'pending'"),
     ),
-    # Retention's walk (``core.db.retention_repository``): handled events, oldest first.
+    # Retention's walk (``core.db.retention_repository``): handled (or parked) events,
+    # oldest first.
     Index(
         "ix_inbound_events_handled_at",
         "handled_at",
-        postgresql_where=text("status IN ('done', 'ignored')"),
+        postgresql_where=text("status IN ('done', 'ignored', 'failed')"),
     ),
 )
 
