@@ -226,10 +226,10 @@ async def test_the_prune_walks_the_partial_indexes(
             values = ", ".join(_literal(value) for value in params)
             plan = await connection.exec_driver_sql(f"EXPLAIN EXECUTE prune_{number}({values})")
             plans.append("\n".join(row[0] for row in plan))
-    for plan in plans[0::2]:
-        assert "ix_inbound_events_handled_at" in plan, plan
-    for plan in plans[1::2]:
-        assert "ix_outbound_messages_finished_created_at" in plan, plan
+    for walk in plans[0::2]:
+        assert "ix_inbound_events_handled_at" in walk, walk
+    for walk in plans[1::2]:
+        assert "ix_outbound_messages_finished_created_at" in walk, walk
 
 
 async def test_the_scheduler_prunes_on_its_retention_tick(app: Salonbot, clock: FakeClock) -> None:
