@@ -79,6 +79,12 @@ def test_a_complete_webhook_configuration_passes() -> None:
         ({"PUBLIC_BASE_URL": "https://salon.example.com/?a=1"}, "PUBLIC_BASE_URL", "query"),
         ({"TELEGRAM_API_BASE": "ftp://x"}, "TELEGRAM_API_BASE", "http(s)://"),
         ({"PORT": "70000"}, "PORT", "65535"),
+        (
+            {"TELEGRAM_WEBHOOK_SECRET": "replace-with-openssl-rand-hex-32"},
+            "TELEGRAM_WEBHOOK_SECRET",
+            ".env.example's placeholder",
+        ),
+        ({"WHATSAPP_TOKEN": "Replace-With-token"}, "WHATSAPP_TOKEN", "placeholder"),
     ],
 )
 def test_a_bad_value_names_its_variable_and_never_echoes_it(
