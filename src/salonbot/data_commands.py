@@ -74,7 +74,7 @@ def backup_or_restore(location: DatabaseLocation, args: argparse.Namespace) -> s
         return backup(location.url, file, where)
     if str(args.file) != "-":
         return restore(location.url, args.file, where, force=args.force)
-    # From standard input (a backup piped into a container): kept in a private folder
+    # From standard input (a backup piped in, over ssh say): kept in a private folder
     # first, since pg_restore reads a custom-format archive more than once.
     import shutil
     import sys
