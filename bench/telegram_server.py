@@ -8,11 +8,11 @@ MODE ``baseline``: aiogram's ``SimpleRequestHandler`` (aiohttp) with a handler t
 nothing and stores nothing.
 MODE ``whatsapp``: salonbot's WhatsApp route only (checks the signature, stores; no worker).
 MODE ``whatsapp-baseline``: an aiohttp handler that checks the signature and stores nothing.
-MODE ``reminders``: salonbot exactly as ``serve`` builds it (``Runtime(app, schedule=True)``,
-the Telegram channel, serve's pool and time limits, JSON logs on stderr), its clock an hour
-before ``bench.reminders``' due minute until ``DUE_IN`` seconds after start, then at it; the
-scheduler's visits tick is logged when it starts and ends, and the event loop's lag is
-written to ``LAG_FILE`` as it goes. Two more arguments: ``DUE_IN LAG_FILE``.
+MODE ``reminders``: salonbot exactly as ``serve`` builds it (``Runtime(app, schedule=True,
+elect=True)``, the Telegram channel, serve's pool and time limits, JSON logs on stderr), its
+clock an hour before ``bench.reminders``' due minute until ``DUE_IN`` seconds after start,
+then at it; the scheduler's visits tick is logged when it starts and ends, and the event
+loop's lag is written to ``LAG_FILE`` as it goes. Two more arguments: ``DUE_IN LAG_FILE``.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ async def reminders(url: str, port: int, api_base: str, due_in: float, lag_file:
     flip_at = time.time() + due_in
     logging.getLogger("bench.clock").info("reminders fall due", extra={"wall": flip_at})
     app = Salonbot(make_engine(url, pool_size=10, limits=SERVING_LIMITS), DueClock(flip_at))
-    runtime = Runtime(app, schedule=True)
-    runtime.scheduler = TimedScheduler(app, runtime.outbox)  # the same, its ticks logged
+    runtime = Runtime(app, schedule=True, elect=True)
+    runtime.scheduler = TimedScheduler(app, runtime.replies_waiting)  # the same, ticks logged
     add_telegram(runtime, make_bot(DEFAULT_TOKEN, api_base), webhook_secret=SECRET)
     web_app = create_web_app(
         app, runtime.routers, runtime.running, store_answering=runtime.store_answering

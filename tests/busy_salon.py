@@ -13,7 +13,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.calendar.ports import LoginRefused, Role
@@ -21,7 +21,7 @@ from core.conversation.messages import Command, Reply, SharedContact
 from core.db.calendar_seen_repository import SeenEventRepository
 from core.db.inbox_repository import InboxRepository, InboxStatus, NewEvent
 from core.db.outbox_repository import OutboxRepository
-from core.db.tables import calendar_busy, calendar_syncs, customers, staff
+from core.db.tables import calendar_busy, calendar_syncs, customers, outbound_messages, staff
 from core.domain.booking import Actor
 from core.domain.catalog import Catalog
 from core.domain.timeline import Interval
@@ -48,7 +48,8 @@ class Salon:
     """Who is in it: a customer who chats on Telegram (``chatty``, chat ``CHAT``, named
     "person CHAT" by it, who shared ``CHATTY_PHONE``) and one the front desk added with a
     phone (``walk_in``); each has bookings, ``chatty``'s first on Maria's calendar, the
-    second cancelled (taken off it again)."""
+    second cancelled (taken off it again). Maria's chat (``STAFF_CHAT``) was told of her
+    bookings (the first notice sent, the others pending) and asked for her day."""
 
     chatty: int
     walk_in: int
@@ -57,6 +58,7 @@ class Salon:
 
 
 CHAT = "777000501"  # distinctive: a test searches every table for it
+STAFF_CHAT = "900"  # Maria's
 CHATTY_PHONE = "+49 151 5550123"
 WALK_IN_PHONE = "+49 30 111 222"
 
@@ -80,6 +82,8 @@ async def fill_every_table(app: Salonbot) -> Salon:
     await say(app, CHAT, SharedContact(CHATTY_PHONE))
     chatty = await _customer_of_chat(app.engine, CHAT)
     walk_in = await add_customer(app, "Ada Lovelace", WALK_IN_PHONE)
+    # Maria's chat is linked first: the bookings' notices to it name the customers.
+    await link(app, "maria", STAFF_CHAT)
     first = await app.bookings.book("manicure", MONDAY_10, STAFF, customer_id=chatty)
     second = await app.bookings.book("pedicure", TUESDAY_11, STAFF, customer_id=chatty)
     await app.bookings.cancel(second.id, STAFF, note="asked by phone")
@@ -87,7 +91,7 @@ async def fill_every_table(app: Salonbot) -> Salon:
     await app.add_time_off(
         "anna", Interval(now + timedelta(days=3), now + timedelta(days=4)), STAFF, "course"
     )
-    await link(app, "maria", "900")
+    await say(app, STAFF_CHAT, Command("today"))  # Maria's day, naming its visitors
     await app.staff_links.issue_code("olga")
     await app.accounts.add("owner@example.org", "correct horse battery", Role.OWNER)
     await app.accounts.sign_in("owner@example.org", "correct horse battery", "192.0.2.1")
@@ -110,6 +114,14 @@ async def fill_every_table(app: Salonbot) -> Salon:
         outbox = OutboxRepository(uow.connection)
         sent, pending = await outbox.add("telegram", CHAT, [Reply("Hello"), Reply("Bye")], now)
         await outbox.mark_sent(sent, "telegram", "tg-1", now)
+        first_notice = await uow.connection.scalar(
+            select(func.min(outbound_messages.c.id)).where(
+                outbound_messages.c.chat_id == STAFF_CHAT,
+                outbound_messages.c.customer_ids.is_not(None),
+            )
+        )
+        assert first_notice is not None
+        await outbox.mark_sent(first_notice, "telegram", "tg-2", now)
         await outbox.add("telegram", "502", [Reply("Someone else")], now)
         await outbox.record_delivery(
             DeliveryReport("whatsapp", "wamid.early", "delivered", now), now

@@ -1,4 +1,4 @@
-"""Retention and erasure: indexes for pruning old traffic, customers.forgotten_at
+"""Retention and erasure: pruning indexes, forgotten customers, who staff messages name
 
 Revision ID: 0014
 Revises: 0013
@@ -6,9 +6,10 @@ Create Date: 2026-12-09 10:00:00.000000
 
 ``ix_inbound_events_handled_at`` and ``ix_outbound_messages_finished_created_at``: the
 retention job's walk over handled events and finished (sent or expired) messages, oldest
-first, in small batches. ``customers.forgotten_at``: when a customer's personal data was
-erased on request (``salonbot customer forget``); the row stays, anonymous, for the
-bookings that name it.
+first, in small batches, and over failed ones (kept three times as long).
+``customers.forgotten_at``: when a customer's personal data was erased on request
+(``salonbot customer forget``); the row stays, anonymous, for the bookings that name it. ``outbound_messages.customer_ids``: the customers a message to a
+staff chat names (booking notices, agendas), so erasure finds them there too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
 down_revision: str | None = "0013"
@@ -30,17 +32,30 @@ def upgrade() -> None:
         "ix_inbound_events_handled_at",
         "inbound_events",
         ["handled_at"],
-        postgresql_where=sa.text("status IN ('done', 'ignored')"),
+        postgresql_where=sa.text("status IN ('done', 'ignored', 'failed')"),
     )
     op.create_index(
         "ix_outbound_messages_finished_created_at",
         "outbound_messages",
         ["created_at"],
-        postgresql_where=sa.text("status IN ('sent', 'expired')"),
+        postgresql_where=sa.text("status IN ('sent', 'expired', 'failed')"),
+    )
+    op.add_column(
+        "outbound_messages",
+        sa.Column("customer_ids", postgresql.ARRAY(sa.BigInteger())),
+    )
+    op.create_index(
+        "ix_outbound_messages_customer_ids",
+        "outbound_messages",
+        ["customer_ids"],
+        postgresql_using="gin",
+        postgresql_where=sa.text("customer_ids IS NOT NULL"),
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbound_messages_customer_ids", table_name="outbound_messages")
+    op.drop_column("outbound_messages", "customer_ids")
     op.drop_index("ix_outbound_messages_finished_created_at", table_name="outbound_messages")
     op.drop_index("ix_inbound_events_handled_at", table_name="inbound_events")
     op.drop_column("customers", "forgotten_at")

@@ -297,7 +297,13 @@ def restore(url: str, file: Path, where: str, *, force: bool, label: str | None 
         raise BackupError(
             f"the restore failed and changed nothing{hint}: {_complaint(applied, env)}"
         )
-    upgrade(url)
+    try:
+        upgrade(url)
+    except Exception as error:  # one line, not a traceback: the data is in, the schema not
+        raise BackupError(
+            f"restored into {where}, but bringing its schema to head failed "
+            f"({type(error).__name__}); run `salonbot migrate` once the cause is fixed"
+        ) from None
     after = server_facts(url, where).revision
     migrated = "" if after == archive.revision else f", upgraded to {after}"
     head = " (head)" if after == head_revision() else ""

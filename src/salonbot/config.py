@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         default=Path(".salonbot"),
         validation_alias=AliasChoices("SALONBOT_DATA_DIR", "data_dir"),
     )
+    # The connections `salonbot serve` pools (a burst borrows as many again); several
+    # replicas on a managed Postgres share its connection limit (README: Several replicas).
+    database_pool_size: int = Field(default=10, ge=5, le=100, validation_alias="DATABASE_POOL_SIZE")
 
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")
@@ -92,6 +95,28 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", validation_alias="METRICS_HOST")
     # Set: /metrics on the main app too, for `Authorization: Bearer <token>` only.
     metrics_token: SecretStr | None = Field(default=None, validation_alias="METRICS_TOKEN")
+
+    @field_validator(
+        "database_url",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "whatsapp_token",
+        "whatsapp_app_secret",
+        "whatsapp_verify_token",
+        "metrics_token",
+        mode="before",
+    )
+    @classmethod
+    def _not_a_placeholder(cls, value: object) -> object:
+        # .env.example's placeholders have the shape of the real thing, so the checks below
+        # would pass them: a salon would run with a secret anyone can read in the repository.
+        given = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(given, str) and PLACEHOLDER in given.lower():
+            raise ValueError(
+                f"still holds .env.example's placeholder ({PLACEHOLDER}-...):"
+                " set your own value in .env, or comment the line out"
+            )
+        return value
 
     @field_validator("metrics_port", mode="before")
     @classmethod
@@ -233,6 +258,8 @@ class Settings(BaseSettings):
 
 # The Graph API version salonbot is written and tested against.
 GRAPH_API = "https://graph.facebook.com/v24.0"
+# What every secret's example in .env.example says; never part of a real value.
+PLACEHOLDER = "replace-with"
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _METRICS_TOKEN = re.compile(r"[A-Za-z0-9_.~-]{16,256}")

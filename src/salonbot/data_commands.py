@@ -74,7 +74,7 @@ def backup_or_restore(location: DatabaseLocation, args: argparse.Namespace) -> s
         return backup(location.url, file, where)
     if str(args.file) != "-":
         return restore(location.url, args.file, where, force=args.force)
-    # From standard input (a backup piped into a container): kept in a private folder
+    # From standard input (a backup piped in, over ssh say): kept in a private folder
     # first, since pg_restore reads a custom-format archive more than once.
     import shutil
     import sys
@@ -106,6 +106,8 @@ def render_forgotten(f: Forgotten) -> str:
         f"  conversations deleted: {f.conversations}",
         f"  inbound events deleted: {f.inbound_events}",
         f"  outbound messages deleted: {f.outbound_messages}",
+        f"  messages to staff naming them: {f.staff_messages_deleted} unsent deleted,"
+        f" {f.staff_messages_blanked} sent (or failed) blanked",
         f"  calendar pushes blanked: {f.calendar_pushes_scrubbed};"
         f" calendar events queued to be put again without them: {f.calendar_events_requeued}",
         f"  kept, anonymous: {f.bookings_kept} bookings and their history",

@@ -1,8 +1,10 @@
 """The channels at run time: one inbox (store, workers) for all of them, and for each one
 its sender's dispatcher, its routes and (for polling) its poller.
 
-``salonbot serve`` runs one of these next to the HTTP server; tests run it in-process
-against fake platforms.
+``salonbot serve`` runs one of these next to the HTTP server, elected (``elect``): several
+processes may serve one database, each storing webhooks and handling events, and each
+channel's dispatcher and poller run in the one process leading the channel. Tests run it
+in-process against fake platforms.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
 
 from fastapi import APIRouter
 
@@ -25,7 +26,11 @@ from core.services.pacing import Pacing
 from core.services.request_bound import RequestBound
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from salonbot.elected import ElectedChannel, Poller
+from salonbot.leadership import Leadership
+from salonbot.live import connector
 from salonbot.scheduler import Scheduler
+from salonbot.shared_wakeup import OUTBOX_NOTICES, SharedWakeup
 
 log = logging.getLogger("salonbot.inbox")
 
@@ -36,16 +41,17 @@ log = logging.getLogger("salonbot.inbox")
 REPORTS_AT_ONCE = 8
 
 
-class Poller(Protocol):
-    async def run(self) -> None: ...
-
-    def stop(self) -> None: ...
+def _always() -> bool:
+    return True
 
 
 class Runtime:
     """``schedule``: also run the scheduler's ticks (reminders, follow-ups, completed
     visits), as ``salonbot serve`` does; tests of the channels leave it off. ``tally``:
-    what counts the workers' and dispatchers' outcomes (``salonbot.metrics``)."""
+    what counts the workers' and dispatchers' outcomes (``salonbot.metrics``).
+    ``elect``: run each channel's dispatcher and poller only while this process leads the
+    channel among all on the database (``salonbot.leadership``), as ``salonbot serve``
+    does; off, they run here unconditionally (one process, tests)."""
 
     def __init__(
         self,
@@ -55,11 +61,19 @@ class Runtime:
         poll_interval: float = 1.0,
         schedule: bool = False,
         tally: WorkTally | None = None,
+        elect: bool = False,
     ) -> None:
         self.app = app
         self.tally = tally or NoTally()
         self.inbox, self.outbox = Wakeup(), Wakeup()
-        self.scheduler = Scheduler(app, self.outbox) if schedule else None
+        self._elect = elect
+        self.channels: list[ElectedChannel] = []
+        # Who is told when replies are queued: this process's dispatchers, and when they
+        # are elected, the leaders in other processes too.
+        self.replies_waiting: Wakeup = (
+            SharedWakeup(app.engine, self.outbox, self._leads_all) if elect else self.outbox
+        )
+        self.scheduler = Scheduler(app, self.replies_waiting) if schedule else None
         # Everything a webhook request waits for is bounded, and one outage is one story
         # in the log however many requests it refuses.
         self.request_bound = RequestBound(Outage(log, "webhooks: storing in the database"))
@@ -73,6 +87,7 @@ class Runtime:
         self.routers: list[APIRouter] = []
         self.dispatchers: list[OutboxDispatcher] = []
         self.pollers: list[Poller] = []
+        self._poller_makers: list[Callable[[], Poller]] = []
         self._channels: dict[str, InboundChannel] = {}
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._worker_count = workers
@@ -98,26 +113,43 @@ class Runtime:
         *,
         pacing: Pacing,
         routers: Sequence[APIRouter] = (),
-        poller: Poller | None = None,
+        poller: Callable[[], Poller] | None = None,
         close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``poller``: makes the channel's poller (a new one each time this process comes
+        to lead the channel)."""
         self._channels[inbound.name] = inbound
-        self.dispatchers.append(
-            OutboxDispatcher(
-                self.app.uow,
-                self.app.clock,
-                sender,
-                self.outbox,
-                pacing=pacing,
-                poll_interval=self._poll_interval,
-                tally=self.tally,
+        leadership = (
+            Leadership(
+                connector(self.app.engine),
+                f"channel:{inbound.name}",
+                listen=OUTBOX_NOTICES,
+                on_notice=self.outbox.notify,
             )
+            if self._elect
+            else None
         )
+        dispatcher = OutboxDispatcher(
+            self.app.uow,
+            self.app.clock,
+            sender,
+            self.outbox,
+            pacing=pacing,
+            poll_interval=self._poll_interval,
+            tally=self.tally,
+            may_send=leadership.holds if leadership is not None else _always,
+        )
+        self.dispatchers.append(dispatcher)
+        if leadership is not None:
+            self.channels.append(ElectedChannel(leadership, dispatcher, poller))
+        elif poller is not None:
+            self._poller_makers.append(poller)
         self.routers += routers
-        if poller is not None:
-            self.pollers.append(poller)
         if close is not None:
             self._closers.append(close)
+
+    def _leads_all(self) -> bool:
+        return all(channel.leadership.holds() for channel in self.channels)
 
     async def start(self) -> None:
         handle = self.app.inbox_handler(self._channels)
@@ -129,14 +161,20 @@ class Runtime:
                 handle,
                 self.inbox,
                 poll_interval=self._poll_interval,
-                replies_waiting=self.outbox,
+                replies_waiting=self.replies_waiting,
                 outage=outage,
                 tally=self.tally,
             )
             for _ in range(self._worker_count)
         ]
-        loops = [w.run() for w in self.workers] + [d.run() for d in self.dispatchers]
+        # One task per channel, in the order of ``dispatchers``: its dispatcher's, or when
+        # elected its leadership's (which runs the dispatcher while leading).
+        sending = (
+            [c.run() for c in self.channels] if self._elect else [d.run() for d in self.dispatchers]
+        )
+        loops = [w.run() for w in self.workers] + sending
         self._tasks = [asyncio.create_task(loop) for loop in loops]
+        self.pollers = [make() for make in self._poller_makers]
         self._poller_tasks = [asyncio.create_task(p.run()) for p in self.pollers]
         if self.scheduler is not None:
             self.scheduler.start()
@@ -166,6 +204,8 @@ class Runtime:
             task.cancel()
         for worker in self.workers:
             worker.stop()
+        for channel in self.channels:
+            channel.stop()  # its term winds down as below, then its lock is let go
         for dispatcher in self.dispatchers:
             dispatcher.stop()
         tasks = self._tasks + self._poller_tasks
@@ -183,6 +223,8 @@ class Runtime:
                 await asyncio.gather(*late, return_exceptions=True)
         if scheduler is not None:
             await scheduler
+        if isinstance(self.replies_waiting, SharedWakeup):
+            await self.replies_waiting.close()
         for close in self._closers:
             await close()
         self._closers = []

@@ -13,6 +13,7 @@ from datetime import timedelta
 import uvicorn
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.linked_calendars.ports import LinkedCalendars
 from core.services.backlog import ReadBacklog
@@ -136,11 +137,17 @@ def calendar_webhook_url(settings: Settings) -> str | None:
     return f"{settings.public_base_url}{WEBHOOK_PATH}"
 
 
+def serving_engine(url: str, settings: Settings) -> AsyncEngine:
+    """``serve``'s engine: ``DATABASE_POOL_SIZE`` pooled connections (as many again in a
+    burst), every call bounded."""
+    return make_engine(url, pool_size=settings.database_pool_size, limits=SERVING_LIMITS)
+
+
 async def serve(settings: Settings, location: DatabaseLocation) -> None:
     check_settings(settings)
     configure()
     app = Salonbot(
-        make_engine(location.url, pool_size=10, limits=SERVING_LIMITS),
+        serving_engine(location.url, settings),
         linked_calendars=linked_calendars(settings),
         calendar_poll_every=timedelta(seconds=settings.google_calendar_poll_seconds),
         calendar_webhook_url=calendar_webhook_url(settings),
@@ -156,7 +163,7 @@ async def serve(settings: Settings, location: DatabaseLocation) -> None:
             log.info("staff members' Google Calendars: push notifications to PUBLIC_BASE_URL")
     metrics = Metrics(ReadBacklog(app.uow, app.clock))
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-    runtime = Runtime(app, schedule=True, tally=metrics)
+    runtime = Runtime(app, schedule=True, tally=metrics, elect=True)
     metrics_listener = None
     try:
         try:  # first: a port in use stops serve before it registers any webhook

@@ -40,7 +40,7 @@ def add_telegram(
         TelegramSender(bot),
         pacing=pacing or Pacing(),
         routers=[telegram_webhook(store, webhook_secret)] if webhook_secret is not None else [],
-        poller=None if webhook_secret is not None else TelegramPolling(bot, store),
+        poller=None if webhook_secret is not None else lambda: TelegramPolling(bot, store),
         close=bot.session.close,
     )
 

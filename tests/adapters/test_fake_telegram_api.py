@@ -327,12 +327,14 @@ async def test_a_newer_poll_ends_the_older_one(fake: FakeTelegram, bot: Bot) -> 
     assert await bot.get_updates(timeout=0) == []
     with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
         await older
+    assert fake.conflicts == {"getUpdates": 1}
 
 
 async def test_get_updates_conflicts_with_a_webhook(fake: FakeTelegram, bot: Bot) -> None:
     assert await bot.set_webhook("https://salon.example/tg", secret_token="s3cret_-token")
     with pytest.raises(TelegramConflictError, match="webhook is active"):
         await bot.get_updates()
+    assert fake.conflicts == {"webhook": 1}
 
 
 async def test_callback_update_and_answer_are_recorded(fake: FakeTelegram, bot: Bot) -> None:

@@ -4,6 +4,7 @@ healthy before salonbot, a stop long enough for a graceful one, the headers and 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -62,17 +63,34 @@ def test_the_stop_outlasts_salonbots_graceful_stop() -> None:
 
 
 def test_salonbot_is_reached_only_through_caddy_which_it_believes() -> None:
-    """It believes any peer's X-Forwarded-For: so no port of its own is published, and its
-    one network with a way in is shared with Caddy alone."""
+    """It believes X-Forwarded-For from Caddy's address alone: that address is fixed in a
+    pinned subnet, outside the range others are given; no port of salonbot's is published,
+    its one network with a way in is shared with Caddy alone, and a Prometheus has a network
+    of its own."""
     compose = _compose()
     services = compose["services"]
     salonbot = services["salonbot"]
     assert "ports" not in salonbot
-    assert salonbot["environment"]["FORWARDED_ALLOW_IPS"] == "*"
+    (pool,) = compose["networks"]["edge"]["ipam"]["config"]
+    subnet = ipaddress.IPv4Network(pool["subnet"])
+    others = ipaddress.IPv4Network(pool["ip_range"])
+    caddy = ipaddress.IPv4Address(services["caddy"]["networks"]["edge"]["ipv4_address"])
+    assert caddy in subnet
+    assert caddy not in others
+    assert others.subnet_of(subnet)
+    assert caddy != next(subnet.hosts())  # the gateway's
+    assert salonbot["environment"]["FORWARDED_ALLOW_IPS"] == str(caddy)
     assert compose["networks"]["data"] == {"internal": True}
-    on_edge = {name for name, s in services.items() if "edge" in s.get("networks", [])}
-    assert on_edge == {"salonbot", "caddy"}
-    assert services["postgres"]["networks"] == ["data"]
+    assert compose["networks"]["metrics"] == {"internal": True}
+    on = {
+        network: {name for name, s in services.items() if network in s.get("networks", [])}
+        for network in ("edge", "data", "metrics")
+    }
+    assert on == {
+        "edge": {"salonbot", "caddy"},
+        "data": {"salonbot", "postgres"},
+        "metrics": {"salonbot"},
+    }
     assert "ports" not in services["postgres"]
 
 
@@ -80,7 +98,8 @@ def test_the_catalog_is_mounted_read_only_and_the_data_lives_in_named_volumes() 
     compose = _compose()
     services = compose["services"]
     assert (
-        "${SALON_CATALOG:-./salon.yaml}:/etc/salonbot/salon.yaml:ro"
+        # A directory: a file's bind mount would keep an editor's replaced file.
+        "${SALON_CATALOG_DIR:-./catalog}:/etc/salonbot/catalog:ro"
         in (services["salonbot"]["volumes"])
     )
     assert set(compose["volumes"]) == {"pgdata", "caddy_data", "caddy_config"}
@@ -104,7 +123,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
 def _clean_env(tmp_path: Path, **more: str) -> dict[str, str]:
     """This environment without the stack's variables (the tools would take them over
     ``.env``), with a home of the test's own for Caddy's files."""
-    stack = {"SALON_DOMAIN", "POSTGRES_PASSWORD", "SALON_CATALOG", "SALONBOT_UPSTREAM"}
+    stack = {"SALON_DOMAIN", "POSTGRES_PASSWORD", "SALON_CATALOG_DIR", "SALONBOT_UPSTREAM"}
     env = {k: v for k, v in os.environ.items() if k not in stack and not k.startswith("XDG_")}
     env.update(HOME=str(tmp_path / "home"), **more)
     return env
@@ -113,6 +132,8 @@ def _clean_env(tmp_path: Path, **more: str) -> dict[str, str]:
 def test_docker_compose_accepts_the_file_with_the_example_env(tmp_path: Path) -> None:
     compose = required_tool("docker-compose")
     project = _project(tmp_path / "project")
+    with (project / ".env").open("a") as dotenv:  # as an operator fills it in
+        dotenv.write("TELEGRAM_WEBHOOK_SECRET=own-secret\nHOST=203.0.113.7\n")
     env = _clean_env(tmp_path)
     checked = _run([compose, "-f", "docker-compose.yml", "config", "-q"], project, env)
     assert checked.returncode == 0, checked.stderr
@@ -122,9 +143,11 @@ def test_docker_compose_accepts_the_file_with_the_example_env(tmp_path: Path) ->
     assert salonbot["DATABASE_URL"] == (
         "postgresql://salonbot:replace-with-openssl-rand-hex-24@postgres:5432/salonbot"
     )
-    # The example's Telegram settings reach the container (env_file), the stack's own win.
-    assert salonbot["TELEGRAM_WEBHOOK_SECRET"] == "replace-with-openssl-rand-hex-32"
+    # .env's settings reach the container (env_file), the stack's own win; the example's
+    # commented Telegram lines are no settings.
+    assert salonbot["TELEGRAM_WEBHOOK_SECRET"] == "own-secret"
     assert salonbot["HOST"] == "0.0.0.0"
+    assert "TELEGRAM_BOT_TOKEN" not in salonbot
 
 
 def test_docker_compose_refuses_to_start_without_the_domain_or_the_password(

@@ -86,6 +86,7 @@ def test_secrets_and_local_state_never_reach_the_build() -> None:
         ".env.production",
         "secrets/google.json",
         "salon.yaml",
+        "catalog/salon.yaml",
         ".git/config",
         ".venv/bin/python",
         ".salonbot/pgdata/PG_VERSION",

@@ -84,8 +84,13 @@ def _caddyfile(tmp: Path, http_port: int, https_port: int) -> Path:
 
 
 def _compose_forwarded_allow_ips() -> str:
+    """docker-compose.yml's FORWARDED_ALLOW_IPS, for this stack: there, Caddy's fixed
+    address on the edge network (and nothing else); here, where this Caddy reaches salonbot
+    from (loopback's first address)."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    return str(compose["services"]["salonbot"]["environment"]["FORWARDED_ALLOW_IPS"])
+    believed = compose["services"]["salonbot"]["environment"]["FORWARDED_ALLOW_IPS"]
+    assert believed == compose["services"]["caddy"]["networks"]["edge"]["ipv4_address"]
+    return "127.0.0.1"
 
 
 async def _add_owner(url: str) -> None:

@@ -316,6 +316,9 @@ class FakeTelegram:
         self._webhook_error: tuple[int, str] | None = None
         self.requests: Counter[str] = Counter()
         """Calls per canonical method name (right token, known method), whatever the answer."""
+        self.conflicts: Counter[str] = Counter()
+        """getUpdates calls answered 409, by why: ``getUpdates`` (ended by a newer one, as
+        when two processes poll one bot) or ``webhook`` (set, or being set)."""
 
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -797,6 +800,7 @@ class FakeTelegram:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook is not None:
+            self.conflicts["webhook"] += 1
             raise _ApiError(409, WEBHOOK_ACTIVE)
         offset = _int(params, "offset") if _present(params, "offset") else 0
         limit = _int(params, "limit") if _present(params, "limit") else 100
@@ -823,6 +827,8 @@ class FakeTelegram:
                 except TimeoutError:
                     break
                 if poll.conflict is not None:
+                    why = "getUpdates" if poll.conflict == OTHER_GET_UPDATES else "webhook"
+                    self.conflicts[why] += 1
                     raise _ApiError(409, poll.conflict)
                 found = self._select(limit, allowed)
         finally:

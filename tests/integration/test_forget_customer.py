@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog.file import load_catalog_text
 from core.conversation.messages import Command
+from core.db.erasure_repository import ERASED
 from core.db.tables import customers, outbound_messages
 from core.linked_calendars.ports import event_id
 from core.services.catalog import load_catalog
@@ -31,6 +32,7 @@ from tests.busy_salon import (
     CALENDARS,
     CHAT,
     MONDAY_10,
+    STAFF_CHAT,
     WALK_IN_PHONE,
     Salon,
     calendar_of,
@@ -93,6 +95,20 @@ def _of_chat(rows: list[tuple[Any, ...]], chat: str) -> list[tuple[Any, ...]]:
     return [row for row in rows if chat in row]
 
 
+_BODY, _STATUS, _IDS = (
+    list(outbound_messages.c.keys()).index(name) for name in ("body", "status", "customer_ids")
+)
+
+
+def _except(row: tuple[Any, ...], *columns: int) -> tuple[Any, ...]:
+    return tuple(value for i, value in enumerate(row) if i not in columns)
+
+
+def _names(message: tuple[Any, ...]) -> list[int]:
+    """The customers an outbound message (a row of ``dump_tables``) names."""
+    return list(message[_IDS] or [])
+
+
 async def test_forgetting_erases_the_customer_from_every_table_and_keeps_their_bookings(
     busy: tuple[Salonbot, Salon], clock: FakeClock, calendars: FakeLinkedCalendars
 ) -> None:
@@ -112,8 +128,9 @@ async def test_forgetting_erases_the_customer_from_every_table_and_keeps_their_b
         assert _mentions(after, text) == [], text
     for name in UNTOUCHED:
         assert after[name] == before[name], name
-    # The first name alone, as the events' titles carried it, is gone from them too.
-    assert _mentions(before, "Manicure: person") == ["calendar_pushes"]
+    # The first name alone, as the events' titles carried it, is gone from them too (and
+    # from the staff's notices, which wrote "Manicure: person CHAT").
+    assert _mentions(before, "Manicure: person") == ["calendar_pushes", "outbound_messages"]
     assert _mentions(after, ": person") == []
     (blank,) = [row for row in after["customers"] if row[0] == salon.chatty]
     row = dict(zip(customers.c.keys(), blank, strict=True))
@@ -123,7 +140,24 @@ async def test_forgetting_erases_the_customer_from_every_table_and_keeps_their_b
     # Everyone else's rows are as they were.
     for name in ("customers", "inbound_events", "outbound_messages"):
         others = [r for r in before[name] if r[0] != salon.chatty and CHAT not in r]
+        if name == "outbound_messages":
+            others = [r for r in others if salon.chatty not in _names(r)]
         assert [r for r in after[name] if r in others] == others, name
+    # Maria's chat was told of the chatty customer's bookings and sent her day: the sent
+    # messages' text is blanked, the unsent ones are gone, the others there stay.
+    staff_before = _of_chat(before["outbound_messages"], STAFF_CHAT)
+    staff_after = _of_chat(after["outbound_messages"], STAFF_CHAT)
+    naming = {r[0]: r for r in staff_before if salon.chatty in _names(r)}
+    (sent,) = [r for r in naming.values() if r[_STATUS] == "sent"]
+    assert len(naming) >= 3  # booked, cancelled: the first sent; her day
+    blanked = {r[0]: r for r in staff_after if r[0] in naming}
+    assert list(blanked) == [sent[0]]
+    assert blanked[sent[0]][_BODY] == {"text": ERASED, "choices": [], "button": ""}
+    assert blanked[sent[0]][_IDS] is None
+    assert _except(blanked[sent[0]], _BODY, _IDS) == _except(sent, _BODY, _IDS)
+    assert [r for r in staff_after if r[0] not in naming] == [
+        r for r in staff_before if r[0] not in naming
+    ]
     assert forgotten == Forgotten(
         customer_id=salon.chatty,
         fields=("name", "phone", "chat identity", "language"),
@@ -135,6 +169,8 @@ async def test_forgetting_erases_the_customer_from_every_table_and_keeps_their_b
         calendar_events_requeued=1,  # the cancelled one's event was taken off again
         bookings_kept=2,
         forgotten_before=False,
+        staff_messages_deleted=len(naming) - 1,
+        staff_messages_blanked=1,
     )
     assert forgotten.inbound_events == 2
     assert forgotten.outbound_messages >= 3
@@ -243,10 +279,13 @@ async def test_the_command_prints_what_it_erased_and_refuses_an_unknown_customer
         "  conversations deleted: 1",
         "  inbound events deleted: 2",
         out.splitlines()[4],
+        out.splitlines()[5],
         "  calendar pushes blanked: 2; calendar events queued to be put again without them: 1",
         "  kept, anonymous: 2 bookings and their history",
     ]
     assert out.splitlines()[4].startswith("  outbound messages deleted: ")
+    assert out.splitlines()[5].startswith("  messages to staff naming them: ")
+    assert out.splitlines()[5].endswith(" unsent deleted, 1 sent (or failed) blanked")
     assert CHAT not in out.replace(f"telegram:{CHAT}", "")
     code, out, err = await asyncio.to_thread(salonbot, env, "customer", "forget", "424242")
     assert (code, out) == (1, "")

@@ -141,6 +141,33 @@ async def test_finished_messages_older_than_the_retention_go_unless_something_ne
     assert await _ids(app.engine, outbound_messages) == {pending, failed}
 
 
+async def test_failed_events_and_messages_go_after_three_times_the_retention(
+    app: Salonbot, clock: FakeClock
+) -> None:
+    """Parked as failed, they are what someone reads to find out what went wrong: kept
+    longer than the rest, but not forever."""
+    first, second, done = await _store(app, "501", 3)
+    failed_messages = [await _message(app) for _ in range(3)]
+    async with app.uow() as uow:
+        inbox, outbox = InboxRepository(uow.connection), OutboxRepository(uow.connection)
+        for event_id in (first, second):
+            await inbox.failed_attempt(event_id, "boom", None, clock.now())
+        for message in failed_messages:
+            await outbox.mark_failed(message, "Forbidden: bot was blocked by the user")
+        await uow.commit()
+    await _finish(app, done, InboxStatus.DONE)
+    prune = _prune(app, batch=2, batches=1)
+
+    clock.advance(3 * KEEP - timedelta(seconds=1))
+    assert await prune.run() == Pruned(events=1)  # the handled one, long since
+    assert await _ids(app.engine, inbound_events) == {first, second}
+    clock.advance(timedelta(seconds=2))
+    assert await prune.run() == Pruned(failed_events=2, failed_messages=2)  # in batches
+    assert await prune.run() == Pruned(failed_messages=1)
+    assert await _ids(app.engine, inbound_events) == set()
+    assert await _ids(app.engine, outbound_messages) == set()
+
+
 async def test_a_backlog_goes_in_bounded_batches_over_several_runs(
     app: Salonbot, clock: FakeClock
 ) -> None:
@@ -187,7 +214,7 @@ async def test_the_prune_walks_the_partial_indexes(
 ) -> None:
     await _prune(app).run()
     deletes = [(sql, params) for sql, params in statements if sql.startswith("DELETE")]
-    assert len(deletes) == 2
+    assert len(deletes) == 4  # handled events, finished messages, then the failed of each
     plans = []
     async with app.engine.connect() as connection:
         # A generic plan (what a prepared statement gets after its fifth run) does not know
@@ -199,8 +226,10 @@ async def test_the_prune_walks_the_partial_indexes(
             values = ", ".join(_literal(value) for value in params)
             plan = await connection.exec_driver_sql(f"EXPLAIN EXECUTE prune_{number}({values})")
             plans.append("\n".join(row[0] for row in plan))
-    assert "ix_inbound_events_handled_at" in plans[0], plans[0]
-    assert "ix_outbound_messages_finished_created_at" in plans[1], plans[1]
+    for walk in plans[0::2]:
+        assert "ix_inbound_events_handled_at" in walk, walk
+    for walk in plans[1::2]:
+        assert "ix_outbound_messages_finished_created_at" in walk, walk
 
 
 async def test_the_scheduler_prunes_on_its_retention_tick(app: Salonbot, clock: FakeClock) -> None:

@@ -97,6 +97,33 @@ async def test_each_linked_staff_member_gets_their_day_once_in_each_chat(
     assert outbox_ids == [(True, MONDAY_START)]
 
 
+async def test_the_agenda_and_the_notices_record_the_customers_they_name(
+    linked: Salonbot, clock: FakeClock
+) -> None:
+    """``customer forget`` finds a customer's name in a staff chat by them."""
+    owner = Actor.staff("owner")
+    ada = await add_customer(linked, "Ada", "+4930111222")
+    bo = await add_customer(linked, "Bo")
+    for hours, customer in ((2.0, ada), (3.5, bo), (5.5, None)):
+        await linked.bookings.book(
+            "manicure",
+            AGENDA_TIME + timedelta(hours=hours),
+            owner,
+            staff_key="maria",
+            customer_id=customer,
+        )
+    clock.set(AGENDA_TIME)
+
+    assert await _agendas(linked).run() == 1
+
+    named = await rows(
+        linked.engine,
+        "SELECT customer_ids FROM outbound_messages WHERE chat_id = '9001' AND priority = 1"
+        " ORDER BY id",
+    )
+    assert named == [([ada],), ([bo],), (None,), (sorted([ada, bo]),)]
+
+
 async def test_a_working_day_with_nothing_booked_gets_a_short_line(
     linked: Salonbot, clock: FakeClock
 ) -> None:

@@ -1,15 +1,17 @@
 """``.env.example`` lists every variable salonbot reads (taken from the settings model
 itself, so a new setting fails here until it is listed), each under a comment, with
-example values salonbot accepts, and nothing it does not read."""
+example values of the right shape, and nothing it does not read; a placeholder left in
+is refused, and the Telegram lines wait to be uncommented (a WhatsApp-only salon)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+import pytest
+from pydantic import AliasChoices, Field, ValidationError
 
-from salonbot.config import Settings
+from salonbot.config import PLACEHOLDER, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / ".env.example"
@@ -94,19 +96,55 @@ def test_every_variable_has_a_comment_above_it() -> None:
             commented = False
 
 
-def test_the_examples_are_values_salonbot_accepts() -> None:
-    """Uncommented as they stand, they all pass the settings' checks (the placeholders
-    have the shape of the real thing)."""
-    names = environment_names(Settings)
+def _examples() -> dict[str, str]:
+    """Every setting's example value, as if each line were uncommented."""
     values = listed(EXAMPLE.read_text())
-    given = {
+    return {
         sorted(choices & set(values))[0]: values[sorted(choices & set(values))[0]]
-        for choices in names.values()
+        for choices in environment_names(Settings).values()
     }
+
+
+def test_the_examples_are_values_salonbot_accepts_once_the_placeholders_are_filled_in() -> None:
+    """Uncommented, with each placeholder's words replaced by the operator's own, they all
+    pass the settings' checks (the placeholders have the shape of the real thing)."""
+    given = {name: value.replace(PLACEHOLDER, "own") for name, value in _examples().items()}
     settings = Settings.model_validate(given)
     assert settings.telegram_bot_token is not None
     assert settings.whatsapp_on
     assert settings.public_base_url == "https://salon.example.com"
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(name for name, value in _examples().items() if PLACEHOLDER in value),
+)
+def test_a_placeholder_left_in_is_refused_with_one_line_naming_it(name: str) -> None:
+    value = _examples()[name]
+    with pytest.raises(ValidationError) as refused:
+        Settings.model_validate({name: value})
+    (problem,) = refused.value.errors()
+    assert str(problem["loc"][0]).upper() == name
+    assert "placeholder" in problem["msg"]
+    assert value not in problem["msg"]
+
+
+def test_the_placeholder_is_refused_in_the_database_url_too() -> None:
+    """POSTGRES_PASSWORD's placeholder reaches salonbot inside docker compose's URL."""
+    url = f"postgresql://salonbot:{PLACEHOLDER}-openssl-rand-hex-24@postgres:5432/salonbot"
+    with pytest.raises(ValidationError, match="placeholder"):
+        Settings.model_validate({"DATABASE_URL": url})
+
+
+def test_only_settings_a_salon_of_any_channel_needs_are_uncommented() -> None:
+    """A WhatsApp-only salon that fills in what is uncommented runs: no channel's line is
+    left uncommented for it to trip over."""
+    uncommented = {
+        m.group(1)
+        for line in EXAMPLE.read_text().splitlines()
+        if (m := ASSIGNMENT.fullmatch(line.strip())) and not line.startswith("#")
+    }
+    assert uncommented == {"SALON_DOMAIN", "POSTGRES_PASSWORD"}
 
 
 def test_the_example_holds_placeholders_only() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -107,3 +108,24 @@ def test_the_sections_others_point_to_are_there() -> None:
         "Postgres down",
     ):
         assert heading in headings
+
+
+def _heredoc(marker: str) -> str:
+    start = RUNBOOK.index(f"<<'{marker}'\n") + len(f"<<'{marker}'\n")
+    return RUNBOOK[start : RUNBOOK.index(f"\n{marker}\n", start)]
+
+
+def test_the_compose_backup_is_checked_before_it_takes_its_name_and_logs() -> None:
+    """A failed dump must not leave a truncated file named like the newest backup."""
+    script = _heredoc("SCRIPT")
+    checked = subprocess.run(["sh", "-n"], input=script, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    lines = script.splitlines()
+    assert "set -eu" in lines
+    dump = next(i for i, line in enumerate(lines) if "pg_dump" in line)
+    listed = next(i for i, line in enumerate(lines) if "pg_restore --list" in line)
+    named = next(i for i, line in enumerate(lines) if line.startswith("mv "))
+    assert dump < listed < named
+    assert '> "$dump.partial"' in lines[dump]
+    assert "root /usr/local/sbin/salonbot-backup >>/var/log/" in RUNBOOK
+    assert all(">>/var/log/" in line for line in RUNBOOK.splitlines() if " * * * root " in line)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.pool import QueuePool
 
 from salonbot.config import Settings
-from salonbot.serve import ServeError, check_settings, linked_calendars
+from salonbot.serve import ServeError, check_settings, linked_calendars, serving_engine
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -29,6 +30,21 @@ def test_nothing_set_means_polling_on_the_public_bot_api() -> None:
     assert settings.public_base_url is None
     assert settings.telegram_api == "https://api.telegram.org"
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+
+
+def test_the_pool_of_each_serve_process_is_sized_by_the_setting() -> None:
+    """Several replicas on a managed Postgres share its connection limit."""
+    assert _settings().database_pool_size == 10
+    engine = serving_engine(
+        "postgresql://salonbot@127.0.0.1:5432/salonbot", _settings(DATABASE_POOL_SIZE="6")
+    )
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow) == (6, 6)  # six more in a burst
+    finally:
+        engine.sync_engine.dispose()
+    assert _problem(DATABASE_POOL_SIZE="4")[0] == "DATABASE_POOL_SIZE"
 
 
 def test_serve_runs_without_a_chat_channel_for_the_staff_pages_alone() -> None:
@@ -63,6 +79,12 @@ def test_a_complete_webhook_configuration_passes() -> None:
         ({"PUBLIC_BASE_URL": "https://salon.example.com/?a=1"}, "PUBLIC_BASE_URL", "query"),
         ({"TELEGRAM_API_BASE": "ftp://x"}, "TELEGRAM_API_BASE", "http(s)://"),
         ({"PORT": "70000"}, "PORT", "65535"),
+        (
+            {"TELEGRAM_WEBHOOK_SECRET": "replace-with-openssl-rand-hex-32"},
+            "TELEGRAM_WEBHOOK_SECRET",
+            ".env.example's placeholder",
+        ),
+        ({"WHATSAPP_TOKEN": "Replace-With-token"}, "WHATSAPP_TOKEN", "placeholder"),
     ],
 )
 def test_a_bad_value_names_its_variable_and_never_echoes_it(

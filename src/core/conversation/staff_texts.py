@@ -39,6 +39,12 @@ class AgendaEntry:
     visitor: Visitor
     status: BookingStatus
     customer_confirmed: bool = False
+    customer_id: int | None = None
+
+
+def named_in(entries: Sequence[AgendaEntry]) -> list[int]:
+    """The customers an agenda of ``entries`` names (``customer forget`` looks for them)."""
+    return sorted({e.customer_id for e in entries if e.customer_id is not None})
 
 
 class StaffTexts:

@@ -12,9 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.conversation.messages import Reply
+from core.db.outbox_repository import OutboxStatus, reply_body
 from core.db.tables import (
     bookings,
     calendar_pushes,
@@ -27,6 +42,10 @@ from core.db.tables import (
 
 Chat = tuple[str, str]
 """(channel, chat id)."""
+
+ERASED = "[erased: this message named a customer who asked to be forgotten]"
+"""What a message sent to a staff chat says, in the database, once its customer is
+forgotten (the chat keeps what it was sent; only our copy is blanked)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +147,29 @@ class ErasureRepository:
             )
         )
         return int(result.rowcount)
+
+    async def erase_from_staff_messages(self, customer_id: int) -> tuple[int, int]:
+        """Messages to staff chats that name the customer (``customer_ids``): the pending
+        ones deleted (a notice not sent yet is not sent), the others' text blanked (kept
+        for their delivery record; a day's agenda loses its other visits too); (deleted,
+        blanked). One a dispatcher is sending is waited for, then blanked once sent."""
+        deleted = await self._db.execute(
+            delete(outbound_messages).where(
+                _names_customer(customer_id), outbound_messages.c.status == OutboxStatus.PENDING
+            )
+        )
+        blanked = await self._db.execute(
+            update(outbound_messages)
+            .where(_names_customer(customer_id))
+            .values(
+                body=reply_body(Reply(ERASED)),
+                customer_ids=func.nullif(
+                    func.array_remove(outbound_messages.c.customer_ids, customer_id),
+                    literal([], ARRAY(BigInteger)),
+                ),
+            )
+        )
+        return int(deleted.rowcount), int(blanked.rowcount)
 
     async def drop_conversations(self, customer_id: int, chats: Collection[Chat]) -> int:
         """Delete the customer's conversations (their state: where they were, what they
@@ -256,6 +298,12 @@ class ErasureRepository:
             .values(event=calendar_pushes.c.event.op("||")(patch))
         )
         return int(result.rowcount)
+
+
+def _names_customer(customer_id: int) -> ColumnElement[bool]:
+    # ``@>`` rather than ``= ANY``: the GIN index ``ix_outbound_messages_customer_ids``
+    # serves containment.
+    return outbound_messages.c.customer_ids.contains([customer_id])
 
 
 def _in_chats(

@@ -212,6 +212,7 @@ class OutboxRepository:
         priority: Priority = Priority.CONVERSATION,
         booking_id: int | None = None,
         expires_at: datetime | None = None,
+        customer_ids: Iterable[int] = (),
     ) -> list[int]:
         """Queue the replies for the chat, in order; their ids.
 
@@ -221,6 +222,8 @@ class OutboxRepository:
         ``booking_id``: the visit the messages are about (``withdraw`` takes them back if
         it moves or ends).
         ``expires_at``: never sent after this instant (else the dispatcher's shelf life).
+        ``customer_ids``: the customers the messages name, when the chat is not theirs (a
+        staff chat's notice or agenda): ``customer forget`` finds them by it.
         """
         if not replies:
             return []
@@ -228,6 +231,7 @@ class OutboxRepository:
             raise ValueError("expires_at must be timezone-aware")
         if priority is Priority.CONVERSATION:
             await self._promote_bulk_ahead(channel, chat_id)
+        named = sorted(set(customer_ids)) or None
         rows = await self._db.execute(
             outbound_messages.insert()
             .values(
@@ -241,6 +245,7 @@ class OutboxRepository:
                         "priority": int(priority),
                         "booking_id": booking_id,
                         "expires_at": expires_at,
+                        "customer_ids": named,
                     }
                     for reply in replies
                 ]

@@ -28,6 +28,7 @@ class StaffDayRepository:
                 bookings.c.customer_confirmed_at,
                 customers.c.name,
                 customers.c.phone,
+                bookings.c.customer_id,
             )
             .select_from(
                 bookings.join(services, bookings.c.service_id == services.c.id).outerjoin(
@@ -49,6 +50,7 @@ class StaffDayRepository:
                 visitor=Visitor(row.name or "", row.phone or ""),
                 status=BookingStatus(row.status),
                 customer_confirmed=row.customer_confirmed_at is not None,
+                customer_id=row.customer_id,
             )
             for row in rows
         ]

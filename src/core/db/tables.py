@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 
 from core.domain.booking import BookingStatus
 
@@ -243,6 +243,9 @@ outbound_messages = Table(
     Column("expires_at", DateTime(timezone=True)),
     # The visit a reminder or follow-up is about: withdrawn if the visit moves or ends.
     Column("booking_id", BigInteger, ForeignKey("bookings.id")),
+    # The customers a message to a staff chat names (a booking notice, an agenda): how
+    # ``customer forget`` finds their name and phone in a chat that is not theirs.
+    Column("customer_ids", ARRAY(BigInteger)),
     # expired: too old to send when its turn came (see ``core.services.dispatch``).
     CheckConstraint("status IN ('pending', 'sent', 'failed', 'expired')", name="status"),
     CheckConstraint("kind IN ('reply', 'window_reopener', 'template')", name="kind"),
@@ -274,11 +277,19 @@ outbound_messages = Table(
         "booking_id",
         postgresql_where=text("booking_id IS NOT NULL AND status = 'pending'"),
     ),
-    # Retention's walk (``core.db.retention_repository``): finished messages, oldest first.
+    # Retention's walk (``core.db.retention_repository``): finished (or failed) messages,
+    # oldest first.
     Index(
         "ix_outbound_messages_finished_created_at",
         "created_at",
-        postgresql_where=text("status IN ('sent', 'expired')"),
+        postgresql_where=text("status IN ('sent', 'expired', 'failed')"),
+    ),
+    # Erasure's look-up (``core.db.erasure_repository``): staff messages naming a customer.
+    Index(
+        "ix_outbound_messages_customer_ids",
+        "customer_ids",
+        postgresql_using="gin",
+        postgresql_where=text("customer_ids IS NOT NULL"),
     ),
 )
 
@@ -401,11 +412,12 @@ inbound_events = Table(
         "id",
         postgresql_where=text("status = 'pending'"),
     ),
-    # Retention's walk (``core.db.retention_repository``): handled events, oldest first.
+    # Retention's walk (``core.db.retention_repository``): handled (or parked) events,
+    # oldest first.
     Index(
         "ix_inbound_events_handled_at",
         "handled_at",
-        postgresql_where=text("status IN ('done', 'ignored')"),
+        postgresql_where=text("status IN ('done', 'ignored', 'failed')"),
     ),
 )
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.messages import Reply
-from core.conversation.staff_texts import StaffTexts
+from core.conversation.staff_texts import StaffTexts, named_in
 from core.db.agenda_repository import AgendaRepository
 from core.db.outbox_repository import OutboxRepository, Priority
 from core.db.staff_chat_repository import StaffChat, StaffChatRepository
@@ -121,6 +121,7 @@ class QueueAgendas:
                     now,
                     priority=Priority.BULK,
                     expires_at=span.end,
+                    customer_ids=named_in(visits),
                 )
             await agendas.queued(notice_id, min(ids), now)
             queued += 1

@@ -72,9 +72,9 @@ class Converse:
             if command is not None:
                 # Staff commands never touch the chat's conversation (nor make a customer).
                 catalog = await self._catalogs.current(connection)
-                reply = await StaffDesk(connection, catalog, now).answer(contact, command)
+                reply, named = await StaffDesk(connection, catalog, now).answer(contact, command)
                 await OutboxRepository(connection).add(
-                    contact.channel, contact.chat_id, [reply], now
+                    contact.channel, contact.chat_id, [reply], now, customer_ids=named
                 )
                 await uow.commit()
                 return [reply]

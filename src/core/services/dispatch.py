@@ -43,6 +43,12 @@ send takes at most ``SEND_TIMEOUT``; ``stop_grace`` is how long stopping may tak
 cases remain that send a message twice: a crash (or a kill) after the platform took it
 and before it was recorded, and a network error or timeout on a send the platform did
 take. Telegram offers no idempotency key to prevent them.
+
+Several processes on one database (``salonbot.leadership``): ``may_send`` is asked right
+before each send, after the pacing's wait; while it says no (this process no longer leads
+its channel) the claim is let go and the message waits, untouched. ``resume`` lets a
+stopped dispatcher ``run`` again, its pacing and its unrecorded outcomes kept, and
+``record_kept`` records those outcomes when it is not running.
 """
 
 from __future__ import annotations
@@ -114,6 +120,11 @@ class _Expired:
     why: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Withheld:
+    """Not sent: ``may_send`` said no; the claim is let go, the message waits unchanged."""
+
+
 @dataclass(slots=True)
 class _Unrecorded:
     message: ClaimedMessage
@@ -163,9 +174,11 @@ class OutboxDispatcher:
         lanes: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
         tally: WorkTally | None = None,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self._lanes = lanes
         self._tally = tally or NoTally()
+        self._may_send = may_send
         self._uow = uow_factory
         self._clock = clock
         self._sender = sender
@@ -192,6 +205,11 @@ class OutboxDispatcher:
         self._stopping.set()
         self._wakeup.notify()
 
+    def resume(self) -> None:
+        """After ``run`` has returned: the next ``run`` sends again (kept: the pacing and
+        the outcomes the database has not recorded yet)."""
+        self._stopping.clear()
+
     @property
     def sending(self) -> bool:
         """A message is being sent or its outcome recorded: stopping now may send it twice."""
@@ -207,6 +225,12 @@ class OutboxDispatcher:
     def unrecorded(self) -> int:
         """How many sends are done but not yet recorded (waiting for the database)."""
         return len(self._unrecorded)
+
+    async def record_kept(self) -> None:
+        """Record the outcomes the database missed (``unrecorded``), also after ``run`` has
+        returned; raises while the database is away. Recorded, their messages are not sent
+        again by whichever process sends for the channel next."""
+        await self._record_unrecorded()
 
     async def run(self) -> None:
         """Send until ``stop``: several lanes, so one slow answer does not hold up other
@@ -275,6 +299,8 @@ class OutboxDispatcher:
                 if self._stopping.is_set():
                     return False  # stopping: the claim rolls back, the message waits
                 sent, latency = await self._send(claimed)
+                if isinstance(sent, _Withheld):
+                    return False  # the claim rolls back: the message waits, as it was
                 if isinstance(sent, _Expired):
                     await self._expire(uow, claimed, sent.why)
                     return True
@@ -313,7 +339,9 @@ class OutboxDispatcher:
         age = now - claimed.created_at
         return f"not sent: {age} old" if age > self._shelf_life else None
 
-    async def _send(self, claimed: ClaimedMessage) -> tuple[SendOutcome | _Expired, float]:
+    async def _send(
+        self, claimed: ClaimedMessage
+    ) -> tuple[SendOutcome | _Expired | _Withheld, float]:
         """The platform's answer and its latency in ms, or why it was not sent after all;
         never raises."""
         message: Reply | Form | None = None
@@ -335,6 +363,8 @@ class OutboxDispatcher:
             # token is left for the next message.
             if (stale := self._stale(claimed)) is not None:
                 return _Expired(stale), 0.0
+            if not self._may_send():
+                return _Withheld(), 0.0
             now = self._monotonic()
             self._pacer.overall.take(now)
             self._pacer.chat(claimed.chat_id, now).take(now)

@@ -2,9 +2,11 @@
 
 What is erased, in one transaction: the customer's name, phone, channel identity (chat id),
 first-contact payload and language; their conversations (the chat's state); every raw
-inbound event and every outbound message of their chats (pending ones too); and their name
-and phone in the calendar pushes of their bookings, whose events already put on a staff
-member's Google Calendar are queued to be put again without them. What is kept: the
+inbound event and every outbound message of their chats (pending ones too); the messages to
+staff chats that name them (booking notices, agendas: pending ones deleted, sent ones'
+text blanked); and their name and phone in the calendar pushes of their bookings, whose
+events already put on a staff member's Google Calendar are queued to be put again without
+them. What is kept: the
 customer row itself, blank, marked ``forgotten_at`` (bookings name it), their bookings and
 each booking's history, for the salon's accounts.
 
@@ -106,6 +108,8 @@ class Forgotten:
     calendar_events_requeued: int
     bookings_kept: int
     forgotten_before: bool
+    staff_messages_deleted: int = 0
+    staff_messages_blanked: int = 0
 
 
 class ForgetCustomer:
@@ -138,6 +142,7 @@ class ForgetCustomer:
             chats = await erasure.chats_of(customer_id)
             inbound = await erasure.drop_inbound(chats)
             outbound = await erasure.drop_outbound(chats)
+            to_staff = await erasure.erase_from_staff_messages(customer_id)
             conversations = await erasure.drop_conversations(customer_id, chats)
             identity = await erasure.blank(customer_id, now)
             scrubbed, requeued = await self._calendars(uow.connection, erasure, customer_id, now)
@@ -150,6 +155,7 @@ class ForgetCustomer:
                 "customer": customer_id,
                 "inbound_events": inbound,
                 "outbound_messages": outbound,
+                "staff_messages": sum(to_staff),
                 "calendar_events_requeued": requeued,
             },
         )
@@ -164,6 +170,7 @@ class ForgetCustomer:
             requeued,
             kept,
             identity.forgotten_at is not None,
+            *to_staff,
         )
 
     async def _calendars(

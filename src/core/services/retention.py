@@ -5,7 +5,8 @@ kept forever they would be a growing store of personal data nobody reads. Each r
 those older than the retention (``RETENTION_DAYS``) that nothing needs any more
 (``core.db.retention_repository`` says which), in small batches, each its own short
 transaction, so a run never holds many rows or the tables for long; what a run leaves, the
-next one takes.
+next one takes. Those parked as failed are kept ``FAILED_KEPT_FOR`` times as long: long
+enough to find out why, not forever.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from core.ports import Clock
 log = logging.getLogger("salonbot.retention")
 
 DEFAULT_RETENTION = timedelta(days=30)
+FAILED_KEPT_FOR = 3
+"""Failed events and messages are kept this many times the retention."""
 BATCH = 500
 """Rows one statement deletes."""
 BATCHES_PER_RUN = 4
@@ -36,10 +39,13 @@ class Pruned:
 
     events: int = 0
     messages: int = 0
+    failed_events: int = 0
+    failed_messages: int = 0
 
 
 class PruneOldTraffic:
-    """Deletes handled inbound events and finished outbound messages older than ``keep``."""
+    """Deletes handled inbound events and finished outbound messages older than ``keep``,
+    and failed ones of either older than ``FAILED_KEPT_FOR`` times ``keep``."""
 
     def __init__(
         self,
@@ -60,14 +66,30 @@ class PruneOldTraffic:
 
     async def run(self) -> Pruned:
         before = self._clock.now() - self._keep
-        events = await self._in_batches(lambda r: r.drop_handled_events(before, self._batch))
-        messages = await self._in_batches(lambda r: r.drop_finished_messages(before, self._batch))
-        if events or messages:
+        long_before = self._clock.now() - FAILED_KEPT_FOR * self._keep
+        limit = self._batch
+        pruned = Pruned(
+            await self._in_batches(lambda r: r.drop_handled_events(before, limit)),
+            await self._in_batches(lambda r: r.drop_finished_messages(before, limit)),
+            await self._in_batches(
+                lambda r: r.drop_handled_events(long_before, limit, failed=True)
+            ),
+            await self._in_batches(
+                lambda r: r.drop_finished_messages(long_before, limit, failed=True)
+            ),
+        )
+        if pruned != Pruned():
             log.info(
                 "old traffic pruned",
-                extra={"events": events, "messages": messages, "before": before.isoformat()},
+                extra={
+                    "events": pruned.events,
+                    "messages": pruned.messages,
+                    "failed_events": pruned.failed_events,
+                    "failed_messages": pruned.failed_messages,
+                    "before": before.isoformat(),
+                },
             )
-        return Pruned(events, messages)
+        return pruned
 
     async def _in_batches(self, drop: Callable[[RetentionRepository], Awaitable[int]]) -> int:
         total = 0

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.conversation.desk_port import pick_language
 from core.conversation.messages import ChatContact, Command, Inbound, Reply
-from core.conversation.staff_texts import StaffTexts
+from core.conversation.staff_texts import StaffTexts, named_in
 from core.conversation.words import offered_languages
 from core.db.staff_chat_repository import StaffChatRepository
 from core.db.staff_day_repository import StaffDayRepository
@@ -47,24 +47,26 @@ class StaffDesk:
         self._catalog = catalog
         self._now = now
 
-    async def answer(self, contact: ChatContact, command: Command) -> Reply:
+    async def answer(self, contact: ChatContact, command: Command) -> tuple[Reply, list[int]]:
+        """The answer, and the customers it names (a day's visits): the outbox keeps them
+        with it, for ``customer forget``."""
         linked = await self._chats.chat(contact.channel, contact.chat_id)
         language = linked.language if linked else await self._language(contact)
         texts = StaffTexts(self._catalog, language)
         if command.name == LINK:
-            return await self._link(contact, command.payload, language, texts)
+            return await self._link(contact, command.payload, language, texts), []
         if linked is None:
-            return texts.staff_only()
+            return texts.staff_only(), []
         if command.name == UNLINK:
             await self._chats.unlink_chat(contact.channel, contact.chat_id)
-            return texts.unlinked()
+            return texts.unlinked(), []
         day = local_day(self._now, self._catalog)
         if command.name == TOMORROW:
             day += timedelta(days=1)
         visits = await StaffDayRepository(self._db).visits(
             linked.staff_id, local_day_span(self._catalog, day)
         )
-        return Reply(texts.agenda(day, visits))
+        return Reply(texts.agenda(day, visits)), named_in(visits)
 
     async def _link(
         self, contact: ChatContact, typed: str, language: str, texts: StaffTexts

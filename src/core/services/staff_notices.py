@@ -78,6 +78,7 @@ class StaffNotices:
                 change.at,
                 priority=Priority.BULK,
                 expires_at=expires_at,
+                customer_ids=[] if after.customer_id is None else [after.customer_id],
             )
         log.info(
             "staff notice of booking %d (%s) queued to %d chat(s)",
