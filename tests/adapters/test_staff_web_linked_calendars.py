@@ -17,7 +17,8 @@ from core.calendar.ports import Role
 from core.catalog.file import load_catalog_text
 from core.db.tables import calendar_syncs, staff
 from core.domain.booking import Actor, Booking
-from core.services.calendar_alerts import AlertKind, RevertReason, raise_alert
+from core.linked_calendars.edits import RevertReason
+from core.services.calendar_alerts import AlertKind, raise_alert
 from core.services.catalog import load_catalog
 from salonbot.bootstrap import Salonbot
 from salonbot.web import create_web_app
@@ -71,7 +72,7 @@ async def troubles(salon: Salonbot) -> tuple[Booking, Booking]:
         catalog = await salon.catalogs.current(uow.connection)
         for key, booking, kind, detail in (
             ("maria", marias, AlertKind.CONFLICT, ""),
-            ("olga", olgas, AlertKind.REVERTED, RevertReason.CLOSED),
+            ("olga", olgas, AlertKind.REVERTED, RevertReason.TAKEN),
         ):
             await raise_alert(
                 uow.connection,
@@ -131,8 +132,8 @@ async def test_the_owner_sees_every_alert_stuck_push_and_failing_sync_and_dismis
     ) in shown
     assert (
         f'Booking #{olgas.id}</a> (<time datetime="{olgas.start.isoformat()}">Wed 9 Dec'
-        " 12:00</time>): a move made in Google Calendar was put back: that time is outside"
-        " your working hours"
+        " 12:00</time>): a change made in Google Calendar was put back: that time is not free"
+        " (a booking, time off or an event of your own)"
     ) in shown
     assert (
         "not on the Google Calendar; salonbot gave up: calendar not found or not shared"
@@ -171,7 +172,7 @@ async def test_a_staff_member_sees_only_their_own_in_their_language(
     assert "Google Календарь: 2 вопроса требуют внимания" in shown  # her alert and push
     assert f"/staff/booking/{olgas.id}" in shown
     assert f"/staff/booking/{marias.id}" not in shown
-    assert "вне ваших рабочих часов" in shown
+    assert "изменение в Google Календаре отменено: это время занято" in shown
     [dismiss] = re.findall(r'action="(/staff/google/alerts/\d+/dismiss)"', shown)
 
     # Maria's alert is not hers to dismiss, even by a form made by hand.

@@ -8,7 +8,8 @@ from playwright.async_api import Page, expect
 from sqlalchemy import insert, select
 
 from core.db.tables import calendar_pushes, calendar_syncs, staff
-from core.services.calendar_alerts import AlertKind, RevertReason, raise_alert
+from core.linked_calendars.edits import RevertReason
+from core.services.calendar_alerts import AlertKind, raise_alert
 from salonbot.bootstrap import Salonbot
 from tests.browser.axe import blocking_violations, report
 from tests.browser.browsing import sign_in

@@ -14,7 +14,8 @@ from core.calendar.linked import AlertNotFound
 from core.calendar.ports import Role, StaffUser
 from core.db.tables import calendar_alerts
 from core.domain.booking import Actor, Booking
-from core.services.calendar_alerts import AlertKind, RevertReason, raise_alert
+from core.linked_calendars.edits import RevertReason
+from core.services.calendar_alerts import AlertKind, raise_alert
 from core.services.staff_notices import NOTICE_FRESH_FOR
 from salonbot.bootstrap import Salonbot
 from tests.fakes.clock import FakeClock
@@ -100,16 +101,16 @@ async def test_a_reverted_move_says_why_in_the_chats_language(
     await link(app, "maria", "9001", language="en")
     await link(app, "maria", "9002", language="ru")
 
-    assert await _raise(app, booking.id, AlertKind.REVERTED, detail=RevertReason.CLOSED)
+    assert await _raise(app, booking.id, AlertKind.REVERTED, detail=RevertReason.TAKEN)
 
     assert (await _notices(app, "9001"))[-1] == (
-        f"You moved booking #{booking.id} in Google Calendar; salonbot put it back:"
-        " that time is outside your working hours.\n"
+        f"You changed booking #{booking.id} in Google Calendar; salonbot put it back:"
+        " that time is not free (a booking, time off or an event of your own).\n"
         "It stays at its time: Manicure, Monday, 7 December at 10:00\u202fAM, Ada."
     )
     assert (await _notices(app, "9002"))[-1] == (
-        f"Вы перенесли запись №{booking.id} в Google Календаре; salonbot вернул её обратно:"
-        " это время вне ваших рабочих часов.\n"
+        f"Вы изменили запись №{booking.id} в Google Календаре; salonbot вернул её как было:"
+        " это время занято (другой записью, отгулом или вашим собственным событием).\n"
         "Запись остаётся на своём времени: Маникюр, понедельник, 7 декабря, 10:00, Ada."
     )
     # Two reverts of one booking are two alerts: each move was its own.

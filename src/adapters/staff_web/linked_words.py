@@ -31,8 +31,8 @@ class LinkedWords:
         self.dismiss = _("Dismiss")
         self._booking = _("Booking #%(id)s")
         self._conflict = _("an event in the Google Calendar overlaps this booking")
-        self._reverted = _("a move made in Google Calendar was put back: %(why)s")
-        self._no_reason = _("the move could not be applied")
+        self._reverted = _("a change made in Google Calendar was put back: %(why)s")
+        self._no_reason = _("the change could not be applied")
         self._parked = {
             "put": _("not on the Google Calendar; salonbot gave up: %(error)s"),
             "remove": _("not taken off the Google Calendar; salonbot gave up: %(error)s"),

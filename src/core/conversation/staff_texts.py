@@ -112,13 +112,14 @@ class StaffTexts:
         )
 
     def calendar_reverted(self, booking: Booking, first_name: str, detail: str) -> str:
-        """salonbot put back the staff member's move of ``booking``'s event in Google;
-        ``detail`` says why (one of ``RevertReason``'s, translated here, or shown as is)."""
-        why = self._(detail) if detail else self._("the move could not be applied")
+        """salonbot put back the staff member's change of ``booking``'s event in Google (a
+        move, a new length, an all-day or recurring event); ``detail`` says why (one of
+        ``core.linked_calendars.edits.RevertReason``'s, translated here, or shown as is)."""
+        why = self._(detail) if detail else self._("the change could not be applied")
         return "\n".join(
             [
                 self._(
-                    "You moved booking #%(id)d in Google Calendar; salonbot put it back: %(why)s."
+                    "You changed booking #%(id)d in Google Calendar; salonbot put it back: %(why)s."
                 )
                 % {"id": booking.id, "why": why.rstrip(".")},
                 self._("It stays at its time: %(visit)s.")

@@ -11,8 +11,8 @@ Called inside the caller's transaction (the use case owns it); the alert and the
 commit or roll back with the change that raised them. The notice goes to each chat linked
 to the staff member (``salonbot staff link``), in that chat's language, as bulk in the
 outbox, like their booking notices. A ``reverted`` alert's ``detail`` is best one of
-``RevertReason``'s: the notice and the staff page say it in the reader's language (any
-other text is shown as it is).
+``core.linked_calendars.edits.RevertReason``'s: the notice and the staff page say it in
+the reader's language (any other text is shown as it is).
 
 The staff page shows the open alerts until someone dismisses them
 (``core.services.calendar_desk``).
@@ -44,25 +44,6 @@ log = logging.getLogger(__name__)
 class AlertKind(StrEnum):
     CONFLICT = "conflict"
     REVERTED = "reverted"
-
-
-def N_(text: str) -> str:  # noqa: N802 - gettext's name for "extract, translate later"
-    """``text`` as it is; ``pybabel extract`` finds it (a default keyword), and whoever
-    shows it translates it then."""
-    return text
-
-
-class RevertReason:
-    """Why salonbot put back a staff member's move of its event in Google (a ``reverted``
-    alert's ``detail``), finishing "salonbot put it back: ..."."""
-
-    TAKEN = N_("that time overlaps another booking or your time off")
-    CLOSED = N_("that time is outside your working hours")
-    LENGTH = N_("a booking keeps its service's length: move the event without stretching it")
-    ALL_DAY = N_("a booking cannot become an all-day event")
-    BEGUN = N_("the visit has already begun")
-    PAST = N_("that time has already passed")
-    ENDED = N_("the booking is no longer open to changes")
 
 
 async def raise_alert(
