@@ -18,6 +18,8 @@ calendar, read for each of salonbot's own events a calendar read finds.
 ``calendar_seen_events``: salonbot's own events as a read found them, kept with the read's
 busy time until they are reconciled with their bookings (retried, parked after too many
 failures).
+``ix_calendar_pushes_stuck_staff_id``: the parked calendar pushes no later push settled,
+for the staff page and ``salonbot google status``.
 """
 
 from __future__ import annotations
@@ -142,9 +144,16 @@ def upgrade() -> None:
         "calendar_pushes",
         ["booking_id", "calendar_id", "id"],
     )
+    op.create_index(
+        "ix_calendar_pushes_stuck_staff_id",
+        "calendar_pushes",
+        ["staff_id", "booking_id"],
+        postgresql_where=sa.text("parked_at IS NOT NULL AND done_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_calendar_pushes_stuck_staff_id", table_name="calendar_pushes")
     op.drop_index("ix_calendar_pushes_booking_id_calendar_id", table_name="calendar_pushes")
     op.drop_table("calendar_seen_events")
     op.drop_index("ix_calendar_alerts_open_staff_id", table_name="calendar_alerts")

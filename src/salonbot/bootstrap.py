@@ -23,11 +23,13 @@ from core.services.booking_changes import BookingFollower
 from core.services.calendar_changes import CalendarChanges
 from core.services.calendar_channels import CalendarChannels
 from core.services.calendar_conflicts import CalendarConflicts
+from core.services.calendar_desk import StaffLinkedCalendars
 from core.services.calendar_edits import CalendarEdits
 from core.services.calendar_import import POLL_EVERY, CalendarImport
 from core.services.calendar_notifications import StoredCalendarNotifications
 from core.services.calendar_push import CalendarOfStaff, CalendarPushes, calendar_in_catalog
 from core.services.calendar_pusher import CalendarPusher
+from core.services.calendar_status import CalendarStatuses
 from core.services.catalog import CatalogReader
 from core.services.converse import Converse
 from core.services.converse_inbound import ConverseInbound
@@ -144,6 +146,12 @@ class Salonbot:
             self.uow, self.clock, self.catalogs, self.bookings, self.add_time_off, self.find_slots
         )
         self.customer_book = StaffCustomerBook(self.uow, self.catalogs)
+        # The staff's own Google Calendars: the staff page's notices (alerts, stuck
+        # pushes) and ``salonbot google status``.
+        self.linked_calendars_desk = StaffLinkedCalendars(self.uow, self.clock)
+        self.calendar_statuses = CalendarStatuses(
+            self.uow, self.clock, self.catalogs, self.calendar_of
+        )
         self.feeds = StoredStaffFeeds(self.uow, self.clock, self.catalogs)
         # Connects on its first subscriber, not here.
         self.live = PostgresLiveChanges(

@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     google_commands.add_parser(
         "check", help="whether salonbot can write each linked staff member's calendar"
     )
+    google_commands.add_parser(
+        "status", help="what is stuck or failing with each linked calendar (no call to Google)"
+    )
     resync = google_commands.add_parser(
         "resync",
         help="read linked calendars in full and push every upcoming booking to them again",
@@ -292,6 +295,23 @@ async def _google_check(app: Salonbot, settings: Settings) -> str:
     return ""
 
 
+async def _google_status(app: Salonbot) -> str:
+    from salonbot.calendar_status_view import render_status
+
+    now, statuses = await app.calendar_statuses()
+    if not statuses:
+        return "no staff member has a google_calendar in the catalog"
+    for status in statuses:
+        print(render_status(status, now), flush=True)
+    troubled = sum(status.needs_attention for status in statuses)
+    if troubled:
+        raise CommandError(
+            f"{troubled} of {len(statuses)} calendars need attention"
+            " (a push given up, or reading back keeps failing)"
+        )
+    return ""
+
+
 async def _google_resync(app: Salonbot, settings: Settings, staff_key: str | None) -> str:
     from core.services.calendar_import import CalendarImport
     from core.services.calendar_pusher import CalendarPusher
@@ -387,6 +407,8 @@ async def _run(location: DatabaseLocation, args: argparse.Namespace, settings: S
             return await _staff_user(app, args)
         if args.command == "staff-feed":
             return await _staff_feed(app, args)
+        if args.command == "google" and args.google_command == "status":
+            return await _google_status(app)
         if args.command == "google" and args.google_command == "resync":
             return await _google_resync(app, settings, args.staff)
         if args.command == "google":

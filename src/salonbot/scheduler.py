@@ -18,8 +18,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
+from core.services.calendar_push_wake import PushWhenWoken
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
+from salonbot.live import connector
+from salonbot.push_notices import PushNotices
 
 log = logging.getLogger("salonbot.scheduler")
 
@@ -28,7 +31,8 @@ log = logging.getLogger("salonbot.scheduler")
 VISITS_EVERY = 5.0
 # Agendas are due once a day per staff member: once a minute is punctual enough.
 AGENDAS_EVERY = 60.0
-# Bookings reach the staff's linked calendars within a couple of seconds.
+# Bookings reach the staff's linked calendars at once (the pusher is woken when a push is
+# queued); this tick is the safety net.
 CALENDARS_EVERY = 2.0
 # The import only reads the calendars that are due (polled every few minutes, or asked
 # for by a push notification): idle, a tick is two small queries.
@@ -40,7 +44,9 @@ RETENTION_EVERY = 3600.0
 
 
 class Scheduler:
-    """Ticks the scheduled work of ``app``; ``outbox`` wakes the dispatchers."""
+    """Ticks the scheduled work of ``app``; ``outbox`` wakes the dispatchers.
+    ``wake_pushes``: calendar pushes also go as soon as they are queued (else at the
+    tick only: ``bench.google_calendar``'s baseline)."""
 
     def __init__(
         self,
@@ -50,6 +56,7 @@ class Scheduler:
         visits_every: float = VISITS_EVERY,
         agendas_every: float = AGENDAS_EVERY,
         calendars_every: float = CALENDARS_EVERY,
+        wake_pushes: bool = True,
         calendar_channels_every: float = CALENDAR_CHANNELS_EVERY,
         retention_every: float = RETENTION_EVERY,
         calendar_import_every: float = CALENDAR_IMPORT_EVERY,
@@ -62,8 +69,17 @@ class Scheduler:
         self._waking: asyncio.Task[None] | None = None
         self._add("visits", self.tick_visits, visits_every)
         self._add("agendas", self.tick_agendas, agendas_every)
+        # Calendar pushes: the tick, and a run as soon as the database announces a push
+        # (``core.services.calendar_push_wake``), each on its own.
+        self.push_notices: PushNotices | None = None
+        self._pushes_woken: PushWhenWoken | None = None
+        self._pushing: list[asyncio.Task[None]] = []
         if app.calendar_pusher is not None:
             self._add("calendars", app.calendar_pusher.run, calendars_every)
+        if app.calendar_pusher is not None and wake_pushes:
+            woken = Wakeup()
+            self.push_notices = PushNotices(connector(app.engine), woken)
+            self._pushes_woken = PushWhenWoken(app.calendar_pusher, woken, app.clock)
         if app.calendar_import is not None:
             self._add("calendar import", app.calendar_import.run, calendar_import_every)
         if app.calendar_channels is not None:
@@ -112,6 +128,11 @@ class Scheduler:
 
     def start(self) -> None:
         self._scheduler.start()
+        if self.push_notices is not None and self._pushes_woken is not None:
+            self._pushing = [
+                asyncio.create_task(self.push_notices.run(), name="calendar push notices"),
+                asyncio.create_task(self._pushes_woken.run(), name="calendar pushes woken"),
+            ]
         if self._app.calendar_import is not None:
             self._waking = asyncio.create_task(self._import_when_wanted())
 
@@ -140,7 +161,10 @@ class Scheduler:
         if not self._scheduler.running:
             return
         self._scheduler.pause()
-        ticking = set(self._ticking)
+        if self.push_notices is not None and self._pushes_woken is not None:
+            self.push_notices.stop()
+            self._pushes_woken.stop()
+        ticking = set(self._ticking) | set(self._pushing)
         if ticking:
             _, late = await asyncio.wait(ticking, timeout=grace)
             for task in late:

@@ -96,6 +96,7 @@ def create_web_app(
         feeds=app.feeds,
         menu=app.service_menu,
         public_url=public_base_url,
+        linked=app.linked_calendars_desk,
     )
     mount_staff(web, side)
     mount_api(

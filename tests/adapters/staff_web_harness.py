@@ -14,10 +14,12 @@ from fastapi import FastAPI
 
 from adapters.staff_web.app import mount_staff
 from adapters.staff_web.side import StaffSide
+from core.calendar.linked import CalendarAlertLine
 from core.calendar.ports import Role
 from core.calendar.views import BookingBlock
 from core.domain.booking import BookingStatus
 from tests.fakes.clock import FakeClock
+from tests.fakes.linked_desk import FakeLinkedDesk
 from tests.fakes.live_and_feeds import FakeLiveChanges, FakeStaffFeeds
 from tests.fakes.staff_side import (
     FakeAccounts,
@@ -47,6 +49,7 @@ class StaffDesk:
     customers: FakeCustomers
     live: FakeLiveChanges
     feeds: FakeStaffFeeds
+    linked: FakeLinkedDesk
 
     async def form_token(self, path: str = "/staff/login") -> str:
         page = await self.client.get(path)
@@ -118,6 +121,9 @@ async def staff_desk(
 
     live = FakeLiveChanges()
     feeds = FakeStaffFeeds({m.key: m.name for m in staff})
+    # Anna's calendar has an event over her manicure at 10:00 (alert 1).
+    linked = FakeLinkedDesk()
+    linked.add_alert(CalendarAlertLine(1, "anna", "Anna", "conflict", 1, NOW, "", NOW))
     web = FastAPI()
     side = StaffSide(
         accounts,
@@ -129,9 +135,12 @@ async def staff_desk(
         live=live,
         feeds=feeds,
         public_url=public_url,
+        linked=linked,
     )
     side.menu = services if menu else None
     staff_app = mount_staff(web, side)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        yield StaffDesk(client, accounts, calendar, clock, staff_app, desk, customers, live, feeds)
+        yield StaffDesk(
+            client, accounts, calendar, clock, staff_app, desk, customers, live, feeds, linked
+        )

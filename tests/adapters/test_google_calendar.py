@@ -150,6 +150,39 @@ async def test_remove_twice_and_unknown_are_done(fake: FakeGoogleCalendar, tmp_p
     assert [e["status"] for e in fake.events(MARIA, deleted=True)] == ["cancelled"]
 
 
+@pytest.mark.parametrize("access", [None, "missing"])
+async def test_remove_from_a_calendar_gone_or_unshared_is_refused_not_done(
+    fake: FakeGoogleCalendar, tmp_path: Path, access: str | None
+) -> None:
+    # Google answers the delete 404 notFound either way; only the calendar tells them apart.
+    calendar_id = "gone@group.calendar.google.com"
+    if access is None:
+        fake.add_calendar(calendar_id, access=None)
+    calendars = _calendars(fake, tmp_path)
+
+    with pytest.raises(CalendarRefused) as refused:
+        await calendars.remove(calendar_id, event_id(41))
+
+    assert not refused.value.transient
+    assert "not found or not shared" in refused.value.reason
+    assert fake.calls[-1] == ("GET", f"/calendar/v3/calendars/{calendar_id}")
+
+
+async def test_remove_whose_calendar_check_fails_for_now_is_tried_again(
+    fake: FakeGoogleCalendar, tmp_path: Path
+) -> None:
+    calendars = _calendars(fake, tmp_path)
+    await calendars.put(MARIA, _draft())
+    fake.fail_next(1, 404, "notFound")  # the delete
+    fake.fail_next(1, 503, "backendError")  # the calendar's check
+
+    with pytest.raises(CalendarRefused) as refused:
+        await calendars.remove(MARIA, event_id(41))
+
+    assert refused.value.transient
+    assert len(fake.events(MARIA)) == 1
+
+
 @pytest.mark.parametrize(
     ("status", "reason"),
     [(429, "rateLimitExceeded"), (403, "rateLimitExceeded"), (503, "backendError")],
@@ -218,6 +251,23 @@ async def test_a_timeout_after_google_applied_then_the_retry_finds_the_event(
     await calendars.put(MARIA, _draft(summary="Colour: Anna"))  # 409, then patch
     [event] = fake.events(MARIA)
     assert event["summary"] == "Colour: Anna"
+
+
+async def test_the_fake_hangs_a_share_of_inserts_after_applying_them(
+    fake: FakeGoogleCalendar, tmp_path: Path
+) -> None:
+    calendars = _calendars(fake, tmp_path, timeout=0.3)
+    fake.hang_share_of_inserts(1.0, 1.0)
+    with pytest.raises(CalendarRefused) as refused:
+        await calendars.put(MARIA, _draft())
+    assert refused.value.transient
+
+    assert fake.inserts_hung == 1
+    assert list(fake.inserted_at) == [event_id(41)]
+    fake.hang_share_of_inserts(0.0, 1.0)
+    await calendars.put(MARIA, _draft(summary="Colour: Anna"))  # 409, then patch
+    assert list(fake.inserted_at) == [event_id(41)]  # applied once
+    assert fake.inserts_hung == 1
 
 
 async def test_a_key_the_token_endpoint_does_not_trust_is_refused(

@@ -145,6 +145,7 @@ def _sample_path(path: str) -> str:
         "{token}": "x" * 43,
         "{booking_id}": "1",
         "{customer_id}": "1",
+        "{alert_id}": "1",
     }
     for name, value in samples.items():
         path = path.replace(name, value)

@@ -268,6 +268,7 @@ POSTS = [
     ("/staff/time-off/anna/2026-12-09/remove", {"id": "1"}),
     ("/staff/feeds/anna", {}),
     ("/staff/feeds/anna/stop", {}),
+    ("/staff/google/alerts/1/dismiss", {"day": "2026-12-08"}),
 ]  # fmt: skip
 # The POST routes with tests of their own (test_staff_web_access): signing in and out.
 POSTED_ELSEWHERE = {"/login", "/logout"}
@@ -288,6 +289,7 @@ def _nothing_changed(desk: StaffDesk) -> None:
     assert sum(len(bs) for bs in desk.calendar.bookings.values()) == 2
     assert [(s.id, s.start, s.end) for s, _ in desk.desk.time_offs.values()] == [(1, *SEEDED_OFF)]
     assert desk.feeds.made_by("anna") == "cli"
+    assert desk.linked.open_alerts() == [1]
 
 
 async def test_the_list_of_forms_covers_every_post_route() -> None:

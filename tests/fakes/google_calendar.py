@@ -63,7 +63,10 @@ Contract (shapes as in docs/platform-facts.md section C and Google's Calendar v3
 - Knobs: :meth:`fail_next` answers the next N calendar calls with a status and reason
   (and ``Retry-After``) before doing anything; :meth:`hang_after_apply` makes the next
   write do its work, then sleep (past the client's timeout) before answering;
+  :meth:`hang_share_of_inserts` does that to a share of all inserts (drawn at random);
   :meth:`expire_sync_tokens`.
+- Records: ``inserted_at`` (each event id inserted, ``time.monotonic()`` when it was
+  applied: a second insert of one id is a 409 and never recorded), for benchmarks.
 - The staff member in Google's own app: :meth:`owner_put`, :meth:`owner_move`,
   :meth:`owner_delete` change a calendar without HTTP (not in ``calls``).
 - Every change of a calendar's events, through the API or the owner's, calls
@@ -112,6 +115,7 @@ import asyncio
 import base64
 import email.utils
 import json
+import random
 import re
 import secrets
 import ssl
@@ -241,6 +245,10 @@ class FakeGoogleCalendar:
         self._tokens: set[str] = set()
         self._failures: list[_Failure] = []
         self._hang_seconds: float | None = None
+        # A share of inserts hanging after they applied (``hang_share_of_inserts``).
+        self._inserts_hang: tuple[float, float, random.Random] | None = None
+        self.inserts_hung = 0
+        self.inserted_at: dict[str, float] = {}
         self._sync_tokens: dict[str, _Read] = {}
         self._page_tokens: dict[str, _Read] = {}
         # Called with a calendar's id after every change of its events.
@@ -347,6 +355,11 @@ class FakeGoogleCalendar:
     def hang_after_apply(self, seconds: float) -> None:
         """The next write is carried out, then its answer waits ``seconds``."""
         self._hang_seconds = seconds
+
+    def hang_share_of_inserts(self, share: float, seconds: float, *, seed: int = 0) -> None:
+        """From now on, each insert that applies hangs ``seconds`` before answering with
+        probability ``share`` (a seeded draw: the same share in every run)."""
+        self._inserts_hang = (share, seconds, random.Random(seed))
 
     def access_token(self) -> str:
         """A bearer token the API accepts, for tests that call it over plain HTTP."""
@@ -473,7 +486,18 @@ class FakeGoogleCalendar:
         if request.method in ("POST", "PATCH", "DELETE") and self._hang_seconds is not None:
             seconds, self._hang_seconds = self._hang_seconds, None
             await asyncio.sleep(seconds)
+        elif self._inserts_hang is not None and self._applied_insert(request, response):
+            share, seconds, draw = self._inserts_hang
+            if draw.random() < share:
+                self.inserts_hung += 1
+                await asyncio.sleep(seconds)
         return response
+
+    @staticmethod
+    def _applied_insert(request: web.Request, response: web.Response) -> bool:
+        return (
+            request.method == "POST" and request.path.endswith("/events") and response.status == 200
+        )
 
     def _authorize(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
@@ -557,7 +581,9 @@ class FakeGoogleCalendar:
             "created": self._stamp(),
             "status": body.get("status", "confirmed"),
         }
-        return web.json_response(self._store(calendar, event))
+        stored = self._store(calendar, event)
+        self.inserted_at[event_id] = time.monotonic()
+        return web.json_response(stored)
 
     def _patch(self, calendar: _Calendar, event_id: str, body: dict[str, Any]) -> web.Response:
         event = dict(self._event(calendar, event_id))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.tables import bookings
 from core.domain.booking import Actor, Booking
+from core.linked_calendars.edits import RevertReason
 from core.linked_calendars.ports import event_id
 from salonbot.bootstrap import Salonbot
 from tests.fakes.clock import FakeClock
@@ -105,7 +106,7 @@ async def test_salonbots_event_made_recurring_in_google_is_never_busy_and_is_put
     assert await busy_rows(app.engine) == []
     [alert] = await alerts(app.engine)
     assert (alert["kind"], alert["booking_id"]) == ("reverted", booking.id)
-    assert alert["detail"].startswith("made a recurring event in Google Calendar; put back to ")
+    assert alert["detail"] == RevertReason.RECURRING
     await push_all(app)
     [event] = google.events(MARIA)
     assert (event["id"], event.get("recurrence")) == (event_id(booking.id), [])

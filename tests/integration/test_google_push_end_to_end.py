@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.google_calendar.client import GoogleCalendars
 from core.catalog.file import load_catalog_text
+from core.db.tables import calendar_pushes
 from core.domain.booking import Actor
 from core.linked_calendars.ports import event_id
 from core.services.catalog import load_catalog
@@ -94,3 +96,25 @@ async def test_a_staff_member_without_a_calendar_is_not_pushed(
 
     assert google.events(MARIA) == []
     assert google.calls == []
+
+
+async def test_a_remove_from_a_calendar_no_longer_shared_is_parked_not_done(
+    synced: Salonbot, google: FakeGoogleCalendar
+) -> None:
+    booking = await synced.bookings.book("manicure", MONDAY_10, STAFF, staff_key="maria")
+    await push_all(synced)
+    google.calendars[MARIA].access = None  # Maria stopped sharing her calendar
+
+    await synced.bookings.cancel(booking.id, STAFF)
+    await push_all(synced)
+
+    async with synced.engine.connect() as connection:
+        put, remove = (
+            await connection.execute(select(calendar_pushes).order_by(calendar_pushes.c.id))
+        ).all()
+    assert put.done_at is not None
+    assert remove.done_at is None
+    assert remove.parked_at is not None
+    assert str(remove.last_error).startswith("calendar not found or not shared")
+    # The event is still there, for whoever shares the calendar again to see.
+    assert [e["id"] for e in google.events(MARIA)] == [event_id(booking.id)]

@@ -9,7 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from core.domain.booking import Booking, BookingStatus
-from core.linked_calendars.edits import EditAction, LastWrite, Verdict, judge, one_per_booking
+from core.linked_calendars.edits import (
+    EditAction,
+    LastWrite,
+    RevertReason,
+    Verdict,
+    judge,
+    one_per_booking,
+)
 from core.linked_calendars.ports import CalendarEvent, event_id
 
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
@@ -60,7 +67,7 @@ def test_salonbots_event_made_recurring_in_google_is_put_back_as_a_single_event(
     first = replace(event(TEN), event_id=f"{ours}_20261208T090000Z", recurring_event_id=ours)
     later = replace(first, event_id=f"{ours}_20261215T090000Z", start=TEN + timedelta(weeks=1),
                     end=TEN + timedelta(weeks=1) + HOUR)  # fmt: skip
-    made_recurring = Verdict(EditAction.REVERT, "made a recurring event in Google Calendar")
+    made_recurring = Verdict(EditAction.REVERT, RevertReason.RECURRING)
     assert verdict(first) == made_recurring
     assert verdict(later) == made_recurring
     # Its instances deleted by that put, or read before it landed: its echo.
@@ -108,10 +115,9 @@ def test_a_deletion_read_without_its_details_cancels_after_a_put_only() -> None:
 @pytest.mark.parametrize(
     ("seen", "why"),
     [
-        (event(length=HOUR + timedelta(minutes=30)), "its length changed in Google Calendar"
-         " (60 min to 90 min)"),
+        (event(length=HOUR + timedelta(minutes=30)), RevertReason.LENGTH),
         (replace(event(None), first_day=date(2026, 12, 8), end_day=date(2026, 12, 9)),
-         "made an all-day event in Google Calendar"),
+         RevertReason.ALL_DAY),
     ],
 )  # fmt: skip
 def test_a_new_length_or_an_all_day_event_is_put_back(seen: CalendarEvent, why: str) -> None:

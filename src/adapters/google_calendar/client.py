@@ -120,11 +120,16 @@ class GoogleCalendars:
             )
 
     async def remove(self, calendar_id: str, event_id: str) -> None:
+        """Gone: deleted now, deleted before (410), or never there (404), but only when
+        the calendar itself answers: Google says 404 ``notFound`` for a calendar that is
+        gone or no longer shared too, and that remove is not done (its refusal is raised)."""
         request = self._service.events().delete(calendarId=calendar_id, eventId=event_id)
         try:
             await self._run(request.execute)
         except HttpRefused as refused:
-            if refused.status not in (404, 410):
+            if refused.status == 404:
+                await self._run(self._service.calendars().get(calendarId=calendar_id).execute)
+            elif refused.status != 410:
                 raise
 
     async def check(self, calendar_id: str) -> str | None:

@@ -21,6 +21,7 @@ from adapters.staff_web.booking_page import add_booking_routes
 from adapters.staff_web.customers import add_customers_routes
 from adapters.staff_web.feeds import FEED_PATH, add_feed_routes
 from adapters.staff_web.forms import Forged, forged
+from adapters.staff_web.linked_alerts import add_linked_routes
 from adapters.staff_web.live import add_live_routes
 from adapters.staff_web.login import add_login_routes
 from adapters.staff_web.pages import add_pages_routes
@@ -58,6 +59,7 @@ def create_staff_app(side: StaffSide) -> FastAPI:
     add_customers_routes(staff, side)
     add_live_routes(staff, side)
     add_feed_routes(staff, side)
+    add_linked_routes(staff, side)
     staff.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
 
     @staff.exception_handler(NotSignedIn)

@@ -14,9 +14,12 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
 from adapters.staff_web.grid import day_grid, week_grid
+from adapters.staff_web.linked_words import LinkedWords
 from adapters.staff_web.side import StaffSide
 from adapters.staff_web.words import PageWords
+from core.calendar.linked import LinkedCalendarNotices
 from core.calendar.ports import SignedIn
+from core.calendar.roles import may_edit
 from core.domain.errors import UnknownStaff
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -44,10 +47,16 @@ def add_pages_routes(router: FastAPI, side: StaffSide) -> None:
     async def day_page(signed: SignedIn, day: date) -> HTMLResponse:
         words = PageWords(signed.user.language)
         view = await side.calendar.day(day)
+        linked = LinkedCalendarNotices()
+        if side.linked is not None:
+            linked = await side.linked.notices(signed.user)
         return side.page(
             "day.html",
             words,
             view=view,
+            linked=linked,
+            g=LinkedWords(words.language, view.zone),
+            may_dismiss=lambda staff_key: may_edit(signed.user, staff_key),
             grid=day_grid(view),
             user=signed.user,
             csrf=signed.csrf,

@@ -15,6 +15,7 @@ from adapters.staff_web.security import PREFIX, SESSION_COOKIE
 from adapters.staff_web.words import PageWords
 from core.calendar.desk import CustomerBook, FrontDesk, LiveChanges
 from core.calendar.feeds import StaffFeeds
+from core.calendar.linked import LinkedCalendarDesk
 from core.calendar.ports import Accounts, Calendar, SignedIn
 
 MAX_TOKEN = 128
@@ -59,6 +60,8 @@ class StaffSide:
     # browser (a calendar feed's) are built on; None: the request's own.
     public_url: str | None = field(default=None, kw_only=True)
     feeds: StaffFeeds = field(kw_only=True)
+    # The staff's own Google Calendars, for the day page's notices; None: none shown.
+    linked: LinkedCalendarDesk | None = field(default=None, kw_only=True)
 
     async def signed_in(self, request: Request) -> SignedIn:
         """The request's live session (a route's dependency), or ``NotSignedIn``."""

@@ -99,6 +99,39 @@ class StaffTexts:
             ]
         )
 
+    # -- their Google Calendar -------------------------------------------------------------
+
+    def calendar_conflict(self, booking: Booking, first_name: str) -> str:
+        """An event of the staff member's own calendar now overlaps ``booking``."""
+        return "\n".join(
+            [
+                self._("Your Google Calendar event now overlaps booking #%(id)d: %(visit)s.")
+                % {"id": booking.id, "visit": self._visit(booking, first_name)},
+                self._("Move your event, or the booking on the staff page."),
+            ]
+        )
+
+    def calendar_reverted(self, booking: Booking, first_name: str, detail: str) -> str:
+        """salonbot put back the staff member's change of ``booking``'s event in Google (a
+        move, a new length, an all-day or recurring event); ``detail`` says why (one of
+        ``core.linked_calendars.edits.RevertReason``'s, translated here, or shown as is)."""
+        why = self._(detail) if detail else self._("the change could not be applied")
+        return "\n".join(
+            [
+                self._(
+                    "You changed booking #%(id)d in Google Calendar; salonbot put it back: %(why)s."
+                )
+                % {"id": booking.id, "why": why.rstrip(".")},
+                self._("It stays at its time: %(visit)s.")
+                % {"visit": self._visit(booking, first_name)},
+            ]
+        )
+
+    def _visit(self, booking: Booking, first_name: str) -> str:
+        """The service, the local time and the customer's first name, comma-separated."""
+        who = first_name.strip() or self._("a customer without a name")
+        return f"{self._service(booking.service_key)}, {self._when(booking.start)}, {who}"
+
     def _details(self, headline: str, booking: Booking, visitor: Visitor) -> str:
         return "\n".join(
             [

@@ -1,14 +1,20 @@
 """Calendar pushes: bookings waiting to be put on or taken off a staff member's linked
-calendar, in order per booking (``calendar_pushes``)."""
+calendar, in order per booking (``calendar_pushes``).
+
+Queuing a push also announces it on ``PUSHES_CHANNEL`` (Postgres ``NOTIFY``, delivered at
+the queuing transaction's commit, dropped with its rollback): a pusher in any process
+listening there pushes it at once instead of at its next tick.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, null, or_, select, update
+from sqlalchemy import and_, exists, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,8 +23,14 @@ from core.linked_calendars.edits import LastWrite
 from core.linked_calendars.ports import EventDraft, event_id
 
 MAX_ERROR_LENGTH = 2000
+PUSHES_CHANNEL = "salonbot_calendar_pushes"
+"""Where a queued push is announced (no payload: a pusher claims what is due)."""
 SUPERSEDED = "superseded by a later push"
 """``last_error`` of a push marked done because a later one replaced it: never carried out."""
+SETTLED = "settled by a later push"
+"""Added to ``last_error`` of a parked push marked done because a later push of its booking
+to the same calendar was carried out: it was never carried out itself."""
+MOST_DUE_CALENDARS = 100
 
 
 class PushAction(StrEnum):
@@ -90,6 +102,16 @@ def _unclaimed(now: datetime) -> ColumnElement[bool]:
     return or_(calendar_pushes.c.claimed_until.is_(None), calendar_pushes.c.claimed_until <= now)
 
 
+def _due(now: datetime, busy: Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """Open, unclaimed, due now, to none of the ``busy`` calendars."""
+    return (
+        _open(),
+        _unclaimed(now),
+        calendar_pushes.c.next_attempt_at <= now,
+        calendar_pushes.c.calendar_id.not_in(sorted(busy)),
+    )
+
+
 class CalendarPushRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
@@ -156,6 +178,9 @@ class CalendarPushRepository:
             )
             .returning(calendar_pushes.c.id)
         )
+        # One notice per transaction however many pushes it queues (Postgres folds equal
+        # payloads), sent at commit.
+        await self._db.execute(select(func.pg_notify(PUSHES_CHANNEL, "")))
         return int(pushed)
 
     async def channel_of(self, customer_id: int) -> str | None:
@@ -165,11 +190,24 @@ class CalendarPushRepository:
         )
         return None if channel is None else str(channel)
 
-    async def claim(self, now: datetime, claimed_until: datetime, limit: int) -> list[ClaimedPush]:
-        """Claim up to ``limit`` due pushes until ``claimed_until``, oldest first, each the
-        oldest open push of its booking (a later one waits for it, even while it is
-        waiting to be retried). Rows another pusher holds or has claimed are skipped.
-        A stored event too damaged to read is parked, not claimed."""
+    async def claim(
+        self,
+        now: datetime,
+        claimed_until: datetime,
+        limit: int,
+        *,
+        busy: Collection[str] = (),
+        calendar_id: str | None = None,
+    ) -> list[ClaimedPush]:
+        """Claim up to ``limit`` due pushes until ``claimed_until``, each the oldest open
+        push of its booking (a later one waits for it, even while it is waiting to be
+        retried), none to the ``busy`` calendars (only to ``calendar_id``, when given).
+        Rows another pusher holds or has claimed are skipped. A stored event too damaged
+        to read is parked, not claimed.
+
+        Fair between calendars: every calendar's first due push comes before any
+        calendar's second (then oldest first), so a calendar with a long queue (one that
+        fails, say) never fills a run on its own. Returned in id order."""
         earlier = calendar_pushes.alias("earlier")
         earlier_open = exists().where(
             earlier.c.booking_id == calendar_pushes.c.booking_id,
@@ -177,17 +215,32 @@ class CalendarPushRepository:
             earlier.c.done_at.is_(None),
             earlier.c.parked_at.is_(None),
         )
+        claimable = _due(now, busy)
+        if calendar_id is not None:
+            claimable += (calendar_pushes.c.calendar_id == calendar_id,)
+        ranked = (
+            select(
+                calendar_pushes.c.id,
+                func.row_number()
+                .over(
+                    partition_by=calendar_pushes.c.calendar_id,
+                    order_by=(calendar_pushes.c.next_attempt_at, calendar_pushes.c.id),
+                )
+                .label("turn"),
+            )
+            .where(*claimable, ~earlier_open)
+            .subquery("ranked")
+        )
+        # The conditions again on the locked rows: a row another pusher claimed and
+        # committed meanwhile is re-checked against them (the subquery's snapshot is not).
+        # An earlier open push of the booking cannot appear meanwhile (later ids only).
         due = (
             select(calendar_pushes.c.id)
-            .where(
-                _open(),
-                _unclaimed(now),
-                calendar_pushes.c.next_attempt_at <= now,
-                ~earlier_open,
-            )
-            .order_by(calendar_pushes.c.next_attempt_at, calendar_pushes.c.id)
+            .join(ranked, ranked.c.id == calendar_pushes.c.id)
+            .where(*claimable)
+            .order_by(ranked.c.turn, calendar_pushes.c.next_attempt_at, calendar_pushes.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=calendar_pushes)
             .scalar_subquery()
         )
         rows = await self._db.execute(
@@ -226,11 +279,45 @@ class CalendarPushRepository:
             )
         return claimed
 
+    async def due_calendars(self, now: datetime, busy: Collection[str] = ()) -> list[str]:
+        """The calendars with a push due now that no pusher has claimed (``busy`` left
+        out), at most ``MOST_DUE_CALENDARS``: where to push next. (A due push may still
+        wait for an earlier one of its booking: its calendar is named all the same.)"""
+        rows = await self._db.execute(
+            select(calendar_pushes.c.calendar_id)
+            .where(*_due(now, busy))
+            .group_by(calendar_pushes.c.calendar_id)
+            .order_by(func.min(calendar_pushes.c.next_attempt_at))
+            .limit(MOST_DUE_CALENDARS)
+        )
+        return [str(calendar) for calendar in rows.scalars()]
+
     async def done(self, push: ClaimedPush, at: datetime) -> None:
-        await self._db.execute(
+        """Carried out; the booking's earlier pushes to the same calendar that were parked
+        are settled by it (marked done, their reason kept): the event is as it should be
+        now, so they are no longer stuck."""
+        recorded = await self._db.execute(
             update(calendar_pushes)
             .where(*_still_claimed(push))
             .values(done_at=at, claimed_until=None, attempts=calendar_pushes.c.attempts + 1)
+        )
+        if recorded.rowcount == 0:
+            return
+        await self._db.execute(
+            update(calendar_pushes)
+            .where(
+                calendar_pushes.c.booking_id == push.booking_id,
+                calendar_pushes.c.calendar_id == push.calendar_id,
+                calendar_pushes.c.id < push.id,
+                calendar_pushes.c.parked_at.is_not(None),
+                calendar_pushes.c.done_at.is_(None),
+            )
+            .values(
+                done_at=at,
+                last_error=func.left(
+                    func.concat(calendar_pushes.c.last_error, f" ({SETTLED})"), MAX_ERROR_LENGTH
+                ),
+            )
         )
 
     async def retry_at(self, push: ClaimedPush, at: datetime, error: str) -> None:
@@ -244,6 +331,19 @@ class CalendarPushRepository:
                 attempts=calendar_pushes.c.attempts + 1,
             )
         )
+
+    async def release(self, pushes: Sequence[ClaimedPush], due_at: datetime) -> None:
+        """Let claimed pushes go untried: due again at ``due_at`` at the soonest (their
+        own due time if later), no attempt counted."""
+        for push in pushes:
+            await self._db.execute(
+                update(calendar_pushes)
+                .where(*_still_claimed(push))
+                .values(
+                    claimed_until=None,
+                    next_attempt_at=func.greatest(calendar_pushes.c.next_attempt_at, due_at),
+                )
+            )
 
     async def park(self, push: ClaimedPush, error: str, at: datetime) -> None:
         """Given up: kept with its reason, for the staff page (a later push of the booking
@@ -275,7 +375,8 @@ class CalendarPushRepository:
 
     async def last_done(self, booking_id: int, calendar_id: str) -> LastWrite | None:
         """The booking's last push carried out on ``calendar_id`` (a superseded one never
-        was), or None: what salonbot last wrote there for it."""
+        was, nor a parked one a later push settled), or None: what salonbot last wrote
+        there for it."""
         row = (
             await self._db.execute(
                 select(calendar_pushes.c.action, calendar_pushes.c.event, calendar_pushes.c.done_at)
@@ -284,6 +385,7 @@ class CalendarPushRepository:
                     calendar_pushes.c.calendar_id == calendar_id,
                     calendar_pushes.c.done_at.is_not(None),
                     calendar_pushes.c.last_error.is_distinct_from(SUPERSEDED),
+                    calendar_pushes.c.parked_at.is_(None),
                 )
                 .order_by(calendar_pushes.c.id.desc())
                 .limit(1)

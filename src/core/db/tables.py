@@ -528,7 +528,9 @@ calendar_pushes = Table(
     # Given up (refused for good, or too many attempts): ``last_error`` says why.
     Column("parked_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # Carried out, or superseded by a later push of the booking (``last_error`` says so).
+    # Carried out, or superseded by a later push of the booking (``last_error`` says so);
+    # a parked push is also marked done once a later push of the booking to the same
+    # calendar is carried out (it is no longer stuck).
     Column("done_at", DateTime(timezone=True)),
     CheckConstraint("action IN ('put', 'remove')", name="action"),
     CheckConstraint("(action = 'put') = (event IS NOT NULL)", name="event"),
@@ -545,6 +547,14 @@ calendar_pushes = Table(
         "booking_id",
         "id",
         postgresql_where=text("done_at IS NULL AND parked_at IS NULL"),
+    ),
+    # The stuck ones (parked, not settled by a later push), for the staff page and
+    # ``salonbot google status`` (migration 0013).
+    Index(
+        "ix_calendar_pushes_stuck_staff_id",
+        "staff_id",
+        "booking_id",
+        postgresql_where=text("parked_at IS NOT NULL AND done_at IS NULL"),
     ),
 )
 

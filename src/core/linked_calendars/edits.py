@@ -7,12 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from core.domain.booking import Booking, BookingStatus
 from core.linked_calendars.busy import instance_of_ours
 from core.linked_calendars.ports import CalendarEvent, event_id
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for "extract, translate later"
+    """``text`` as it is; ``pybabel extract`` finds it (a default keyword), and whoever
+    shows it translates it then."""
+    return text
+
+
+class RevertReason:
+    """Why salonbot put back a staff member's change of its event in Google: a
+    ``reverted`` alert's ``detail``, finishing "salonbot put it back: ...". Kept in English;
+    the staff notice and the staff page say it in their reader's language."""
+
+    RECURRING = N_("a booking cannot become a recurring event")
+    ALL_DAY = N_("a booking cannot become an all-day event")
+    LENGTH = N_("a booking keeps its service's length: move the event without stretching it")
+    TAKEN = N_("that time is not free (a booking, time off or an event of your own)")
+    PAST = N_("that time has already passed")
+    NOT_OFFERED = N_(
+        "that time is not a start time the salon offers for this service (outside your"
+        " hours, or off its grid of start times)"
+    )
+    TOO_FAR = N_("that time is further ahead than the salon takes bookings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +127,7 @@ def judge(
         # Instances removed, or read before that put landed, are its echo.
         if event.cancelled or event.updated is None or event.updated <= last.done_at:
             return _ignore("an instance of the event, removed or read before salonbot's write")
-        return Verdict(EditAction.REVERT, "made a recurring event in Google Calendar")
+        return Verdict(EditAction.REVERT, RevertReason.RECURRING)
     if event.cancelled and event.updated is None:
         # Google may give a deleted event's id alone. salonbot's last write here was a
         # put, and a put never echoes as a deletion: the staff member deleted it.
@@ -114,17 +137,13 @@ def judge(
     if event.cancelled:
         return _deleted(booking, now)
     if event.start is None or event.end is None:
-        return Verdict(EditAction.REVERT, "made an all-day event in Google Calendar")
+        return Verdict(EditAction.REVERT, RevertReason.ALL_DAY)
     if (event.start, event.end) == (last.start, last.end):
         return _ignore("as salonbot last put it")
     if (event.start, event.end) == (booking.start, booking.end):
         return _ignore("as the booking is")
-    length, booked = event.end - event.start, booking.end - booking.start
-    if length != booked:
-        return Verdict(
-            EditAction.REVERT,
-            f"its length changed in Google Calendar ({_minutes(booked)} to {_minutes(length)})",
-        )
+    if event.end - event.start != booking.end - booking.start:
+        return Verdict(EditAction.REVERT, RevertReason.LENGTH)
     return Verdict(EditAction.MOVE, "moved in Google Calendar", event.start)
 
 
@@ -132,7 +151,3 @@ def _deleted(booking: Booking, now: datetime) -> Verdict:
     if booking.start <= now:
         return _ignore("the visit has begun: the desk marks how it went")
     return Verdict(EditAction.CANCEL, "deleted in Google Calendar")
-
-
-def _minutes(span: timedelta) -> str:
-    return f"{int(span.total_seconds() // 60)} min"

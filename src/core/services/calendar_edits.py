@@ -67,7 +67,7 @@ from core.db.unit_of_work import NestedUnitOfWorkFactory, UnitOfWorkFactory
 from core.domain.booking import Actor, Booking
 from core.domain.catalog import Catalog
 from core.domain.errors import DomainError, SlotNotOffered, SlotTaken
-from core.linked_calendars.edits import EditAction, Verdict, judge
+from core.linked_calendars.edits import EditAction, RevertReason, Verdict, judge
 from core.linked_calendars.ports import CalendarEvent
 from core.ports import Clock
 from core.services.backoff import retry_delay
@@ -211,8 +211,12 @@ class CalendarEdits:
                 await bookings.reschedule(booking.id, verdict.start, actor)
                 log.info("booking %d moved as its event was in Google", booking.id)
             except DomainError as refused:
-                why = f"moved in Google Calendar to {_when(catalog, verdict.start)}: "
-                why += _refusal(refused, verdict.start, self._clock.now())
+                why = _refusal(catalog, refused, verdict.start, self._clock.now())
+                log.info(
+                    "booking %d's move in Google to %s refused",
+                    booking.id,
+                    _when(catalog, verdict.start),
+                )
                 await self._put_back(connection, catalog, booking, calendar_id, event, why)
         else:
             await self._put_back(connection, catalog, booking, calendar_id, event, verdict.why)
@@ -233,7 +237,9 @@ class CalendarEdits:
         await CalendarPushRepository(connection).add(
             booking.id, booking.staff_key, calendar_id, put, now
         )
-        detail = f"{why}; put back to {_when(catalog, booking.start)}"
+        # Why alone, in words the notice and the staff page translate: where the booking
+        # stays they tell themselves, and the staff member knows where they moved it.
+        detail = why
         await raise_alert(
             connection,
             catalog,
@@ -244,17 +250,25 @@ class CalendarEdits:
             detail=detail,
             at=now,
         )
-        log.warning("booking %d's event put back in Google: %s", booking.id, detail)
+        log.warning(
+            "booking %d's event put back in Google to %s: %s",
+            booking.id,
+            _when(catalog, booking.start),
+            detail,
+        )
 
 
-def _refusal(error: DomainError, start: datetime, now: datetime) -> str:
-    """Why the booking use case refused the move, for the staff."""
+def _refusal(catalog: Catalog, error: DomainError, start: datetime, now: datetime) -> str:
+    """Why the booking use case refused the move, for the staff (a ``RevertReason``, or
+    the refusal's own words for one no reason names)."""
     if start <= now:
-        return "that time has passed"
+        return RevertReason.PAST
     if isinstance(error, SlotTaken):
-        return "that time is not free (a booking, time off or an event of their own)"
+        return RevertReason.TAKEN
     if isinstance(error, SlotNotOffered):
-        return error.reason
+        if start > now + catalog.salon.policies.booking_horizon:
+            return RevertReason.TOO_FAR
+        return RevertReason.NOT_OFFERED
     return str(error)
 
 
