@@ -120,8 +120,15 @@ def _webhook(settings: Settings, info: dict[str, Any], now: datetime) -> Finding
     if isinstance(error_at, int) and error_at > 0:
         age = now - datetime.fromtimestamp(error_at, UTC)
         last_error = f"its last delivery failed {_ago(age)}: {error}"
-        if age < RECENT_ERROR:
+        # A recent failure fails the check while updates wait behind it; with none
+        # waiting it was passing (a restart's moment, say): worth a look, not a failure.
+        if age < RECENT_ERROR and (pending > 0 or problems):
             problems.append(last_error)
+        elif age < RECENT_ERROR:
+            where = f"{url}" if url else "none (polling)"
+            return Finding(
+                "telegram webhook", Status.WARN, f"{where}, 0 updates waiting; {last_error}"
+            )
     waiting = f"{pending} update{'s' if pending != 1 else ''} waiting"
     if problems:
         return Finding("telegram webhook", Status.FAIL, "; ".join([*problems, waiting]))

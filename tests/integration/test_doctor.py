@@ -250,6 +250,23 @@ async def test_pending_updates_with_a_recent_delivery_error_fail_an_old_error_do
     )
 
 
+async def test_a_recent_delivery_error_with_nothing_waiting_is_a_warning(
+    platforms: Platforms,
+) -> None:
+    """One failed delivery while serve restarted, and Telegram delivered since: the doctor
+    a runbook runs right after `up -d` says so without failing."""
+    now = int(datetime.now(UTC).timestamp())
+    platforms.telegram.webhook_failed("Connection refused", date=now - 150)
+
+    code, out, _ = await _doctor(platforms.env)
+
+    assert code == 0
+    assert _lines(out)["telegram webhook"] == (
+        "warn",
+        f"{WEBHOOK}, 0 updates waiting; its last delivery failed 2 min ago: Connection refused",
+    )
+
+
 async def test_polling_with_a_webhook_still_set_fails(platforms: Platforms) -> None:
     env = {k: v for k, v in platforms.env.items() if k != "PUBLIC_BASE_URL"}
 
