@@ -77,8 +77,10 @@ class ElectedChannel:
 
     async def _record_kept(self) -> None:
         """Sends the database did not record (it went away, and the lead with it) are
-        recorded as soon as it answers, leading or not: the next leader waits a second
-        before it sends, and finds them recorded rather than pending."""
+        recorded as soon as it answers, leading or not. The next leader does not send
+        them meanwhile: each was marked as being sent before its send
+        (``OutboxDispatcher(mark_sending=True)``), and the claim leaves such a message
+        alone for a send's timeout and its recording."""
         log.warning(
             "outbound sends not recorded when the lead was lost: recording them as soon as"
             " the database answers",
