@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.services.wakeup import Wakeup
-from salonbot.leadership import LOCKS, Leadership, role_key
+from salonbot.leadership import LOCKS, Leadership, lease_clock, role_key
 from salonbot.live import connector
 from salonbot.shared_wakeup import OUTBOX_NOTICES, SharedWakeup
 from tests.waiting import until
@@ -269,3 +269,64 @@ def _following(leadership: Leadership) -> Callable[[], Awaitable[bool]]:
         return leadership.following
 
     return check
+
+
+async def test_a_stopped_leader_holds_no_more_at_once(clean_engine: AsyncEngine) -> None:
+    """``stop`` ends the right to act then, not at the next beat."""
+    leadership = quick(clean_engine, role(), idle_limit=3.0)
+    async with running(leadership) as [terms]:
+        await _one_leads([terms])
+        leadership.stop()
+        assert not leadership.holds()
+
+
+class _SlowBeats:
+    """A real connection whose beats (``SELECT 1``) answer late while ``slow`` is set."""
+
+    def __init__(self, connection: Any, slow: asyncio.Event, delay: float) -> None:
+        self._connection = connection
+        self._slow = slow
+        self._delay = delay
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        if query == "SELECT 1" and self._slow.is_set():
+            await asyncio.sleep(self._delay)
+        return await self._connection.fetchval(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+async def test_a_slow_beat_within_the_lease_keeps_the_lead(clean_engine: AsyncEngine) -> None:
+    """A beat answered later than a beat's interval (a busy server, a slow network) but
+    within the lease is no loss."""
+    slow = asyncio.Event()
+    real = connector(clean_engine)
+
+    async def slowed() -> Any:
+        return _SlowBeats(await real(), slow, 0.8)
+
+    leadership = Leadership(
+        slowed, role(), check_every=0.05, beat_every=0.2, idle_limit=3.0, settle=0.2
+    )
+    async with running(leadership) as [terms]:
+        await _one_leads([terms])
+        slow.set()
+        await asyncio.sleep(2.0)  # beats of 0.8 s, four times their interval
+        assert leadership.holds()
+        slow.clear()
+    assert leadership.terms == 1
+    assert len(terms.spans) == 1
+
+
+def test_the_lease_clock_goes_on_through_a_suspend() -> None:
+    """On Linux the leases count boot time, which a suspend does not stop."""
+    if not hasattr(time, "CLOCK_BOOTTIME"):
+        assert abs(lease_clock() - time.monotonic()) < 1.0
+        return
+    before = time.clock_gettime(time.CLOCK_BOOTTIME)
+    now = lease_clock()
+    assert before <= now <= time.clock_gettime(time.CLOCK_BOOTTIME)
+    defaults = Leadership.__init__.__kwdefaults__
+    assert defaults is not None
+    assert defaults["monotonic"] is lease_clock
