@@ -16,6 +16,9 @@ from core.services.dispatch import OutboxDispatcher
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine
+from salonbot.elected import ElectedChannel
+from salonbot.leadership import Leadership
+from salonbot.live import connector
 from salonbot.runtime import Runtime
 from salonbot.telegram_runtime import add_telegram, make_bot
 from tests.adapters.telegram_harness import demo_app, eventually
@@ -179,3 +182,51 @@ async def _leads(*runtimes: Runtime) -> bool:
 
 async def _follows(runtime: Runtime) -> bool:
     return runtime.channels[0].leadership.following
+
+
+class _FailingPoller:
+    """A poller whose first run fails at once (a bug); later ones poll until stopped."""
+
+    runs = 0
+
+    def __init__(self) -> None:
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        _FailingPoller.runs += 1
+        if _FailingPoller.runs == 1:
+            raise RuntimeError("the poller broke")
+        await self._stopping.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+async def test_a_poller_that_dies_while_leading_ends_the_term(
+    clean_engine: AsyncEngine, fake: FakeTelegram
+) -> None:
+    """The lock is let go and the channel led again, with a new poller."""
+    app = await demo_app(clean_engine)
+    bot = make_bot(DEFAULT_TOKEN, fake.base_url)
+    wakeup = Wakeup()
+    leadership = Leadership(
+        connector(app.engine),
+        "channel:test",
+        check_every=0.05,
+        beat_every=0.5,
+        idle_limit=3.0,
+        settle=0.1,
+    )
+    dispatcher = OutboxDispatcher(
+        app.uow, app.clock, TelegramSender(bot), wakeup, may_send=leadership.holds
+    )
+    _FailingPoller.runs = 0
+    channel = ElectedChannel(leadership, dispatcher, _FailingPoller)
+    running = asyncio.create_task(channel.run())
+    try:
+        await eventually(lambda: leadership.terms == 2 and leadership.holds(), within=10)
+        assert _FailingPoller.runs == 2
+    finally:
+        channel.stop()
+        await asyncio.wait_for(running, 10)
+        await bot.session.close()
