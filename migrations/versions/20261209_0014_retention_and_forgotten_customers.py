@@ -10,6 +10,9 @@ first, in small batches, and over failed ones (kept three times as long).
 ``customers.forgotten_at``: when a customer's personal data was erased on request
 (``salonbot customer forget``); the row stays, anonymous, for the bookings that name it. ``outbound_messages.customer_ids``: the customers a message to a
 staff chat names (booking notices, agendas), so erasure finds them there too.
+``outbound_messages.sending_since``: when a dispatcher committed that it is about to send
+the message (several processes: a new leader leaves it to the old one's outcome for a
+while rather than send it again).
 """
 
 from __future__ import annotations
@@ -51,9 +54,11 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_where=sa.text("customer_ids IS NOT NULL"),
     )
+    op.add_column("outbound_messages", sa.Column("sending_since", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
+    op.drop_column("outbound_messages", "sending_since")
     op.drop_index("ix_outbound_messages_customer_ids", table_name="outbound_messages")
     op.drop_column("outbound_messages", "customer_ids")
     op.drop_index("ix_outbound_messages_finished_created_at", table_name="outbound_messages")

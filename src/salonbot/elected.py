@@ -55,14 +55,16 @@ class ElectedChannel:
     async def _lead(self, ended: asyncio.Event) -> None:
         """Send (and poll) until ``ended``; then stop polling at once (updates not yet
         confirmed are delivered again to the next poller) and let a send in flight be
-        finished and recorded."""
+        finished and recorded. The dispatcher or the poller ending on its own (a bug:
+        both run until stopped) ends the term too, so that the lock is let go and the
+        channel led again, by this process or another, with both running."""
         self.dispatcher.resume()
         sending = asyncio.create_task(self.dispatcher.run())
         poller = self._make_poller() if self._make_poller is not None else None
         polling = asyncio.create_task(poller.run()) if poller is not None else None
         tasks = [sending] if polling is None else [sending, polling]
         try:
-            await ended.wait()
+            await self._until_ended(ended, sending, polling)
             self.dispatcher.stop()
             if poller is not None and polling is not None:
                 poller.stop()
@@ -75,10 +77,37 @@ class ElectedChannel:
                 task.cancel()  # only when cut short: then nothing is finished
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _until_ended(
+        self,
+        ended: asyncio.Event,
+        sending: asyncio.Task[None],
+        polling: asyncio.Task[None] | None,
+    ) -> None:
+        """Until ``ended``, or until the dispatcher or the poller is over (logged)."""
+        waiting = asyncio.ensure_future(ended.wait())
+        tasks = [sending] if polling is None else [sending, polling]
+        try:
+            await asyncio.wait([waiting, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+        for task, what in ((sending, "dispatcher"), (polling, "poller")):
+            if task is None or not task.done() or ended.is_set():
+                continue
+            error = None if task.cancelled() else task.exception()
+            log.error(
+                f"leadership: the {what} ended while leading: the term ends",
+                extra={
+                    "role": self.leadership.role,
+                    "error": "none" if error is None else f"{type(error).__name__}: {error}",
+                },
+            )
+
     async def _record_kept(self) -> None:
         """Sends the database did not record (it went away, and the lead with it) are
-        recorded as soon as it answers, leading or not: the next leader waits a second
-        before it sends, and finds them recorded rather than pending."""
+        recorded as soon as it answers, leading or not. The next leader does not send
+        them meanwhile: each was marked as being sent before its send
+        (``OutboxDispatcher(mark_sending=True)``), and the claim leaves such a message
+        alone for a send's timeout and its recording."""
         log.warning(
             "outbound sends not recorded when the lead was lost: recording them as soon as"
             " the database answers",

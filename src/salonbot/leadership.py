@@ -44,6 +44,15 @@ CLOSE_WITHIN = 2.0  # a session ended at stop answers its goodbye within this
 Lead = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
+def lease_clock() -> float:
+    """The leases' clock: seconds that go on while the machine is suspended (Linux's
+    ``CLOCK_BOOTTIME``; ``time.monotonic`` stops then, and a leader woken from a suspend
+    would think its lease still good while the server has long ended its session)."""
+    if hasattr(time, "CLOCK_BOOTTIME"):
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    return time.monotonic()
+
+
 def role_key(role: str) -> int:
     """The second key of ``role``'s lock: its CRC-32 as a signed 32-bit integer."""
     crc = zlib.crc32(role.encode())
@@ -85,7 +94,7 @@ class Leadership:
         beat_every: float = BEAT_EVERY,
         idle_limit: float = IDLE_LIMIT,
         settle: float = SETTLE,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = lease_clock,
     ) -> None:
         if max(beat_every, check_every, settle) >= idle_limit:
             raise ValueError("every session must speak more often than the server's idle limit")
@@ -109,8 +118,11 @@ class Leadership:
         self.outage = Outage(log, f"leadership ({role})")
 
     def holds(self) -> bool:
-        """This process leads, within a lease the server has not ended: act only now."""
-        return self._leading and self._monotonic() < self._lease_until
+        """This process leads, within a lease the server has not ended, and is not
+        stopping: act only now."""
+        return (
+            self._leading and not self._stopping.is_set() and self._monotonic() < self._lease_until
+        )
 
     def stop(self) -> None:
         """Lead no more: the term winds down, then the lock is let go; ``run`` returns."""
@@ -222,8 +234,11 @@ class Leadership:
             if term.done() or lost.is_set():
                 continue
             asked = self._monotonic()
+            # A slow answer is no loss while the lease lasts: the beat may take what is
+            # left of it (a term winding down, a whole lease). Leading ends by ``holds``.
+            within = self._lease_until - asked if self._leading else self._lease
             try:
-                await asyncio.wait_for(connection.fetchval("SELECT 1"), self._beat_every)
+                await asyncio.wait_for(connection.fetchval("SELECT 1"), max(within, 0.0))
             except Exception as error:
                 # The session is over for this process: the server ends it, or has (a
                 # database that is away shows when the next session is opened).

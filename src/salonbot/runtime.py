@@ -138,6 +138,8 @@ class Runtime:
             poll_interval=self._poll_interval,
             tally=self.tally,
             may_send=leadership.holds if leadership is not None else _always,
+            # Elected: a new leader must not resend what the old one is still sending.
+            mark_sending=leadership is not None,
         )
         self.dispatchers.append(dispatcher)
         if leadership is not None:

@@ -16,6 +16,9 @@ from core.services.dispatch import OutboxDispatcher
 from core.services.wakeup import Wakeup
 from salonbot.bootstrap import Salonbot
 from salonbot.database import make_engine
+from salonbot.elected import ElectedChannel
+from salonbot.leadership import Leadership
+from salonbot.live import connector
 from salonbot.runtime import Runtime
 from salonbot.telegram_runtime import add_telegram, make_bot
 from tests.adapters.telegram_harness import demo_app, eventually
@@ -86,7 +89,7 @@ async def test_a_send_the_database_missed_is_recorded_before_the_next_leader_sen
 ) -> None:
     """The database goes away (a restart, as both processes see it) between a send and
     its record, ending the lead too. The old leader records the send as soon as the
-    database is back, before a new leader (which waits a second) could send it again."""
+    database is back; the new leader does not send it again meanwhile."""
     app = await demo_app(clean_engine)
     async with CuttableLink(*link_target(database_url)) as link:
         one = _elected(Salonbot(make_engine(through(database_url, link), pool_size=4)), fake)
@@ -118,6 +121,55 @@ async def test_a_send_the_database_missed_is_recorded_before_the_next_leader_sen
     assert [m.text for m in fake.messages_to(ADA)] == ["Your visit is confirmed."]
 
 
+async def test_a_send_in_flight_when_the_database_blips_is_not_sent_again_by_a_new_leader(
+    clean_engine: AsyncEngine, database_url: str, fake: FakeTelegram
+) -> None:
+    """The database restarts while Telegram is still answering a slow send: the claim is
+    rolled back and the lead lost, and another process comes to lead within seconds. It
+    leaves the message to the old leader's outcome (marked as being sent before the
+    send), which is recorded once Telegram answers: the message goes once."""
+    app = await demo_app(clean_engine)
+    async with CuttableLink(*link_target(database_url)) as link:
+        one = _elected(Salonbot(make_engine(through(database_url, link), pool_size=4)), fake)
+        two = _elected(Salonbot(make_engine(through(database_url, link), pool_size=4)), fake)
+        try:
+            await one.start()
+            await until(lambda: _leads(one), "the first process leads")
+            await two.start()
+            await until(lambda: _follows(two), "the second follows")
+            async with app.uow() as uow:
+                await OutboxRepository(uow.connection).add(
+                    "telegram", str(ADA), [Reply("Your visit is confirmed.")], one.app.clock.now()
+                )
+                await uow.commit()
+            fake.slow(4.0)
+            one.replies_waiting.notify()
+            await eventually(lambda: fake.requests["sendMessage"] == 1, within=5)
+            await link.cut()  # Telegram is still answering; the database restarts
+            fake.slow(0)
+            await asyncio.sleep(0.3)
+            await link.restore()
+            await until(lambda: _leads(one, two), "a process leads again", within=10)
+            await eventually(lambda: one.dispatchers[0].unrecorded == 0, within=15)
+            await eventually(lambda: _recorded(app.engine), within=10)
+            # Longer than a new leader's try, settle and claim: it had its chance.
+            await asyncio.sleep(1.5)
+        finally:
+            for runtime in (one, two):
+                await runtime.stop(grace=2)
+                await runtime.app.close()
+    assert await _status(app.engine) == [("sent", 1)]
+    assert [m.text for m in fake.messages_to(ADA)] == ["Your visit is confirmed."]
+
+
+async def _status(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    return await rows(engine, "SELECT status, attempts FROM outbound_messages")
+
+
+async def _recorded(engine: AsyncEngine) -> bool:
+    return await _status(engine) != [("pending", 0)]
+
+
 def _elected(app: Salonbot, fake: FakeTelegram) -> Runtime:
     runtime = Runtime(app, poll_interval=0.2, elect=True)
     add_telegram(runtime, make_bot(DEFAULT_TOKEN, fake.base_url), webhook_secret="secret")
@@ -130,3 +182,51 @@ async def _leads(*runtimes: Runtime) -> bool:
 
 async def _follows(runtime: Runtime) -> bool:
     return runtime.channels[0].leadership.following
+
+
+class _FailingPoller:
+    """A poller whose first run fails at once (a bug); later ones poll until stopped."""
+
+    runs = 0
+
+    def __init__(self) -> None:
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        _FailingPoller.runs += 1
+        if _FailingPoller.runs == 1:
+            raise RuntimeError("the poller broke")
+        await self._stopping.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+async def test_a_poller_that_dies_while_leading_ends_the_term(
+    clean_engine: AsyncEngine, fake: FakeTelegram
+) -> None:
+    """The lock is let go and the channel led again, with a new poller."""
+    app = await demo_app(clean_engine)
+    bot = make_bot(DEFAULT_TOKEN, fake.base_url)
+    wakeup = Wakeup()
+    leadership = Leadership(
+        connector(app.engine),
+        "channel:test",
+        check_every=0.05,
+        beat_every=0.5,
+        idle_limit=3.0,
+        settle=0.1,
+    )
+    dispatcher = OutboxDispatcher(
+        app.uow, app.clock, TelegramSender(bot), wakeup, may_send=leadership.holds
+    )
+    _FailingPoller.runs = 0
+    channel = ElectedChannel(leadership, dispatcher, _FailingPoller)
+    running = asyncio.create_task(channel.run())
+    try:
+        await eventually(lambda: leadership.terms == 2 and leadership.holds(), within=10)
+        assert _FailingPoller.runs == 2
+    finally:
+        channel.stop()
+        await asyncio.wait_for(running, 10)
+        await bot.session.close()

@@ -324,6 +324,10 @@ class FakeTelegram:
         self._port = 0
         self._faults: list[_Fault] = []
         self._delay = 0.0
+        # Closed (``hold_sends``): sending calls wait here, before they are counted.
+        self._gate = asyncio.Event()
+        self._gate.set()
+        self._held: dict[int, web.Request] = {}
         self._blocked: set[int] = set()
         self._forgotten: set[int] = set()
         self._chat_buckets: dict[int, _Bucket] = {}
@@ -422,6 +426,25 @@ class FakeTelegram:
         (Unix time; default now); ``None`` forgets it."""
         when = int(time.time()) if date is None else date
         self._webhook_error = None if message is None else (when, message)
+
+    def hold_sends(self) -> None:
+        """Hold every sending call as it arrives, before it is counted or delivered, until
+        ``release_sends`` (the sender sees a request in flight)."""
+        self._gate.clear()
+
+    def release_sends(self) -> None:
+        """Let the held calls go on; one whose client has gone meanwhile is dropped, never
+        counted or delivered (it never reached Telegram)."""
+        self._gate.set()
+
+    @property
+    def held(self) -> int:
+        """Sending calls held now whose client is still connected."""
+        return sum(
+            1
+            for r in self._held.values()
+            if r.transport is not None and not r.transport.is_closing()
+        )
 
     def slow(self, seconds: float) -> None:
         """Delay every answer by ``seconds`` from now on (``slow(0)`` to stop)."""
@@ -629,6 +652,14 @@ class FakeTelegram:
             if handler is None:
                 raise _ApiError(404, "Not Found: method not found")
             method = self._canonical[key]
+            if method in SENDING_METHODS and not self._gate.is_set():
+                self._held[id(request)] = request
+                try:
+                    await self._gate.wait()
+                finally:
+                    del self._held[id(request)]
+                if request.transport is None or request.transport.is_closing():
+                    raise _ApiError(499, "Client Closed Request")  # its client is gone
             self.requests[method] += 1
             params = await _read_params(request)
             if self._delay:

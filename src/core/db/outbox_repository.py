@@ -150,9 +150,16 @@ class ClaimedMessage:
 
 
 def next_to_claim(
-    channel: str, now: datetime, skip_chats: Sequence[str] = (), skip_ids: Sequence[int] = ()
+    channel: str,
+    now: datetime,
+    skip_chats: Sequence[str] = (),
+    skip_ids: Sequence[int] = (),
+    sending_for: timedelta | None = None,
 ) -> Select[Any]:
     """The claim's query (``OutboxRepository.claim_next``).
+
+    ``sending_for``: a message marked as being sent (``mark_sending``) less than this long
+    ago is not claimed, and neither is the rest of its chat's queue (it is still the head).
 
     It walks ``ix_outbound_messages_pending_by_priority`` in order and stops at the first
     due head of a chat's queue, so its cost does not grow with a bulk backlog behind the
@@ -183,6 +190,9 @@ def next_to_claim(
         query = query.where(outbound_messages.c.chat_id.not_in(list(skip_chats)))
     if skip_ids:
         query = query.where(outbound_messages.c.id.not_in(list(skip_ids)))
+    if sending_for is not None:
+        since = outbound_messages.c.sending_since
+        query = query.where(or_(since.is_(None), since <= now - sending_for))
     return query
 
 
@@ -346,12 +356,14 @@ class OutboxRepository:
         now: datetime,
         skip_chats: Sequence[str] = (),
         skip_ids: Sequence[int] = (),
+        sending_for: timedelta | None = None,
     ) -> ClaimedMessage | None:
         """Lock the next due message heading its chat's queue: the lowest ``priority``
         first (a conversation reply before any bulk message), then the oldest. Chats in
         ``skip_chats`` are resting, messages in ``skip_ids`` are held back by the caller;
-        rows another dispatcher holds are skipped."""
-        query = next_to_claim(channel, now, skip_chats, skip_ids)
+        rows another dispatcher holds are skipped, and (``sending_for``) rows marked as
+        being sent less than that long ago."""
+        query = next_to_claim(channel, now, skip_chats, skip_ids, sending_for)
         row = (await self._db.execute(query)).first()
         if row is None:
             return None
@@ -364,6 +376,15 @@ class OutboxRepository:
             OutboundKind(row.kind),
             Priority(row.priority),
             row.expires_at,
+        )
+
+    async def mark_sending(self, message_id: int, at: datetime) -> None:
+        """Mark the message as being sent from ``at`` (committed before the send: it
+        outlives a lost connection, and its lock)."""
+        await self._db.execute(
+            update(outbound_messages)
+            .where(outbound_messages.c.id == message_id)
+            .values(sending_since=at)
         )
 
     async def lock_pending(self, message_id: int) -> PendingLock:
@@ -407,7 +428,7 @@ class OutboxRepository:
         await self._db.execute(
             update(outbound_messages)
             .where(outbound_messages.c.id == message_id)
-            .values(available_at=at, last_error=error[:2000], attempts=attempts)
+            .values(available_at=at, last_error=error[:2000], attempts=attempts, sending_since=None)
         )
 
     async def mark_failed(self, message_id: int, error: str) -> None:

@@ -246,6 +246,10 @@ outbound_messages = Table(
     # The customers a message to a staff chat names (a booking notice, an agenda): how
     # ``customer forget`` finds their name and phone in a chat that is not theirs.
     Column("customer_ids", ARRAY(BigInteger)),
+    # When a dispatcher committed that it is sending the message now (several processes):
+    # the claim leaves it alone while the send may still be under way, so a new leader
+    # waits for the old one's outcome instead of sending it again (``dispatch``).
+    Column("sending_since", DateTime(timezone=True)),
     # expired: too old to send when its turn came (see ``core.services.dispatch``).
     CheckConstraint("status IN ('pending', 'sent', 'failed', 'expired')", name="status"),
     CheckConstraint("kind IN ('reply', 'window_reopener', 'template')", name="kind"),

@@ -48,7 +48,13 @@ Several processes on one database (``salonbot.leadership``): ``may_send`` is ask
 before each send, after the pacing's wait; while it says no (this process no longer leads
 its channel) the claim is let go and the message waits, untouched. ``resume`` lets a
 stopped dispatcher ``run`` again, its pacing and its unrecorded outcomes kept, and
-``record_kept`` records those outcomes when it is not running.
+``record_kept`` records those outcomes when it is not running. With ``mark_sending``
+each send is preceded by a committed mark on its row (the claim's lock is let go and taken
+again around it), and the claim leaves a message marked less than ``SEND_TIMEOUT`` plus
+``RECORDING_TIME`` ago alone: a database restart rolls back a claim and ends a lead while
+the send goes on, and the next leader must not send that message again meanwhile. A mark
+older than that is a sender that died mid-send: the message is sent again, as after a
+crash.
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -175,8 +181,10 @@ class OutboxDispatcher:
         monotonic: Callable[[], float] = time.monotonic,
         tally: WorkTally | None = None,
         may_send: Callable[[], bool] = lambda: True,
+        mark_sending: bool = False,
     ) -> None:
         self._lanes = lanes
+        self._mark_sending = mark_sending
         self._tally = tally or NoTally()
         self._may_send = may_send
         self._uow = uow_factory
@@ -283,6 +291,7 @@ class OutboxDispatcher:
                     self._clock.now(),
                     [*self._pacer.waiting_chats(now_m), *held],
                     [*self._unrecorded, *self._in_flight],
+                    self._sending_for if self._mark_sending else None,
                 )
                 if claimed is None:
                     return False
@@ -298,7 +307,7 @@ class OutboxDispatcher:
                     return False  # the chat rests (another lane just sent to it): let it go
                 if self._stopping.is_set():
                     return False  # stopping: the claim rolls back, the message waits
-                sent, latency = await self._send(claimed)
+                sent, latency = await self._send(claimed, self._marker(uow, claimed))
                 if isinstance(sent, _Withheld):
                     return False  # the claim rolls back: the message waits, as it was
                 if isinstance(sent, _Expired):
@@ -323,6 +332,31 @@ class OutboxDispatcher:
         self._log(claimed, outcome, latency, stand_in)
         return True
 
+    @property
+    def _sending_for(self) -> timedelta:
+        """How long a send marked as under way (``mark_sending``) may still end in an
+        outcome its sender records: its timeout, then the recording."""
+        return timedelta(seconds=self._send_timeout + RECORDING_TIME)
+
+    def _marker(self, uow: UnitOfWork, claimed: ClaimedMessage) -> Callable[[], Awaitable[bool]]:
+        """Right before the send (``mark_sending``): commit that the message is being sent,
+        so a process that comes to lead the channel while this send is under way (the
+        database restarted, rolling back the claim and ending the lead) leaves the message
+        to this one's outcome rather than sending it again; then lock the row again for
+        the record. False: the message is no longer this lane's to send."""
+
+        async def mark() -> bool:
+            if not self._mark_sending:
+                return True
+            repository = OutboxRepository(uow.connection)
+            await repository.mark_sending(claimed.id, self._clock.now())
+            await uow.commit()
+            # Rarely, another session took the row in between (a withdrawal): not sent;
+            # the mark makes the message wait ``_sending_for`` if it is still pending.
+            return await repository.lock_pending(claimed.id) is PendingLock.LOCKED
+
+        return mark
+
     async def _expire(self, uow: UnitOfWork, claimed: ClaimedMessage, why: str) -> None:
         await OutboxRepository(uow.connection).mark_expired(claimed.id, why)
         await uow.commit()
@@ -340,10 +374,11 @@ class OutboxDispatcher:
         return f"not sent: {age} old" if age > self._shelf_life else None
 
     async def _send(
-        self, claimed: ClaimedMessage
+        self, claimed: ClaimedMessage, mark: Callable[[], Awaitable[bool]]
     ) -> tuple[SendOutcome | _Expired | _Withheld, float]:
         """The platform's answer and its latency in ms, or why it was not sent after all;
-        never raises."""
+        ``mark`` is awaited right before the platform is asked (False: not sent). Raises
+        only for what ``mark`` raises (the database's errors)."""
         message: Reply | Form | None = None
         try:
             if claimed.kind is OutboundKind.TEMPLATE:
@@ -368,6 +403,11 @@ class OutboxDispatcher:
             now = self._monotonic()
             self._pacer.overall.take(now)
             self._pacer.chat(claimed.chat_id, now).take(now)
+        except Exception as error:
+            return TransientFailure(f"{type(error).__name__}: {error}"), 0.0
+        if not await mark():
+            return _Withheld(), 0.0
+        try:
             started = time.perf_counter()
             async with asyncio.timeout(self._send_timeout):
                 if message is None:
