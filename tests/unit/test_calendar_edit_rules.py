@@ -98,18 +98,23 @@ def test_a_deletion_cancels() -> None:
     assert verdict(event(None, cancelled=True)).action is EditAction.CANCEL
 
 
-def test_a_deletion_read_without_its_details_cancels_after_a_put_only() -> None:
-    """Google may give a deleted event's id alone (no ``updated``): salonbot's last write
-    there was a put, and a put never echoes as a deletion, so the staff deleted it."""
+def test_a_deletion_read_without_its_details_is_judged_by_when_the_read_began() -> None:
+    """Google may give a deleted event's id alone: the read stamps it with its own start
+    (``CalendarRead``), so a read that began before salonbot's last put landed is an echo,
+    one that began after it a deletion; with no stamp at all it is never followed."""
     bare = event(None, cancelled=True, updated=None)
+    after_the_put = replace(bare, updated=PUT_DONE + timedelta(seconds=1))
+    before_the_put = replace(bare, updated=PUT_DONE - timedelta(seconds=1))
 
-    assert verdict(bare).action is EditAction.CANCEL
+    assert verdict(after_the_put).action is EditAction.CANCEL
+    assert verdict(before_the_put).action is EditAction.IGNORE
+    assert verdict(bare).action is EditAction.IGNORE
     removed = LastWrite(put=False, done_at=PUT_DONE)
-    assert verdict(bare, last=removed).action is EditAction.IGNORE
-    assert verdict(bare, last=None).action is EditAction.IGNORE
-    assert verdict(bare, open_push=True).action is EditAction.IGNORE
+    assert verdict(after_the_put, last=removed).action is EditAction.IGNORE
+    assert verdict(after_the_put, last=None).action is EditAction.IGNORE
+    assert verdict(after_the_put, open_push=True).action is EditAction.IGNORE
     begun = replace(BOOKING, start=NOW - HOUR / 2, end=NOW + HOUR / 2)
-    assert verdict(bare, begun).action is EditAction.IGNORE
+    assert verdict(after_the_put, begun).action is EditAction.IGNORE
 
 
 @pytest.mark.parametrize(

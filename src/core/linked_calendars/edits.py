@@ -128,10 +128,8 @@ def judge(
         if event.cancelled or event.updated is None or event.updated <= last.done_at:
             return _ignore("an instance of the event, removed or read before salonbot's write")
         return Verdict(EditAction.REVERT, RevertReason.RECURRING)
-    if event.cancelled and event.updated is None:
-        # Google may give a deleted event's id alone. salonbot's last write here was a
-        # put, and a put never echoes as a deletion: the staff member deleted it.
-        return _deleted(booking, now)
+    # A deleted event Google gave by its id alone comes with the read's start as its
+    # ``updated`` (``CalendarRead``): the only place that knows when the read began.
     if event.updated is None or event.updated <= last.done_at:
         return _ignore("read before salonbot's last write landed")
     if event.cancelled:
